@@ -1,3 +1,83 @@
-"""assetmap: community asset mapping against deprivation, by ward and neighbourhood."""
+"""assetmap: community asset mapping against deprivation, by ward and neighbourhood.
+
+The public API, for notebooks and scripts::
+
+    import assetmap
+    area = assetmap.load_area("data")          # the built-in fictional demo area
+    area.area_summary()                         # deprivation and assets per ward
+
+Names are imported on first use, so ``import assetmap`` stays quick and the
+command line starts without loading the geospatial stack.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+_EXPORTS: dict[str, str] = {
+    "AreaError": "assetmap._errors",
+    "AssetMapError": "assetmap._errors",
+    "AssetMapWarning": "assetmap._errors",
+    "CRSError": "assetmap._errors",
+    "DataFormatError": "assetmap._errors",
+    "Problem": "assetmap._errors",
+    "ValidationError": "assetmap._errors",
+    "assign_to_areas": "assetmap.analysis.assign",
+    "lookup_from_geometry": "assetmap.analysis.assign",
+    "local_authority_summary": "assetmap.analysis.deprivation",
+    "summarise_deprivation": "assetmap.analysis.deprivation",
+    "flag_duplicates": "assetmap.io.assets",
+    "read_assets": "assetmap.io.assets",
+    "read_boundaries": "assetmap.io.boundaries",
+    "read_small_areas": "assetmap.io.boundaries",
+    "read_deprivation": "assetmap.io.deprivation",
+    "read_population": "assetmap.io.deprivation",
+    "write_table": "assetmap.io.export",
+    "read_lookup": "assetmap.io.lookups",
+    "read_network": "assetmap.io.network",
+    "read_postcodes": "assetmap.io.postcodes",
+    "load_taxonomy": "assetmap.taxonomy",
+    "Area": "assetmap.workspace",
+    "init_area": "assetmap.workspace",
+    "load_area": "assetmap.workspace",
+}
+
+__all__ = ["__version__", *sorted(_EXPORTS)]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'assetmap' has no attribute '{name}'")
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors only
+    from assetmap._errors import (
+        AreaError,
+        AssetMapError,
+        AssetMapWarning,
+        CRSError,
+        DataFormatError,
+        Problem,
+        ValidationError,
+    )
+    from assetmap.analysis.assign import assign_to_areas, lookup_from_geometry
+    from assetmap.analysis.deprivation import local_authority_summary, summarise_deprivation
+    from assetmap.io.assets import flag_duplicates, read_assets
+    from assetmap.io.boundaries import read_boundaries, read_small_areas
+    from assetmap.io.deprivation import read_deprivation, read_population
+    from assetmap.io.export import write_table
+    from assetmap.io.lookups import read_lookup
+    from assetmap.io.network import read_network
+    from assetmap.io.postcodes import read_postcodes
+    from assetmap.taxonomy import load_taxonomy
+    from assetmap.workspace import Area, init_area, load_area

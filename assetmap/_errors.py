@@ -20,7 +20,7 @@ class Problem:
     file : str or None
         The file at fault, by name.
     row : int or None
-        1-based data row number (the header is row 0), as a spreadsheet shows it minus one.
+        Row number as a spreadsheet shows it (the header is row 1, the first record row 2).
     field : str or None
         The column or form field at fault.
     fix : str or None

@@ -101,7 +101,17 @@ class Taxonomy:
         """
         if text is None:
             return None
-        return self._type_names.get(_norm(text))  # type: ignore[attr-defined]
+        key = _norm(text)
+        names: dict[str, str] = self._type_names  # type: ignore[attr-defined]
+        if key in names:
+            return names[key]
+        # Registers often qualify a type ("Local authority run library"): take the
+        # longest known spelling that appears as whole words, if exactly one type has it.
+        padded = f" {key} "
+        hits = sorted(((len(n), t) for n, t in names.items() if len(n) > 3 and f" {n} " in padded), reverse=True)
+        if hits and len({t for length, t in hits if length == hits[0][0]}) == 1:
+            return hits[0][1]
+        return None
 
     def pillar_of(self, element_id: int) -> str:
         """Return the pillar key of an element."""

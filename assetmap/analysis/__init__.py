@@ -1,0 +1,1 @@
+"""Analysis: pure functions over (Geo)DataFrames, with no I/O."""

@@ -1,0 +1,1 @@
+"""Rendering: web maps, print maps, styles."""
