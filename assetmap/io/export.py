@@ -93,7 +93,8 @@ def write_table(df: pd.DataFrame, path: str | Path, *, layer: str = "assetmap") 
             table = pd.DataFrame(flat.drop(columns=flat.geometry.name) if isinstance(flat, gpd.GeoDataFrame) else flat)
             table = neutralise_formulae(table)
             if fmt == "csv":
-                table.to_csv(tmp, index=False, encoding="utf-8")
+                # BOM: Excel then reads UTF-8 names correctly; CRLF: a lone CR in a cell gets quoted.
+                table.to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\r\n")
             else:
                 table.to_excel(tmp, index=False, engine="openpyxl")
         elif fmt == "geojson":

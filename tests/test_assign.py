@@ -1,0 +1,72 @@
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import Point, box
+
+from assetmap import CRSError
+from assetmap.analysis.assign import assign_to_areas, lookup_from_geometry
+
+
+@pytest.fixture
+def areas():
+    return gpd.GeoDataFrame(
+        {"code": ["B", "A"], "name": ["Bee", "Ay"]},
+        geometry=[box(1000, 0, 2000, 1000), box(0, 0, 1000, 1000)],
+        crs=27700,
+    )
+
+
+def test_points_inside_edge_and_outside(areas):
+    pts = gpd.GeoDataFrame(
+        geometry=[Point(500, 500), Point(1500, 500), Point(1000, 500), Point(1000, 1000), Point(5000, 5000)], crs=27700
+    )
+    got = assign_to_areas(pts, areas)
+    # On the shared edge and corner: the area first by code ("A"), every time.
+    assert got["area_code"].tolist()[:4] == ["A", "B", "A", "A"]
+    assert pd.isna(got["area_code"].iloc[4])
+    assert got["area_name"].iloc[1] == "Bee"
+    assert got.index.equals(pts.index)
+
+
+def test_assignment_does_not_depend_on_order(areas):
+    rng = np.random.default_rng(1)
+    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(rng.uniform(0, 2000, 200), rng.uniform(0, 1000, 200)), crs=27700)
+    pts.loc[0, "geometry"] = Point(1000, 300)
+    first = assign_to_areas(pts, areas)
+    shuffled = assign_to_areas(pts.sample(frac=1, random_state=2), areas.iloc[::-1])
+    assert first["area_code"].equals(shuffled.loc[first.index, "area_code"])
+
+
+def test_polygons_use_representative_point(areas):
+    polys = gpd.GeoDataFrame(geometry=[box(1100, 100, 1200, 200)], crs=27700)
+    assert assign_to_areas(polys, areas)["area_code"].tolist() == ["B"]
+
+
+def test_crs_mismatch_named(areas):
+    pts = gpd.GeoDataFrame(geometry=[Point(-2, 53)], crs=4326)
+    with pytest.raises(CRSError, match="to_crs"):
+        assign_to_areas(pts, areas)
+
+
+def test_inputs_not_modified(areas):
+    pts = gpd.GeoDataFrame({"x": [1]}, geometry=[Point(500, 500)], crs=27700)
+    before = pts.copy()
+    assign_to_areas(pts, areas)
+    pd.testing.assert_frame_equal(pts, before)
+
+
+def test_lookup_nested_best_fit_and_cut_apportioned(areas):
+    lsoas = gpd.GeoDataFrame(
+        {"code": ["L1", "L2", "L3"]},
+        geometry=[box(0, 0, 500, 1000), box(1100, 0, 2000, 1000), box(800, 0, 1200, 1000)],
+        crs=27700,
+    )
+    got = lookup_from_geometry(lsoas, areas)
+    rows = {(r.lsoa_code, r.area_code): (r.weight, r.method) for r in got.itertuples()}
+    assert rows[("L1", "A")] == (1.0, "best-fit")
+    assert rows[("L2", "B")] == (1.0, "best-fit")
+    assert rows[("L3", "A")] == (pytest.approx(0.5), "apportioned")
+    assert rows[("L3", "B")] == (pytest.approx(0.5), "apportioned")
+    # Each LSOA's weights sum to one: population is conserved.
+    assert got.groupby("lsoa_code")["weight"].sum().round(9).eq(1).all()
