@@ -6,12 +6,31 @@ An area folder holds an ``area.toml`` manifest naming its layer files; see
 
 from __future__ import annotations
 
+import json
+import shutil
+import tempfile
+import tomllib
+import warnings
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import networkx as nx
 import pandas as pd
+
+from assetmap import settings
+from assetmap._errors import AreaError, AssetMapWarning, Problem, ValidationError
+from assetmap.analysis.assign import assign_to_areas, lookup_from_geometry
+from assetmap.io.assets import flag_duplicates, read_assets
+from assetmap.io.boundaries import read_boundaries, read_small_areas
+from assetmap.io.deprivation import check_lsoa_match, read_deprivation
+from assetmap.io.lookups import read_lookup
+from assetmap.io.network import network_format, read_network
+from assetmap.io.postcodes import read_postcodes
+from assetmap.model import FIELDS
+from assetmap.taxonomy import Taxonomy
 
 
 @dataclass
@@ -65,3 +84,414 @@ class Area:
     vintages: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    # -- derived views -----------------------------------------------------------------
+
+    @property
+    def attribution(self) -> str:
+        """Attribution and licence text every map and export of this area must carry."""
+        parts = []
+        if self.fictional:
+            parts.append("Fictional demo data: places, codes and figures are invented.")
+        parts.append(settings.attribution_ons)
+        if self.network_path is not None or (len(self.assets) and self.assets["source"].eq("osm").any()):
+            parts.append(settings.attribution_osm)
+        return " ".join(parts)
+
+    def approved_assets(self) -> gpd.GeoDataFrame:
+        """Return the records the analysis and public views may use: status ``approved``."""
+        return self.assets[self.assets["status"].eq("approved")]
+
+    def area_summary(self) -> gpd.GeoDataFrame:
+        """Deprivation summary and approved asset count per area, with boundaries (EPSG:27700).
+
+        Returns
+        -------
+        GeoDataFrame
+            ``code``, ``name``, ``geometry``, the columns of
+            :func:`assetmap.analysis.deprivation.summarise_deprivation`, and ``n_assets``.
+        """
+        if "area_summary" not in self._cache:
+            from assetmap.analysis.deprivation import summarise_deprivation
+
+            summary = summarise_deprivation(
+                self.deprivation, self.lookup, by="area", names=self.boundaries[["code", "name"]]
+            ).drop(columns=["name"], errors="ignore")
+            counts = self.approved_assets().groupby("area_code").size().rename("n_assets")
+            out = self.boundaries.merge(summary, on="code", how="left")
+            out["n_assets"] = out["code"].map(counts).fillna(0).astype(int)
+            self._cache["area_summary"] = out
+        return self._cache["area_summary"].copy()
+
+    def network(self) -> nx.MultiDiGraph | None:
+        """Return the street network in EPSG:27700, read on first use; None where there is none."""
+        if self.network_path is None:
+            return None
+        if "network" not in self._cache:
+            self._cache["network"] = read_network(self.network_path)
+        return self._cache["network"]
+
+
+# -- manifest -------------------------------------------------------------------------
+
+MANIFEST = "area.toml"
+_LAYERS_REQUIRED = ("boundaries", "small_areas", "deprivation")
+_LAYER_FOLDERS = {
+    "boundaries": "boundaries", "small_areas": "boundaries", "deprivation": "deprivation",
+    "population": "deprivation", "lookup": "lookups", "network": "streets", "postcodes": "postcodes",
+    "assets": "assets",
+}
+
+
+def _layer_path(root: Path, spec: dict[str, Any], layer: str) -> Path:
+    if "path" not in spec:
+        raise AreaError(f"{root / MANIFEST}: layer '{layer}' has no path. Add path = \"...\" under [layers.{layer}].")
+    path = (root / spec["path"]).resolve()
+    if not path.is_file():
+        raise AreaError(f"{root / MANIFEST}: layer '{layer}' names {spec['path']}, which is not in {root}. "
+                        "Restore the file or correct the path.")
+    return path
+
+
+def read_manifest(path: str | Path) -> dict[str, Any]:
+    """Read and check an area folder's ``area.toml``.
+
+    Raises
+    ------
+    AreaError
+        No manifest, bad TOML, or a required layer missing.
+    """
+    root = Path(path)
+    manifest = root / MANIFEST
+    if not manifest.is_file():
+        raise AreaError(f"{root}: not an area folder (no {MANIFEST}). Create one with `assetmap init-area`.")
+    try:
+        data = tomllib.loads(manifest.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise AreaError(f"{manifest}: cannot read it ({exc}). Fix the TOML syntax.") from exc
+    layers = data.get("layers", {})
+    missing = [name for name in _LAYERS_REQUIRED if name not in layers]
+    if missing:
+        raise AreaError(f"{manifest}: no [layers.{missing[0]}] section. An area needs boundaries, small_areas "
+                        "and deprivation layers.")
+    return data
+
+
+def load_area(path: str | Path, *, taxonomy: Taxonomy | None = None) -> Area:
+    """Load an area folder: every layer read, checked and put in EPSG:27700.
+
+    Parameters
+    ----------
+    path : str or Path
+        Folder with an ``area.toml`` manifest.
+    taxonomy : Taxonomy, optional
+        Asset types and elements (default: the shipped taxonomy).
+
+    Returns
+    -------
+    Area
+        ``notes`` lists what was repaired or assumed on the way in.
+
+    Raises
+    ------
+    AreaError, DataFormatError, CRSError, ValidationError
+        With a message naming the file and what to do.
+    """
+    root = Path(path)
+    data = read_manifest(root)
+    meta = data.get("area", {})
+    layers = data["layers"]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", AssetMapWarning)
+        area = _load_layers(root, meta, layers, taxonomy)
+    for w in caught:
+        if issubclass(w.category, AssetMapWarning):
+            area.notes.append(str(w.message))
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return area
+
+
+def _load_layers(root: Path, meta: dict[str, Any], layers: dict[str, Any], taxonomy: Taxonomy | None) -> Area:
+    notes: list[str] = []
+    vintages: dict[str, str] = {}
+
+    spec = layers["boundaries"]
+    boundaries = read_boundaries(_layer_path(root, spec, "boundaries"), code_col=spec.get("code_col"),
+                                 name_col=spec.get("name_col"), layer=spec.get("layer"), crs=spec.get("crs"))
+    vintages["boundaries"] = spec.get("vintage", boundaries.attrs["source"])
+
+    spec = layers["small_areas"]
+    small_areas = read_small_areas(_layer_path(root, spec, "small_areas"), code_col=spec.get("code_col"),
+                                   name_col=spec.get("name_col"), layer=spec.get("layer"), crs=spec.get("crs"))
+    vintages["small_areas"] = spec.get("vintage", small_areas.attrs["source"])
+
+    population = None
+    if "population" in layers:
+        population = _layer_path(root, layers["population"], "population")
+    spec = layers["deprivation"]
+    dep_path = _layer_path(root, spec, "deprivation")
+    deprivation = read_deprivation(dep_path, columns=spec.get("columns"), population=population, sheet=spec.get("sheet"))
+    check_lsoa_match(deprivation, small_areas["code"], file=dep_path.name)
+    deprivation = deprivation[deprivation["lsoa_code"].isin(small_areas["code"])].reset_index(drop=True)
+    if "population" not in deprivation or deprivation["population"].isna().all():
+        raise AreaError(f"{dep_path.name}: no population per LSOA. Add the IoD population file (File 6) as "
+                        "[layers.population], or use File 7, which includes it.")
+    vintages["deprivation"] = spec.get("vintage", deprivation.attrs.get("edition") or dep_path.name)
+
+    if "lookup" in layers:
+        spec = layers["lookup"]
+        lookup = read_lookup(_layer_path(root, spec, "lookup"), lsoa_col=spec.get("lsoa_col"),
+                             area_col=spec.get("area_col"))
+        lookup = lookup[lookup["lsoa_code"].isin(small_areas["code"])]
+        unknown = sorted(set(lookup["area_code"]) - set(boundaries["code"]))
+        if unknown:
+            raise ValidationError(Problem(
+                f"{len(unknown)} area codes in the lookup are not in the boundaries ({', '.join(unknown[:5])}...).",
+                file=spec["path"], fix="Use a lookup of the same boundary vintage as the boundaries file."))
+        unmatched = sorted(set(small_areas["code"]) - set(lookup["lsoa_code"]))
+        if unmatched:
+            # The lookup may be older than the LSOAs: place the rest by geometry, openly.
+            extra = lookup_from_geometry(small_areas[small_areas["code"].isin(unmatched)], boundaries)
+            lookup = pd.concat([lookup, extra], ignore_index=True)
+            notes.append(f"{spec['path']}: {len(unmatched)} LSOAs are not in the lookup; placed by their boundaries.")
+        vintages["lookup"] = spec.get("vintage", Path(spec["path"]).name)
+    else:
+        lookup = lookup_from_geometry(small_areas, boundaries)
+        cut = lookup.loc[lookup["method"].eq("apportioned"), "lsoa_code"].nunique()
+        notes.append(f"LSOAs linked to areas by their boundaries: {lookup['lsoa_code'].nunique() - cut} nested "
+                     f"(best fit), {cut} cut by area boundaries and apportioned by area share.")
+    lookup = lookup.reset_index(drop=True)
+
+    postcodes = None
+    if "postcodes" in layers:
+        spec = layers["postcodes"]
+        postcodes = read_postcodes(_layer_path(root, spec, "postcodes"))
+        vintages["postcodes"] = spec.get("vintage", Path(spec["path"]).name)
+
+    network_path = None
+    if "network" in layers:
+        network_path = _layer_path(root, layers["network"], "network")
+        network_format(network_path)
+        vintages["network"] = layers["network"].get("vintage", network_path.name)
+
+    asset_specs = layers.get("assets", [])
+    if isinstance(asset_specs, dict):
+        asset_specs = [asset_specs]
+    frames = []
+    for spec in asset_specs:
+        frame = read_assets(
+            _layer_path(root, spec, "assets"), postcodes=postcodes, taxonomy=taxonomy,
+            columns=spec.get("columns"), default_type=spec.get("default_type"),
+            on_error="skip" if spec.get("skip_invalid") else "raise",
+        )
+        frame["file"] = Path(spec["path"]).name
+        frames.append(frame)
+    assets = _combine_assets(frames, boundaries, notes)
+    if asset_specs:
+        vintages["assets"] = ", ".join(Path(s["path"]).name for s in asset_specs)
+
+    return Area(
+        name=str(meta.get("name", root.name)), code=meta.get("code"), fictional=bool(meta.get("fictional", False)),
+        boundaries=boundaries, small_areas=small_areas, deprivation=deprivation, lookup=lookup, assets=assets,
+        postcodes=postcodes, network_path=network_path, path=root, vintages=vintages, notes=notes,
+    )
+
+
+def _empty_assets() -> gpd.GeoDataFrame:
+    cols = {**dict.fromkeys(FIELDS), "pillars": None, "location_method": None, "row": None, "file": None,
+            "area_code": None, "area_name": None}
+    return gpd.GeoDataFrame({c: pd.Series(dtype=object) for c in cols}, geometry=gpd.GeoSeries([], crs=settings.analysis_crs))
+
+
+def _combine_assets(frames: list[gpd.GeoDataFrame], boundaries: gpd.GeoDataFrame, notes: list[str]) -> gpd.GeoDataFrame:
+    if not frames:
+        return _empty_assets()
+    assets = pd.concat(frames, ignore_index=True)
+    dup_ids = assets["asset_id"].duplicated(keep=False)
+    if dup_ids.any():
+        ids = sorted(assets.loc[dup_ids, "asset_id"].unique())[:10]
+        raise ValidationError(Problem(f"asset ids {ids} appear in more than one register file.",
+                                      fix="Give every record its own id across the files."))
+    assets = gpd.GeoDataFrame(assets, geometry="geometry", crs=settings.analysis_crs)
+    assets[["area_code", "area_name"]] = assign_to_areas(assets, boundaries)
+    outside = assets["area_code"].isna()
+    if outside.any():
+        where = ", ".join(f"{f} row {r}" for f, r in zip(assets.loc[outside, "file"], assets.loc[outside, "row"],
+                                                         strict=True)[:10])
+        notes.append(f"{int(outside.sum())} assets lie outside every area ({where}); they are kept, "
+                     "counted in no area, and still reach residents near the edge.")
+    dups = flag_duplicates(assets)
+    if len(dups):
+        names = assets.set_index("asset_id").loc[dups["asset_id"], "name"].tolist()
+        notes.append(f"{len(dups)} records look like duplicates of others ({', '.join(names[:5])}); "
+                     "review them before relying on counts.")
+    confirmed = pd.to_datetime(assets["last_confirmed"], errors="coerce")
+    stale = confirmed < pd.Timestamp(date.today()) - pd.Timedelta(days=settings.stale_after_days)
+    if stale.any():
+        notes.append(f"{int(stale.sum())} records were last confirmed over {settings.stale_after_days // 365} years ago.")
+    return assets
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
+    return json.dumps(str(value), ensure_ascii=False)  # a JSON string is a valid TOML basic string
+
+
+def write_manifest(path: Path, meta: dict[str, Any], layers: dict[str, Any]) -> None:
+    """Write ``area.toml`` for an area folder.
+
+    Parameters
+    ----------
+    path : Path
+        The area folder.
+    meta : dict
+        ``[area]`` keys: name, code, fictional, description.
+    layers : dict
+        Layer name to its settings (``path`` relative to the folder, column names, vintage);
+        ``assets`` is a list of such settings.
+    """
+    lines = ["# assetmap area manifest: the layers of one area, with paths relative to this file.", "", "[area]"]
+    lines += [f"{k} = {_toml_value(v)}" for k, v in meta.items() if v is not None]
+    for name, spec in layers.items():
+        if name == "assets":
+            for item in spec:
+                lines += ["", "[[layers.assets]]"] + [f"{k} = {_toml_value(v)}" for k, v in item.items() if v is not None]
+        else:
+            lines += ["", f"[layers.{name}]"] + [f"{k} = {_toml_value(v)}" for k, v in spec.items() if v is not None]
+    (path / MANIFEST).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def init_area(
+    directory: str | Path,
+    *,
+    boundaries: str | Path,
+    small_areas: str | Path,
+    imd: str | Path,
+    population: str | Path | None = None,
+    lookup: str | Path | None = None,
+    network: str | Path | None = None,
+    postcodes: str | Path | None = None,
+    assets: list[str | Path] | tuple[str | Path, ...] = (),
+    name: str | None = None,
+    code: str | None = None,
+    boundaries_columns: dict[str, str] | None = None,
+    small_areas_columns: dict[str, str] | None = None,
+    imd_columns: dict[str, str] | None = None,
+    lookup_columns: dict[str, str] | None = None,
+    asset_type: str | None = None,
+    skip_invalid_assets: bool = False,
+    overwrite: bool = False,
+) -> Area:
+    """Create an area folder from an officer's files, checking every one on the way in.
+
+    The files are copied into the folder beside an ``area.toml`` manifest. The
+    folder is built and loaded in a temporary place first and only then moved
+    into place, so a bad file never leaves a half-written area behind.
+
+    Parameters
+    ----------
+    directory : str or Path
+        Folder to create.
+    boundaries, small_areas : str or Path
+        Wards or neighbourhoods, and LSOA boundaries.
+    imd : str or Path
+        IoD file (File 7 best), or any table with a column mapping in ``imd_columns``.
+    population : str or Path, optional
+        IoD File 6, where the deprivation file has no population.
+    lookup : str or Path, optional
+        LSOA-to-area lookup; without one, LSOAs are linked by their boundaries.
+    network : str or Path, optional
+        Street network (OSM XML or GraphML).
+    postcodes : str or Path, optional
+        Postcode lookup (NSPL/ONSPD or Code-Point Open).
+    assets : list of str or Path
+        Asset register files.
+    name, code : str, optional
+        The area's display name and GSS code.
+    boundaries_columns, small_areas_columns : dict, optional
+        ``{"code_col": ..., "name_col": ...}`` where detection fails.
+    imd_columns : dict, optional
+        ``{canonical column: file column}`` for a deprivation table not in IoD layout.
+    lookup_columns : dict, optional
+        ``{"lsoa_col": ..., "area_col": ...}``.
+    asset_type : str, optional
+        Type of every asset in register files with no type column.
+    skip_invalid_assets : bool
+        Leave out bad asset rows (listed in the area's notes) instead of refusing the files.
+    overwrite : bool
+        Replace an existing area folder.
+
+    Returns
+    -------
+    Area
+        The new area, loaded.
+    """
+    target = Path(directory)
+    if target.exists() and any(target.iterdir()) and not overwrite:
+        raise AreaError(f"{target}: the folder exists and is not empty. Choose a new folder or pass overwrite.")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        def place(src: str | Path, layer: str) -> str:
+            src = Path(src)
+            if not src.is_file():
+                raise AreaError(f"{src}: no such file (given as the {layer} layer). Check the path.")
+            folder = staging / _LAYER_FOLDERS[layer]
+            folder.mkdir(exist_ok=True)
+            dest = folder / src.name
+            stem, n = dest.stem, 1
+            while dest.exists():  # two inputs with one name: keep both
+                n += 1
+                dest = folder / f"{stem}_{n}{src.suffix}"
+            shutil.copy2(src, dest)
+            return dest.relative_to(staging).as_posix()
+
+        layers: dict[str, Any] = {
+            "boundaries": {"path": place(boundaries, "boundaries"), **(boundaries_columns or {})},
+            "small_areas": {"path": place(small_areas, "small_areas"), **(small_areas_columns or {})},
+            "deprivation": {"path": place(imd, "deprivation"), "columns": imd_columns},
+        }
+        if population:
+            layers["population"] = {"path": place(population, "population")}
+        if lookup:
+            layers["lookup"] = {"path": place(lookup, "lookup"), **(lookup_columns or {})}
+        if network:
+            layers["network"] = {"path": place(network, "network")}
+        if postcodes:
+            layers["postcodes"] = {"path": place(postcodes, "postcodes")}
+        if assets:
+            layers["assets"] = [
+                {"path": place(a, "assets"), "default_type": asset_type, "skip_invalid": skip_invalid_assets or None}
+                for a in assets
+            ]
+        write_manifest(staging, {"name": name or target.name, "code": code}, layers)
+        area = load_area(staging)
+        if network:
+            _check_network_overlap(area)
+        if target.exists():
+            shutil.rmtree(target)
+        staging.rename(target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    area.path = target
+    area.network_path = target / layers["network"]["path"] if network else None
+    return area
+
+
+def _check_network_overlap(area: Area) -> None:
+    graph = area.network()
+    xs = [d["x"] for _, d in graph.nodes(data=True)]
+    ys = [d["y"] for _, d in graph.nodes(data=True)]
+    minx, miny, maxx, maxy = area.boundaries.total_bounds
+    inside = sum(1 for x, y in zip(xs, ys, strict=True) if minx <= x <= maxx and miny <= y <= maxy)
+    if inside == 0:
+        raise ValidationError(Problem(
+            "the street network does not overlap the area's boundaries.", file=area.network_path.name,
+            fix="Use a network extract of the same place (check it is not of another town or in another CRS)."))

@@ -1,0 +1,215 @@
+"""The ``assetmap`` command: thin commands over the library.
+
+Every command prints what it did; a bad input ends with ``error:`` and a message
+naming the file and the fix (exit status 2), never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+from assetmap import settings
+from assetmap._errors import AssetMapError, AssetMapWarning
+
+
+def _cmd_init_area(args: argparse.Namespace) -> int:
+    from assetmap.workspace import init_area
+
+    area = init_area(
+        args.directory, boundaries=args.boundaries, small_areas=args.small_areas, imd=args.imd,
+        population=args.population, lookup=args.lookup, network=args.network, postcodes=args.postcodes,
+        assets=args.assets or [], name=args.name, code=args.code,
+        boundaries_columns=_columns(code_col=args.boundaries_code_col, name_col=args.boundaries_name_col),
+        small_areas_columns=_columns(code_col=args.small_areas_code_col, name_col=args.small_areas_name_col),
+        asset_type=args.asset_type, skip_invalid_assets=args.skip_invalid_assets, overwrite=args.overwrite,
+    )
+    _print_area(area)
+    print(f"Created area folder {args.directory}")
+    return 0
+
+
+def _columns(**kwargs: str | None) -> dict[str, str] | None:
+    given = {k: v for k, v in kwargs.items() if v}
+    return given or None
+
+
+def _print_area(area) -> None:  # noqa: ANN001 - Area, imported lazily
+    print(f"{area.name}{' (fictional)' if area.fictional else ''}")
+    print(f"  areas: {len(area.boundaries)}  LSOAs: {len(area.small_areas)}  "
+          f"population: {area.deprivation['population'].sum():,.0f}  assets: {len(area.assets)}")
+    for layer, vintage in area.vintages.items():
+        print(f"  {layer}: {vintage}")
+    for note in area.notes:
+        print(f"note: {note}")
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    from assetmap.workspace import load_area
+
+    area = load_area(args.area)
+    _print_area(area)
+    return 0
+
+
+def _cmd_deprivation_summary(args: argparse.Namespace) -> int:
+    from assetmap.analysis.assign import lookup_from_geometry
+    from assetmap.analysis.deprivation import summarise_deprivation
+    from assetmap.io.boundaries import read_boundaries, read_small_areas
+    from assetmap.io.deprivation import read_deprivation
+    from assetmap.io.export import write_table
+    from assetmap.io.lookups import read_lookup
+
+    dep = read_deprivation(args.imd, population=args.population)
+    by = args.by or ("area" if (args.lookup or args.boundaries) else "lad")
+    names = None
+    if by == "lad":
+        table = summarise_deprivation(dep, by="lad")
+    else:
+        if args.lookup:
+            lookup = read_lookup(args.lookup)
+            lookup = lookup[lookup["lsoa_code"].isin(dep["lsoa_code"])]
+            if args.boundaries:
+                names = read_boundaries(args.boundaries)[["code", "name"]]
+        elif args.boundaries:
+            if not args.small_areas:
+                raise AssetMapError(
+                    "--boundaries needs --small-areas (the LSOA boundaries) to place each LSOA in an area; "
+                    "or give a published lookup with --lookup."
+                )
+            areas = read_boundaries(args.boundaries)
+            lookup = lookup_from_geometry(read_small_areas(args.small_areas), areas)
+            names = areas[["code", "name"]]
+        else:
+            raise AssetMapError("--by area needs --lookup F or --boundaries F with --small-areas F.")
+        table = summarise_deprivation(dep, lookup, by="area", names=names)
+    write_table(table, args.out)
+    print(f"Wrote {len(table)} rows to {args.out}")
+    return 0
+
+
+def _cmd_assign(args: argparse.Namespace) -> int:
+    from assetmap.analysis.assign import assign_to_areas
+    from assetmap.io.assets import read_assets
+    from assetmap.io.boundaries import read_boundaries
+    from assetmap.io.export import write_table
+    from assetmap.io.postcodes import read_postcodes
+
+    areas = read_boundaries(args.boundaries, code_col=args.code_col, name_col=args.name_col)
+    postcodes = read_postcodes(args.postcodes) if args.postcodes else None
+    assets = read_assets(args.assets, postcodes=postcodes, default_type=args.asset_type,
+                         on_error="skip" if args.skip_invalid else "raise")
+    assets[["area_code", "area_name"]] = assign_to_areas(assets, areas)
+    outside = assets["area_code"].isna()
+    if outside.any():
+        rows = assets.loc[outside, "row"].tolist()
+        print(f"note: {int(outside.sum())} assets lie outside every area (rows {rows[:20]}); "
+              "their area_code is blank.")
+    out = Path(args.out)
+    if out.suffix.lower() in (".csv", ".xlsx"):
+        assets = assets.drop(columns=["geometry"])
+    write_table(assets, out)
+    print(f"Wrote {len(assets)} assets ({int((~outside).sum())} in an area) to {out}")
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from assetmap.demo import build_demo
+
+    written = build_demo(Path(args.out) if args.out else settings.demo_area_path)
+    print(f"Wrote {len(written)} demo files")
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    app = settings.package_root.parent / "app.py"
+    env = {**os.environ, "ASSETMAP_AREA": str(Path(args.area).resolve()) if args.area else str(settings.default_area_path)}
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port)]
+    return subprocess.call(cmd, env=env)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the command-line parser (also used to check that every command is documented)."""
+    parser = argparse.ArgumentParser(prog="assetmap", description="Community asset mapping against deprivation.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__import__('assetmap').__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("init-area", help="create an area folder from boundary, deprivation and asset files")
+    p.add_argument("directory", help="folder to create")
+    p.add_argument("--boundaries", required=True, help="wards or neighbourhoods (GeoJSON, GPKG, SHP, zipped SHP, KML)")
+    p.add_argument("--small-areas", required=True, help="LSOA boundaries")
+    p.add_argument("--imd", required=True, help="IoD File 7 (CSV or XLSX), or another IoD file with --population")
+    p.add_argument("--population", help="IoD File 6 population, when the IMD file has none")
+    p.add_argument("--lookup", help="LSOA-to-area lookup (default: placed by boundaries)")
+    p.add_argument("--network", help="street network: OSM XML or GraphML")
+    p.add_argument("--postcodes", help="postcode lookup: NSPL/ONSPD or Code-Point Open")
+    p.add_argument("--assets", nargs="*", help="asset register files")
+    p.add_argument("--asset-type", help="type of every asset in files with no type column (e.g. food_bank)")
+    p.add_argument("--skip-invalid-assets", action="store_true", help="leave out bad asset rows instead of stopping")
+    p.add_argument("--name", help="display name of the area")
+    p.add_argument("--code", help="GSS code of the authority")
+    p.add_argument("--boundaries-code-col", help="code column of the boundaries, where not detected")
+    p.add_argument("--boundaries-name-col", help="name column of the boundaries, where not detected")
+    p.add_argument("--small-areas-code-col", help="code column of the LSOA boundaries, where not detected")
+    p.add_argument("--small-areas-name-col", help="name column of the LSOA boundaries, where not detected")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing area folder")
+    p.set_defaults(func=_cmd_init_area)
+
+    p = sub.add_parser("info", help="load an area folder and describe it")
+    p.add_argument("area", nargs="?", default=str(settings.default_area_path), help="area folder (default: demo)")
+    p.set_defaults(func=_cmd_info)
+
+    p = sub.add_parser("deprivation-summary", help="deprivation per local authority or per area")
+    p.add_argument("--imd", required=True, help="IoD file (File 7, or File 1/2/5 with --population)")
+    p.add_argument("--population", help="IoD File 6 population")
+    p.add_argument("--lookup", help="LSOA-to-area lookup")
+    p.add_argument("--boundaries", help="area boundaries (with --small-areas, when there is no lookup)")
+    p.add_argument("--small-areas", help="LSOA boundaries")
+    p.add_argument("--by", choices=["lad", "area"], help="lad (default without a lookup) or area")
+    p.add_argument("--out", required=True, help="output .csv or .xlsx")
+    p.set_defaults(func=_cmd_deprivation_summary)
+
+    p = sub.add_parser("assign", help="add the area code and name to each asset")
+    p.add_argument("--boundaries", required=True, help="area boundaries")
+    p.add_argument("--assets", required=True, help="asset register")
+    p.add_argument("--postcodes", help="postcode lookup, for assets given only by postcode")
+    p.add_argument("--asset-type", help="type of every asset, when the file has no type column")
+    p.add_argument("--code-col", help="code column of the boundaries, where not detected")
+    p.add_argument("--name-col", help="name column of the boundaries, where not detected")
+    p.add_argument("--skip-invalid", action="store_true", help="leave out bad rows instead of stopping")
+    p.add_argument("--out", required=True, help="output .csv, .xlsx, .geojson or .gpkg")
+    p.set_defaults(func=_cmd_assign)
+
+    p = sub.add_parser("demo", help="regenerate the fictional demo area")
+    p.add_argument("--out", help="folder (default: the built-in data folder)")
+    p.set_defaults(func=_cmd_demo)
+
+    p = sub.add_parser("serve", help="start the app")
+    p.add_argument("--area", help="area folder (default: the demo area)")
+    p.add_argument("--port", type=int, default=8501, help="port (default 8501)")
+    p.set_defaults(func=_cmd_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    args = build_parser().parse_args(argv)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", AssetMapWarning)
+        try:
+            status = args.func(args)
+        except AssetMapError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            status = 2
+    for w in caught:
+        if issubclass(w.category, AssetMapWarning):
+            print(f"note: {w.message}", file=sys.stderr)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

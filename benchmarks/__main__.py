@@ -1,0 +1,60 @@
+"""Run every benchmark and print each figure with its ratio to a baseline measured in the same run.
+
+Usage: ``python -m benchmarks [NAME ...] [--repeat N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from benchmarks import bench_load
+
+
+@dataclass
+class Result:
+    name: str
+    seconds: float
+    baseline_name: str
+    baseline_seconds: float
+    target: str
+
+    def line(self) -> str:
+        ratio = self.seconds / self.baseline_seconds if self.baseline_seconds else float("nan")
+        return (f"{self.name:<42} {self.seconds * 1000:9.1f} ms   baseline {self.baseline_name:<34} "
+                f"{self.baseline_seconds * 1000:9.1f} ms   ratio {ratio:6.2f}   target {self.target}")
+
+
+def timed(fn: Callable[[], object], repeat: int) -> float:
+    """Return the median wall time of ``repeat`` calls, after one warm-up call."""
+    fn()
+    times = []
+    for _ in range(repeat):
+        gc.collect()
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+SUITES: dict[str, Callable[[int], list[Result]]] = {"load": bench_load.run}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks")
+    parser.add_argument("names", nargs="*", choices=[*SUITES, []], help="suites to run (default: all)")
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args(argv)
+    for name in args.names or list(SUITES):
+        for result in SUITES[name](args.repeat):
+            print(result.line(), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""Assignment of real Manchester assets to real wards, checked against OS Code-Point's own ward per postcode."""
+
+import warnings
+
+import geopandas as gpd
+import pytest
+
+from assetmap.analysis.assign import assign_to_areas
+from assetmap.io.assets import read_assets
+from assetmap.io.boundaries import read_boundaries
+from assetmap.io.postcodes import read_postcodes
+from realdata import real_data  # noqa: F401 - a fixture
+
+pytestmark = pytest.mark.realdata
+
+
+@pytest.fixture(scope="module")
+def wards(real_data):
+    return read_boundaries(real_data / "boundaries" / "manchester_wards_2023_ons_columns.geojson")
+
+
+@pytest.fixture(scope="module")
+def codepoint(real_data):
+    return read_postcodes(real_data / "postcodes" / "manchester_postcodes_codepoint_2025.csv")
+
+
+def test_council_and_ons_column_files_agree(real_data, wards):
+    council = read_boundaries(real_data / "boundaries" / "manchester_wards_2023.geojson")
+    assert council.attrs["code_col"] == "area_code" and wards.attrs["code_col"] == "WD23CD"
+    assert council["code"].tolist() == wards["code"].tolist()
+    assert len(wards) == 32
+
+
+def test_every_postcode_in_its_codepoint_ward(wards, codepoint):
+    pts = gpd.GeoDataFrame(
+        codepoint, geometry=gpd.points_from_xy(codepoint["longitude"], codepoint["latitude"], crs=4326)
+    ).to_crs(27700)
+    got = assign_to_areas(pts, wards)
+    agree = (got["area_code"] == codepoint["ward_code"]).mean()
+    # The boundaries are generalised to 20 m, so a handful of postcodes on a ward edge may differ.
+    assert agree > 0.999, agree
+
+
+def test_food_banks_by_postcode_land_in_the_right_ward(real_data, wards, codepoint):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # rows outside Manchester's lookup are left out on purpose
+        banks = read_assets(real_data / "assets" / "gm_food_banks.csv", postcodes=codepoint,
+                            default_type="food_bank", on_error="skip")
+    assert len(banks) >= 78  # 81 Manchester rows; a postcode or two is not in the 2025 file
+    banks[["area_code", "area_name"]] = assign_to_areas(banks, wards)
+    truth = codepoint.set_index("postcode").loc[banks["postcode"], "ward_code"].to_numpy()
+    assert (banks["area_code"].to_numpy() == truth).mean() == 1.0
+
+
+def test_libraries_points_agree_with_their_postcodes(real_data, wards, codepoint):
+    libs = read_assets(real_data / "assets" / "libraries_manchester.geojson")
+    assert len(libs) == 22 and set(libs["type"]) == {"library"}
+    libs[["area_code", "area_name"]] = assign_to_areas(libs, wards)
+    known = libs["postcode"].isin(codepoint["postcode"])
+    truth = codepoint.set_index("postcode").loc[libs.loc[known, "postcode"], "ward_code"].to_numpy()
+    assert known.sum() >= 20
+    assert (libs.loc[known, "area_code"].to_numpy() == truth).mean() >= 0.95

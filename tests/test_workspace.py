@@ -1,0 +1,143 @@
+import shutil
+from pathlib import Path
+
+import pytest
+
+from assetmap import settings
+from assetmap import AreaError, DataFormatError, ValidationError, init_area, load_area
+
+FIX = Path(__file__).parent / "fixtures"
+TINY = FIX / "tiny"
+BAD = FIX / "bad"
+
+
+def make_tiny(directory, **overrides):
+    kwargs = dict(
+        boundaries=TINY / "wards.geojson",
+        small_areas=TINY / "lsoa21.geojson",
+        imd=TINY / "file7.csv",
+        lookup=TINY / "lookup.csv",
+        postcodes=TINY / "postcodes.csv",
+        assets=[TINY / "assets.csv"],
+        name="Tinyton",
+    )
+    kwargs.update(overrides)
+    return init_area(directory, **kwargs)
+
+
+def test_init_area_copies_layers_and_loads(tmp_path):
+    area = make_tiny(tmp_path / "tiny")
+    assert (tmp_path / "tiny" / "area.toml").is_file()
+    assert sorted(p.name for p in (tmp_path / "tiny").rglob("*") if p.is_file()) == sorted(
+        ["area.toml", "wards.geojson", "lsoa21.geojson", "file7.csv", "lookup.csv", "postcodes.csv", "assets.csv"]
+    )
+    again = load_area(tmp_path / "tiny")
+    assert again.name == "Tinyton"
+    for layer in (area.boundaries, again.boundaries, again.small_areas, again.assets):
+        assert layer.crs.to_epsg() == 27700
+    assert len(again.boundaries) == 4 and len(again.small_areas) == 8 and len(again.assets) == 5
+    assert again.deprivation["population"].sum() == 11_000
+    # The source files can go: the area folder holds its own copies.
+    assert again.path == tmp_path / "tiny"
+
+
+def test_area_summary_per_ward_by_hand(tmp_path):
+    area = make_tiny(tmp_path / "tiny")
+    s = area.area_summary().set_index("code")
+    # Ward A holds LSOAs 1 (score 60, pop 1000) and 2 (score 50, pop 1000).
+    assert s.loc["E05999901", "population"] == 2000
+    assert s.loc["E05999901", "avg_score"] == pytest.approx(55.0)
+    # Ward B: LSOAs 3 (40, 2000) and 4 (30, 2000).
+    assert s.loc["E05999902", "avg_score"] == pytest.approx(35.0)
+    assert s["population"].sum() == area.deprivation["population"].sum()
+    assert s.loc["E05999901", "n_assets"] == 1
+    assert s["n_assets"].sum() == 5
+    assert s.crs.to_epsg() == 27700
+
+
+def test_without_lookup_links_lsoas_by_geometry(tmp_path):
+    area = make_tiny(tmp_path / "tiny", lookup=None)
+    assert set(area.lookup["method"]) == {"best-fit"}
+    assert any("best fit" in n for n in area.notes)
+    assert area.area_summary()["population"].sum() == 11_000
+
+
+def test_assets_assigned_and_outside_reported(tmp_path):
+    extra = tmp_path / "extra.csv"
+    extra.write_text("asset_id,name,type,lat,lon\nX1,Far Away Hall,community centre,52.7,-1.8\n", encoding="utf-8")
+    area = make_tiny(tmp_path / "tiny", assets=[TINY / "assets.csv", extra])
+    assert area.assets.set_index("asset_id").loc["T2", "area_code"] == "E05999902"
+    assert area.assets.set_index("asset_id")["area_code"].isna()["X1"]
+    assert any("outside every area" in n and "extra.csv row 2" in n for n in area.notes)
+
+
+def test_bad_asset_file_leaves_no_half_written_area(tmp_path):
+    target = tmp_path / "tiny"
+    with pytest.raises(ValidationError, match="assets_problems.csv"):
+        make_tiny(target, assets=[BAD / "assets_problems.csv"])
+    assert not target.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_skip_invalid_assets_records_what_was_left_out(tmp_path):
+    area = make_tiny(tmp_path / "tiny", assets=[BAD / "assets_problems.csv"], skip_invalid_assets=True)
+    assert area.assets["name"].tolist() == ["Good Pantry"]
+    assert any("left out 8 of 9 rows" in n for n in area.notes)
+
+
+def test_bad_boundaries_leave_nothing(tmp_path):
+    with pytest.raises(ValidationError, match="duplicate_codes.geojson"):
+        make_tiny(tmp_path / "t", boundaries=BAD / "duplicate_codes.geojson")
+    with pytest.raises(DataFormatError, match="empty"):
+        make_tiny(tmp_path / "t", boundaries=BAD / "empty.geojson")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_existing_folder_not_overwritten_unless_asked(tmp_path):
+    make_tiny(tmp_path / "tiny")
+    with pytest.raises(AreaError, match="not empty"):
+        make_tiny(tmp_path / "tiny")
+    area = make_tiny(tmp_path / "tiny", name="Tinyton again", overwrite=True)
+    assert load_area(tmp_path / "tiny").name == "Tinyton again" == area.name
+
+
+def test_missing_manifest_and_missing_layer_file(tmp_path):
+    with pytest.raises(AreaError, match="init-area"):
+        load_area(tmp_path)
+    make_tiny(tmp_path / "tiny")
+    (tmp_path / "tiny" / "assets" / "assets.csv").unlink()
+    with pytest.raises(AreaError, match="assets/assets.csv"):
+        load_area(tmp_path / "tiny")
+
+
+def test_broken_manifest(tmp_path):
+    make_tiny(tmp_path / "tiny")
+    (tmp_path / "tiny" / "area.toml").write_text("[area\nname=", encoding="utf-8")
+    with pytest.raises(AreaError, match="TOML"):
+        load_area(tmp_path / "tiny")
+
+
+def test_lookup_of_another_vintage_refused(tmp_path):
+    other = tmp_path / "lookup_other.csv"
+    other.write_text("LSOA21CD,WD24CD\nE01999901,E05000001\n", encoding="utf-8")
+    with pytest.raises(ValidationError, match="not in the boundaries"):
+        make_tiny(tmp_path / "tiny", lookup=other)
+
+
+def test_imd_with_no_matching_lsoas_names_vintage(tmp_path):
+    imd = tmp_path / "imd2019.csv"
+    text = (TINY / "file7.csv").read_text(encoding="utf-8-sig").replace("(2021)", "(2011)").replace("E019999", "E010000")
+    imd.write_text(text, encoding="utf-8")
+    with pytest.raises(ValidationError) as err:
+        make_tiny(tmp_path / "tiny", imd=imd)
+    assert "2011" in str(err.value) and "0 of 8" in str(err.value)
+
+
+def test_network_of_another_place_refused(tmp_path):
+    net = settings.demo_area_path / "streets" / "demo_streets.osm"
+    if not net.exists():
+        pytest.skip("demo network not built")
+    shutil.copy(net, tmp_path / "streets.osm")
+    with pytest.raises(ValidationError, match="does not overlap"):
+        make_tiny(tmp_path / "tiny", network=tmp_path / "streets.osm")
+    assert not (tmp_path / "tiny").exists()
