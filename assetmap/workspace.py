@@ -317,8 +317,8 @@ def _combine_assets(frames: list[gpd.GeoDataFrame], boundaries: gpd.GeoDataFrame
     assets[["area_code", "area_name"]] = assign_to_areas(assets, boundaries)
     outside = assets["area_code"].isna()
     if outside.any():
-        where = ", ".join(f"{f} row {r}" for f, r in zip(assets.loc[outside, "file"], assets.loc[outside, "row"],
-                                                         strict=True)[:10])
+        pairs = list(zip(assets.loc[outside, "file"], assets.loc[outside, "row"], strict=True))
+        where = ", ".join(f"{f} row {r}" for f, r in pairs[:10])
         notes.append(f"{int(outside.sum())} assets lie outside every area ({where}); they are kept, "
                      "counted in no area, and still reach residents near the edge.")
     dups = flag_duplicates(assets)

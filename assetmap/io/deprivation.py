@@ -1,0 +1,654 @@
+"""English Indices of Deprivation: LSOA files into one canonical table.
+
+MHCLG publishes the Indices in several files (File 1: IMD ranks and deciles;
+File 2: domain ranks and deciles; File 5: scores; File 6: population
+denominators; File 7: everything in one CSV) and each edition names its
+columns a little differently. :func:`read_deprivation` reads any of them, or a
+third party's repackaging with short names, into the same columns:
+
+``lsoa_code``, ``lsoa_name``, ``lad_code``, ``lad_name``, then for the IMD and
+each domain ``<key>_score``, ``<key>_rank``, ``<key>_decile`` (only those in the
+file), then ``population``. Domain keys are listed in :data:`DOMAINS`.
+
+Ranks and deciles keep the published direction: rank 1 and decile 1 are the
+most deprived.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from assetmap._errors import AssetMapWarning, DataFormatError, Problem, ValidationError
+from assetmap.io._read import read_table, sniff_format
+
+#: Number of LSOAs in England by LSOA vintage: every national rank runs from 1 to this.
+N_NATIONAL: dict[int, int] = {2011: 32_844, 2021: 33_755}
+
+#: Edition of the Indices published on each LSOA vintage.
+EDITION_BY_VINTAGE: dict[int, str] = {2011: "IoD2019", 2021: "IoD2025"}
+VINTAGE_BY_EDITION: dict[str, int] = {v: k for k, v in EDITION_BY_VINTAGE.items()}
+
+#: Highest LSOA code of the 2011 set; 2021 LSOAs that are new (splits, merges) have higher numbers.
+LAST_2011_LSOA = 33_768
+
+#: Canonical key of the IMD and of each domain or supplementary index, with the
+#: names files use for it (normalised: lower case, words only), longest first.
+DOMAINS: dict[str, tuple[str, ...]] = {
+    "imd": ("index of multiple deprivation imd", "index of multiple deprivation", "imd"),
+    "income": ("income deprivation domain", "income domain", "income"),
+    "employment": ("employment deprivation domain", "employment domain", "employment"),
+    "education": ("education skills and training deprivation domain", "education skills and training domain",
+                  "education skills and training", "education skills training", "education"),
+    "health": ("health deprivation and disability domain", "health deprivation and disability", "health"),
+    "crime": ("crime domain", "crime"),
+    "housing": ("barriers to housing and services domain", "barriers to housing and services",
+                "housing and services", "barriers", "housing"),
+    "environment": ("living environment deprivation domain", "living environment domain", "living environment",
+                    "environment"),
+    "idaci": ("income deprivation affecting children index idaci", "income deprivation affecting children index",
+              "idaci"),
+    "idaopi": ("income deprivation affecting older people idaopi",
+               "income deprivation affecting older people index idaopi",
+               "income deprivation affecting older people index", "income deprivation affecting older people",
+               "idaopi"),
+}
+
+MEASURES = ("score", "rank", "decile")
+
+# What follows the measure word in the official names; a truncated header may stop anywhere in it.
+_MEASURE_TAILS: dict[str, tuple[str, ...]] = {
+    "score": ("rate",),
+    "rank": ("where 1 is most deprived",),
+    "decile": ("where 1 is most deprived 10 of lsoas",),
+}
+
+_ID_PATTERNS: dict[str, tuple[str, ...]] = {
+    "lsoa_code": (r"^lsoa ?(?:11|21)? ?(?:code|cd)(?: (?:2011|2021))?$", r"^lsoa(?:11|21)?$"),
+    "lsoa_name": (r"^lsoa ?(?:11|21)? ?(?:name|nm)(?: (?:2011|2021))?$",),
+    "lad_code": (r"^local authority district code(?: \d{4})?$", r"^(?:lad|ltla) ?(?:\d{2})? ?(?:code|cd)$",
+                 r"^local authority code$"),
+    "lad_name": (r"^local authority district name(?: \d{4})?$", r"^(?:lad|ltla) ?(?:\d{2})? ?(?:name|nm)$",
+                 r"^local authority name$"),
+    "population": (r"^total population(?: mid \d{4})?(?: excluding prisoners)?$", r"^population$",
+                   r"^total population\b"),
+}
+
+_ID_COLUMNS = ("lsoa_code", "lsoa_name", "lad_code", "lad_name")
+
+#: Every canonical column, in output order.
+CANONICAL_COLUMNS: tuple[str, ...] = (
+    *_ID_COLUMNS,
+    *(f"{key}_{m}" for key in DOMAINS for m in MEASURES),
+    "population",
+)
+
+_LSOA_CODE = re.compile(r"^E01\d{6}$")
+_MAX_LISTED = 20
+
+
+# -- header matching ---------------------------------------------------------------------
+
+
+def _normalise(header: object) -> str:
+    """Lower-case words and digits only: 'Income Score (rate)' -> 'income score rate'."""
+    text = str(header).replace("\ufeff", "").lower()
+    text = re.sub(r"(?<=\d),(?=\d{3})", "", text)
+    return " ".join(re.findall(r"[a-z0-9]+", text.replace("_", " ")))
+
+
+def _match_measure(norm: str) -> str | None:
+    """Canonical ``<key>_<measure>`` a normalised header names, or None.
+
+    The header must name a domain and a measure in full; what follows the
+    measure may be cut short (official files truncate one long header).
+    """
+    for key, stems in DOMAINS.items():
+        for stem in stems:
+            if not norm.startswith(stem + " "):
+                continue
+            rest = norm[len(stem) + 1:].split(" ")
+            measure, tail = rest[0], " ".join(rest[1:])
+            if measure not in MEASURES:
+                continue
+            if tail == "" or any(full.startswith(tail) for full in _MEASURE_TAILS[measure]):
+                return f"{key}_{measure}"
+    return None
+
+
+def _match_id(norm: str) -> str | None:
+    for canonical, patterns in _ID_PATTERNS.items():
+        if any(re.match(p, norm) for p in patterns):
+            return canonical
+    return None
+
+
+def _detect(columns: Iterable[str], explicit: dict[str, str], name: str) -> dict[str, str]:
+    """Map canonical names to file columns: the explicit mapping first, then by header."""
+    columns = list(columns)
+    unknown = sorted(set(explicit) - set(CANONICAL_COLUMNS))
+    if unknown:
+        raise DataFormatError(
+            f"{name}: columns= names {unknown}, which are not canonical deprivation columns. Use keys among "
+            f"lsoa_code, lsoa_name, lad_code, lad_name, population and <key>_score/_rank/_decile with <key> one of "
+            f"{', '.join(DOMAINS)}."
+        )
+    missing = [col for col in explicit.values() if col not in columns]
+    if missing:
+        raise DataFormatError(
+            f"{name}: columns= names {missing}, which the file does not have. Its columns are {columns}."
+        )
+    found: dict[str, str] = dict(explicit)
+    taken = set(explicit.values())
+    for col in columns:
+        if col in taken:
+            continue
+        norm = _normalise(col)
+        canonical = _match_id(norm) or _match_measure(norm)
+        # The first column wins: File 7 lists the IMD before sub-domains with similar names.
+        if canonical and canonical not in found:
+            found[canonical] = col
+            taken.add(col)
+    return found
+
+
+def _vintage_from_lsoa_header(found: dict[str, str]) -> int | None:
+    """LSOA vintage told by the LSOA header: 'LSOA code (2011)', 'lsoa21_code', 'LSOA11CD'."""
+    lsoa = _normalise(found.get("lsoa_code", ""))
+    m = re.search(r"\b(2011|2021)\b", lsoa) or re.search(r"lsoa ?(11|21)", lsoa)
+    return 2000 + int(m.group(1)[-2:]) if m else None
+
+
+def _vintage_from_other_headers(found: dict[str, str]) -> int | None:
+    """LSOA vintage told by the years of other headers: 'LAD code (2019)' or 'mid 2015' mean IoD2019."""
+    lad = re.search(r"\b(20\d{2})\b", _normalise(found.get("lad_code", "")))
+    if lad:
+        return 2011 if int(lad.group(1)) < 2023 else 2021
+    pop = re.search(r"mid (\d{4})", _normalise(found.get("population", "")))
+    if pop:
+        return 2011 if int(pop.group(1)) < 2020 else 2021
+    return None
+
+
+def lsoa_code_number(codes: pd.Series) -> pd.Series:
+    """Numeric part of LSOA codes (E01033769 -> 33769); NaN where a code is not E01 + 6 digits."""
+    text = codes.astype("string").str.strip()
+    return pd.to_numeric(text.str.extract(r"^E01(\d{6})$", expand=False), errors="coerce")
+
+
+def guess_lsoa_vintage(codes: pd.Series | Iterable[str]) -> int | None:
+    """Return 2021 when any code is a 2021-only LSOA (above E01033768), else None (cannot tell).
+
+    Most LSOA codes are the same in 2011 and 2021, so codes alone can prove 2021
+    but never 2011.
+    """
+    numbers = lsoa_code_number(pd.Series(list(codes) if not isinstance(codes, pd.Series) else codes, dtype="string"))
+    return 2021 if (numbers > LAST_2011_LSOA).any() else None
+
+
+# -- values ----------------------------------------------------------------------------
+
+
+def _numbers(values: pd.Series) -> pd.Series:
+    """Parse numbers written '29,199', ' 1296.00 ' or '1 296': NaN where not a number."""
+    try:
+        # Fast path: clean official files parse with plain float().
+        return pd.Series(np.asarray(values.astype(object), dtype="float64"), index=values.index)
+    except (TypeError, ValueError):
+        out = pd.to_numeric(values.astype(object), errors="coerce").astype("float64")
+    # Only cells that fail plain parsing go through the (slower) clean-up.
+    redo = out.isna() & values.notna()
+    if redo.any():
+        text = values[redo].astype("string").str.strip().str.replace(r"(?<=\d)[,\s](?=\d{3}\b)", "", regex=True)
+        out[redo] = pd.to_numeric(text.astype(object), errors="coerce")
+    return out
+
+
+def _blank(values: pd.Series) -> pd.Series:
+    """Cells that are empty or only spaces."""
+    return values.isna() | values.astype("string").str.fullmatch(r"\s*").fillna(True).astype(bool)
+
+
+def _cell_problems(
+    bad: pd.Series, raw: pd.Series, message: str, name: str, field: str, fix: str
+) -> list[Problem]:
+    """One problem per bad cell (spreadsheet row numbers), then one that counts the rest."""
+    rows = np.flatnonzero(bad.to_numpy())
+    problems = [
+        Problem(message.format(value=raw.iloc[i]), file=name, row=int(i) + 2, field=field, fix=fix)
+        for i in rows[:_MAX_LISTED]
+    ]
+    if len(rows) > _MAX_LISTED:
+        problems.append(Problem(f"{len(rows) - _MAX_LISTED} more rows like these.", file=name, field=field))
+    return problems
+
+
+def _check_codes(codes: pd.Series, raw: pd.Series, name: str, field: str) -> list[Problem]:
+    problems = _cell_problems(
+        codes.isna() | ~codes.fillna("").str.match(_LSOA_CODE), raw.fillna(""),
+        "'{value}' is not an English LSOA code (E01 and six digits).", name, field,
+        "Check that this column holds LSOA codes; delete footnote or total rows.",
+    )
+    dup = codes.duplicated(keep=False) & codes.notna()
+    if dup.any():
+        first = codes[dup].iloc[0]
+        rows = (np.flatnonzero(dup.to_numpy()) + 2).tolist()
+        problems.append(Problem(
+            f"{int(codes[dup].nunique())} LSOA codes appear more than once (e.g. '{first}'), on rows "
+            f"{rows[:_MAX_LISTED]}{' ...' if len(rows) > _MAX_LISTED else ''}.",
+            file=name, row=rows[0], field=field,
+            fix="Keep one row per LSOA; if the file is a stack of several areas or editions, load one of them.",
+        ))
+    return problems
+
+
+# -- reading -----------------------------------------------------------------------------
+
+
+def _check_kind(path: Path) -> str:
+    """Refuse non-table files with a message about deprivation data, not map layers."""
+    if path.is_file() and path.stat().st_size > 0:
+        with path.open("rb") as fh:
+            head = fh.read(4096)
+        if b"\x00" in head and not head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+            raise DataFormatError(
+                f"{path.name}: a binary file, not a table, whatever its name says. Give the Indices of "
+                "Deprivation file as CSV or XLSX (for example File 7, 'File_7_..._All_IoD..._Scores...csv')."
+            )
+    fmt = sniff_format(path)
+    if fmt not in ("csv", "xlsx"):
+        raise DataFormatError(
+            f"{path.name}: a {fmt} map layer, not a table. Give the Indices of Deprivation file as CSV or XLSX."
+        )
+    return fmt
+
+
+def _best_sheet(path: Path) -> str | int:
+    """Pick the worksheet with an LSOA column and the most recognised columns (official XLSX open on 'Notes')."""
+    try:
+        sheets = pd.read_excel(path, sheet_name=None, nrows=0, engine="openpyxl")
+    except (ValueError, KeyError, OSError) as exc:
+        raise DataFormatError(f"{path.name}: cannot read the workbook ({exc}). Save it again as .xlsx.") from exc
+    best: tuple[int, str | int] = (0, 0)
+    for sheet_name, frame in sheets.items():
+        found = _detect([str(c).strip() for c in frame.columns], {}, path.name)
+        score = len(found) if "lsoa_code" in found else 0
+        if score > best[0]:
+            best = (score, sheet_name)
+    return best[1]
+
+
+def _read_raw(path: str | Path, sheet: str | int | None) -> tuple[pd.DataFrame, str]:
+    path = Path(path)
+    if not path.exists():
+        raise DataFormatError(f"{path}: no such file. Check the path and the file name.")
+    fmt = _check_kind(path)
+    if fmt == "xlsx" and sheet is None:
+        sheet = _best_sheet(path)
+    raw = read_table(path, sheet=sheet)
+    return raw, path.name
+
+
+def _no_lsoa_column(name: str, columns: list[str]) -> DataFormatError:
+    return DataFormatError(
+        f"{name}: no LSOA code column found among {columns}. Expected a header such as 'LSOA code (2021)', "
+        "'LSOA code (2011)', 'LSOA21CD' or 'lsoa21_code'; otherwise name it, for example "
+        "read_deprivation(path, columns={'lsoa_code': 'Your LSOA column'}) (and the same for other columns, "
+        "e.g. 'imd_score', 'imd_rank', 'population')."
+    )
+
+
+def read_deprivation(
+    path: str | Path,
+    *,
+    columns: dict[str, str] | None = None,
+    population: str | Path | pd.DataFrame | None = None,
+    sheet: str | int | None = None,
+    edition: str | None = None,
+) -> pd.DataFrame:
+    """Read an English Indices of Deprivation file into one row per LSOA in canonical columns.
+
+    Official Files 1, 2, 5, 6 and 7 of IoD2019 and IoD2025 are recognised by
+    their headers, matched by normalised prefix (so BOMs, punctuation and a
+    truncated header do not matter), as is the short layout of repackaged
+    files (``lsoa21_code``, ``IMD_score``, ``Income_rank``...). The file kind
+    is told by content: CSV (UTF-8 with or without BOM, or Windows-1252) or XLSX.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+    columns : dict, optional
+        ``{canonical name: file column}`` for columns the headers do not give
+        away, e.g. ``{"lsoa_code": "LSOA", "imd_score": "IMD19 score"}``.
+        Anything not named is still detected.
+    population : str, Path or DataFrame, optional
+        Population per LSOA where the file has none, or to use instead of the
+        file's own: an IoD File 6, or a table with ``lsoa_code`` and ``population``.
+    sheet : str or int, optional
+        Worksheet of an XLSX workbook; by default the one with an LSOA column
+        and the most recognised columns.
+    edition : {"IoD2019", "IoD2025"}, optional
+        The edition, where neither the headers nor the codes tell it.
+
+    Returns
+    -------
+    DataFrame
+        ``lsoa_code`` (str), ``lsoa_name``, ``lad_code``, ``lad_name`` where
+        present, ``<key>_score`` (float), ``<key>_rank`` and ``<key>_decile``
+        (int) for each key in :data:`DOMAINS` the file has, and ``population``
+        (float) where known. ``attrs``: ``edition`` ("IoD2019" or "IoD2025"),
+        ``lsoa_vintage`` (2011 or 2021), ``n_national`` (32,844 or 33,755),
+        ``source`` (file name), ``column_map`` (canonical name to file column).
+
+    Raises
+    ------
+    DataFormatError
+        When the file is missing, empty, not a table, or has no LSOA column.
+    ValidationError
+        Listing every bad cell: codes that are not E01 codes, duplicated codes,
+        scores or ranks that are not numbers, deciles outside 1-10, ranks
+        outside 1 to the national number of LSOAs.
+
+    Warns
+    -----
+    AssetMapWarning
+        When the edition had to be assumed, or some LSOAs have no population.
+    """
+    if edition is not None and edition not in VINTAGE_BY_EDITION:
+        raise ValueError(f"edition must be one of {sorted(VINTAGE_BY_EDITION)}, not {edition!r}.")
+    raw, name = _read_raw(path, sheet)
+    cols = list(raw.columns)
+    found = _detect(cols, dict(columns or {}), name)
+    if "lsoa_code" not in found:
+        raise _no_lsoa_column(name, cols)
+
+    raw_codes = raw[found["lsoa_code"]].astype("string")
+    codes = raw_codes.str.strip().str.upper()
+    problems = _check_codes(codes, raw_codes, name, found["lsoa_code"])
+
+    # Edition: the caller, the LSOA header, 2021-only codes, ranks past 32,844, other headers; else assumed openly.
+    vintage = VINTAGE_BY_EDITION[edition] if edition else _vintage_from_lsoa_header(found)
+    if vintage is None:
+        vintage = guess_lsoa_vintage(codes.dropna())
+    ranks = {c: _numbers(raw[found[c]]) for c in found if c.endswith("_rank")}
+    if vintage is None and any((r > N_NATIONAL[2011]).any() for r in ranks.values()):
+        vintage = 2021
+    if vintage is None:
+        vintage = _vintage_from_other_headers(found)
+    if vintage is None:
+        vintage = 2021
+        warnings.warn(
+            f"{name}: neither the headers nor the codes tell whether this is IoD2025 (2021 LSOAs) or IoD2019 "
+            "(2011 LSOAs); read as IoD2025. If it is IoD2019, pass edition='IoD2019'.",
+            AssetMapWarning, stacklevel=2,
+        )
+    n_national = N_NATIONAL[vintage]
+    if vintage == 2011:
+        newer = lsoa_code_number(codes) > LAST_2011_LSOA
+        if newer.any():
+            problems += _cell_problems(
+                newer, raw_codes, "'{value}' is a 2021 LSOA code, but the file is on 2011 LSOAs (IoD2019).",
+                name, found["lsoa_code"], "Use the IoD2025 file for 2021 LSOAs, or check the edition.",
+            )
+
+    out: dict[str, Any] = {"lsoa_code": codes.astype(object)}
+    for col in ("lsoa_name", "lad_code", "lad_name"):
+        if col in found:
+            out[col] = raw[found[col]].astype("string").str.strip().astype(object)
+
+    fix_number = "Correct the value; numbers may use a decimal point and thousands commas, nothing else."
+    for key in DOMAINS:
+        for measure in MEASURES:
+            canonical = f"{key}_{measure}"
+            if canonical not in found:
+                continue
+            field, text = found[canonical], raw[found[canonical]]
+            values = ranks[canonical] if measure == "rank" else _numbers(text)
+            blank = text.isna() if values.notna().all() else _blank(text)
+            problems += _cell_problems(blank, text, "the value is empty.", name, field, "Fill it in from the source.")
+            problems += _cell_problems(values.isna() & ~blank, text, "'{value}' is not a number.", name, field,
+                                       fix_number)
+            ok = values.notna()
+            if measure == "decile":
+                problems += _cell_problems(ok & ~values.isin(range(1, 11)), text,
+                                           "decile {value} is not a whole number from 1 to 10.", name, field,
+                                           "Deciles run from 1 (most deprived 10%) to 10.")
+            elif measure == "rank":
+                whole = values == np.floor(values)
+                problems += _cell_problems(
+                    ok & ~(whole & values.between(1, n_national)), text,
+                    f"rank {{value}} is not a whole number from 1 to {n_national:,} (the number of "
+                    f"{vintage} LSOAs in England).", name, field,
+                    "Check the edition: IoD2019 ranks 32,844 LSOAs (2011), IoD2025 33,755 (2021).",
+                )
+            out[canonical] = values.round().astype("Int64") if measure != "score" else values
+
+    if "population" in found:
+        text = raw[found["population"]]
+        values = _numbers(text)
+        blank = _blank(text)
+        problems += _cell_problems((values.isna() & ~blank) | (values < 0), text,
+                                   "'{value}' is not a population (a number, 0 or more).", name, found["population"],
+                                   fix_number)
+        out["population"] = values
+
+    if problems:
+        raise ValidationError(problems, summary=f"{name}: the deprivation file has problems to fix:")
+
+    df = pd.DataFrame(out)
+    for col in df.columns:
+        if col.endswith(("_rank", "_decile")):
+            df[col] = df[col].astype("int64")
+    df = df[[c for c in CANONICAL_COLUMNS if c in df.columns]]
+
+    if population is not None:
+        df = _join_population(df, population, name)
+    elif "population" in df and df["population"].isna().any():
+        _warn_missing_population(df, name, None)
+
+    df.attrs.update(
+        edition=EDITION_BY_VINTAGE[vintage], lsoa_vintage=vintage, n_national=n_national, source=name,
+        column_map={k: found[k] for k in CANONICAL_COLUMNS if k in found},
+    )
+    return df
+
+
+def _warn_missing_population(df: pd.DataFrame, name: str, pop_name: str | None, stacklevel: int = 3) -> None:
+    missing = df.loc[df["population"].isna(), "lsoa_code"].tolist()
+    where = f"in {pop_name}" if pop_name else "in the file"
+    warnings.warn(
+        f"{name}: {len(missing)} of {len(df)} LSOAs have no population {where} "
+        f"({', '.join(missing[:10])}{', ...' if len(missing) > 10 else ''}). Summaries need a population for "
+        "every LSOA: use the population file (File 6) of the same edition.",
+        AssetMapWarning, stacklevel=stacklevel,
+    )
+
+
+def _join_population(df: pd.DataFrame, population: str | Path | pd.DataFrame, name: str) -> pd.DataFrame:
+    if isinstance(population, pd.DataFrame):
+        pop = _population_from_frame(population)
+        pop_name = "the population table"
+    else:
+        pop = read_population(population)
+        pop_name = pop.attrs["source"]
+    values = df["lsoa_code"].map(pop.set_index("lsoa_code")["population"])
+    if values.notna().sum() == 0:
+        raise ValidationError(Problem(
+            f"none of the {len(df)} LSOA codes match the {len(pop)} codes in {pop_name}.",
+            file=name, field="lsoa_code",
+            fix="Use the population file (File 6) of the same edition: IoD2019 is on 2011 LSOAs, IoD2025 on 2021.",
+        ))
+    out = df.drop(columns=["population"], errors="ignore").assign(population=values.astype("float64"))
+    if out["population"].isna().any():
+        _warn_missing_population(out, name, pop_name, stacklevel=4)
+    return out
+
+
+def _population_from_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    found = _detect([str(c) for c in frame.columns], {}, "the population table")
+    code_col = "lsoa_code" if "lsoa_code" in frame.columns else found.get("lsoa_code")
+    pop_col = "population" if "population" in frame.columns else found.get("population")
+    if code_col is None or pop_col is None:
+        raise DataFormatError(
+            f"the population table needs an LSOA code column and a population column; it has {list(frame.columns)}. "
+            "Rename them 'lsoa_code' and 'population'."
+        )
+    return pd.DataFrame({
+        "lsoa_code": frame[code_col].astype("string").str.strip().str.upper().astype(object),
+        "population": _numbers(frame[pop_col]),
+    })
+
+
+def read_population(path: str | Path, *, sheet: str | int | None = None) -> pd.DataFrame:
+    """Read population per LSOA from an IoD File 6 (IoD2019 mid-2015 or IoD2025 mid-2022).
+
+    Parameters
+    ----------
+    path : str or Path
+        The file, CSV or XLSX. The total population column is found by its
+        header (``Total population: mid 2015 (excluding prisoners)``,
+        ``Total population: mid 2022``, or ``population``).
+    sheet : str or int, optional
+        Worksheet of an XLSX workbook; found when omitted.
+
+    Returns
+    -------
+    DataFrame
+        ``lsoa_code`` (str) and ``population`` (float); ``attrs['source']`` and
+        ``attrs['lsoa_vintage']`` (2011, 2021 or None where the file does not tell).
+
+    Raises
+    ------
+    DataFormatError
+        When the file cannot be read or has no LSOA or population column.
+    ValidationError
+        For bad or duplicated codes, and populations that are not numbers of 0 or more.
+    """
+    raw, name = _read_raw(path, sheet)
+    cols = list(raw.columns)
+    found = _detect(cols, {}, name)
+    if "lsoa_code" not in found:
+        raise DataFormatError(
+            f"{name}: no LSOA code column found among {cols}. Expected 'LSOA code (2011)' or 'LSOA code (2021)' "
+            "as in IoD File 6, or a column named lsoa_code."
+        )
+    if "population" not in found:
+        raise DataFormatError(
+            f"{name}: no total population column found among {cols}. Expected 'Total population: mid 2022' "
+            "(IoD2025 File 6), 'Total population: mid 2015 (excluding prisoners)' (IoD2019) or 'population'."
+        )
+    raw_codes = raw[found["lsoa_code"]].astype("string")
+    codes = raw_codes.str.strip().str.upper()
+    problems = _check_codes(codes, raw_codes, name, found["lsoa_code"])
+    text = raw[found["population"]]
+    values = _numbers(text)
+    problems += _cell_problems(values.isna() | (values < 0), text.fillna(""),
+                               "'{value}' is not a population (a number, 0 or more).", name, found["population"],
+                               "Correct the value; numbers may use a decimal point and thousands commas.")
+    if problems:
+        raise ValidationError(problems, summary=f"{name}: the population file has problems to fix:")
+    out = pd.DataFrame({"lsoa_code": codes.astype(object), "population": values})
+    vintage = _vintage_from_lsoa_header(found) or guess_lsoa_vintage(codes) or _vintage_from_other_headers(found)
+    out.attrs.update(source=name, lsoa_vintage=vintage)
+    return out
+
+
+# -- matching against the area's small areas -------------------------------------------
+
+
+def check_lsoa_match(
+    deprivation: pd.DataFrame,
+    small_area_codes: pd.Series | Iterable[str],
+    *,
+    file: str | None = None,
+    min_share: float = 0.5,
+    small_area_vintage: int | None = None,
+) -> dict[str, Any]:
+    """Check that the deprivation rows cover the area's small areas, and say why not.
+
+    Parameters
+    ----------
+    deprivation : DataFrame
+        As returned by :func:`read_deprivation` (``lsoa_code``; ``attrs`` used).
+    small_area_codes : Series or iterable of str
+        LSOA codes of the area's small areas. A Series may carry
+        ``attrs['lsoa_vintage']``; otherwise the vintage is told from the codes where possible.
+    file : str, optional
+        Deprivation file name for the message (default ``attrs['source']``).
+    min_share : float
+        Smallest share of small areas that must have a deprivation row.
+    small_area_vintage : int, optional
+        2011 or 2021, where known.
+
+    Returns
+    -------
+    dict
+        ``n_small_areas``, ``n_matched``, ``share``, ``unmatched`` (sorted codes),
+        ``deprivation_vintage``, ``small_area_vintage`` (None where unknown).
+
+    Raises
+    ------
+    ValidationError
+        When fewer than ``min_share`` of the small areas have a deprivation row,
+        or when some have none and the two sides are known to be on different
+        LSOA vintages (2011 and 2021 codes mostly agree, so a mixed pair can
+        match most codes and still be wrong). The message says which vintage
+        each side is on and what to use instead.
+
+    Warns
+    -----
+    AssetMapWarning
+        When some, but not too many, small areas have no deprivation row.
+    """
+    file = file or deprivation.attrs.get("source") or "the deprivation file"
+    small = pd.Series(list(small_area_codes), dtype="string").str.strip().str.upper().dropna().drop_duplicates()
+    if small_area_vintage is None and isinstance(small_area_codes, pd.Series):
+        small_area_vintage = small_area_codes.attrs.get("lsoa_vintage")
+    dep_codes = set(deprivation["lsoa_code"].astype(str))
+    matched = small.isin(dep_codes)
+    unmatched = sorted(small[~matched].tolist())
+    dep_vintage = deprivation.attrs.get("lsoa_vintage") or guess_lsoa_vintage(deprivation["lsoa_code"])
+    if small_area_vintage is None:
+        small_area_vintage = guess_lsoa_vintage(small)
+        national = len(deprivation) >= 0.99 * N_NATIONAL.get(dep_vintage or 0, np.inf)
+        if small_area_vintage is None and dep_vintage == 2021 and national and unmatched:
+            # Codes missing from a national 2021 file, none of them 2021-only: retired 2011 codes.
+            small_area_vintage = 2011
+    n, k = len(small), int(matched.sum())
+    share = k / n if n else 0.0
+    report = {
+        "n_small_areas": n, "n_matched": k, "share": share, "unmatched": unmatched,
+        "deprivation_vintage": dep_vintage, "small_area_vintage": small_area_vintage,
+    }
+    if n == 0:
+        raise ValidationError(Problem("the area has no small areas to match.", file=file,
+                                      fix="Load the LSOA boundaries of the area."))
+    mixed = bool(unmatched) and bool(dep_vintage and small_area_vintage and dep_vintage != small_area_vintage)
+    if share < min_share or mixed:
+        edition = deprivation.attrs.get("edition") or (EDITION_BY_VINTAGE.get(dep_vintage) if dep_vintage else None)
+        if dep_vintage and small_area_vintage and dep_vintage != small_area_vintage:
+            other = EDITION_BY_VINTAGE[small_area_vintage]
+            message = (f"the {edition} file is on {dep_vintage} LSOAs but your small areas are {small_area_vintage} "
+                       f"LSOAs: {k} of {n} codes match.")
+            fix = f"Use the {other} file or {dep_vintage} LSOA boundaries."
+        else:
+            message = (f"only {k} of {n} small-area codes have a row in the deprivation file "
+                       f"(e.g. {', '.join(unmatched[:5])} are missing).")
+            fix = ("Check that the deprivation file covers this area and uses the same LSOA vintage as the small "
+                   "areas (IoD2019: 2011 LSOAs; IoD2025: 2021 LSOAs).")
+        raise ValidationError(Problem(message, file=file, field="lsoa_code", fix=fix))
+    if unmatched:
+        warnings.warn(
+            f"{file}: {len(unmatched)} of {n} small areas have no deprivation row "
+            f"({', '.join(unmatched[:10])}{', ...' if len(unmatched) > 10 else ''}); they are left out of the "
+            "deprivation summaries.",
+            AssetMapWarning, stacklevel=2,
+        )
+    return report
