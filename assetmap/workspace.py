@@ -64,6 +64,11 @@ class Area:
         GSS code of the authority, where there is one.
     fictional : bool
         True for the demo area: every view says so.
+    as_of : date
+        Date the register describes; records confirmed more than
+        ``settings.stale_after_days`` before it are stale (default: today).
+    network_source : str or None
+        Where the street network comes from (``osm`` by default for OSM XML); decides its attribution.
     vintages : dict
         Layer name to a short description of its edition ("IoD2025", "Wards May 2024").
     notes : list of str
@@ -81,6 +86,8 @@ class Area:
     path: Path | None = None
     code: str | None = None
     fictional: bool = False
+    as_of: date = field(default_factory=date.today)
+    network_source: str | None = None
     vintages: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
@@ -94,9 +101,14 @@ class Area:
         if self.fictional:
             parts.append("Fictional demo data: places, codes and figures are invented.")
         parts.append(settings.attribution_ons)
-        if self.network_path is not None or (len(self.assets) and self.assets["source"].eq("osm").any()):
+        if self.network_source == "osm" or (len(self.assets) and self.assets["source"].eq("osm").any()):
             parts.append(settings.attribution_osm)
         return " ".join(parts)
+
+    def stale_mask(self) -> pd.Series:
+        """Return True for records last confirmed more than ``settings.stale_after_days`` before ``as_of``."""
+        confirmed = pd.to_datetime(self.assets["last_confirmed"], errors="coerce")
+        return confirmed < pd.Timestamp(self.as_of) - pd.Timedelta(days=settings.stale_after_days)
 
     def approved_assets(self) -> gpd.GeoDataFrame:
         """Return the records the analysis and public views may use: status ``approved``."""
@@ -269,10 +281,11 @@ def _load_layers(root: Path, meta: dict[str, Any], layers: dict[str, Any], taxon
         postcodes = read_postcodes(_layer_path(root, spec, "postcodes"))
         vintages["postcodes"] = spec.get("vintage", Path(spec["path"]).name)
 
-    network_path = None
+    network_path = network_source = None
     if "network" in layers:
         network_path = _layer_path(root, layers["network"], "network")
-        network_format(network_path)
+        kind = network_format(network_path)
+        network_source = layers["network"].get("source", "osm" if kind == "osm" else None)
         vintages["network"] = layers["network"].get("vintage", network_path.name)
 
     asset_specs = layers.get("assets", [])
@@ -287,14 +300,21 @@ def _load_layers(root: Path, meta: dict[str, Any], layers: dict[str, Any], taxon
         )
         frame["file"] = Path(spec["path"]).name
         frames.append(frame)
-    assets = _combine_assets(frames, boundaries, notes)
+    as_of = meta.get("as_of", date.today())
+    if isinstance(as_of, str):
+        try:
+            as_of = date.fromisoformat(as_of)
+        except ValueError as exc:
+            raise AreaError(f"{root / MANIFEST}: as_of '{as_of}' is not a date. Write it as YYYY-MM-DD.") from exc
+    assets = _combine_assets(frames, boundaries, notes, as_of)
     if asset_specs:
         vintages["assets"] = ", ".join(Path(s["path"]).name for s in asset_specs)
 
     return Area(
         name=str(meta.get("name", root.name)), code=meta.get("code"), fictional=bool(meta.get("fictional", False)),
         boundaries=boundaries, small_areas=small_areas, deprivation=deprivation, lookup=lookup, assets=assets,
-        postcodes=postcodes, network_path=network_path, path=root, vintages=vintages, notes=notes,
+        postcodes=postcodes, network_path=network_path, network_source=network_source, path=root, as_of=as_of,
+        vintages=vintages, notes=notes,
     )
 
 
@@ -304,7 +324,9 @@ def _empty_assets() -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame({c: pd.Series(dtype=object) for c in cols}, geometry=gpd.GeoSeries([], crs=settings.analysis_crs))
 
 
-def _combine_assets(frames: list[gpd.GeoDataFrame], boundaries: gpd.GeoDataFrame, notes: list[str]) -> gpd.GeoDataFrame:
+def _combine_assets(
+    frames: list[gpd.GeoDataFrame], boundaries: gpd.GeoDataFrame, notes: list[str], as_of: date
+) -> gpd.GeoDataFrame:
     if not frames:
         return _empty_assets()
     assets = pd.concat(frames, ignore_index=True)
@@ -327,9 +349,10 @@ def _combine_assets(frames: list[gpd.GeoDataFrame], boundaries: gpd.GeoDataFrame
         notes.append(f"{len(dups)} records look like duplicates of others ({', '.join(names[:5])}); "
                      "review them before relying on counts.")
     confirmed = pd.to_datetime(assets["last_confirmed"], errors="coerce")
-    stale = confirmed < pd.Timestamp(date.today()) - pd.Timedelta(days=settings.stale_after_days)
+    stale = confirmed < pd.Timestamp(as_of) - pd.Timedelta(days=settings.stale_after_days)
     if stale.any():
-        notes.append(f"{int(stale.sum())} records were last confirmed over {settings.stale_after_days // 365} years ago.")
+        notes.append(f"{int(stale.sum())} records were last confirmed more than {settings.stale_after_days} days "
+                     f"before {as_of.isoformat()}.")
     return assets
 
 

@@ -141,3 +141,12 @@ def test_network_of_another_place_refused(tmp_path):
     with pytest.raises(ValidationError, match="does not overlap"):
         make_tiny(tmp_path / "tiny", network=tmp_path / "streets.osm")
     assert not (tmp_path / "tiny").exists()
+
+
+def test_demo_area_staleness_is_against_its_own_date_and_not_osm_credited():
+    area = load_area(settings.demo_area_path)
+    assert area.fictional and area.as_of.isoformat() == "2026-06-01"
+    stale = area.stale_mask()
+    assert 0 < stale.sum() < len(area.assets) / 4
+    assert any(f"{int(stale.sum())} records were last confirmed" in n for n in area.notes)
+    assert "OpenStreetMap" not in area.attribution and "Fictional" in area.attribution
