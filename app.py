@@ -1,0 +1,8 @@
+"""The assetmap web app: ``streamlit run app.py`` (the area comes from ASSETMAP_AREA)."""
+
+import streamlit as st
+
+from assetmap.ui.pages import map as map_page
+
+st.set_page_config(page_title="assetmap", page_icon=":material/map:", layout="wide")
+st.navigation([st.Page(map_page.page, title="Map", icon=":material/map:", url_path="map", default=True)]).run()

@@ -1,0 +1,800 @@
+"""Interactive web map of an area: shaded wards or neighbourhoods and the assets in them.
+
+The map is for the screen only (printing is :mod:`assetmap.render.printmap`).
+Geometry is reprojected to WGS84, lightly simplified and rounded to about a
+metre, which keeps the page small without changing what anyone can see.
+
+Folium writes popups, tooltips and layer names into the page as raw HTML, so
+every string that came from a user or a file passes through :func:`safe_text`
+first. Only approved records are drawn, private fields never reach the page,
+and records with a sensitive location are counted in their area but never
+drawn as points.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+import folium
+import folium.plugins
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import MacroElement
+from folium.utilities import JsCode
+from jinja2 import Template
+
+from assetmap import settings
+from assetmap._errors import CRSError
+from assetmap.model import PRIVATE_FIELDS
+from assetmap.render import styles
+from assetmap.taxonomy import Taxonomy, load_taxonomy
+
+#: Decimal places kept in WGS84 coordinates (5 is about a metre).
+COORD_DECIMALS: int = 5
+
+#: Default tiles (OpenStreetMap's standard layer, which needs no key). Tiles that fail
+#: to load (no network) leave the map working, only without a background.
+DEFAULT_TILES: str = "OpenStreetMap"
+
+#: Above this many points, each pillar's assets are clustered.
+CLUSTER_ABOVE: int = 150
+
+#: CSS class of area outlines and of asset markers in the page (for styling and tests).
+AREA_CLASS: str = "am-area"
+ASSET_CLASS: str = "am-asset"
+
+
+@dataclass(frozen=True)
+class Measure:
+    """How to shade areas by one column.
+
+    Attributes
+    ----------
+    label : str
+        Legend and column title.
+    scheme : str
+        Classification scheme (see :func:`assetmap.render.styles.classify`).
+    palette : str
+        Palette name (see :func:`assetmap.render.styles.palette`).
+    fmt : str
+        Number format of the legend and tooltips.
+    reverse : bool
+        True where lower values mean more deprived (ranks).
+    """
+
+    label: str
+    scheme: str = "natural_breaks"
+    palette: str = "deprivation"
+    fmt: str = ",.1f"
+    reverse: bool = False
+
+
+#: Columns of :meth:`assetmap.workspace.Area.area_summary` the map knows how to shade by.
+MEASURES: dict[str, Measure] = {
+    "avg_score": Measure("Population-weighted IMD score (higher is more deprived)"),
+    "share_pop_decile_1_2": Measure("Share of residents in the 20% most deprived LSOAs nationally", fmt=".0%"),
+    "population": Measure("Population", palette="count", fmt=",.0f"),
+    "avg_rank": Measure("Population-weighted average IMD rank (higher is more deprived)", fmt=",.0f"),
+    "avg_rank_where_1_most_deprived": Measure(
+        "Population-weighted average IMD rank (1 is most deprived)", fmt=",.0f", reverse=True
+    ),
+    "share_lsoas_decile_1_2": Measure("Share of LSOAs in the 20% most deprived nationally", fmt=".0%"),
+    "prop_lsoas_most_deprived_10pct": Measure("Share of LSOAs in the 10% most deprived nationally", fmt=".0%"),
+    "extent": Measure("Extent: weighted share of residents in the most deprived 30% of LSOAs", fmt=".0%"),
+    "n_assets": Measure("Approved assets", palette="count", fmt=",.0f"),
+}
+
+# Characters that end an HTML context or a JavaScript template literal (folium writes
+# popups and tooltips into backtick strings), replaced by their character references.
+_JS_TEMPLATE_CHARS = str.maketrans({"`": "&#96;", "$": "&#36;", "\\": "&#92;"})
+
+
+def safe_text(value: Any) -> str:
+    """Return ``value`` as text that is inert inside HTML and inside folium's JavaScript strings.
+
+    ``html.escape`` alone is not enough for folium: it writes popup and tooltip
+    HTML into JavaScript template literals, where a backtick, ``${`` or a
+    backslash from user text would still run as code.
+
+    Parameters
+    ----------
+    value : object
+        Anything; None and NaN become an empty string.
+
+    Returns
+    -------
+    str
+    """
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA or value is pd.NaT:
+        return ""
+    return html.escape(str(value), quote=True).translate(_JS_TEMPLATE_CHARS)
+
+
+def _present(value: Any) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return False
+    if isinstance(value, float) and np.isnan(value):
+        return False
+    return str(value).strip() != ""
+
+
+def public_assets(assets: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
+    """Return the records a public view may show: approved, without private fields.
+
+    Parameters
+    ----------
+    assets : GeoDataFrame or None
+        An asset register (see :mod:`assetmap.model`).
+
+    Returns
+    -------
+    GeoDataFrame or None
+        A new frame; records of any other status are dropped, and so are the
+        columns in :data:`assetmap.model.PRIVATE_FIELDS`. A register without a
+        ``status`` column has nothing approved, so nothing is returned.
+    """
+    if assets is None:
+        return None
+    if "status" in assets.columns:
+        keep = assets["status"].astype("string").str.strip().str.lower().eq("approved").fillna(False)
+    else:
+        keep = pd.Series(False, index=assets.index)
+    out = assets.loc[keep.to_numpy()].drop(columns=[c for c in PRIVATE_FIELDS if c in assets.columns])
+    return out
+
+
+def _sensitive(assets: pd.DataFrame) -> pd.Series:
+    if "sensitive" not in assets.columns:
+        return pd.Series(False, index=assets.index)
+    flags = assets["sensitive"]
+    if flags.dtype == bool:
+        return flags
+    # A register read from text may say "yes"/"true"/"1". Blank means not sensitive; any
+    # other unclear value counts as sensitive, since a drawn refuge cannot be undrawn.
+    text = flags.astype("string").fillna("").str.strip().str.lower()
+    return ~text.isin(["false", "0", "0.0", "no", "n", ""])
+
+
+def _pillars_of_row(elements: Any, pillars: Any, taxonomy: Taxonomy) -> list[str]:
+    if isinstance(pillars, (list, tuple)) and pillars:
+        return [str(p) for p in pillars]
+    if isinstance(elements, (list, tuple)) and elements:
+        try:
+            return taxonomy.pillars_of(tuple(int(e) for e in elements))
+        except (KeyError, ValueError):
+            return []
+    return []
+
+
+def _main_pillar(elements: Any, pillars: list[str], shown: Sequence[str] | None, taxonomy: Taxonomy) -> str | None:
+    """Pillar of the record's first element that is on show; else its first pillar on show."""
+    candidates = list(pillars)
+    if isinstance(elements, (list, tuple)):
+        for e in elements:
+            try:
+                p = taxonomy.pillar_of(int(e))
+            except (KeyError, ValueError):
+                continue
+            if p in candidates:
+                candidates.remove(p)
+                candidates.insert(0, p)
+                break
+    for p in candidates:
+        if shown is None or p in shown:
+            return p
+    return None
+
+
+def filter_by_pillars(
+    assets: gpd.GeoDataFrame, pillars: Sequence[str] | None, taxonomy: Taxonomy | None = None
+) -> gpd.GeoDataFrame:
+    """Return the records serving at least one of ``pillars`` (all records when ``pillars`` is None).
+
+    Parameters
+    ----------
+    assets : GeoDataFrame
+        Records with ``pillars`` (tuples of pillar keys) or ``elements`` (tuples of element numbers).
+    pillars : sequence of str or None
+        Pillar keys to keep.
+    taxonomy : Taxonomy, optional
+        Used where a record has elements but no pillars (default: the built-in taxonomy).
+
+    Returns
+    -------
+    GeoDataFrame
+    """
+    if pillars is None:
+        return assets
+    taxonomy = taxonomy or load_taxonomy()
+    wanted = set(pillars)
+    elements = assets["elements"] if "elements" in assets.columns else pd.Series(None, index=assets.index)
+    own = assets["pillars"] if "pillars" in assets.columns else pd.Series(None, index=assets.index)
+    keep = [bool(wanted.intersection(_pillars_of_row(e, p, taxonomy))) for e, p in zip(elements, own, strict=True)]
+    return assets.loc[np.asarray(keep, dtype=bool)]
+
+
+def _check_crs(frame: gpd.GeoDataFrame, what: str) -> None:
+    if frame.crs is None:
+        raise CRSError(
+            f"The {what} layer has no coordinate reference system. Set it with "
+            f"`.set_crs('{settings.analysis_crs}')` (or the CRS the coordinates are in) before mapping."
+        )
+
+
+def _round_coords(geoms: np.ndarray) -> np.ndarray:
+    return shapely.transform(geoms, lambda xy: np.round(xy, COORD_DECIMALS))
+
+
+def _screen_geometry(areas: gpd.GeoDataFrame, simplify_m: float) -> gpd.GeoSeries:
+    """Simplify (in metres, keeping shared edges shared) and reproject to WGS84."""
+    geom = areas.geometry
+    if simplify_m > 0 and geom.crs.is_projected:
+        try:
+            geom = geom.simplify_coverage(simplify_m)
+        except (shapely.errors.GEOSException, ValueError):
+            # Overlapping neighbourhoods are not a coverage: simplify each on its own.
+            geom = geom.simplify(simplify_m, preserve_topology=True)
+    geom = geom.to_crs(settings.storage_crs)
+    return gpd.GeoSeries(_round_coords(geom.to_numpy()), index=geom.index, crs=geom.crs)
+
+
+def _format_value(value: Any, fmt: str) -> str:
+    if not _present(value):
+        return "no data"
+    try:
+        return format(float(value), fmt)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _feature_collection(frame: gpd.GeoDataFrame, properties: list[dict[str, Any]]) -> dict[str, Any]:
+    geoms = shapely.to_geojson(frame.geometry.to_numpy())
+    features = [
+        {"type": "Feature", "id": str(i), "properties": props, "geometry": json.loads(g)}
+        for i, (props, g) in enumerate(zip(properties, geoms, strict=True))
+    ]
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _link(url: Any) -> str:
+    """Return a website as a link when it is http(s), else as plain text (no javascript: links)."""
+    if not _present(url):
+        return ""
+    text = str(url).strip()
+    if re.match(r"^https?://", text, re.I):
+        target = text
+    elif re.match(r"^[a-z][a-z0-9+.-]*:(?!\d)", text, re.I):
+        return safe_text(text)  # another scheme (javascript:, data:, file:...): never a link
+    else:
+        target = f"https://{text}"
+    if not urlparse(target).netloc:
+        return safe_text(text)
+    return f'<a href="{safe_text(target)}" target="_blank" rel="noopener noreferrer">{safe_text(text)}</a>'
+
+
+def _mailto(email: Any) -> str:
+    if not _present(email):
+        return ""
+    text = str(email).strip()
+    if re.fullmatch(r"[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"']+", text):
+        return f'<a href="mailto:{safe_text(text)}">{safe_text(text)}</a>'
+    return safe_text(text)
+
+
+def popup_html(record: pd.Series | dict[str, Any], taxonomy: Taxonomy | None = None) -> str:
+    """Return the popup of one asset: public fields only, every value escaped.
+
+    Parameters
+    ----------
+    record : Series or dict
+        One asset record.
+    taxonomy : Taxonomy, optional
+        For the type label and element names (default: the built-in taxonomy).
+
+    Returns
+    -------
+    str
+        An HTML fragment.
+    """
+    taxonomy = taxonomy or load_taxonomy()
+    get = record.get
+    type_key = get("type")
+    try:
+        type_label = taxonomy.asset_type(str(type_key)).label if _present(type_key) else ""
+    except KeyError:
+        type_label = str(type_key)
+    element_names = []
+    elements = get("elements")
+    if isinstance(elements, (list, tuple)):
+        for e in elements:
+            try:
+                element_names.append(f"{int(e)}. {taxonomy.element(int(e)).name}")
+            except (KeyError, ValueError):
+                element_names.append(str(e))
+    address = ", ".join(str(get(k)).strip() for k in ("address", "postcode") if _present(get(k)))
+    rows = [
+        ("Elements", "; ".join(safe_text(n) for n in element_names)),
+        ("Address", safe_text(address)),
+        ("Opening times", safe_text(get("opening_times"))),
+        ("Website", _link(get("website"))),
+        ("Email", _mailto(get("email"))),
+        ("Phone", safe_text(get("phone"))),
+    ]
+    body = "".join(
+        f'<tr><th style="text-align:left;padding-right:6px;vertical-align:top">{label}</th><td>{value}</td></tr>'
+        for label, value in rows
+        if value
+    )
+    return (
+        f'<div class="am-popup" style="min-width:180px;max-width:300px">'
+        f"<strong>{safe_text(get('name'))}</strong>"
+        f'<div style="color:#444">{safe_text(type_label)}</div>'
+        f'<table style="font-size:0.85rem;margin-top:4px">{body}</table></div>'
+    )
+
+
+def _luminance(colour: str) -> float:
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def legend_html(
+    classification: styles.Classification,
+    title: str,
+    *,
+    pillars: Sequence[tuple[str, str, int]] = (),
+    note: str | None = None,
+    fictional: bool = False,
+) -> str:
+    """Return the map legend as an HTML block with every text escaped.
+
+    Parameters
+    ----------
+    classification : Classification
+        The area shading, from :func:`assetmap.render.styles.classify`.
+    title : str
+        What the shading shows.
+    pillars : sequence of (key, name, count)
+        Pillars drawn as points, with the number of points each.
+    note : str, optional
+        A line under the legend (assets not drawn, and why).
+    fictional : bool, default False
+        Say in the legend that the data is invented.
+
+    Returns
+    -------
+    str
+    """
+    parts = [
+        '<div class="am-legend" role="region" aria-label="Map legend" style="background:rgba(255,255,255,0.94);'
+        "color:#111;padding:6px 10px;border:1px solid #777;border-radius:4px;font:12px/1.3 sans-serif;"
+        'max-width:230px;max-height:45vh;overflow-y:auto"><details open>'
+        '<summary style="cursor:pointer;font-weight:bold">Legend</summary>'
+    ]
+    if fictional:
+        parts.append(
+            '<div class="am-fictional" style="font-weight:bold;color:#7a0000;margin-bottom:4px">'
+            "Fictional demo data</div>"
+        )
+    parts.append(f'<div style="font-weight:bold;margin-bottom:4px">{safe_text(title)}</div>')
+    swatch = "display:inline-block;width:14px;height:12px;margin-right:6px;vertical-align:middle;border:1px solid #555"
+    rows = list(zip(classification.colours, classification.labels, strict=True))
+    if rows and _luminance(rows[-1][0]) < _luminance(rows[0][0]):
+        rows = rows[::-1]  # darkest (most deprived, or most) at the top, as published maps do
+    for colour, label in rows:
+        parts.append(f'<div><span style="{swatch};background:{colour}"></span>{safe_text(label)}</div>')
+    if classification.n_missing:
+        parts.append(f'<div><span style="{swatch};background:{styles.NO_DATA_COLOUR}"></span>No data</div>')
+    if classification.scheme and classification.labels:
+        parts.append(f'<div style="color:#444;font-size:11px">Classes: {safe_text(classification.scheme)}</div>')
+    if pillars:
+        parts.append('<div style="font-weight:bold;margin:6px 0 2px">Assets by pillar</div>')
+        dot = "display:inline-block;width:11px;height:11px;border-radius:50%;margin-right:6px;vertical-align:middle"
+        for key, name, count in pillars:
+            parts.append(
+                f'<div><span style="{dot};background:{styles.pillar_colour(key)};border:1.5px solid #222"></span>'
+                f"{safe_text(name)} ({count:,})</div>"
+            )
+    if note:
+        parts.append(f'<div style="margin-top:6px;color:#333">{safe_text(note)}</div>')
+    parts.append("</details></div>")
+    return "".join(parts)
+
+
+class _Legend(MacroElement):
+    """A legend drawn as a Leaflet control, so it stacks with the other controls instead of covering them."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.control({position: {{ this.position|tojson }}});
+        {{ this.get_name() }}.onAdd = function () {
+            var div = L.DomUtil.create("div", "leaflet-control");
+            div.innerHTML = {{ this.html|tojson }};
+            L.DomEvent.disableClickPropagation(div);
+            L.DomEvent.disableScrollPropagation(div);
+            return div;
+        };
+        {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, html_text: str, position: str = "bottomleft"):
+        super().__init__()
+        self._name = "Legend"
+        self.html = html_text
+        self.position = position
+
+
+class _Attribution(MacroElement):
+    """Adds a line to the map's attribution control (shown whether or not there are tiles)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.attributionControl.addAttribution({{ this.text|tojson }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, text: str):
+        super().__init__()
+        self._name = "Attribution"
+        self.text = text
+
+
+def _cluster_icon(colour: str) -> str:
+    # A disc in the pillar's colour with the count in it, instead of the plugin's
+    # green-yellow-orange discs that would read as a second colour scale.
+    return (
+        "function(cluster) {"
+        " var n = cluster.getChildCount();"
+        " var size = n < 10 ? 28 : n < 100 ? 34 : 40;"
+        " return L.divIcon({"
+        f" html: '<div style=\"background:{colour};color:#fff;border:2px solid #222;border-radius:50%;"
+        "width:' + size + 'px;height:' + size + 'px;line-height:' + (size - 4) + 'px;text-align:center;"
+        "font:bold 12px sans-serif;text-shadow:0 0 2px #000\"><span>' + n + '</span></div>',"
+        " className: 'marker-cluster am-cluster', iconSize: L.point(size, size)});"
+        "}"
+    )
+
+
+# Popups and tooltips are bound to each marker, not to its layer: a cluster adopts the
+# markers but not the layer, and a layer that is not on the map cannot open a popup.
+# The properties hold HTML already escaped by safe_text.
+_BIND_ASSET_POPUP = """
+function(feature, layer) {
+    layer.bindPopup(feature.properties.popup, {maxWidth: 320});
+    layer.bindTooltip(feature.properties.name, {sticky: true});
+}
+"""
+
+
+def _asset_properties(record: dict[str, Any], taxonomy: Taxonomy) -> dict[str, str]:
+    return {"kind": "asset", "name": safe_text(record.get("name")), "popup": popup_html(record, taxonomy)}
+
+
+def _add_points(
+    m: folium.Map,
+    drawn: gpd.GeoDataFrame,
+    pillars: Sequence[str] | None,
+    taxonomy: Taxonomy,
+    cluster_above: int,
+) -> list[tuple[str, str, int]]:
+    """Add one layer of points per pillar; return (key, name, count) of each layer added."""
+    legend_pillars: list[tuple[str, str, int]] = []
+    if not len(drawn):
+        return legend_pillars
+    drawn = drawn.to_crs(settings.storage_crs)
+    drawn = drawn.set_geometry(_round_coords(drawn.geometry.to_numpy()), crs=drawn.crs)
+    elements = drawn["elements"] if "elements" in drawn.columns else pd.Series(None, index=drawn.index)
+    own = drawn["pillars"] if "pillars" in drawn.columns else pd.Series(None, index=drawn.index)
+    main = [
+        _main_pillar(e, _pillars_of_row(e, p, taxonomy), pillars, taxonomy) for e, p in zip(elements, own, strict=True)
+    ]
+    drawn = drawn.assign(_main=main)
+    cluster = len(drawn) > cluster_above
+    known = [p.key for p in taxonomy.pillars]
+    order = known + sorted({p for p in main if p and p not in known})
+    for key in order:
+        group = drawn[drawn["_main"] == key]
+        if not len(group):
+            continue
+        try:
+            name = taxonomy.pillar(key).name
+        except KeyError:
+            name = key
+        legend_pillars.append((key, name, len(group)))
+        colour = styles.pillar_colour(key)
+        layer_name = f'<span style="color:{colour}">&#9679;</span> {safe_text(name)} ({len(group):,})'
+        parent = (
+            folium.plugins.MarkerCluster(
+                name=layer_name,
+                icon_create_function=_cluster_icon(colour),
+                options={"showCoverageOnHover": False, "maxClusterRadius": 40},
+            )
+            if cluster
+            else folium.FeatureGroup(name=layer_name)
+        )
+        parent.add_to(m)
+        props = [_asset_properties(row, taxonomy) for row in group.drop(columns=group.geometry.name).to_dict("records")]
+        folium.GeoJson(
+            _feature_collection(group, props),
+            name=layer_name,
+            control=False,
+            marker=folium.CircleMarker(
+                radius=6,
+                color="#222222",
+                weight=1.5,
+                fill=True,
+                fill_color=colour,
+                fill_opacity=1.0,
+                class_name=ASSET_CLASS,
+            ),
+            on_each_feature=JsCode(_BIND_ASSET_POPUP),
+        ).add_to(parent)
+    return legend_pillars
+
+
+def area_map(
+    areas: gpd.GeoDataFrame,
+    assets: gpd.GeoDataFrame | None = None,
+    *,
+    value: str = "avg_score",
+    value_label: str | None = None,
+    attribution: str,
+    fictional: bool = False,
+    pillars: Sequence[str] | None = None,
+    taxonomy: Taxonomy | None = None,
+    tiles: str | None = DEFAULT_TILES,
+    scheme: str | None = None,
+    k: int = 5,
+    cluster_above: int = CLUSTER_ABOVE,
+    simplify_m: float = 2.0,
+) -> folium.Map:
+    """Draw areas shaded by a measure, with the public assets on top, as a folium map.
+
+    Parameters
+    ----------
+    areas : GeoDataFrame
+        One row per area with ``code``, ``name``, ``geometry`` (any known CRS,
+        normally EPSG:27700) and the ``value`` column, such as
+        :meth:`assetmap.workspace.Area.area_summary`.
+    assets : GeoDataFrame, optional
+        The asset register with point geometry. Only ``approved`` records are
+        drawn; sensitive ones are left out of the point layer (the legend says
+        how many); private fields are never read.
+    value : str, default "avg_score"
+        Column to shade by (see :data:`MEASURES` for the known ones).
+    value_label : str, optional
+        Legend title (default: from :data:`MEASURES`, else the column name).
+    attribution : str
+        Data attribution and licences, added to the map's attribution line.
+    fictional : bool, default False
+        Say on the map that the data is invented.
+    pillars : sequence of str, optional
+        Pillar keys whose assets to draw (default: all).
+    taxonomy : Taxonomy, optional
+        Pillar names, type labels and element names (default: the built-in taxonomy).
+    tiles : str or None, default "OpenStreetMap"
+        Basemap tiles; None for none (the map then needs no network at all for tiles).
+    scheme : str, optional
+        Classification scheme (default: the measure's own).
+    k : int, default 5
+        Number of classes for classed schemes.
+    cluster_above : int, default 150
+        Cluster each pillar's points when more than this many points are drawn in all.
+    simplify_m : float, default 2.0
+        Simplification tolerance for area outlines, in the layer's units (metres
+        for EPSG:27700); shared edges stay shared. 0 to keep every vertex.
+
+    Returns
+    -------
+    folium.Map
+
+    Raises
+    ------
+    CRSError
+        When a layer has no CRS.
+    KeyError
+        When ``areas`` lacks ``code``, ``name`` or the ``value`` column.
+    """
+    _check_crs(areas, "areas")
+    missing = [c for c in ("code", "name", value) if c not in areas.columns]
+    if missing:
+        raise KeyError(
+            f"The areas layer has no column {', '.join(repr(c) for c in missing)}; "
+            f"it has: {', '.join(map(str, areas.columns))}."
+        )
+    taxonomy = taxonomy or load_taxonomy()
+    measure = MEASURES.get(value, Measure(value_label or value))
+    label = value_label or measure.label
+
+    areas = areas[~(areas.geometry.isna() | areas.geometry.is_empty)]
+    screen = _screen_geometry(areas, simplify_m)
+    classes = styles.classify(
+        areas[value].to_numpy(),
+        scheme=scheme or measure.scheme,
+        k=k,
+        palette_name=measure.palette,
+        fmt=measure.fmt,
+        reverse=measure.reverse,
+    )
+
+    m = folium.Map(tiles=None, control_scale=True, zoom_snap=0.25)
+    if tiles:
+        folium.TileLayer(tiles, name="Basemap", control=False).add_to(m)
+
+    props = [
+        {
+            "kind": "area",
+            "code": safe_text(code),
+            "name": safe_text(name),
+            "value": _format_value(v, measure.fmt),
+            "fill": classes.colour_of(i),
+        }
+        for i, (code, name, v) in enumerate(zip(areas["code"], areas["name"], areas[value], strict=True))
+    ]
+    area_layer = folium.GeoJson(
+        _feature_collection(gpd.GeoDataFrame(geometry=screen), props),
+        name=safe_text(label),
+        style_function=lambda f: {
+            "fillColor": f["properties"]["fill"],
+            "fillOpacity": 0.7,
+            "color": styles.BOUNDARY_COLOUR,
+            "weight": 1,
+            "className": AREA_CLASS,
+        },
+        highlight_function=lambda f: {"weight": 3, "fillOpacity": 0.85},
+        tooltip=folium.GeoJsonTooltip(fields=["name", "value"], aliases=["Area", safe_text(label)], sticky=True),
+        control=True,
+    )
+    area_layer.add_to(m)
+
+    drawn, n_hidden, n_unplaced = points_to_draw(assets, pillars, taxonomy)
+    note = " ".join(_notes(n_hidden, n_unplaced)) or None
+    legend_pillars = _add_points(m, drawn, pillars, taxonomy, cluster_above) if drawn is not None else []
+
+    legend = legend_html(classes, label, pillars=legend_pillars, note=note, fictional=fictional)
+    _Legend(legend).add_to(m)
+    # A long attribution would otherwise wrap across the whole width and cover the scale bar.
+    m.get_root().header.add_child(
+        folium.Element("<style>.leaflet-control-attribution{max-width:65%;font-size:11px}</style>")
+    )
+    data_attribution = (
+        "Fictional demo data. " if fictional and "fictional" not in attribution.lower() else ""
+    ) + attribution
+    _Attribution(safe_text(data_attribution)).add_to(m)
+    folium.LayerControl(collapsed=True).add_to(m)
+
+    bounds = screen.total_bounds
+    if np.isfinite(bounds).all():
+        m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+    return m
+
+
+def _notes(n_hidden: int, n_unplaced: int) -> list[str]:
+    notes = []
+    if n_hidden:
+        notes.append(
+            f"{n_hidden:,} asset(s) with a sensitive location are counted in their area but not shown as points."
+        )
+    if n_unplaced:
+        notes.append(f"{n_unplaced:,} asset(s) have no location yet and are not shown as points.")
+    return notes
+
+
+def points_to_draw(
+    assets: gpd.GeoDataFrame | None, pillars: Sequence[str] | None = None, taxonomy: Taxonomy | None = None
+) -> tuple[gpd.GeoDataFrame | None, int, int]:
+    """Return the assets a public map draws as points, and how many it leaves out.
+
+    Parameters
+    ----------
+    assets : GeoDataFrame or None
+        The asset register.
+    pillars : sequence of str, optional
+        Pillar keys on show (default: all).
+    taxonomy : Taxonomy, optional
+        Used where records have elements but no pillars.
+
+    Returns
+    -------
+    drawn : GeoDataFrame or None
+        Approved records serving ``pillars``, not sensitive, with a location; no private fields.
+    n_hidden : int
+        Approved records serving ``pillars`` left out because their location is sensitive.
+    n_unplaced : int
+        Approved records serving ``pillars`` left out because they have no location.
+    """
+    public = public_assets(assets)
+    if public is None or not len(public):
+        return public, 0, 0
+    _check_crs(public, "assets")
+    public = filter_by_pillars(public, pillars, taxonomy)
+    hidden = _sensitive(public).to_numpy()
+    unplaced = (public.geometry.isna() | public.geometry.is_empty).to_numpy()
+    return public.loc[~hidden & ~unplaced], int(hidden.sum()), int((unplaced & ~hidden).sum())
+
+
+def map_notes(
+    assets: gpd.GeoDataFrame | None, pillars: Sequence[str] | None = None, taxonomy: Taxonomy | None = None
+) -> list[str]:
+    """Return what a reader of the map should know about assets it does not draw.
+
+    Parameters
+    ----------
+    assets : GeoDataFrame or None
+        The asset register.
+    pillars : sequence of str, optional
+        Pillar keys on show (default: all).
+    taxonomy : Taxonomy, optional
+        Used where records have elements but no pillars.
+
+    Returns
+    -------
+    list of str
+    """
+    _, n_hidden, n_unplaced = points_to_draw(assets, pillars, taxonomy)
+    return _notes(n_hidden, n_unplaced)
+
+
+def map_table(
+    areas: pd.DataFrame,
+    assets: gpd.GeoDataFrame | None = None,
+    *,
+    value: str = "avg_score",
+    value_label: str | None = None,
+    pillars: Sequence[str] | None = None,
+    taxonomy: Taxonomy | None = None,
+) -> pd.DataFrame:
+    """Return the table twin of :func:`area_map`: what the map shows, as plain rows.
+
+    Parameters
+    ----------
+    areas : DataFrame
+        Areas with ``code``, ``name`` and the ``value`` column.
+    assets : GeoDataFrame, optional
+        The asset register; approved records serving ``pillars`` are counted
+        per ``area_code`` (sensitive ones included, as the map counts them at area level).
+    value : str, default "avg_score"
+        The column the map is shaded by.
+    value_label : str, optional
+        Its column title (default: from :data:`MEASURES`).
+    pillars : sequence of str, optional
+        Pillar keys on show (default: all).
+    taxonomy : Taxonomy, optional
+        Used where records have elements but no pillars.
+
+    Returns
+    -------
+    DataFrame
+        ``Code``, ``Area``, the value column under its label, and ``Assets shown``;
+        sorted with the darkest-shaded areas first.
+    """
+    measure = MEASURES.get(value, Measure(value_label or value))
+    label = value_label or measure.label
+    out = pd.DataFrame(
+        {
+            "Code": areas["code"].to_numpy(),
+            "Area": areas["name"].to_numpy(),
+            label: pd.to_numeric(areas[value], errors="coerce").to_numpy(),
+        }
+    )
+    public = public_assets(assets)
+    if public is not None and "area_code" in public.columns:
+        public = filter_by_pillars(public, pillars, taxonomy)
+        counts = public.groupby("area_code").size()
+        out["Assets shown"] = out["Code"].map(counts).fillna(0).astype(int)
+    else:
+        out["Assets shown"] = 0
+    return out.sort_values(label, ascending=measure.reverse, na_position="last", kind="stable").reset_index(drop=True)

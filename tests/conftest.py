@@ -1,0 +1,434 @@
+"""Shared fixtures: a tiny synthetic area, and a real app server driven by a headless browser.
+
+Browser tests need Debian's ``/usr/bin/chromium`` (``apt-get install chromium``)
+and, so that the map draws with no network, Debian's Leaflet and jQuery
+(``apt-get install libjs-leaflet libjs-leaflet.markercluster libjs-jquery``),
+which are served in place of the CDN copies the map asks for. Where they are
+missing the browser tests are skipped, or fail when the environment variable
+``CI`` is set.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import Point, box
+
+from assetmap import settings
+from assetmap.model import FIELDS
+
+REPO = Path(__file__).resolve().parent.parent
+ARTIFACTS = REPO / "test-artifacts"
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+# CDN files the web map loads, by file name, and the Debian copies served in their place.
+_JS = Path("/usr/share/javascript")
+LOCAL_WEB_LIBS: dict[str, Path] = {
+    "leaflet.js": _JS / "leaflet" / "leaflet.js",
+    "leaflet.css": _JS / "leaflet" / "leaflet.css",
+    "leaflet.markercluster.js": _JS / "leaflet" / "leaflet.markercluster.js",
+    "MarkerCluster.css": _JS / "leaflet" / "MarkerCluster.css",
+    "MarkerCluster.Default.css": _JS / "leaflet" / "MarkerCluster.Default.css",
+    "jquery-3.7.1.min.js": _JS / "jquery" / "jquery.min.js",
+}
+
+SERVER_START_TIMEOUT_S = 90.0
+
+
+def missing_requirement(reason: str) -> None:
+    """Fail under CI (where every test must run), skip elsewhere."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI is set, so this fails instead of skipping)", pytrace=False)
+    pytest.skip(reason)
+
+
+# -- a tiny synthetic area --------------------------------------------------------------
+
+X0, Y0 = 530_000.0, 180_000.0  # somewhere in London, EPSG:27700
+WARD = 1_000.0
+
+
+def _asset(**values: Any) -> dict[str, Any]:
+    record: dict[str, Any] = dict.fromkeys(FIELDS)
+    record.update({"status": "approved", "sensitive": False, "source": "officer"})
+    record.update(values)
+    return record
+
+
+def tiny_layers() -> dict[str, Any]:
+    """Return the layers of a 3-ward, 6-LSOA synthetic area with 9 asset records.
+
+    Ward E05000001 holds a record named with markup and one with script-like text;
+    approved, non-sensitive, located records number 5.
+    """
+    from assetmap.taxonomy import load_taxonomy
+
+    codes = ["E05000001", "E05000002", "E05000003"]
+    boundaries = gpd.GeoDataFrame(
+        {"code": codes, "name": ["Northgate", "Riverside & Docks", "Southfield"]},
+        geometry=[box(X0 + i * WARD, Y0, X0 + (i + 1) * WARD, Y0 + WARD) for i in range(3)],
+        crs="EPSG:27700",
+    )
+    lsoa_codes = [f"E0100000{i}" for i in range(1, 7)]
+    small_areas = gpd.GeoDataFrame(
+        {"code": lsoa_codes, "name": [f"Tiny {i:03d}A" for i in range(1, 7)]},
+        geometry=[
+            box(X0 + (i // 2) * WARD, Y0 + (i % 2) * WARD / 2, X0 + (i // 2 + 1) * WARD, Y0 + (i % 2 + 1) * WARD / 2)
+            for i in range(6)
+        ],
+        crs="EPSG:27700",
+    )
+    small_areas.attrs["lsoa_vintage"] = 2021
+    deprivation = pd.DataFrame(
+        {
+            "lsoa_code": lsoa_codes,
+            "imd_score": [45.0, 38.0, 20.0, 25.0, 8.0, 12.0],
+            "imd_rank": [1_200, 2_500, 12_000, 9_000, 28_000, 24_000],
+            "imd_decile": [1, 1, 4, 3, 9, 8],
+            "population": [1_500, 1_700, 1_600, 1_400, 1_800, 1_500],
+        }
+    )
+    lookup = pd.DataFrame({"lsoa_code": lsoa_codes, "area_code": [codes[i // 2] for i in range(6)], "weight": 1.0})
+
+    taxonomy = load_taxonomy()
+    rows = [
+        _asset(
+            asset_id="A1",
+            name="<script>alert(1)</script> & Co",
+            type="community_centre",
+            elements=(4, 6),
+            address="1 <b>High</b> Street",
+            postcode="SW1A 1AA",
+            website="example.org/a?x=1&y=2",
+            contact_name="Private Person Alpha",
+            contact_email="private.alpha@example.org",
+            x=300,
+            y=300,
+        ),
+        _asset(
+            asset_id="A2",
+            name="Food `${alert(2)}` Pantry",
+            type="food_bank",
+            elements=(11,),
+            opening_times="Tue 10:00-12:00",
+            email="hello@pantry.example",
+            phone="020 7946 0000",
+            website="javascript:alert(3)",
+            x=1_300,
+            y=400,
+        ),
+        _asset(asset_id="A3", name="Riverside Library", type="library", elements=(4, 6, 7), x=1_700, y=700),
+        _asset(asset_id="A4", name="Wellbeing Link", type="social_prescribing", elements=(1, 2), x=400, y=800),
+        _asset(asset_id="A5", name="Southfield Forum", type="neighbourhood_forum", elements=(3, 5), x=2_500, y=500),
+        _asset(
+            asset_id="A6",
+            name="Pending Group Unseen",
+            type="vcse_group",
+            elements=(6,),
+            status="pending",
+            x=2_200,
+            y=200,
+        ),
+        _asset(
+            asset_id="A7",
+            name="Rejected Group Unseen",
+            type="vcse_group",
+            elements=(6,),
+            status="rejected",
+            x=2_300,
+            y=300,
+        ),
+        _asset(
+            asset_id="A8",
+            name="Withdrawn Group Unseen",
+            type="vcse_group",
+            elements=(6,),
+            status="withdrawn",
+            x=2_400,
+            y=400,
+        ),
+        _asset(
+            asset_id="A9",
+            name="Safe House Hidden Point",
+            type="housing_support",
+            elements=(11,),
+            sensitive=True,
+            x=2_600,
+            y=800,
+        ),
+    ]
+    frame = pd.DataFrame(rows)
+    geometry = [Point(X0 + x, Y0 + y) for x, y in zip(frame.pop("x"), frame.pop("y"), strict=True)]
+    assets = gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:27700")
+    assets["pillars"] = [tuple(taxonomy.pillars_of(e)) for e in assets["elements"]]
+    assets["area_code"] = [codes[int((p.x - X0) // WARD)] for p in assets.geometry]
+    assets["area_name"] = assets["area_code"].map(dict(zip(codes, boundaries["name"], strict=True)))
+
+    # The deprivation summary is fixed here so that rendering tests do not depend on the analysis.
+    joined = deprivation.merge(lookup, on="lsoa_code")
+    summary_rows = []
+    for code, g in joined.groupby("area_code"):
+        pop = g["population"].sum()
+        summary_rows.append(
+            {
+                "code": code,
+                "population": int(pop),
+                "avg_score": float(np.average(g["imd_score"], weights=g["population"])),
+                "avg_rank": float(np.average(g["imd_rank"], weights=g["population"])),
+                "share_pop_decile_1_2": float(g.loc[g["imd_decile"] <= 2, "population"].sum() / pop),
+                "n_lsoas": len(g),
+            }
+        )
+    summary = boundaries.merge(pd.DataFrame(summary_rows), on="code")
+    approved = assets[assets["status"].eq("approved")]
+    summary["n_assets"] = summary["code"].map(approved.groupby("area_code").size()).fillna(0).astype(int)
+    return {
+        "boundaries": boundaries,
+        "small_areas": small_areas,
+        "deprivation": deprivation,
+        "lookup": lookup,
+        "assets": assets,
+        "summary": summary,
+    }
+
+
+def make_tiny_area(name: str = "Tinyborough", fictional: bool = True) -> Any:
+    """Return an :class:`assetmap.workspace.Area` built from :func:`tiny_layers`."""
+    from assetmap.workspace import Area
+
+    layers = tiny_layers()
+    summary = layers.pop("summary")
+    area = Area(
+        name=name,
+        fictional=fictional,
+        vintages={"boundaries": "Tiny wards 2024", "deprivation": "Tiny IoD 2025"},
+        notes=["Repaired 0 invalid geometries."],
+        **layers,
+    )
+    area._cache["area_summary"] = summary
+    return area
+
+
+@pytest.fixture
+def tiny() -> dict[str, Any]:
+    """The layers of the tiny synthetic area (fresh for each test)."""
+    return tiny_layers()
+
+
+@pytest.fixture
+def tiny_area() -> Any:
+    """The tiny synthetic area as an :class:`assetmap.workspace.Area` (fresh for each test)."""
+    return make_tiny_area()
+
+
+# -- a real app server and a headless browser -------------------------------------------
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that nothing is listening on now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1.0) as response:
+            return response.status == 200
+    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+        return False
+
+
+def wait_until_healthy(proc: subprocess.Popen, url: str, log: Path, timeout_s: float) -> None:
+    """Poll ``url`` until it answers 200, the server exits, or the timeout passes.
+
+    The pause between polls is ``proc.wait`` with a short timeout, so a server
+    that dies is noticed at once.
+    """
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if _healthy(url):
+            return
+        try:
+            code = proc.wait(timeout=0.2)
+        except subprocess.TimeoutExpired:
+            continue
+        pytest.fail(f"The app server exited with code {code} before it was healthy:\n{_tail(log)}", pytrace=False)
+    pytest.fail(f"The app server was not healthy at {url} within {timeout_s:.0f} s:\n{_tail(log)}", pytrace=False)
+
+
+def _tail(log: Path, lines: int = 40) -> str:
+    try:
+        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Stop a server started by a fixture: terminate, then kill if it lingers."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def app_area() -> Path:
+    """Area folder the app server serves: ASSETMAP_AREA, else the demo area (override to serve another)."""
+    from assetmap import settings
+
+    return Path(settings.default_area_path)
+
+
+@pytest.fixture(scope="session")
+def app_script() -> Path:
+    """Script the app server runs (override to serve another)."""
+    return REPO / "app.py"
+
+
+@pytest.fixture(scope="session")
+def app_server(app_script: Path, app_area: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Run ``streamlit run <app_script>`` with ASSETMAP_AREA=<app_area> on a free port; yield its base URL."""
+    if not (app_area / "area.toml").is_file():
+        pytest.skip(f"No area to serve: {app_area / 'area.toml'} does not exist (build the demo area first).")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = tmp_path_factory.mktemp("app-server") / "streamlit.log"
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app_script),
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+        "--server.fileWatcherType",
+        "none",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    env = {**os.environ, "ASSETMAP_AREA": str(app_area)}
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_until_healthy(proc, f"{base}/_stcore/health", log, SERVER_START_TIMEOUT_S)
+        yield base
+    finally:
+        stop(proc)
+
+
+def _offline(route: Any) -> None:
+    """Serve the app itself, stand in for the CDN with local copies, refuse everything else."""
+    url = urlparse(route.request.url)
+    if url.hostname in ("127.0.0.1", "localhost"):
+        route.continue_()
+        return
+    name = url.path.rsplit("/", 1)[-1]
+    if name in LOCAL_WEB_LIBS:
+        route.fulfill(path=str(LOCAL_WEB_LIBS[name]))
+    elif url.path.endswith(f"/images/{name}") and (_JS / "leaflet" / "images" / name).is_file():
+        route.fulfill(path=str(_JS / "leaflet" / "images" / name))  # Leaflet's control icons
+    elif name.endswith(".js"):
+        # Plugins the map does not use (Bootstrap, awesome-markers): an empty script, as if cached.
+        route.fulfill(status=200, content_type="text/javascript", body="")
+    elif name.endswith(".css"):
+        route.fulfill(status=200, content_type="text/css", body="")
+    else:
+        route.abort()  # tiles, fonts: fail fast, as with no network
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """A headless Debian Chromium driven by Playwright, for the session."""
+    if not CHROMIUM.exists():
+        missing_requirement(f"{CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium).")
+    absent = [str(p) for p in LOCAL_WEB_LIBS.values() if not p.exists()]
+    if absent:
+        missing_requirement(
+            f"Local web libraries missing ({', '.join(absent)}): "
+            "apt-get install libjs-leaflet libjs-leaflet.markercluster libjs-jquery."
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A fresh browser page with no network beyond the app (CDN files served locally)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1600})
+    context.route("**/*", _offline)
+    tab = context.new_page()
+    try:
+        yield tab
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    """Folder for screenshots and other test output (not committed)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+# -- real public data (optional) ----------------------------------------------------------
+
+
+def real_data_dir() -> Path | None:
+    """Return the real public data folder, or None where there is none.
+
+    ASSETMAP_REAL_DATA names it; otherwise ``../shared/data/real`` beside the repository.
+    """
+    candidates = [settings.real_data_path, Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real"]
+    for folder in candidates:
+        if folder is not None and (folder / "MANIFEST.md").is_file():
+            return folder
+    return None
+
+
+@pytest.fixture(scope="session")
+def real_data() -> Path:
+    """The real public data folder; tests that use it skip cleanly where it is absent."""
+    folder = real_data_dir()
+    if folder is None:
+        pytest.skip("real public data folder not found (set ASSETMAP_REAL_DATA)")
+    return folder

@@ -1,0 +1,129 @@
+"""End to end: a real ``streamlit run app.py`` server, driven by headless Chromium.
+
+Every wait is on a condition (the server's health endpoint, the app's own
+"not running" state, elements appearing), each with a deadline; none is a sleep.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assetmap.render import webmap
+
+pytestmark = pytest.mark.browser
+
+MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
+APP_IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+TIMEOUT_MS = 60_000
+
+# Points drawn one by one plus the counts written on cluster discs: every drawn asset once.
+_COUNT_POINTS = f"""
+() => {{
+  const single = document.querySelectorAll('path.{webmap.ASSET_CLASS}').length;
+  let clustered = 0;
+  document.querySelectorAll('.am-cluster span').forEach(s => {{ clustered += parseInt(s.textContent, 10); }});
+  return single + clustered;
+}}
+"""
+
+
+@pytest.fixture(scope="module")
+def expected(app_area: Path) -> dict[str, Any]:
+    """What the map should show, computed in-process from the same area folder."""
+    if not (app_area / "area.toml").is_file():
+        pytest.skip(f"No area to serve: {app_area / 'area.toml'} does not exist.")
+    import assetmap
+
+    area = assetmap.load_area(app_area)
+    summary = area.area_summary()
+    drawn, _, _ = webmap.points_to_draw(area.assets)
+    return {
+        "name": area.name,
+        "fictional": area.fictional,
+        "n_areas": int((~(summary.geometry.isna() | summary.geometry.is_empty)).sum()),
+        "n_points": 0 if drawn is None else len(drawn),
+    }
+
+
+def _map_frame(page: Any) -> Any:
+    return page.frame_locator(MAP_FRAME).locator(":root").element_handle(timeout=TIMEOUT_MS).owner_frame()
+
+
+def _wait_for_points(page: Any, n: int) -> None:
+    """Wait until the map shows ``n`` points, singly or in clusters; on timeout, report the count seen."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+    frame = _map_frame(page)
+    try:
+        frame.wait_for_function(f"({_COUNT_POINTS})() === {int(n)}", timeout=TIMEOUT_MS)
+    except PlaywrightTimeoutError:
+        assert frame.evaluate(_COUNT_POINTS) == n
+
+
+def _open(page: Any, url: str) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(url, wait_until="domcontentloaded")
+    expect(page.locator(APP_IDLE)).to_be_attached(timeout=TIMEOUT_MS)
+
+
+def test_map_page_draws_areas_and_assets(app_server: str, page: Any, expected: dict, artifacts: Path) -> None:
+    from playwright.sync_api import expect
+
+    dialogs: list[str] = []  # a script smuggled in through a record's text would show up here
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    _open(page, app_server)
+    expect(page.get_by_role("heading", level=1)).to_contain_text(expected["name"], timeout=TIMEOUT_MS)
+    if expected["fictional"]:
+        expect(page.get_by_text("Fictional demo data").first).to_be_visible()
+
+    frame = page.frame_locator(MAP_FRAME)
+    expect(frame.locator(f"path.{webmap.AREA_CLASS}")).to_have_count(expected["n_areas"], timeout=TIMEOUT_MS)
+    expect(frame.locator(".am-legend")).to_be_visible()
+    expect(frame.locator(".leaflet-control-attribution")).to_contain_text("Crown copyright")
+    if expected["n_points"]:
+        _wait_for_points(page, expected["n_points"])
+
+    # The table twin has one row per area.
+    expect(page.locator('[data-testid="stDataFrame"]')).to_be_visible()
+    page.screenshot(path=str(artifacts / "map_page.png"), full_page=True)
+    assert dialogs == []
+
+
+def test_asset_popup_opens(app_server: str, page: Any, expected: dict, artifacts: Path) -> None:
+    from playwright.sync_api import expect
+
+    if not expected["n_points"]:
+        pytest.skip("The area has no drawn assets.")
+    _open(page, app_server)
+    frame = page.frame_locator(MAP_FRAME)
+    marker = frame.locator(f"path.{webmap.ASSET_CLASS}, .am-cluster").first
+    expect(marker).to_be_attached(timeout=TIMEOUT_MS)
+    # Clicks are dispatched to the element itself: a marker may sit under the legend.
+    # A cluster zooms in on click; repeat until a single marker is drawn (bounded by the zoom levels).
+    for _ in range(20):
+        if frame.locator(f"path.{webmap.ASSET_CLASS}").count():
+            break
+        frame.locator(".am-cluster").first.dispatch_event("click")
+        expect(frame.locator(f"path.{webmap.ASSET_CLASS}, .am-cluster").first).to_be_attached()
+    frame.locator(f"path.{webmap.ASSET_CLASS}").first.dispatch_event("click")
+    popup = frame.locator(".leaflet-popup-content .am-popup")
+    expect(popup).to_be_visible(timeout=TIMEOUT_MS)
+    expect(popup.locator("strong")).not_to_be_empty()
+    frame.locator(".leaflet-popup-content").screenshot(path=str(artifacts / "map_popup.png"))
+
+
+def test_changing_the_shading_redraws_the_map(app_server: str, page: Any, expected: dict) -> None:
+    from playwright.sync_api import expect
+
+    _open(page, app_server)
+    frame = page.frame_locator(MAP_FRAME)
+    expect(frame.locator(".am-legend")).to_contain_text("IMD score", timeout=TIMEOUT_MS)
+    page.get_by_label("Shade areas by").click()
+    page.get_by_role("option", name="Population", exact=True).click()
+    expect(page.locator(APP_IDLE)).to_be_attached(timeout=TIMEOUT_MS)
+    expect(page.frame_locator(MAP_FRAME).locator(".am-legend")).to_contain_text("Population", timeout=TIMEOUT_MS)
+    expect(page.frame_locator(MAP_FRAME).locator(f"path.{webmap.AREA_CLASS}")).to_have_count(expected["n_areas"])

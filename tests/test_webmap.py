@@ -1,0 +1,209 @@
+"""The web map: what it draws, what it never shows, and that user text stays inert."""
+
+from __future__ import annotations
+
+import re
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pytest
+
+from assetmap._errors import CRSError
+from assetmap.render import styles, webmap
+
+
+def _walk(element):
+    yield element
+    for child in element._children.values():
+        yield from _walk(child)
+
+
+def _features(m: folium.Map, kind: str) -> list[dict]:
+    return [
+        f
+        for el in _walk(m)
+        if isinstance(el, folium.GeoJson)
+        for f in el.data["features"]
+        if f["properties"].get("kind") == kind
+    ]
+
+
+def _html(m: folium.Map) -> str:
+    # Folium writes GeoJSON with Jinja's tojson, which writes & < > ' as \u00XX and
+    # quotes as \"; undo that so the assertions read the strings the browser gets.
+    page = m.get_root().render()
+    for code, char in (("0026", "&"), ("003c", "<"), ("003e", ">"), ("0027", "'")):
+        page = page.replace(f"\\u{code}", char)
+    return page.replace('\\"', '"')
+
+
+@pytest.fixture
+def fmap(tiny) -> folium.Map:
+    return webmap.area_map(tiny["summary"], tiny["assets"], attribution="Contains tiny data", fictional=True)
+
+
+def test_one_area_feature_per_area(fmap, tiny):
+    assert len(_features(fmap, "area")) == len(tiny["summary"])
+
+
+def test_markers_are_the_approved_non_sensitive_assets(fmap, tiny):
+    a = tiny["assets"]
+    expected = a[a["status"].eq("approved") & ~a["sensitive"]]
+    names = sorted(f["properties"]["name"] for f in _features(fmap, "asset"))
+    assert len(names) == len(expected) == 5
+    assert all(f["geometry"]["type"] == "Point" for f in _features(fmap, "asset"))
+
+
+def test_user_text_is_escaped(fmap):
+    assert "<script>alert(1)" not in fmap.get_root().render()
+    page = _html(fmap)
+    assert "<script>alert(1)" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co" in page
+    assert "<b>High</b>" not in page
+    # folium puts popups and tooltips in JavaScript template literals: no live ${ } or backtick.
+    assert "${alert(2)}" not in page
+    assert "&#36;{alert(2)}" in page
+
+
+def test_safe_text_neutralises_html_and_template_literals():
+    assert webmap.safe_text('<a href="x">`${1}`\\</a>') == (
+        "&lt;a href=&quot;x&quot;&gt;&#96;&#36;{1}&#96;&#92;&lt;/a&gt;"
+    )
+    assert webmap.safe_text(None) == "" and webmap.safe_text(float("nan")) == ""
+
+
+def test_private_fields_and_unapproved_records_never_appear(fmap):
+    page = _html(fmap)
+    for text in (
+        "Private Person Alpha",
+        "private.alpha@example.org",
+        "Pending Group Unseen",
+        "Rejected Group Unseen",
+        "Withdrawn Group Unseen",
+        "Safe House Hidden Point",
+    ):
+        assert text not in page
+
+
+def test_non_web_links_are_not_links(fmap):
+    page = _html(fmap)
+    assert 'href="javascript:' not in page
+    assert 'href="https://example.org/a?x=1&amp;y=2"' in page
+    assert 'href="mailto:hello@pantry.example"' in page
+
+
+def test_legend_attribution_and_fictional_label(fmap):
+    page = _html(fmap)
+    assert 'class="am-legend"' in page
+    assert "Population-weighted IMD score" in page
+    assert "Fictional demo data" in page
+    assert "Contains tiny data" in page
+    assert "1 asset(s) with a sensitive location" in page
+    for colour in styles.palette("deprivation", 3):
+        assert colour in page
+
+
+def test_pillar_layers_and_clustering(tiny):
+    m = webmap.area_map(tiny["summary"], tiny["assets"], attribution="x", cluster_above=2, tiles=None)
+    clusters = [el for el in _walk(m) if isinstance(el, folium.plugins.MarkerCluster)]
+    assert clusters and len(_features(m, "asset")) == 5
+    assert not any(isinstance(el, folium.TileLayer) for el in _walk(m))
+    unclustered = webmap.area_map(tiny["summary"], tiny["assets"], attribution="x")
+    assert not any(isinstance(el, folium.plugins.MarkerCluster) for el in _walk(unclustered))
+
+
+def test_pillar_filter(tiny):
+    m = webmap.area_map(tiny["summary"], tiny["assets"], attribution="x", pillars=["scaling"])
+    names = {f["properties"]["name"] for f in _features(m, "asset")}
+    assert names == {"Wellbeing Link"}
+    none = webmap.area_map(tiny["summary"], tiny["assets"], attribution="x", pillars=[])
+    assert _features(none, "asset") == []
+
+
+def test_area_geometry_is_wgs84_and_rounded(fmap):
+    coords = np.array(_features(fmap, "area")[0]["geometry"]["coordinates"][0])
+    assert coords[:, 0].min() > -1 and coords[:, 0].max() < 1  # London longitudes
+    assert 51 < coords[:, 1].min() < 52
+    assert np.allclose(coords, np.round(coords, webmap.COORD_DECIMALS))
+
+
+def test_inputs_are_not_changed(tiny):
+    before_areas, before_assets = tiny["summary"].copy(), tiny["assets"].copy()
+    webmap.area_map(tiny["summary"], tiny["assets"], attribution="x")
+    assert tiny["summary"].equals(before_areas) and tiny["assets"].equals(before_assets)
+
+
+def test_missing_crs_and_column_raise(tiny):
+    with pytest.raises(CRSError, match="set_crs"):
+        webmap.area_map(
+            gpd.GeoDataFrame(tiny["summary"].drop(columns="geometry"), geometry=list(tiny["summary"].geometry)),
+            attribution="x",
+        )
+    with pytest.raises(KeyError, match="no_such_column"):
+        webmap.area_map(tiny["summary"], attribution="x", value="no_such_column")
+
+
+def test_missing_values_get_a_no_data_class(tiny):
+    areas = tiny["summary"].copy()
+    areas.loc[0, "avg_score"] = np.nan
+    page = _html(webmap.area_map(areas, None, attribution="x"))
+    assert "No data" in page and styles.NO_DATA_COLOUR in page
+
+
+def test_map_table_is_the_twin_of_the_map(tiny):
+    table = webmap.map_table(tiny["summary"], tiny["assets"], value="avg_score")
+    label = webmap.MEASURES["avg_score"].label
+    assert list(table.columns) == ["Code", "Area", label, "Assets shown"]
+    assert len(table) == len(tiny["summary"])
+    assert table[label].is_monotonic_decreasing  # most deprived first
+    # Approved records per area, sensitive ones included (the map counts them at area level).
+    assert table.set_index("Code")["Assets shown"].to_dict() == {"E05000001": 2, "E05000002": 2, "E05000003": 2}
+    by_pop = webmap.map_table(tiny["summary"], tiny["assets"], value="population", pillars=["scaling"])
+    assert "Population" in by_pop.columns and by_pop["Assets shown"].sum() == 1
+
+
+def test_classify_schemes():
+    values = [1.0, 2.0, 3.0, 10.0, 11.0, 12.0, 30.0, 31.0, np.nan]
+    c = styles.classify(values, k=3)
+    assert c.bins == (3.0, 12.0, 31.0)
+    assert list(c.classes) == [0, 0, 0, 1, 1, 1, 2, 2, -1]
+    assert c.n_missing == 1 and c.counts == (3, 3, 2)
+    q = styles.classify(values, scheme="quantiles", k=4)
+    assert len(q.colours) == len(q.labels) == len(q.bins) <= 4
+    # Fewer distinct values than classes: fewer classes, no error.
+    assert len(styles.classify([5, 5, 7], k=5).colours) == 2
+    assert styles.classify([np.nan, np.nan]).colours == ()
+
+
+def test_natural_breaks_on_long_columns_are_deterministic_and_fast():
+    y = np.random.default_rng(1).gamma(2.0, 10.0, 20_000)
+    a, b = styles.classify(y, k=5), styles.classify(y, k=5)
+    assert a.bins == b.bins and len(a.bins) == 5 and a.bins[-1] == y.max()
+
+
+def test_deciles_darkest_first():
+    c = styles.classify([1, 10, 5], scheme="deciles")
+    colours = styles.imd_decile_colours()
+    lum = [sum(int(colours[d][i : i + 2], 16) for i in (1, 3, 5)) for d in range(1, 11)]
+    assert lum == sorted(lum)  # decile 1 darkest, getting lighter
+    assert c.colour_of(0) == colours[1] and c.colour_of(1) == colours[10]
+    with pytest.raises(ValueError, match="Deciles"):
+        styles.classify([0, 11], scheme="deciles")
+
+
+def test_palettes():
+    for k in range(1, 12):
+        assert len(styles.palette("deprivation", k)) == k
+        assert all(re.fullmatch(r"#[0-9a-f]{6}", c) for c in styles.palette("count", k))
+    assert len(set(styles.PILLAR_COLOURS.values())) == 4
+    with pytest.raises(ValueError):
+        styles.palette("rainbow", 3)
+
+
+def test_sensitive_flags_from_text(tiny):
+    assets = tiny["assets"].copy()
+    assets["sensitive"] = ["yes", None, "", "False", "maybe", "no", "no", "no", "TRUE"]
+    drawn, hidden, _ = webmap.points_to_draw(assets)
+    # approved: A1 yes (hidden), A2 None, A3 "", A4 False, A5 maybe (hidden), A9 TRUE (hidden)
+    assert hidden == 3 and sorted(drawn["asset_id"]) == ["A2", "A3", "A4"]
