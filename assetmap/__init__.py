@@ -45,7 +45,34 @@ _EXPORTS: dict[str, str] = {
     "load_area": "assetmap.workspace",
 }
 
-__all__ = ["__version__", *sorted(_EXPORTS)]
+__all__ = [
+    "Area",
+    "AreaError",
+    "AssetMapError",
+    "AssetMapWarning",
+    "CRSError",
+    "DataFormatError",
+    "Problem",
+    "ValidationError",
+    "__version__",
+    "assign_to_areas",
+    "flag_duplicates",
+    "init_area",
+    "load_area",
+    "load_taxonomy",
+    "local_authority_summary",
+    "lookup_from_geometry",
+    "read_assets",
+    "read_boundaries",
+    "read_deprivation",
+    "read_lookup",
+    "read_network",
+    "read_population",
+    "read_postcodes",
+    "read_small_areas",
+    "summarise_deprivation",
+    "write_table",
+]
 
 
 def __getattr__(name: str) -> Any:

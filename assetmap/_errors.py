@@ -95,4 +95,3 @@ class ValidationError(AssetMapError, ValueError):
 
 class AssetMapWarning(UserWarning):
     """Something was repaired or assumed on the way in; the user should know."""
-

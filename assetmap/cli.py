@@ -21,12 +21,22 @@ def _cmd_init_area(args: argparse.Namespace) -> int:
     from assetmap.workspace import init_area
 
     area = init_area(
-        args.directory, boundaries=args.boundaries, small_areas=args.small_areas, imd=args.imd,
-        population=args.population, lookup=args.lookup, network=args.network, postcodes=args.postcodes,
-        assets=args.assets or [], name=args.name, code=args.code,
+        args.directory,
+        boundaries=args.boundaries,
+        small_areas=args.small_areas,
+        imd=args.imd,
+        population=args.population,
+        lookup=args.lookup,
+        network=args.network,
+        postcodes=args.postcodes,
+        assets=args.assets or [],
+        name=args.name,
+        code=args.code,
         boundaries_columns=_columns(code_col=args.boundaries_code_col, name_col=args.boundaries_name_col),
         small_areas_columns=_columns(code_col=args.small_areas_code_col, name_col=args.small_areas_name_col),
-        asset_type=args.asset_type, skip_invalid_assets=args.skip_invalid_assets, overwrite=args.overwrite,
+        asset_type=args.asset_type,
+        skip_invalid_assets=args.skip_invalid_assets,
+        overwrite=args.overwrite,
     )
     _print_area(area)
     print(f"Created area folder {args.directory}")
@@ -38,10 +48,12 @@ def _columns(**kwargs: str | None) -> dict[str, str] | None:
     return given or None
 
 
-def _print_area(area) -> None:  # noqa: ANN001 - Area, imported lazily
+def _print_area(area) -> None:
     print(f"{area.name}{' (fictional)' if area.fictional else ''}")
-    print(f"  areas: {len(area.boundaries)}  LSOAs: {len(area.small_areas)}  "
-          f"population: {area.deprivation['population'].sum():,.0f}  assets: {len(area.assets)}")
+    print(
+        f"  areas: {len(area.boundaries)}  LSOAs: {len(area.small_areas)}  "
+        f"population: {area.deprivation['population'].sum():,.0f}  assets: {len(area.assets)}"
+    )
     for layer, vintage in area.vintages.items():
         print(f"  {layer}: {vintage}")
     for note in area.notes:
@@ -101,14 +113,17 @@ def _cmd_assign(args: argparse.Namespace) -> int:
 
     areas = read_boundaries(args.boundaries, code_col=args.code_col, name_col=args.name_col)
     postcodes = read_postcodes(args.postcodes) if args.postcodes else None
-    assets = read_assets(args.assets, postcodes=postcodes, default_type=args.asset_type,
-                         on_error="skip" if args.skip_invalid else "raise")
+    assets = read_assets(
+        args.assets,
+        postcodes=postcodes,
+        default_type=args.asset_type,
+        on_error="skip" if args.skip_invalid else "raise",
+    )
     assets[["area_code", "area_name"]] = assign_to_areas(assets, areas)
     outside = assets["area_code"].isna()
     if outside.any():
         rows = assets.loc[outside, "row"].tolist()
-        print(f"note: {int(outside.sum())} assets lie outside every area (rows {rows[:20]}); "
-              "their area_code is blank.")
+        print(f"note: {int(outside.sum())} assets lie outside every area (rows {rows[:20]}); their area_code is blank.")
     out = Path(args.out)
     if out.suffix.lower() in (".csv", ".xlsx"):
         assets = assets.drop(columns=["geometry"])
@@ -127,7 +142,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 def _cmd_serve(args: argparse.Namespace) -> int:
     app = settings.package_root.parent / "app.py"
-    env = {**os.environ, "ASSETMAP_AREA": str(Path(args.area).resolve()) if args.area else str(settings.default_area_path)}
+    env = {
+        **os.environ,
+        "ASSETMAP_AREA": str(Path(args.area).resolve()) if args.area else str(settings.default_area_path),
+    }
     cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port)]
     return subprocess.call(cmd, env=env)
 

@@ -75,28 +75,268 @@ _PIPELINE = (
 
 # Approximate national quantiles of the IoD2025 LSOA scores (at _Q_LEVELS), so that demo scores,
 # ranks and deciles have the shape of the published distribution.
-_Q_LEVELS = (0, .005, .01, .025, .05, .1, .15, .2, .25, .3, .35, .4, .45, .5, .55, .6, .65, .7, .75, .8, .85, .9,
-             .95, .975, .99, .995, 1)
+_Q_LEVELS = (
+    0,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.15,
+    0.2,
+    0.25,
+    0.3,
+    0.35,
+    0.4,
+    0.45,
+    0.5,
+    0.55,
+    0.6,
+    0.65,
+    0.7,
+    0.75,
+    0.8,
+    0.85,
+    0.9,
+    0.95,
+    0.975,
+    0.99,
+    0.995,
+    1,
+)
 _Q_KNOTS = {
-    "imd": (0.165, 1.556, 1.951, 2.761, 3.769, 5.462, 6.954, 8.379, 9.689, 11.135, 12.549, 14.14, 15.686, 17.45,
-            19.4, 21.539, 23.944, 26.604, 29.67, 33.51, 38.29, 44.912, 54.256, 61.632, 68.773, 73.059, 94.223),
-    "income": (0.002, 0.022, 0.028, 0.039, 0.05, 0.067, 0.08, 0.093, 0.105, 0.118, 0.133, 0.149, 0.165, 0.184,
-               0.206, 0.231, 0.258, 0.289, 0.322, 0.362, 0.408, 0.464, 0.544, 0.604, 0.666, 0.712, 0.998),
-    "employment": (0.002, 0.022, 0.027, 0.034, 0.041, 0.051, 0.058, 0.064, 0.071, 0.078, 0.085, 0.092, 0.101, 0.11,
-                   0.12, 0.132, 0.146, 0.161, 0.178, 0.199, 0.225, 0.257, 0.306, 0.346, 0.391, 0.42, 0.978),
-    "education": (0.004, 0.272, 0.459, 0.915, 1.694, 3.178, 4.611, 6.071, 7.542, 9.077, 10.782, 12.566, 14.466,
-                  16.545, 18.838, 21.294, 24.174, 27.497, 31.225, 35.844, 41.671, 49.269, 59.252, 66.531, 74.799,
-                  79.457, 99.613),
-    "health": (-3.1, -2.163, -1.974, -1.676, -1.409, -1.111, -0.914, -0.755, -0.618, -0.493, -0.374, -0.261, -0.145,
-               -0.03, 0.083, 0.202, 0.33, 0.464, 0.609, 0.767, 0.947, 1.173, 1.497, 1.757, 2.05, 2.268, 3.309),
-    "crime": (-3.293, -1.984, -1.824, -1.565, -1.342, -1.078, -0.891, -0.736, -0.602, -0.479, -0.36, -0.239, -0.12,
-              -0.007, 0.108, 0.22, 0.334, 0.458, 0.584, 0.722, 0.891, 1.092, 1.387, 1.638, 1.942, 2.111, 3.545),
-    "barriers": (1.49, 3.586, 4.507, 6.083, 7.652, 9.759, 11.395, 12.816, 14.145, 15.407, 16.594, 17.728, 18.889,
-                 20.103, 21.387, 22.743, 24.185, 25.735, 27.594, 29.742, 32.583, 36.24, 41.592, 45.802, 49.673,
-                 51.609, 63.502),
-    "environment": (0.055, 0.684, 0.997, 1.757, 2.632, 4.227, 5.683, 7.08, 8.61, 10.135, 11.858, 13.664, 15.671,
-                    17.849, 20.153, 22.584, 25.521, 28.443, 31.746, 35.371, 39.656, 44.961, 53.007, 60.323, 67.797,
-                    71.524, 85.733),
+    "imd": (
+        0.165,
+        1.556,
+        1.951,
+        2.761,
+        3.769,
+        5.462,
+        6.954,
+        8.379,
+        9.689,
+        11.135,
+        12.549,
+        14.14,
+        15.686,
+        17.45,
+        19.4,
+        21.539,
+        23.944,
+        26.604,
+        29.67,
+        33.51,
+        38.29,
+        44.912,
+        54.256,
+        61.632,
+        68.773,
+        73.059,
+        94.223,
+    ),
+    "income": (
+        0.002,
+        0.022,
+        0.028,
+        0.039,
+        0.05,
+        0.067,
+        0.08,
+        0.093,
+        0.105,
+        0.118,
+        0.133,
+        0.149,
+        0.165,
+        0.184,
+        0.206,
+        0.231,
+        0.258,
+        0.289,
+        0.322,
+        0.362,
+        0.408,
+        0.464,
+        0.544,
+        0.604,
+        0.666,
+        0.712,
+        0.998,
+    ),
+    "employment": (
+        0.002,
+        0.022,
+        0.027,
+        0.034,
+        0.041,
+        0.051,
+        0.058,
+        0.064,
+        0.071,
+        0.078,
+        0.085,
+        0.092,
+        0.101,
+        0.11,
+        0.12,
+        0.132,
+        0.146,
+        0.161,
+        0.178,
+        0.199,
+        0.225,
+        0.257,
+        0.306,
+        0.346,
+        0.391,
+        0.42,
+        0.978,
+    ),
+    "education": (
+        0.004,
+        0.272,
+        0.459,
+        0.915,
+        1.694,
+        3.178,
+        4.611,
+        6.071,
+        7.542,
+        9.077,
+        10.782,
+        12.566,
+        14.466,
+        16.545,
+        18.838,
+        21.294,
+        24.174,
+        27.497,
+        31.225,
+        35.844,
+        41.671,
+        49.269,
+        59.252,
+        66.531,
+        74.799,
+        79.457,
+        99.613,
+    ),
+    "health": (
+        -3.1,
+        -2.163,
+        -1.974,
+        -1.676,
+        -1.409,
+        -1.111,
+        -0.914,
+        -0.755,
+        -0.618,
+        -0.493,
+        -0.374,
+        -0.261,
+        -0.145,
+        -0.03,
+        0.083,
+        0.202,
+        0.33,
+        0.464,
+        0.609,
+        0.767,
+        0.947,
+        1.173,
+        1.497,
+        1.757,
+        2.05,
+        2.268,
+        3.309,
+    ),
+    "crime": (
+        -3.293,
+        -1.984,
+        -1.824,
+        -1.565,
+        -1.342,
+        -1.078,
+        -0.891,
+        -0.736,
+        -0.602,
+        -0.479,
+        -0.36,
+        -0.239,
+        -0.12,
+        -0.007,
+        0.108,
+        0.22,
+        0.334,
+        0.458,
+        0.584,
+        0.722,
+        0.891,
+        1.092,
+        1.387,
+        1.638,
+        1.942,
+        2.111,
+        3.545,
+    ),
+    "barriers": (
+        1.49,
+        3.586,
+        4.507,
+        6.083,
+        7.652,
+        9.759,
+        11.395,
+        12.816,
+        14.145,
+        15.407,
+        16.594,
+        17.728,
+        18.889,
+        20.103,
+        21.387,
+        22.743,
+        24.185,
+        25.735,
+        27.594,
+        29.742,
+        32.583,
+        36.24,
+        41.592,
+        45.802,
+        49.673,
+        51.609,
+        63.502,
+    ),
+    "environment": (
+        0.055,
+        0.684,
+        0.997,
+        1.757,
+        2.632,
+        4.227,
+        5.683,
+        7.08,
+        8.61,
+        10.135,
+        11.858,
+        13.664,
+        15.671,
+        17.849,
+        20.153,
+        22.584,
+        25.521,
+        28.443,
+        31.746,
+        35.371,
+        39.656,
+        44.961,
+        53.007,
+        60.323,
+        67.797,
+        71.524,
+        85.733,
+    ),
 }
 
 # IoD File 7 domains in file order: (key, column prefix, score suffix, correlation with the IMD, local offset).
@@ -113,31 +353,199 @@ _DOMAINS = (
 )
 
 _WARD_NAMES = (
-    "Ashgrove", "Brookmead", "Canalside", "Cinder Bank", "Dovecote", "Eastbrook Central", "Fernleigh",
-    "Gasholder Park", "Hollybank", "Kilnworth", "Larkrise", "Marlpit", "Millfield", "Netherbrook",
-    "Orchard Vale", "Ropewalk", "Saltings", "Tannery Green", "Wharfside", "Wrenfield",
+    "Ashgrove",
+    "Brookmead",
+    "Canalside",
+    "Cinder Bank",
+    "Dovecote",
+    "Eastbrook Central",
+    "Fernleigh",
+    "Gasholder Park",
+    "Hollybank",
+    "Kilnworth",
+    "Larkrise",
+    "Marlpit",
+    "Millfield",
+    "Netherbrook",
+    "Orchard Vale",
+    "Ropewalk",
+    "Saltings",
+    "Tannery Green",
+    "Wharfside",
+    "Wrenfield",
 )
 _PLACE_NAMES = (
-    "Copper Row", "Bell Green", "Hatter's Yard", "Foundry Hill", "Lantern Square", "Quill End", "Sedge Common",
-    "Thistle Cross", "Weaver's Fold", "Pinfold", "Cobble Hill", "Drover's Gate", "Reedmoor", "Slate Yard",
-    "Malthouse", "Cooper's End", "Nettlebed Green", "Kingfisher Reach", "Whitlow", "Clayfield",
+    "Copper Row",
+    "Bell Green",
+    "Hatter's Yard",
+    "Foundry Hill",
+    "Lantern Square",
+    "Quill End",
+    "Sedge Common",
+    "Thistle Cross",
+    "Weaver's Fold",
+    "Pinfold",
+    "Cobble Hill",
+    "Drover's Gate",
+    "Reedmoor",
+    "Slate Yard",
+    "Malthouse",
+    "Cooper's End",
+    "Nettlebed Green",
+    "Kingfisher Reach",
+    "Whitlow",
+    "Clayfield",
 )
-_SAINTS = ("St Anne's", "St Barnabas'", "St Cuthbert's", "St Hilda's", "St Jude's", "St Mary's", "All Saints'",
-           "Holy Trinity", "St Luke's", "St Michael's")
+_SAINTS = (
+    "St Anne's",
+    "St Barnabas'",
+    "St Cuthbert's",
+    "St Hilda's",
+    "St Jude's",
+    "St Mary's",
+    "All Saints'",
+    "Holy Trinity",
+    "St Luke's",
+    "St Michael's",
+)
 _STEMS = (
-    "Abbot", "Acorn", "Albion", "Alder", "Almond", "Amber", "Anchor", "Appleby", "Arbour", "Ashby", "Aspen",
-    "Badger", "Bakers", "Barley", "Barrow", "Beacon", "Beech", "Birch", "Blackthorn", "Bramble", "Brewery",
-    "Brick", "Bridle", "Brook", "Buckle", "Burdock", "Buttercup", "Calder", "Canal", "Carter", "Cedar", "Chalk",
-    "Chandler", "Chapel", "Chestnut", "Clover", "Cobden", "Colliers", "Coopers", "Coppice", "Cornflower", "Cotton",
-    "Cowslip", "Crane", "Cromer", "Cutler", "Dairy", "Dale", "Damson", "Dyers", "Elder", "Elm", "Ember", "Falcon",
-    "Farrier", "Fennel", "Fern", "Finch", "Flax", "Forge", "Fuller", "Furlong", "Garnet", "Glover", "Gorse",
-    "Granary", "Hawthorn", "Hazel", "Heron", "Holly", "Hop", "Ivy", "Jasmine", "Juniper", "Kestrel", "Kiln",
-    "Laburnum", "Lantern", "Larch", "Laurel", "Lime", "Linden", "Lock", "Lupin", "Maple", "Marigold", "Mason",
-    "Meadow", "Medlar", "Mercer", "Mill", "Minster", "Mulberry", "Myrtle", "Nutmeg", "Oak", "Orchard", "Osier",
-    "Otter", "Paddock", "Pear", "Pewter", "Pippin", "Plover", "Poplar", "Potters", "Primrose", "Quarry", "Quince",
-    "Raven", "Reed", "Rope", "Rowan", "Saddler", "Saffron", "Sawmill", "Sedge", "Sorrel", "Spinney", "Sycamore",
-    "Tanner", "Teasel", "Thatcher", "Thrush", "Timber", "Tinker", "Turner", "Vine", "Walnut", "Warren", "Weaver",
-    "Wharf", "Wheelwright", "Willow", "Wren", "Yarrow", "Yew",
+    "Abbot",
+    "Acorn",
+    "Albion",
+    "Alder",
+    "Almond",
+    "Amber",
+    "Anchor",
+    "Appleby",
+    "Arbour",
+    "Ashby",
+    "Aspen",
+    "Badger",
+    "Bakers",
+    "Barley",
+    "Barrow",
+    "Beacon",
+    "Beech",
+    "Birch",
+    "Blackthorn",
+    "Bramble",
+    "Brewery",
+    "Brick",
+    "Bridle",
+    "Brook",
+    "Buckle",
+    "Burdock",
+    "Buttercup",
+    "Calder",
+    "Canal",
+    "Carter",
+    "Cedar",
+    "Chalk",
+    "Chandler",
+    "Chapel",
+    "Chestnut",
+    "Clover",
+    "Cobden",
+    "Colliers",
+    "Coopers",
+    "Coppice",
+    "Cornflower",
+    "Cotton",
+    "Cowslip",
+    "Crane",
+    "Cromer",
+    "Cutler",
+    "Dairy",
+    "Dale",
+    "Damson",
+    "Dyers",
+    "Elder",
+    "Elm",
+    "Ember",
+    "Falcon",
+    "Farrier",
+    "Fennel",
+    "Fern",
+    "Finch",
+    "Flax",
+    "Forge",
+    "Fuller",
+    "Furlong",
+    "Garnet",
+    "Glover",
+    "Gorse",
+    "Granary",
+    "Hawthorn",
+    "Hazel",
+    "Heron",
+    "Holly",
+    "Hop",
+    "Ivy",
+    "Jasmine",
+    "Juniper",
+    "Kestrel",
+    "Kiln",
+    "Laburnum",
+    "Lantern",
+    "Larch",
+    "Laurel",
+    "Lime",
+    "Linden",
+    "Lock",
+    "Lupin",
+    "Maple",
+    "Marigold",
+    "Mason",
+    "Meadow",
+    "Medlar",
+    "Mercer",
+    "Mill",
+    "Minster",
+    "Mulberry",
+    "Myrtle",
+    "Nutmeg",
+    "Oak",
+    "Orchard",
+    "Osier",
+    "Otter",
+    "Paddock",
+    "Pear",
+    "Pewter",
+    "Pippin",
+    "Plover",
+    "Poplar",
+    "Potters",
+    "Primrose",
+    "Quarry",
+    "Quince",
+    "Raven",
+    "Reed",
+    "Rope",
+    "Rowan",
+    "Saddler",
+    "Saffron",
+    "Sawmill",
+    "Sedge",
+    "Sorrel",
+    "Spinney",
+    "Sycamore",
+    "Tanner",
+    "Teasel",
+    "Thatcher",
+    "Thrush",
+    "Timber",
+    "Tinker",
+    "Turner",
+    "Vine",
+    "Walnut",
+    "Warren",
+    "Weaver",
+    "Wharf",
+    "Wheelwright",
+    "Willow",
+    "Wren",
+    "Yarrow",
+    "Yew",
 )
 _SUFFIX = {
     "primary": ("Road", "High Road", "Way", "Street"),
@@ -146,11 +554,58 @@ _SUFFIX = {
     "terrace": ("Street", "Road", "Terrace", "Grove", "Place", "Avenue", "Street", "Road"),
     "estate": ("Close", "Court", "Walk", "Gardens", "Mews", "Rise", "Crescent", "Drive", "Way"),
 }
-_FIRST = ("Amara", "Ben", "Chloe", "Dev", "Efua", "Farah", "Gareth", "Hana", "Idris", "Joy", "Kofi", "Lena",
-          "Marek", "Nadia", "Owen", "Priya", "Rosa", "Sam", "Tomasz", "Uche", "Vera", "Wes", "Yusuf", "Zoe")
-_LAST = ("Adeyemi", "Begum", "Clarke", "Doherty", "Evans", "Fernandes", "Greene", "Hussain", "Ilori", "Jones",
-         "Kowalski", "Lewis", "Mensah", "Novak", "O'Brien", "Patel", "Quinn", "Rahman", "Shaw", "Taylor", "Usman",
-         "Walsh", "Yilmaz", "Zhou")
+_FIRST = (
+    "Amara",
+    "Ben",
+    "Chloe",
+    "Dev",
+    "Efua",
+    "Farah",
+    "Gareth",
+    "Hana",
+    "Idris",
+    "Joy",
+    "Kofi",
+    "Lena",
+    "Marek",
+    "Nadia",
+    "Owen",
+    "Priya",
+    "Rosa",
+    "Sam",
+    "Tomasz",
+    "Uche",
+    "Vera",
+    "Wes",
+    "Yusuf",
+    "Zoe",
+)
+_LAST = (
+    "Adeyemi",
+    "Begum",
+    "Clarke",
+    "Doherty",
+    "Evans",
+    "Fernandes",
+    "Greene",
+    "Hussain",
+    "Ilori",
+    "Jones",
+    "Kowalski",
+    "Lewis",
+    "Mensah",
+    "Novak",
+    "O'Brien",
+    "Patel",
+    "Quinn",
+    "Rahman",
+    "Shaw",
+    "Taylor",
+    "Usman",
+    "Walsh",
+    "Yilmaz",
+    "Zhou",
+)
 _UNIT_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
 
 
@@ -188,8 +643,9 @@ def _geoms_to_bng(geoms: np.ndarray) -> np.ndarray:
     return shapely.transform(geoms, _to_bng)
 
 
-def _poisson_disc(region: Polygon, radius: Callable[[np.ndarray], np.ndarray], rng: np.random.Generator,
-                  candidates: int) -> np.ndarray:
+def _poisson_disc(
+    region: Polygon, radius: Callable[[np.ndarray], np.ndarray], rng: np.random.Generator, candidates: int
+) -> np.ndarray:
     """Dart-throwing sample: points in ``region`` no closer than the local radius to each other."""
     x0, y0, x1, y1 = region.bounds
     pts = np.column_stack([rng.uniform(x0, x1, candidates), rng.uniform(y0, y1, candidates)])
@@ -250,7 +706,7 @@ def _outline() -> Polygon:
     r = 1.0 / ((np.abs(np.cos(t)) / a) ** p + (np.abs(np.sin(t)) / b) ** p) ** (1 / p)
     wobble = np.zeros_like(t)
     for k in range(2, 10):
-        wobble += rng.normal(0, 0.09 / k ** 0.7) * np.cos(k * t + rng.uniform(0, 2 * np.pi))
+        wobble += rng.normal(0, 0.09 / k**0.7) * np.cos(k * t + rng.uniform(0, 2 * np.pi))
     r = r * (1 + wobble) + rng.normal(0, 55, len(t))
     xy = np.column_stack([_CENTRE[0] + r * np.cos(t), _CENTRE[1] + r * np.sin(t)])
     poly = shapely.make_valid(Polygon(xy))
@@ -260,7 +716,7 @@ def _outline() -> Polygon:
 def _density(xy: np.ndarray) -> np.ndarray:
     """Relative residential density: highest around the centre, lower towards the edges."""
     d2 = ((xy - np.array(_CENTRE)) ** 2).sum(axis=1)
-    return 0.75 + 0.8 * np.exp(-d2 / (2 * 1_900.0 ** 2))
+    return 0.75 + 0.8 * np.exp(-d2 / (2 * 1_900.0**2))
 
 
 def _lsoa_cells(outline: Polygon) -> np.ndarray:
@@ -285,8 +741,9 @@ def _lsoa_cells(outline: Polygon) -> np.ndarray:
     return shapely.set_precision(cells, 1.0)
 
 
-def _balanced_clusters(xy: np.ndarray, weight: np.ndarray, k: int, rng: np.random.Generator,
-                       iterations: int = 80) -> np.ndarray:
+def _balanced_clusters(
+    xy: np.ndarray, weight: np.ndarray, k: int, rng: np.random.Generator, iterations: int = 80
+) -> np.ndarray:
     """Label points in ``k`` compact clusters of similar total weight (a power-diagram k-means)."""
     start = int(rng.integers(len(xy)))
     centres = [xy[start]]
@@ -325,8 +782,9 @@ def _make_contiguous(cells: np.ndarray, labels: np.ndarray) -> np.ndarray:
                     if not shapely.intersects(main, shapely.point_on_surface(cells[i])):
                         nbrs = [n for n in tree.query(cells[i], predicate="touches") if labels[n] != j]
                         if nbrs:
-                            labels[i] = labels[min(nbrs, key=lambda n: (-shapely.length(
-                                shapely.intersection(cells[i], cells[n])), n))]
+                            labels[i] = labels[
+                                min(nbrs, key=lambda n: (-shapely.length(shapely.intersection(cells[i], cells[n])), n))
+                            ]
                             changed = True
             if shapely.get_num_interior_rings(_largest_part(ward)) > 0:
                 hole = Polygon(_largest_part(ward).interiors[0])
@@ -356,7 +814,8 @@ def _rebalance(cells: np.ndarray, labels: np.ndarray, max_moves: int = 300) -> n
         for big in np.argsort(-counts, kind="stable"):
             options = sorted(
                 (counts[labels[j]], float(np.hypot(*(reps[i] - centres[labels[j]]))), int(i), int(labels[j]))
-                for i in np.flatnonzero(labels == big) for j in neighbours[i]
+                for i in np.flatnonzero(labels == big)
+                for j in neighbours[i]
                 if labels[j] != big and counts[labels[j]] <= counts[big] - 2
             )
             for _count, _dist, i, small in options:
@@ -453,8 +912,12 @@ def _geography() -> _Geography:
             rest = shapely.set_precision(shapely.difference(ward_geoms[a], piece), 1.0)
             grown = shapely.set_precision(shapely.union(ward_geoms[b], piece), 1.0)
             rep = shapely.point_on_surface(cells[i])
-            if (shapely.get_type_id(rest) == 3 and shapely.get_type_id(grown) == 3
-                    and shapely.contains(rest, rep) and not shapely.intersects(piece, rep.buffer(20))):
+            if (
+                shapely.get_type_id(rest) == 3
+                and shapely.get_type_id(grown) == 3
+                and shapely.contains(rest, rep)
+                and not shapely.intersects(piece, rep.buffer(20))
+            ):
                 pieces[int(i)] = (b, piece)
                 ward_geoms[a], ward_geoms[b] = rest, grown
                 used_wards.update((a, b))
@@ -528,10 +991,12 @@ def _deprivation(geo: _Geography) -> dict[str, np.ndarray]:
     rng = _rng("deprivation")
     reps = shapely.get_coordinates(shapely.point_on_surface(geo.lsoa))
     rel = (reps - np.array(_CENTRE)) / 1_000.0  # km from the centre
-    core = np.exp(-((rel - [0.4, -0.3]) ** 2).sum(1) / (2 * 1.1 ** 2))
+    core = np.exp(-((rel - [0.4, -0.3]) ** 2).sum(1) / (2 * 1.1**2))
     east = np.tanh((rel[:, 0] - 0.5) / 1.6)
-    pockets = sum(np.exp(-((rel - c) ** 2).sum(1) / (2 * s ** 2)) for c, s in
-                  (([-2.0, 1.3], 0.7), ([-1.6, -1.4], 0.6), ([0.9, 1.7], 0.45), ([-0.4, 0.5], 0.35)))
+    pockets = sum(
+        np.exp(-((rel - c) ** 2).sum(1) / (2 * s**2))
+        for c, s in (([-2.0, 1.3], 0.7), ([-1.6, -1.4], 0.6), ([0.9, 1.7], 0.45), ([-0.4, 0.5], 0.35))
+    )
     field_ = _smooth_field(reps, rng, 12, (1_500.0, 3_500.0))
     latent = 1.1 * core + 0.9 * east - 1.5 * pockets + 0.45 * field_ + rng.normal(0, 0.35, len(reps))
     latent = 0.45 + 1.0 * (latent - latent.mean()) / latent.std()
@@ -541,7 +1006,7 @@ def _deprivation(geo: _Geography) -> dict[str, np.ndarray]:
     out["imd_rank"] = _rank_nationally("imd", imd, rng)
     for key, _label, _suffix, rho, offset in _DOMAINS:
         own = _smooth_field(reps, rng, 6, (1_200.0, 3_000.0))
-        z = rho * latent + np.sqrt(1 - rho ** 2) * (0.6 * own + 0.8 * rng.standard_normal(len(reps))) + offset
+        z = rho * latent + np.sqrt(1 - rho**2) * (0.6 * own + 0.8 * rng.standard_normal(len(reps))) + offset
         score = np.round(_national_quantile(key, ndtr(z)), 3)
         out[f"{key}_score"] = score
         out[f"{key}_rank"] = _rank_nationally(key, score, rng)
@@ -584,8 +1049,9 @@ class _Namer:
         return name
 
 
-def _warp(rng: np.random.Generator, amplitude: float,
-          wavelengths: tuple[float, float] = (1_200.0, 3_000.0)) -> Callable[[np.ndarray], np.ndarray]:
+def _warp(
+    rng: np.random.Generator, amplitude: float, wavelengths: tuple[float, float] = (1_200.0, 3_000.0)
+) -> Callable[[np.ndarray], np.ndarray]:
     """Return a smooth displacement of the plane that bends straight streets into gentle curves."""
     waves = 6
     angle = rng.uniform(0, 2 * np.pi, (2, waves))
@@ -602,27 +1068,38 @@ def _warp(rng: np.random.Generator, amplitude: float,
     return move
 
 
-def _wavy_line(start: np.ndarray, end: np.ndarray, rng: np.random.Generator, amplitude: float,
-               step: float = 40.0) -> LineString:
+def _wavy_line(
+    start: np.ndarray, end: np.ndarray, rng: np.random.Generator, amplitude: float, step: float = 40.0
+) -> LineString:
     """Return a line from ``start`` to ``end`` bending gently either side of the straight path."""
     length = float(np.hypot(*(end - start)))
     s = np.linspace(0, 1, max(2, int(length / step)) + 1)
     normal = np.array([-(end - start)[1], (end - start)[0]]) / length
-    bend = amplitude * (np.sin(np.pi * s * rng.uniform(1.0, 2.5) + rng.uniform(0, 2 * np.pi))
-                        + 0.4 * np.sin(np.pi * s * rng.uniform(3, 5) + rng.uniform(0, 2 * np.pi)))
+    bend = amplitude * (
+        np.sin(np.pi * s * rng.uniform(1.0, 2.5) + rng.uniform(0, 2 * np.pi))
+        + 0.4 * np.sin(np.pi * s * rng.uniform(3, 5) + rng.uniform(0, 2 * np.pi))
+    )
     bend *= np.sin(np.pi * s) ** 0.3  # pinned at the ends
     return LineString(start + s[:, None] * (end - start) + bend[:, None] * normal)
 
 
-def _grid_streets(patch: Polygon, style: str, rng: np.random.Generator, namer: _Namer,
-                  warp: Callable[[np.ndarray], np.ndarray]) -> list[_Street]:
+def _grid_streets(
+    patch: Polygon, style: str, rng: np.random.Generator, namer: _Namer, warp: Callable[[np.ndarray], np.ndarray]
+) -> list[_Street]:
     """Streets of one neighbourhood: a bent, gappy grid at the neighbourhood's own angle."""
     theta = rng.uniform(0, np.pi)
     if style == "terrace":
         long_gap, cross_gap, drop, stub, foot, bend = rng.uniform(95, 140), rng.uniform(170, 260), 0.10, 0.05, 0.02, 8.0
         step = 60.0
     else:  # estate: bigger, curvier blocks, cul-de-sacs and footpaths
-        long_gap, cross_gap, drop, stub, foot, bend = rng.uniform(120, 170), rng.uniform(150, 220), 0.22, 0.25, 0.12, 22.0
+        long_gap, cross_gap, drop, stub, foot, bend = (
+            rng.uniform(120, 170),
+            rng.uniform(150, 220),
+            0.22,
+            0.25,
+            0.12,
+            22.0,
+        )
         step = 30.0  # finer vertices so that the curves stay smooth
     c = np.array(shapely.get_coordinates(patch.centroid)[0])
     radius = float(np.max(np.hypot(*(shapely.get_coordinates(patch) - c).T))) + 50
@@ -743,18 +1220,23 @@ def _streets(outline: Polygon) -> list[_Street]:
         line = _wavy_line(c + off - d * 5_000, c + off + d * 5_000, rng, 170.0, step=50.0)
         main.append(_Street(line, "primary", namer("primary")))
     t = np.linspace(0, 2 * np.pi, 261)
-    ring_r = 1_300 * (1 + 0.10 * np.sin(2 * t + rng.uniform(0, 6)) + 0.06 * np.sin(3 * t + rng.uniform(0, 6))
-                      + 0.04 * np.sin(5 * t + rng.uniform(0, 6)))
+    ring_r = 1_300 * (
+        1
+        + 0.10 * np.sin(2 * t + rng.uniform(0, 6))
+        + 0.06 * np.sin(3 * t + rng.uniform(0, 6))
+        + 0.04 * np.sin(5 * t + rng.uniform(0, 6))
+    )
     ring = np.column_stack([c[0] + 1.1 * ring_r * np.cos(t), c[1] + 0.9 * ring_r * np.sin(t)])
     ring[-1] = ring[0]
     for q in range(4):
-        main.append(_Street(LineString(ring[q * 65: (q + 1) * 65 + 1]), "secondary", namer("secondary")))
+        main.append(_Street(LineString(ring[q * 65 : (q + 1) * 65 + 1]), "secondary", namer("secondary")))
     for _ in range(2):
         ang = rng.uniform(0, np.pi)
         d = np.array([np.cos(ang), np.sin(ang)])
         off = np.array([-d[1], d[0]]) * rng.choice([-1, 1]) * rng.uniform(1_600, 2_100)
-        main.append(_Street(_wavy_line(c + off - d * 5_000, c + off + d * 5_000, rng, 90.0), "secondary",
-                            namer("secondary")))
+        main.append(
+            _Street(_wavy_line(c + off - d * 5_000, c + off + d * 5_000, rng, 90.0), "secondary", namer("secondary"))
+        )
     for st in main:
         st.geom = shapely.simplify(LineString(warp(shapely.get_coordinates(st.geom))), 1.0)
     streets += main
@@ -805,8 +1287,9 @@ def _node(streets: list[_Street]) -> list[_Street]:
 # -- postcodes ------------------------------------------------------------------------------
 
 
-def _postcodes(geo: _Geography, lsoa_ll: np.ndarray, population: np.ndarray,
-               streets: list[_Street]) -> dict[str, np.ndarray]:
+def _postcodes(
+    geo: _Geography, lsoa_ll: np.ndarray, population: np.ndarray, streets: list[_Street]
+) -> dict[str, np.ndarray]:
     """Postcode units: about one per 55 residents, on streets, inside their LSOA, in districts EB1-EB8."""
     rng = _rng("postcodes")
     lsoa_bng = _geoms_to_bng(lsoa_ll)
@@ -860,60 +1343,157 @@ def _postcodes(geo: _Geography, lsoa_ll: np.ndarray, population: np.ndarray,
                 codes[m] = f"EB{district[j]} {sector_digit[s]}{pairs[p]}"
     lonlat = np.round(_to_lonlat(xy), 6)
     terminated = rng.random(len(xy)) < 0.025
-    doterm = np.where(terminated, [f"{y}{m:02d}" for y, m in zip(rng.integers(2008, 2025, len(xy)),
-                                                               rng.integers(1, 13, len(xy)), strict=True)], "")
+    doterm = np.where(
+        terminated,
+        [f"{y}{m:02d}" for y, m in zip(rng.integers(2008, 2025, len(xy)), rng.integers(1, 13, len(xy)), strict=True)],
+        "",
+    )
     order = np.argsort(codes.astype(str), kind="stable")
-    return {"pcds": codes[order].astype(str), "lonlat": lonlat[order], "xy": xy[order], "lsoa": owner[order],
-            "doterm": doterm[order]}
+    return {
+        "pcds": codes[order].astype(str),
+        "lonlat": lonlat[order],
+        "xy": xy[order],
+        "lsoa": owner[order],
+        "doterm": doterm[order],
+    }
 
 
 # -- assets ----------------------------------------------------------------------------------
 
 # Weight of each asset type in the register (how common it is), by taxonomy key.
 _TYPE_WEIGHT = {
-    "vcse_group": 42, "growing_hub": 15, "allotment": 7, "neighbourhood_forum": 17, "social_prescribing": 7,
-    "wellness_service": 10, "community_development": 5, "community_centre": 24, "volunteer_centre": 3,
-    "advice_service": 15, "food_bank": 21, "library": 7, "faith_group": 30, "training_provider": 12,
-    "sports_club": 20, "arts_group": 17, "youth_service": 16, "health_champions": 8, "partnership_board": 3,
+    "vcse_group": 42,
+    "growing_hub": 15,
+    "allotment": 7,
+    "neighbourhood_forum": 17,
+    "social_prescribing": 7,
+    "wellness_service": 10,
+    "community_development": 5,
+    "community_centre": 24,
+    "volunteer_centre": 3,
+    "advice_service": 15,
+    "food_bank": 21,
+    "library": 7,
+    "faith_group": 30,
+    "training_provider": 12,
+    "sports_club": 20,
+    "arts_group": 17,
+    "youth_service": 16,
+    "health_champions": 8,
+    "partnership_board": 3,
     "housing_support": 10,
 }
 
 _NAMES = {
-    "vcse_group": ("{place} Community Action", "Friends of {park}", "{place} Mutual Aid", "{place} Neighbours Network",
-                   "{place} Good Neighbours", "{street} Community Trust", "{place} Carers' Circle",
-                   "{place} Refugee Welcome", "{place} Men's Shed", "{place} Befriending Scheme"),
-    "growing_hub": ("{saint} Growing Hub", "{place} Community Garden", "{street} Growing Space",
-                    "{park} Orchard Project", "{place} Edible Garden"),
+    "vcse_group": (
+        "{place} Community Action",
+        "Friends of {park}",
+        "{place} Mutual Aid",
+        "{place} Neighbours Network",
+        "{place} Good Neighbours",
+        "{street} Community Trust",
+        "{place} Carers' Circle",
+        "{place} Refugee Welcome",
+        "{place} Men's Shed",
+        "{place} Befriending Scheme",
+    ),
+    "growing_hub": (
+        "{saint} Growing Hub",
+        "{place} Community Garden",
+        "{street} Growing Space",
+        "{park} Orchard Project",
+        "{place} Edible Garden",
+    ),
     "allotment": ("{street} Allotments", "{place} Allotment Society", "{park} Allotments"),
-    "neighbourhood_forum": ("{place} Residents' Forum", "{street} Tenants' Association", "{place} Neighbourhood Forum",
-                            "{place} Residents' Association", "{street} Estate Community Panel"),
+    "neighbourhood_forum": (
+        "{place} Residents' Forum",
+        "{street} Tenants' Association",
+        "{place} Neighbourhood Forum",
+        "{place} Residents' Association",
+        "{street} Estate Community Panel",
+    ),
     "social_prescribing": ("{place} Social Prescribing Service", "{place} Link Workers", "Health Connect {place}"),
     "wellness_service": ("{place} Wellbeing Hub", "Healthy Living {place}", "{place} Health Trainers"),
     "community_development": ("{place} Community Development Team", "{place} Neighbourhood Team"),
-    "community_centre": ("{place} Community Centre", "{saint} Church Hall", "{street} Community Hall",
-                         "{place} Neighbourhood Centre", "The {street} Centre"),
+    "community_centre": (
+        "{place} Community Centre",
+        "{saint} Church Hall",
+        "{street} Community Hall",
+        "{place} Neighbourhood Centre",
+        "The {street} Centre",
+    ),
     "volunteer_centre": ("Volunteer Centre {place}", "{place} Council for Voluntary Service"),
-    "advice_service": ("{place} Advice Centre", "{place} Money and Debt Advice", "{place} Welfare Rights Service",
-                       "{place} Housing Advice Surgery", "{place} Legal Advice Clinic"),
-    "food_bank": ("{place} Community Pantry", "{place} Food Bank", "{street} Community Fridge", "{place} Food Club",
-                  "{saint} Food Bank"),
+    "advice_service": (
+        "{place} Advice Centre",
+        "{place} Money and Debt Advice",
+        "{place} Welfare Rights Service",
+        "{place} Housing Advice Surgery",
+        "{place} Legal Advice Clinic",
+    ),
+    "food_bank": (
+        "{place} Community Pantry",
+        "{place} Food Bank",
+        "{street} Community Fridge",
+        "{place} Food Club",
+        "{saint} Food Bank",
+    ),
     "library": ("{place} Library", "{place} Community Library"),
-    "faith_group": ("{saint} Church", "{place} Mosque", "{place} Baptist Church", "{place} Methodist Church",
-                    "{place} Gurdwara", "{place} Pentecostal Fellowship", "{place} Quaker Meeting",
-                    "{place} Islamic Centre", "{place} Hindu Temple", "{place} Synagogue"),
-    "training_provider": ("{place} Adult Learning Centre", "{place} Skills Hub", "{place} Job Club",
-                          "{place} Digital Skills Project", "{place} Employment Support Service"),
-    "sports_club": ("{place} Football Club", "{park} parkrun", "{place} Walking Group", "{place} Boxing Club",
-                    "{place} Cricket Club", "{place} Leisure Centre", "{place} Netball Club", "{park} Running Club"),
-    "arts_group": ("{place} Community Choir", "{place} Arts Collective", "{street} Studios", "{place} Theatre Group",
-                   "{place} Steel Band", "{place} Craft Circle"),
-    "youth_service": ("{place} Youth Club", "{place} Young People's Project", "{street} Youth Centre",
-                      "{place} Scouts", "{place} Girls' Group"),
+    "faith_group": (
+        "{saint} Church",
+        "{place} Mosque",
+        "{place} Baptist Church",
+        "{place} Methodist Church",
+        "{place} Gurdwara",
+        "{place} Pentecostal Fellowship",
+        "{place} Quaker Meeting",
+        "{place} Islamic Centre",
+        "{place} Hindu Temple",
+        "{place} Synagogue",
+    ),
+    "training_provider": (
+        "{place} Adult Learning Centre",
+        "{place} Skills Hub",
+        "{place} Job Club",
+        "{place} Digital Skills Project",
+        "{place} Employment Support Service",
+    ),
+    "sports_club": (
+        "{place} Football Club",
+        "{park} parkrun",
+        "{place} Walking Group",
+        "{place} Boxing Club",
+        "{place} Cricket Club",
+        "{place} Leisure Centre",
+        "{place} Netball Club",
+        "{park} Running Club",
+    ),
+    "arts_group": (
+        "{place} Community Choir",
+        "{place} Arts Collective",
+        "{street} Studios",
+        "{place} Theatre Group",
+        "{place} Steel Band",
+        "{place} Craft Circle",
+    ),
+    "youth_service": (
+        "{place} Youth Club",
+        "{place} Young People's Project",
+        "{street} Youth Centre",
+        "{place} Scouts",
+        "{place} Girls' Group",
+    ),
     "health_champions": ("{place} Health Champions", "{place} Peer Support Network", "{place} Community Champions"),
-    "partnership_board": ("{place} Health and Wellbeing Partnership", "{place} Community Alliance",
-                          "{place} Anti-Poverty Strategy Board"),
-    "housing_support": ("{place} Tenancy Support", "{place} Homelessness Outreach", "{place} Housing Co-operative",
-                        "{street} Supported Housing Project"),
+    "partnership_board": (
+        "{place} Health and Wellbeing Partnership",
+        "{place} Community Alliance",
+        "{place} Anti-Poverty Strategy Board",
+    ),
+    "housing_support": (
+        "{place} Tenancy Support",
+        "{place} Homelessness Outreach",
+        "{place} Housing Co-operative",
+        "{street} Supported Housing Project",
+    ),
 }
 
 _DESCRIPTIONS = {
@@ -939,44 +1519,111 @@ _DESCRIPTIONS = {
     "housing_support": "Support to find and keep a home, with help for people at risk of homelessness.",
 }
 _ORGANISATIONS = {
-    "library": "Eastbrook Council", "community_development": "Eastbrook Council",
-    "social_prescribing": "Eastbrook Primary Care Network", "wellness_service": "Eastbrook Community Health",
-    "partnership_board": "Eastbrook Council", "volunteer_centre": "Eastbrook Voluntary Action",
+    "library": "Eastbrook Council",
+    "community_development": "Eastbrook Council",
+    "social_prescribing": "Eastbrook Primary Care Network",
+    "wellness_service": "Eastbrook Community Health",
+    "partnership_board": "Eastbrook Council",
+    "volunteer_centre": "Eastbrook Voluntary Action",
 }
-_OPENING = ("Mon-Fri 9:00-17:00", "Tue and Thu 10:00-14:00", "Sat 10:00-12:00", "Wed 18:30-20:30",
-            "Mon, Wed, Fri 10:00-15:00", "By appointment", "Sun 11:00-13:00", "Daily 8:00-20:00",
-            "Thu 13:00-16:00", "Term time, Mon-Fri 15:30-19:00")
-_ACCESS = ("Step-free access; accessible toilet", "Step-free access; hearing loop", "Ground floor only",
-           "Steps at entrance; ring bell for ramp", "Step-free access; quiet room available", "")
+_OPENING = (
+    "Mon-Fri 9:00-17:00",
+    "Tue and Thu 10:00-14:00",
+    "Sat 10:00-12:00",
+    "Wed 18:30-20:30",
+    "Mon, Wed, Fri 10:00-15:00",
+    "By appointment",
+    "Sun 11:00-13:00",
+    "Daily 8:00-20:00",
+    "Thu 13:00-16:00",
+    "Term time, Mon-Fri 15:30-19:00",
+)
+_ACCESS = (
+    "Step-free access; accessible toilet",
+    "Step-free access; hearing loop",
+    "Ground floor only",
+    "Steps at entrance; ring bell for ramp",
+    "Step-free access; quiet room available",
+    "",
+)
 _AUDIENCE = {
     "youth_service": ("Young people aged 11-19", "Young people aged 8-16"),
-    "library": ("Everyone",), "partnership_board": ("Partner organisations",),
+    "library": ("Everyone",),
+    "partnership_board": ("Partner organisations",),
     "housing_support": ("Adults at risk of homelessness", "Tenants"),
-    "_": ("Everyone", "Adults", "Older people (60+)", "Families with children", "Everyone",
-          "People with long-term conditions", "Everyone"),
+    "_": (
+        "Everyone",
+        "Adults",
+        "Older people (60+)",
+        "Families with children",
+        "Everyone",
+        "People with long-term conditions",
+        "Everyone",
+    ),
 }
 # Names that say who a group is for, and the audience that goes with them.
-_NAMED_AUDIENCE = (("Men's Shed", "Men"), ("Girls' Group", "Girls and young women aged 10-18"),
-                   ("Refugee Welcome", "Refugees and asylum seekers"), ("Carers' Circle", "Carers"),
-                   ("Befriending", "Older people (60+)"), ("Scouts", "Young people aged 6-18"))
+_NAMED_AUDIENCE = (
+    ("Men's Shed", "Men"),
+    ("Girls' Group", "Girls and young women aged 10-18"),
+    ("Refugee Welcome", "Refugees and asylum seekers"),
+    ("Carers' Circle", "Carers"),
+    ("Befriending", "Older people (60+)"),
+    ("Scouts", "Young people aged 6-18"),
+)
 _SENSITIVE = (
-    ("housing_support", "Eastbrook Women's Refuge Outreach",
-     "Support for women and children escaping domestic abuse. Location shared on referral only.", "Women and children"),
-    ("vcse_group", "Safe Space Survivors' Group",
-     "Peer support group for survivors of abuse. Contact by phone before visiting.", "Adults"),
-    ("youth_service", "Eastbrook LGBTQ+ Youth Group",
-     "Weekly group for LGBTQ+ young people; venue given on registration.", "Young people aged 13-19"),
+    (
+        "housing_support",
+        "Eastbrook Women's Refuge Outreach",
+        "Support for women and children escaping domestic abuse. Location shared on referral only.",
+        "Women and children",
+    ),
+    (
+        "vcse_group",
+        "Safe Space Survivors' Group",
+        "Peer support group for survivors of abuse. Contact by phone before visiting.",
+        "Adults",
+    ),
+    (
+        "youth_service",
+        "Eastbrook LGBTQ+ Youth Group",
+        "Weekly group for LGBTQ+ young people; venue given on registration.",
+        "Young people aged 13-19",
+    ),
 )
 
 
 # Synonyms that name one kind of place or a real organisation ("mosque", "Citizens Advice"):
 # written as a type they would contradict the record's name, so the messy spellings avoid them.
-_SPECIFIC_SYNONYMS = frozenset({
-    "village hall", "church hall", "hall", "citizens advice", "church", "mosque", "gurdwara", "temple", "synagogue",
-    "park run", "leisure centre", "theatre", "music group", "housing association", "health and wellbeing board",
-    "alliance", "cvs", "council for voluntary service", "link worker", "social prescriber", "health trainer",
-    "community development worker", "walking group", "arts centre", "community fridge", "food club",
-})
+_SPECIFIC_SYNONYMS = frozenset(
+    {
+        "village hall",
+        "church hall",
+        "hall",
+        "citizens advice",
+        "church",
+        "mosque",
+        "gurdwara",
+        "temple",
+        "synagogue",
+        "park run",
+        "leisure centre",
+        "theatre",
+        "music group",
+        "housing association",
+        "health and wellbeing board",
+        "alliance",
+        "cvs",
+        "council for voluntary service",
+        "link worker",
+        "social prescriber",
+        "health trainer",
+        "community development worker",
+        "walking group",
+        "arts centre",
+        "community fridge",
+        "food club",
+    }
+)
 
 
 def _slug(text: str) -> str:
@@ -1000,8 +1647,14 @@ def _messy_type(tax: Taxonomy, key: str, rng: np.random.Generator) -> str:
     return text.upper() if case == 0 else text.title() if case == 1 else text.lower()
 
 
-def _assets(geo: _Geography, ward_ll: np.ndarray, dep: dict[str, np.ndarray], pc: dict[str, np.ndarray],
-            streets: list[_Street], patch_names: Sequence[str]) -> list[dict[str, str]]:
+def _assets(
+    geo: _Geography,
+    ward_ll: np.ndarray,
+    dep: dict[str, np.ndarray],
+    pc: dict[str, np.ndarray],
+    streets: list[_Street],
+    patch_names: Sequence[str],
+) -> list[dict[str, str]]:
     """Draw the asset register: uneven, a little messy, and with gaps where need is high."""
     rng = _rng("assets")
     tax = load_taxonomy()
@@ -1016,13 +1669,17 @@ def _assets(geo: _Geography, ward_ll: np.ndarray, dep: dict[str, np.ndarray], pc
 
     # Need per ward (population-weighted latent deprivation): three deprived wards away from the centre
     # get far fewer assets, so that the gap analysis has real gaps to find.
-    w_need = np.array([np.average(dep["latent"][geo.lsoa_ward == w], weights=dep["population"][geo.lsoa_ward == w])
-                       for w in range(len(geo.wards))])
+    w_need = np.array(
+        [
+            np.average(dep["latent"][geo.lsoa_ward == w], weights=dep["population"][geo.lsoa_ward == w])
+            for w in range(len(geo.wards))
+        ]
+    )
     w_dist = np.hypot(*(shapely.get_coordinates(shapely.point_on_surface(wards_bng)) - np.array(_CENTRE)).T)
     far = np.flatnonzero(w_dist > 1_500)
     starved = far[np.argsort(-w_need[far], kind="stable")[:3]]
     d = np.hypot(*(pxy - np.array(_CENTRE)).T)
-    weight = 0.3 + 1.8 * np.exp(-(d ** 2) / (2 * 1_300.0 ** 2))
+    weight = 0.3 + 1.8 * np.exp(-(d**2) / (2 * 1_300.0**2))
     weight *= np.where(np.isin(ward_of_pc, starved), 0.2, 1.0)
     weight /= weight.sum()
 
@@ -1040,9 +1697,12 @@ def _assets(geo: _Geography, ward_ll: np.ndarray, dep: dict[str, np.ndarray], pc
     def fill_name(key: str, place: str, street: str) -> str:
         for _ in range(40):
             template = str(rng.choice(_NAMES[key]))
-            name = template.format(place=place if rng.random() < 0.8 else str(rng.choice(_PLACE_NAMES)),
-                                   street=street.rsplit(" ", 1)[0], park=str(rng.choice(parks)),
-                                   saint=str(rng.choice(_SAINTS)))
+            name = template.format(
+                place=place if rng.random() < 0.8 else str(rng.choice(_PLACE_NAMES)),
+                street=street.rsplit(" ", 1)[0],
+                park=str(rng.choice(parks)),
+                saint=str(rng.choice(_SAINTS)),
+            )
             if name not in used_names:
                 used_names.add(name)
                 return name
@@ -1050,8 +1710,13 @@ def _assets(geo: _Geography, ward_ll: np.ndarray, dep: dict[str, np.ndarray], pc
         used_names.add(name)
         return name
 
-    def one(key: str, name: str | None = None, description: str | None = None, audience: str | None = None,
-            sensitive: bool = False) -> dict[str, str]:
+    def one(
+        key: str,
+        name: str | None = None,
+        description: str | None = None,
+        audience: str | None = None,
+        sensitive: bool = False,
+    ) -> dict[str, str]:
         i = int(rng.choice(len(pxy), p=weight))
         ward = int(ward_of_pc[i])
         place = geo.ward_name[ward] if ward >= 0 else LAD_NAME
@@ -1068,24 +1733,38 @@ def _assets(geo: _Geography, ward_ll: np.ndarray, dep: dict[str, np.ndarray], pc
         slug = _slug(name)
         has_phone, has_web, has_email, has_contact = rng.random(4) < (0.7, 0.5, 0.6, 0.4)
         org = _ORGANISATIONS.get(key, name if rng.random() < 0.5 else "")
-        charity = f"999{rng.integers(1000, 9999):04d}" if key in ("vcse_group", "food_bank", "advice_service",
-                                                                  "housing_support", "arts_group") and rng.random() < 0.4 else ""
+        charity = (
+            f"999{rng.integers(1000, 9999):04d}"
+            if key in ("vcse_group", "food_bank", "advice_service", "housing_support", "arts_group")
+            and rng.random() < 0.4
+            else ""
+        )
         first, last = str(rng.choice(_FIRST)), str(rng.choice(_LAST))
         fallback = str(rng.choice(_AUDIENCE.get(key, _AUDIENCE["_"])))
         audience = audience or next((a for word, a in _NAMED_AUDIENCE if word in name), fallback)
         return {
-            "name": name, "type": _messy_type(tax, key, rng), "elements": "", "description": description or _DESCRIPTIONS[key],
-            "organisation": org, "charity_number": charity,
-            "address": f"{rng.integers(1, 180)} {street}, {LAD_NAME}", "postcode": str(pc["pcds"][live[i]]),
-            "latitude": _fmt(lonlat[1], 6), "longitude": _fmt(lonlat[0], 6),
+            "name": name,
+            "type": _messy_type(tax, key, rng),
+            "elements": "",
+            "description": description or _DESCRIPTIONS[key],
+            "organisation": org,
+            "charity_number": charity,
+            "address": f"{rng.integers(1, 180)} {street}, {LAD_NAME}",
+            "postcode": str(pc["pcds"][live[i]]),
+            "latitude": _fmt(lonlat[1], 6),
+            "longitude": _fmt(lonlat[0], 6),
             "website": f"https://www.example.org/{slug}" if has_web else "",
             "email": f"{slug.replace('-', '')[:24]}@example.org" if has_email else "",
             "phone": f"020 7946 0{rng.integers(0, 1000):03d}" if has_phone else "",
             "contact_name": f"{first} {last}" if has_contact else "",
             "contact_email": f"{first.lower()}.{_slug(last).replace('-', '')}@example.org" if has_contact else "",
-            "opening_times": str(rng.choice(_OPENING)), "accessibility": str(rng.choice(_ACCESS)),
-            "audience": audience, "source": "register", "status": "approved",
-            "sensitive": "true" if sensitive else "false", "last_confirmed": "",
+            "opening_times": str(rng.choice(_OPENING)),
+            "accessibility": str(rng.choice(_ACCESS)),
+            "audience": audience,
+            "source": "register",
+            "status": "approved",
+            "sensitive": "true" if sensitive else "false",
+            "last_confirmed": "",
         }
 
     for key in type_list:
@@ -1124,13 +1803,21 @@ def _assets(geo: _Geography, ward_ll: np.ndarray, dep: dict[str, np.ndarray], pc
         rows[r]["status"] = str(status[r])
 
     # Near-duplicates: the same group entered again with its name typed differently, at the same postcode.
-    with_postcode = [r for r in range(n) if rows[r]["postcode"] and rows[r]["status"] == "approved"
-                     and rows[r]["sensitive"] == "false"]
+    with_postcode = [
+        r
+        for r in range(n)
+        if rows[r]["postcode"] and rows[r]["status"] == "approved" and rows[r]["sensitive"] == "false"
+    ]
     for k, r in enumerate(rng.choice(with_postcode, 5, replace=False)):
         dup = dict(rows[r])
         name = dup["name"]
-        dup["name"] = (name.upper(), name.lower(), name.replace("'", ""), name.replace(" ", "  "),
-                       name.replace(" and ", " & ") if " and " in name else name + ".")[k]
+        dup["name"] = (
+            name.upper(),
+            name.lower(),
+            name.replace("'", ""),
+            name.replace(" ", "  "),
+            name.replace(" and ", " & ") if " and " in name else name + ".",
+        )[k]
         dup["type"] = _messy_type(tax, tax.normalise_type(dup["type"]), rng)
         dup["last_confirmed"] = str(ref - np.timedelta64(int(rng.integers(30, 1_500)), "D"))
         if rng.random() < 0.5:
@@ -1167,8 +1854,14 @@ def _write_geojson(path: Path, name: str, description: str, props: list[dict[str
     lines = [head[:-1] + ', "features": [']
     for k, (p, g) in enumerate(zip(props, geoms, strict=True)):
         sep = "," if k < len(props) - 1 else ""
-        lines.append('{"type": "Feature", "properties": ' + json.dumps(p, ensure_ascii=False)
-                     + ', "geometry": ' + _geometry_text(g) + "}" + sep)
+        lines.append(
+            '{"type": "Feature", "properties": '
+            + json.dumps(p, ensure_ascii=False)
+            + ', "geometry": '
+            + _geometry_text(g)
+            + "}"
+            + sep
+        )
     lines.append("]}")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
@@ -1182,8 +1875,13 @@ def _write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[str]])
 
 
 def _xml_attr(text: str) -> str:
-    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
-            .replace("'", "&apos;"))
+    return (
+        text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+        .replace("'", "&apos;")
+    )
 
 
 def _write_osm(path: Path, streets: list[_Street]) -> int:
@@ -1231,7 +1929,9 @@ def _write_osm(path: Path, streets: list[_Street]) -> int:
         f"  <note>{_xml_attr(FICTIONAL_NOTE)}</note>",
         f'  <bounds minlat="{_fmt(lat0, 7)}" minlon="{_fmt(lon0, 7)}" maxlat="{_fmt(lat1, 7)}" maxlon="{_fmt(lon1, 7)}"/>',
     ]
-    out += [f'  <node id="{1_000_001 + i}" lat="{_fmt(lat, 7)}" lon="{_fmt(lon, 7)}"/>' for i, (lon, lat) in enumerate(ll)]
+    out += [
+        f'  <node id="{1_000_001 + i}" lat="{_fmt(lat, 7)}" lon="{_fmt(lon, 7)}"/>' for i, (lon, lat) in enumerate(ll)
+    ]
     for w, (refs, st) in enumerate(ways):
         out.append(f'  <way id="{2_000_001 + w}">')
         out += [f'    <nd ref="{r}"/>' for r in refs]
@@ -1394,28 +2094,57 @@ def build_demo(out_dir: str | Path | None = None) -> dict[str, Path]:
         raise RuntimeError("an LSOA's representative point is not in exactly one ward")  # pragma: no cover
 
     desc = FICTIONAL_NOTE
-    _write_geojson(paths["boundaries"], f"{LAD_NAME} wards (fictional demo data)", desc,
-                   [{"WD24CD": c, "WD24NM": n, "LAD24CD": LAD_CODE, "LAD24NM": LAD_NAME}
-                    for c, n in zip(geo.ward_code, geo.ward_name, strict=True)], ward_ll)
-    _write_geojson(paths["small_areas"], f"{LAD_NAME} LSOAs 2021 (fictional demo data)", desc,
-                   [{"LSOA21CD": c, "LSOA21NM": n} for c, n in zip(geo.lsoa_code, geo.lsoa_name, strict=True)],
-                   lsoa_ll)
+    _write_geojson(
+        paths["boundaries"],
+        f"{LAD_NAME} wards (fictional demo data)",
+        desc,
+        [
+            {"WD24CD": c, "WD24NM": n, "LAD24CD": LAD_CODE, "LAD24NM": LAD_NAME}
+            for c, n in zip(geo.ward_code, geo.ward_name, strict=True)
+        ],
+        ward_ll,
+    )
+    _write_geojson(
+        paths["small_areas"],
+        f"{LAD_NAME} LSOAs 2021 (fictional demo data)",
+        desc,
+        [{"LSOA21CD": c, "LSOA21NM": n} for c, n in zip(geo.lsoa_code, geo.lsoa_name, strict=True)],
+        lsoa_ll,
+    )
 
     dep = _deprivation(geo)
-    header = ["LSOA code (2021)", "LSOA name (2021)", "Local Authority District code (2024)",
-              "Local Authority District name (2024)", "Index of Multiple Deprivation (IMD) Score",
-              "Index of Multiple Deprivation (IMD) Rank (where 1 is most deprived)",
-              "Index of Multiple Deprivation (IMD) Decile (where 1 is most deprived 10% of LSOAs)"]
+    header = [
+        "LSOA code (2021)",
+        "LSOA name (2021)",
+        "Local Authority District code (2024)",
+        "Local Authority District name (2024)",
+        "Index of Multiple Deprivation (IMD) Score",
+        "Index of Multiple Deprivation (IMD) Rank (where 1 is most deprived)",
+        "Index of Multiple Deprivation (IMD) Decile (where 1 is most deprived 10% of LSOAs)",
+    ]
     for _key, label, suffix, _rho, _off in _DOMAINS:
-        header += [f"{label} {suffix}", f"{label} Rank (where 1 is most deprived)",
-                   f"{label} Decile (where 1 is most deprived 10% of LSOAs)"]
-    header += ["Total population: mid 2022", "Dependent Children aged 0-15: mid 2022",
-               "Older population aged 60 and over: mid 2022",
-               "Working age population 18-66 (for use with Employment Deprivation Domain): mid 2022"]
+        header += [
+            f"{label} {suffix}",
+            f"{label} Rank (where 1 is most deprived)",
+            f"{label} Decile (where 1 is most deprived 10% of LSOAs)",
+        ]
+    header += [
+        "Total population: mid 2022",
+        "Dependent Children aged 0-15: mid 2022",
+        "Older population aged 60 and over: mid 2022",
+        "Working age population 18-66 (for use with Employment Deprivation Domain): mid 2022",
+    ]
     rows = []
     for i in range(len(geo.lsoa)):
-        row = [geo.lsoa_code[i], geo.lsoa_name[i], LAD_CODE, LAD_NAME, _fmt_score(dep["imd_score"][i]),
-               str(dep["imd_rank"][i]), str(_decile(dep["imd_rank"][i : i + 1])[0])]
+        row = [
+            geo.lsoa_code[i],
+            geo.lsoa_name[i],
+            LAD_CODE,
+            LAD_NAME,
+            _fmt_score(dep["imd_score"][i]),
+            str(dep["imd_rank"][i]),
+            str(_decile(dep["imd_rank"][i : i + 1])[0]),
+        ]
         for key, *_ in _DOMAINS:
             rank = dep[f"{key}_rank"][i]
             row += [_fmt_score(dep[f"{key}_score"][i]), str(rank), str(_decile(np.array([rank]))[0])]
@@ -1423,39 +2152,97 @@ def build_demo(out_dir: str | Path | None = None) -> dict[str, Path]:
         rows.append(row)
     _write_csv(paths["deprivation"], header, rows)
 
-    _write_csv(paths["lookup"], ["LSOA21CD", "LSOA21NM", "WD24CD", "WD24NM", "LAD24CD", "LAD24NM"],
-               [[geo.lsoa_code[i], geo.lsoa_name[i], geo.ward_code[best[i]], geo.ward_name[best[i]], LAD_CODE,
-                 LAD_NAME] for i in range(len(geo.lsoa))])
+    _write_csv(
+        paths["lookup"],
+        ["LSOA21CD", "LSOA21NM", "WD24CD", "WD24NM", "LAD24CD", "LAD24NM"],
+        [
+            [geo.lsoa_code[i], geo.lsoa_name[i], geo.ward_code[best[i]], geo.ward_name[best[i]], LAD_CODE, LAD_NAME]
+            for i in range(len(geo.lsoa))
+        ],
+    )
 
     streets = _streets(geo.outline)
     n_nodes = _write_osm(paths["network"], streets)
 
     pc = _postcodes(geo, lsoa_ll, dep["population"], streets)
-    _write_csv(paths["postcodes"], ["pcds", "lat", "long", "lsoa21", "doterm"],
-               [[pc["pcds"][k], _fmt(pc["lonlat"][k, 1], 6), _fmt(pc["lonlat"][k, 0], 6),
-                 geo.lsoa_code[pc["lsoa"][k]], pc["doterm"][k]] for k in range(len(pc["pcds"]))])
+    _write_csv(
+        paths["postcodes"],
+        ["pcds", "lat", "long", "lsoa21", "doterm"],
+        [
+            [
+                pc["pcds"][k],
+                _fmt(pc["lonlat"][k, 1], 6),
+                _fmt(pc["lonlat"][k, 0], 6),
+                geo.lsoa_code[pc["lsoa"][k]],
+                pc["doterm"][k],
+            ]
+            for k in range(len(pc["pcds"]))
+        ],
+    )
 
-    park_names = [f"{p} {s}" for p, s in zip(_PLACE_NAMES[:8], ("Park", "Fields", "Common", "Recreation Ground",
-                                                                 "Park", "Park", "Fields", "Park"), strict=True)]
+    park_names = [
+        f"{p} {s}"
+        for p, s in zip(
+            _PLACE_NAMES[:8],
+            ("Park", "Fields", "Common", "Recreation Ground", "Park", "Park", "Fields", "Park"),
+            strict=True,
+        )
+    ]
     assets = _assets(geo, ward_ll, dep, pc, streets, park_names)
-    columns = ["asset_id", "name", "type", "elements", "description", "organisation", "charity_number", "address",
-               "postcode", "latitude", "longitude", "website", "email", "phone", "contact_name", "contact_email",
-               "opening_times", "accessibility", "audience", "source", "status", "sensitive", "last_confirmed"]
+    columns = [
+        "asset_id",
+        "name",
+        "type",
+        "elements",
+        "description",
+        "organisation",
+        "charity_number",
+        "address",
+        "postcode",
+        "latitude",
+        "longitude",
+        "website",
+        "email",
+        "phone",
+        "contact_name",
+        "contact_email",
+        "opening_times",
+        "accessibility",
+        "audience",
+        "source",
+        "status",
+        "sensitive",
+        "last_confirmed",
+    ]
     _write_csv(paths["assets"], columns, [[a[c] for c in columns] for a in assets])
 
-    paths["manifest"].write_text(_MANIFEST.format(name=AREA_NAME, code=LAD_CODE, note=FICTIONAL_NOTE, ref=REFERENCE_DATE),
-                                 encoding="utf-8")
-    paths["readme"].write_text(_README.format(
-        n_wards=len(geo.wards), n_lsoa=len(geo.lsoa), n_cross=len(geo.straddlers), n_nodes=f"{n_nodes:,}",
-        n_postcodes=f"{len(pc['pcds']):,}", n_assets=len(assets), ref=REFERENCE_DATE), encoding="utf-8")
+    paths["manifest"].write_text(
+        _MANIFEST.format(name=AREA_NAME, code=LAD_CODE, note=FICTIONAL_NOTE, ref=REFERENCE_DATE), encoding="utf-8"
+    )
+    paths["readme"].write_text(
+        _README.format(
+            n_wards=len(geo.wards),
+            n_lsoa=len(geo.lsoa),
+            n_cross=len(geo.straddlers),
+            n_nodes=f"{n_nodes:,}",
+            n_postcodes=f"{len(pc['pcds']):,}",
+            n_assets=len(assets),
+            ref=REFERENCE_DATE,
+        ),
+        encoding="utf-8",
+    )
     return paths
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: ``python -m assetmap.demo [--out DIR]``."""
     parser = argparse.ArgumentParser(prog="python -m assetmap.demo", description=build_demo.__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=settings.demo_area_path,
-                        help=f"folder to write (default: {settings.demo_area_path})")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=settings.demo_area_path,
+        help=f"folder to write (default: {settings.demo_area_path})",
+    )
     args = parser.parse_args(argv)
     paths = build_demo(args.out)
     for name, path in paths.items():

@@ -72,14 +72,23 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "source": ("source",),
     "status": ("status",),
     "sensitive": ("sensitive", "sensitive location", "hide location"),
-    "last_confirmed": ("last confirmed", "last_confirmed", "confirmed", "last updated", "last verified", "date checked"),
+    "last_confirmed": (
+        "last confirmed",
+        "last_confirmed",
+        "confirmed",
+        "last updated",
+        "last verified",
+        "date checked",
+    ),
     "created_at": ("created at", "created"),
     "updated_at": ("updated at", "updated"),
     "created_by": ("created by",),
     "updated_by": ("updated by",),
 }
 
-_POSTCODE_RE = re.compile(r"^(GIR ?0AA|[A-PR-UWYZ]([0-9]{1,2}|[A-HK-Y][0-9]{1,2}|[0-9][A-HJKS-UW]|[A-HK-Y][0-9][ABEHMNPRV-Y]) ?[0-9][ABD-HJLNP-UW-Z]{2})$")
+_POSTCODE_RE = re.compile(
+    r"^(GIR ?0AA|[A-PR-UWYZ]([0-9]{1,2}|[A-HK-Y][0-9]{1,2}|[0-9][A-HJKS-UW]|[A-HK-Y][0-9][ABEHMNPRV-Y]) ?[0-9][ABD-HJLNP-UW-Z]{2})$"
+)
 
 
 def _key(text: object) -> str:

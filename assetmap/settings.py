@@ -52,9 +52,7 @@ demo_area_path: Path = package_root.parent / "data"
 default_area_path: Path = Path(os.environ.get("ASSETMAP_AREA", str(demo_area_path)))
 
 #: Folder of real public data for optional tests (absent on most machines).
-real_data_path: Path | None = (
-    Path(os.environ["ASSETMAP_REAL_DATA"]) if os.environ.get("ASSETMAP_REAL_DATA") else None
-)
+real_data_path: Path | None = Path(os.environ["ASSETMAP_REAL_DATA"]) if os.environ.get("ASSETMAP_REAL_DATA") else None
 
 #: Attribution required by ONS, OS and OpenStreetMap data.
 attribution_ons: str = (

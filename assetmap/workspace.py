@@ -149,8 +149,13 @@ class Area:
 MANIFEST = "area.toml"
 _LAYERS_REQUIRED = ("boundaries", "small_areas", "deprivation")
 _LAYER_FOLDERS = {
-    "boundaries": "boundaries", "small_areas": "boundaries", "deprivation": "deprivation",
-    "population": "deprivation", "lookup": "lookups", "network": "streets", "postcodes": "postcodes",
+    "boundaries": "boundaries",
+    "small_areas": "boundaries",
+    "deprivation": "deprivation",
+    "population": "deprivation",
+    "lookup": "lookups",
+    "network": "streets",
+    "postcodes": "postcodes",
     "assets": "assets",
 }
 
@@ -160,8 +165,10 @@ def _layer_path(root: Path, spec: dict[str, Any], layer: str) -> Path:
         raise AreaError(f"{root / MANIFEST}: layer '{layer}' has no path. Add path = \"...\" under [layers.{layer}].")
     path = (root / spec["path"]).resolve()
     if not path.is_file():
-        raise AreaError(f"{root / MANIFEST}: layer '{layer}' names {spec['path']}, which is not in {root}. "
-                        "Restore the file or correct the path.")
+        raise AreaError(
+            f"{root / MANIFEST}: layer '{layer}' names {spec['path']}, which is not in {root}. "
+            "Restore the file or correct the path."
+        )
     return path
 
 
@@ -184,8 +191,10 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
     layers = data.get("layers", {})
     missing = [name for name in _LAYERS_REQUIRED if name not in layers]
     if missing:
-        raise AreaError(f"{manifest}: no [layers.{missing[0]}] section. An area needs boundaries, small_areas "
-                        "and deprivation layers.")
+        raise AreaError(
+            f"{manifest}: no [layers.{missing[0]}] section. An area needs boundaries, small_areas "
+            "and deprivation layers."
+        )
     return data
 
 
@@ -229,13 +238,23 @@ def _load_layers(root: Path, meta: dict[str, Any], layers: dict[str, Any], taxon
     vintages: dict[str, str] = {}
 
     spec = layers["boundaries"]
-    boundaries = read_boundaries(_layer_path(root, spec, "boundaries"), code_col=spec.get("code_col"),
-                                 name_col=spec.get("name_col"), layer=spec.get("layer"), crs=spec.get("crs"))
+    boundaries = read_boundaries(
+        _layer_path(root, spec, "boundaries"),
+        code_col=spec.get("code_col"),
+        name_col=spec.get("name_col"),
+        layer=spec.get("layer"),
+        crs=spec.get("crs"),
+    )
     vintages["boundaries"] = spec.get("vintage", boundaries.attrs["source"])
 
     spec = layers["small_areas"]
-    small_areas = read_small_areas(_layer_path(root, spec, "small_areas"), code_col=spec.get("code_col"),
-                                   name_col=spec.get("name_col"), layer=spec.get("layer"), crs=spec.get("crs"))
+    small_areas = read_small_areas(
+        _layer_path(root, spec, "small_areas"),
+        code_col=spec.get("code_col"),
+        name_col=spec.get("name_col"),
+        layer=spec.get("layer"),
+        crs=spec.get("crs"),
+    )
     vintages["small_areas"] = spec.get("vintage", small_areas.attrs["source"])
 
     population = None
@@ -243,24 +262,33 @@ def _load_layers(root: Path, meta: dict[str, Any], layers: dict[str, Any], taxon
         population = _layer_path(root, layers["population"], "population")
     spec = layers["deprivation"]
     dep_path = _layer_path(root, spec, "deprivation")
-    deprivation = read_deprivation(dep_path, columns=spec.get("columns"), population=population, sheet=spec.get("sheet"))
+    deprivation = read_deprivation(
+        dep_path, columns=spec.get("columns"), population=population, sheet=spec.get("sheet")
+    )
     check_lsoa_match(deprivation, small_areas["code"], file=dep_path.name)
     deprivation = deprivation[deprivation["lsoa_code"].isin(small_areas["code"])].reset_index(drop=True)
     if "population" not in deprivation or deprivation["population"].isna().all():
-        raise AreaError(f"{dep_path.name}: no population per LSOA. Add the IoD population file (File 6) as "
-                        "[layers.population], or use File 7, which includes it.")
+        raise AreaError(
+            f"{dep_path.name}: no population per LSOA. Add the IoD population file (File 6) as "
+            "[layers.population], or use File 7, which includes it."
+        )
     vintages["deprivation"] = spec.get("vintage", deprivation.attrs.get("edition") or dep_path.name)
 
     if "lookup" in layers:
         spec = layers["lookup"]
-        lookup = read_lookup(_layer_path(root, spec, "lookup"), lsoa_col=spec.get("lsoa_col"),
-                             area_col=spec.get("area_col"))
+        lookup = read_lookup(
+            _layer_path(root, spec, "lookup"), lsoa_col=spec.get("lsoa_col"), area_col=spec.get("area_col")
+        )
         lookup = lookup[lookup["lsoa_code"].isin(small_areas["code"])]
         unknown = sorted(set(lookup["area_code"]) - set(boundaries["code"]))
         if unknown:
-            raise ValidationError(Problem(
-                f"{len(unknown)} area codes in the lookup are not in the boundaries ({', '.join(unknown[:5])}...).",
-                file=spec["path"], fix="Use a lookup of the same boundary vintage as the boundaries file."))
+            raise ValidationError(
+                Problem(
+                    f"{len(unknown)} area codes in the lookup are not in the boundaries ({', '.join(unknown[:5])}...).",
+                    file=spec["path"],
+                    fix="Use a lookup of the same boundary vintage as the boundaries file.",
+                )
+            )
         unmatched = sorted(set(small_areas["code"]) - set(lookup["lsoa_code"]))
         if unmatched:
             # The lookup may be older than the LSOAs: place the rest by geometry, openly.
@@ -271,8 +299,10 @@ def _load_layers(root: Path, meta: dict[str, Any], layers: dict[str, Any], taxon
     else:
         lookup = lookup_from_geometry(small_areas, boundaries)
         cut = lookup.loc[lookup["method"].eq("apportioned"), "lsoa_code"].nunique()
-        notes.append(f"LSOAs linked to areas by their boundaries: {lookup['lsoa_code'].nunique() - cut} nested "
-                     f"(best fit), {cut} cut by area boundaries and apportioned by area share.")
+        notes.append(
+            f"LSOAs linked to areas by their boundaries: {lookup['lsoa_code'].nunique() - cut} nested "
+            f"(best fit), {cut} cut by area boundaries and apportioned by area share."
+        )
     lookup = lookup.reset_index(drop=True)
 
     postcodes = None
@@ -294,8 +324,11 @@ def _load_layers(root: Path, meta: dict[str, Any], layers: dict[str, Any], taxon
     frames = []
     for spec in asset_specs:
         frame = read_assets(
-            _layer_path(root, spec, "assets"), postcodes=postcodes, taxonomy=taxonomy,
-            columns=spec.get("columns"), default_type=spec.get("default_type"),
+            _layer_path(root, spec, "assets"),
+            postcodes=postcodes,
+            taxonomy=taxonomy,
+            columns=spec.get("columns"),
+            default_type=spec.get("default_type"),
             on_error="skip" if spec.get("skip_invalid") else "raise",
         )
         frame["file"] = Path(spec["path"]).name
@@ -311,17 +344,37 @@ def _load_layers(root: Path, meta: dict[str, Any], layers: dict[str, Any], taxon
         vintages["assets"] = ", ".join(Path(s["path"]).name for s in asset_specs)
 
     return Area(
-        name=str(meta.get("name", root.name)), code=meta.get("code"), fictional=bool(meta.get("fictional", False)),
-        boundaries=boundaries, small_areas=small_areas, deprivation=deprivation, lookup=lookup, assets=assets,
-        postcodes=postcodes, network_path=network_path, network_source=network_source, path=root, as_of=as_of,
-        vintages=vintages, notes=notes,
+        name=str(meta.get("name", root.name)),
+        code=meta.get("code"),
+        fictional=bool(meta.get("fictional", False)),
+        boundaries=boundaries,
+        small_areas=small_areas,
+        deprivation=deprivation,
+        lookup=lookup,
+        assets=assets,
+        postcodes=postcodes,
+        network_path=network_path,
+        network_source=network_source,
+        path=root,
+        as_of=as_of,
+        vintages=vintages,
+        notes=notes,
     )
 
 
 def _empty_assets() -> gpd.GeoDataFrame:
-    cols = {**dict.fromkeys(FIELDS), "pillars": None, "location_method": None, "row": None, "file": None,
-            "area_code": None, "area_name": None}
-    return gpd.GeoDataFrame({c: pd.Series(dtype=object) for c in cols}, geometry=gpd.GeoSeries([], crs=settings.analysis_crs))
+    cols = {
+        **dict.fromkeys(FIELDS),
+        "pillars": None,
+        "location_method": None,
+        "row": None,
+        "file": None,
+        "area_code": None,
+        "area_name": None,
+    }
+    return gpd.GeoDataFrame(
+        {c: pd.Series(dtype=object) for c in cols}, geometry=gpd.GeoSeries([], crs=settings.analysis_crs)
+    )
 
 
 def _combine_assets(
@@ -333,26 +386,36 @@ def _combine_assets(
     dup_ids = assets["asset_id"].duplicated(keep=False)
     if dup_ids.any():
         ids = sorted(assets.loc[dup_ids, "asset_id"].unique())[:10]
-        raise ValidationError(Problem(f"asset ids {ids} appear in more than one register file.",
-                                      fix="Give every record its own id across the files."))
+        raise ValidationError(
+            Problem(
+                f"asset ids {ids} appear in more than one register file.",
+                fix="Give every record its own id across the files.",
+            )
+        )
     assets = gpd.GeoDataFrame(assets, geometry="geometry", crs=settings.analysis_crs)
     assets[["area_code", "area_name"]] = assign_to_areas(assets, boundaries)
     outside = assets["area_code"].isna()
     if outside.any():
         pairs = list(zip(assets.loc[outside, "file"], assets.loc[outside, "row"], strict=True))
         where = ", ".join(f"{f} row {r}" for f, r in pairs[:10])
-        notes.append(f"{int(outside.sum())} assets lie outside every area ({where}); they are kept, "
-                     "counted in no area, and still reach residents near the edge.")
+        notes.append(
+            f"{int(outside.sum())} assets lie outside every area ({where}); they are kept, "
+            "counted in no area, and still reach residents near the edge."
+        )
     dups = flag_duplicates(assets)
     if len(dups):
         names = assets.set_index("asset_id").loc[dups["asset_id"], "name"].tolist()
-        notes.append(f"{len(dups)} records look like duplicates of others ({', '.join(names[:5])}); "
-                     "review them before relying on counts.")
+        notes.append(
+            f"{len(dups)} records look like duplicates of others ({', '.join(names[:5])}); "
+            "review them before relying on counts."
+        )
     confirmed = pd.to_datetime(assets["last_confirmed"], errors="coerce")
     stale = confirmed < pd.Timestamp(as_of) - pd.Timedelta(days=settings.stale_after_days)
     if stale.any():
-        notes.append(f"{int(stale.sum())} records were last confirmed more than {settings.stale_after_days} days "
-                     f"before {as_of.isoformat()}.")
+        notes.append(
+            f"{int(stale.sum())} records were last confirmed more than {settings.stale_after_days} days "
+            f"before {as_of.isoformat()}."
+        )
     return assets
 
 
@@ -384,7 +447,9 @@ def write_manifest(path: Path, meta: dict[str, Any], layers: dict[str, Any]) -> 
     for name, spec in layers.items():
         if name == "assets":
             for item in spec:
-                lines += ["", "[[layers.assets]]"] + [f"{k} = {_toml_value(v)}" for k, v in item.items() if v is not None]
+                lines += ["", "[[layers.assets]]"] + [
+                    f"{k} = {_toml_value(v)}" for k, v in item.items() if v is not None
+                ]
         else:
             lines += ["", f"[layers.{name}]"] + [f"{k} = {_toml_value(v)}" for k, v in spec.items() if v is not None]
     (path / MANIFEST).write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -461,6 +526,7 @@ def init_area(
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
+
         def place(src: str | Path, layer: str) -> str:
             src = Path(src)
             if not src.is_file():
@@ -515,6 +581,10 @@ def _check_network_overlap(area: Area) -> None:
     minx, miny, maxx, maxy = area.boundaries.total_bounds
     inside = sum(1 for x, y in zip(xs, ys, strict=True) if minx <= x <= maxx and miny <= y <= maxy)
     if inside == 0:
-        raise ValidationError(Problem(
-            "the street network does not overlap the area's boundaries.", file=area.network_path.name,
-            fix="Use a network extract of the same place (check it is not of another town or in another CRS)."))
+        raise ValidationError(
+            Problem(
+                "the street network does not overlap the area's boundaries.",
+                file=area.network_path.name,
+                fix="Use a network extract of the same place (check it is not of another town or in another CRS).",
+            )
+        )

@@ -26,8 +26,10 @@ class Result:
 
     def line(self) -> str:
         ratio = self.seconds / self.baseline_seconds if self.baseline_seconds else float("nan")
-        return (f"{self.name:<42} {self.seconds * 1000:9.1f} ms   baseline {self.baseline_name:<34} "
-                f"{self.baseline_seconds * 1000:9.1f} ms   ratio {ratio:6.2f}   target {self.target}")
+        return (
+            f"{self.name:<42} {self.seconds * 1000:9.1f} ms   baseline {self.baseline_name:<34} "
+            f"{self.baseline_seconds * 1000:9.1f} ms   ratio {ratio:6.2f}   target {self.target}"
+        )
 
 
 def timed(fn: Callable[[], object], repeat: int) -> float:

@@ -30,7 +30,12 @@ def run(repeat: int) -> list:
     load = timed(lambda: load_area(root), repeat)
     summary = timed(lambda: load_area(root).area_summary(), repeat)
     return [
-        Result(f"load demo area ({len(area.boundaries)} wards, {len(area.assets)} assets)", load,
-               "bare read of the same files", base, "< 2 s"),
+        Result(
+            f"load demo area ({len(area.boundaries)} wards, {len(area.assets)} assets)",
+            load,
+            "bare read of the same files",
+            base,
+            "< 2 s",
+        ),
         Result("load + ward deprivation summary", summary, "bare read of the same files", base, "< 2 s"),
     ]

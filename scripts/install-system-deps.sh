@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# System packages the tests drive for real: Debian's Chromium (browser tests) and
-# poppler-utils (PDF pages to images). Installs only what is missing.
+# System packages the tests drive for real: Debian's Chromium (browser tests), the
+# Leaflet, MarkerCluster and jQuery scripts the browser tests serve in place of the
+# map's CDN (the test machines are offline), and poppler-utils (PDF pages to images).
+# Installs only what is missing.
 set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
+[ -f /usr/share/javascript/leaflet/leaflet.js ] || need+=(libjs-leaflet)
+[ -f /usr/share/javascript/leaflet/leaflet.markercluster.js ] || need+=(libjs-leaflet.markercluster)
+[ -f /usr/share/javascript/jquery/jquery.min.js ] || need+=(libjs-jquery)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi

@@ -87,8 +87,9 @@ def test_easting_northing_and_geojson_polygon(tmp_path):
     import geopandas as gpd
     from shapely.geometry import box
 
-    poly = gpd.GeoDataFrame({"name": ["Park Garden"], "type": ["allotment"]},
-                            geometry=[box(400_000, 300_000, 400_100, 300_100)], crs=27700)
+    poly = gpd.GeoDataFrame(
+        {"name": ["Park Garden"], "type": ["allotment"]}, geometry=[box(400_000, 300_000, 400_100, 300_100)], crs=27700
+    )
     poly.to_file(tmp_path / "site.gpkg", driver="GPKG")
     got = read_assets(tmp_path / "site.gpkg")
     assert got["location_method"].iloc[0] == "geometry"
@@ -97,7 +98,8 @@ def test_easting_northing_and_geojson_polygon(tmp_path):
 
 def test_xlsx_register(tmp_path):
     pd.DataFrame({"Asset name": ["Book Club"], "Category": ["Library"], "lat": [52.6], "lng": [-2.0]}).to_excel(
-        tmp_path / "r.xlsx", index=False)
+        tmp_path / "r.xlsx", index=False
+    )
     gdf = read_assets(tmp_path / "r.xlsx")
     assert gdf["name"].tolist() == ["Book Club"] and gdf["type"].tolist() == ["library"]
 
@@ -124,15 +126,18 @@ def test_likely_duplicates_flagged(tmp_path):
         "2,HOPE PANTRY.,food bank,52.60001,-2.00001,\n"
         "3,Hope Pantry,food bank,52.7,-2.1,\n"
         "4,Other,food bank,52.6,-2.0,\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     dups = flag_duplicates(read_assets(f))
     assert dups[["asset_id", "duplicate_of"]].values.tolist() == [["2", "1"]]
 
 
 def test_unsafe_text_kept_as_data_not_interpreted(tmp_path):
     f = tmp_path / "x.csv"
-    f.write_text('name,type,lat,lon\n"<script>alert(1)</script>",library,52.6,-2.0\n"=HYPERLINK(""x"")",library,52.6,-2.1\n',
-                 encoding="utf-8")
+    f.write_text(
+        'name,type,lat,lon\n"<script>alert(1)</script>",library,52.6,-2.0\n"=HYPERLINK(""x"")",library,52.6,-2.1\n',
+        encoding="utf-8",
+    )
     gdf = read_assets(f)
     assert gdf["name"].tolist() == ["<script>alert(1)</script>", '=HYPERLINK("x")']
 

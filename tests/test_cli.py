@@ -20,10 +20,24 @@ def test_every_command_documented_in_readme():
 
 
 def test_init_area_and_info(tmp_path, capsys):
-    status = main(["init-area", str(tmp_path / "t"), "--boundaries", str(TINY / "wards.geojson"),
-                   "--small-areas", str(TINY / "lsoa21.geojson"), "--imd", str(TINY / "file7.csv"),
-                   "--postcodes", str(TINY / "postcodes.csv"), "--assets", str(TINY / "assets.csv"),
-                   "--name", "Tinyton"])
+    status = main(
+        [
+            "init-area",
+            str(tmp_path / "t"),
+            "--boundaries",
+            str(TINY / "wards.geojson"),
+            "--small-areas",
+            str(TINY / "lsoa21.geojson"),
+            "--imd",
+            str(TINY / "file7.csv"),
+            "--postcodes",
+            str(TINY / "postcodes.csv"),
+            "--assets",
+            str(TINY / "assets.csv"),
+            "--name",
+            "Tinyton",
+        ]
+    )
     out = capsys.readouterr().out
     assert status == 0
     assert "areas: 4  LSOAs: 8  population: 11,000  assets: 5" in out
@@ -32,8 +46,18 @@ def test_init_area_and_info(tmp_path, capsys):
 
 
 def test_bad_input_is_an_error_line_not_a_traceback(tmp_path, capsys):
-    status = main(["init-area", str(tmp_path / "t"), "--boundaries", str(BAD / "mixed_geometries.geojson"),
-                   "--small-areas", str(TINY / "lsoa21.geojson"), "--imd", str(TINY / "file7.csv")])
+    status = main(
+        [
+            "init-area",
+            str(tmp_path / "t"),
+            "--boundaries",
+            str(BAD / "mixed_geometries.geojson"),
+            "--small-areas",
+            str(TINY / "lsoa21.geojson"),
+            "--imd",
+            str(TINY / "file7.csv"),
+        ]
+    )
     err = capsys.readouterr().err
     assert status == 2
     assert err.startswith("error: mixed_geometries.geojson")
@@ -45,8 +69,17 @@ def test_deprivation_summary_by_lad_and_by_area(tmp_path):
     out = tmp_path / "lad.csv"
     assert main(["deprivation-summary", "--imd", str(TINY / "file7.csv"), "--out", str(out)]) == 0
     lad = pd.read_csv(out, encoding="utf-8-sig")
-    for col in ["code", "name", "population", "avg_score", "avg_rank", "prop_lsoas_most_deprived_10pct",
-                "extent", "local_concentration", "n_lsoas"]:
+    for col in [
+        "code",
+        "name",
+        "population",
+        "avg_score",
+        "avg_rank",
+        "prop_lsoas_most_deprived_10pct",
+        "extent",
+        "local_concentration",
+        "n_lsoas",
+    ]:
         assert col in lad.columns, col
     assert lad["code"].tolist() == ["E09999990"]
     assert lad["n_lsoas"].iloc[0] == 8 and lad["population"].iloc[0] == 11_000
@@ -56,35 +89,100 @@ def test_deprivation_summary_by_lad_and_by_area(tmp_path):
     assert lad["prop_lsoas_most_deprived_10pct"].iloc[0] == pytest.approx(3 / 8)
 
     by_area = tmp_path / "wards.csv"
-    assert main(["deprivation-summary", "--imd", str(TINY / "file7.csv"), "--lookup", str(TINY / "lookup.csv"),
-                 "--boundaries", str(TINY / "wards.geojson"), "--out", str(by_area)]) == 0
+    assert (
+        main(
+            [
+                "deprivation-summary",
+                "--imd",
+                str(TINY / "file7.csv"),
+                "--lookup",
+                str(TINY / "lookup.csv"),
+                "--boundaries",
+                str(TINY / "wards.geojson"),
+                "--out",
+                str(by_area),
+            ]
+        )
+        == 0
+    )
     wards = pd.read_csv(by_area, encoding="utf-8-sig")
     assert wards["code"].tolist() == ["E05999901", "E05999902", "E05999903", "E05999904"]
     assert wards["name"].tolist() == ["Tiny Ward A", "Tiny Ward B", "Tiny Ward C", "Tiny Ward D"]
     assert wards["population"].sum() == 11_000
 
     geo = tmp_path / "wards_geo.csv"
-    assert main(["deprivation-summary", "--imd", str(TINY / "file7.csv"), "--boundaries", str(TINY / "wards.geojson"),
-                 "--small-areas", str(TINY / "lsoa21.geojson"), "--out", str(geo)]) == 0
+    assert (
+        main(
+            [
+                "deprivation-summary",
+                "--imd",
+                str(TINY / "file7.csv"),
+                "--boundaries",
+                str(TINY / "wards.geojson"),
+                "--small-areas",
+                str(TINY / "lsoa21.geojson"),
+                "--out",
+                str(geo),
+            ]
+        )
+        == 0
+    )
     pd.testing.assert_frame_equal(pd.read_csv(geo, encoding="utf-8-sig"), wards)
 
 
 def test_deprivation_summary_boundaries_need_small_areas(tmp_path, capsys):
-    status = main(["deprivation-summary", "--imd", str(TINY / "file7.csv"), "--boundaries",
-                   str(TINY / "wards.geojson"), "--out", str(tmp_path / "x.csv")])
+    status = main(
+        [
+            "deprivation-summary",
+            "--imd",
+            str(TINY / "file7.csv"),
+            "--boundaries",
+            str(TINY / "wards.geojson"),
+            "--out",
+            str(tmp_path / "x.csv"),
+        ]
+    )
     assert status == 2 and "--small-areas" in capsys.readouterr().err
 
 
 def test_assign_csv_and_geojson(tmp_path):
     out = tmp_path / "assigned.csv"
-    assert main(["assign", "--boundaries", str(TINY / "wards.geojson"), "--assets", str(TINY / "assets.csv"),
-                 "--postcodes", str(TINY / "postcodes.csv"), "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "assign",
+                "--boundaries",
+                str(TINY / "wards.geojson"),
+                "--assets",
+                str(TINY / "assets.csv"),
+                "--postcodes",
+                str(TINY / "postcodes.csv"),
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     got = pd.read_csv(out, encoding="utf-8-sig").set_index("asset_id")
     assert got.loc["T1", "area_code"] == "E05999901" and got.loc["T2", "area_name"] == "Tiny Ward B"
     assert got.loc["T3", "area_code"] == "E05999903"
     gj = tmp_path / "assigned.geojson"
-    assert main(["assign", "--boundaries", str(TINY / "wards.geojson"), "--assets", str(TINY / "assets.csv"),
-                 "--postcodes", str(TINY / "postcodes.csv"), "--out", str(gj)]) == 0
+    assert (
+        main(
+            [
+                "assign",
+                "--boundaries",
+                str(TINY / "wards.geojson"),
+                "--assets",
+                str(TINY / "assets.csv"),
+                "--postcodes",
+                str(TINY / "postcodes.csv"),
+                "--out",
+                str(gj),
+            ]
+        )
+        == 0
+    )
     back = gpd.read_file(gj)
     assert back.crs.to_epsg() == 4326 and len(back) == 5 and "area_code" in back.columns
 

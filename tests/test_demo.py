@@ -25,24 +25,36 @@ DATA = settings.demo_area_path
 N = demo.N_LSOA_ENGLAND
 
 FILE7_HEADER = [
-    "LSOA code (2021)", "LSOA name (2021)", "Local Authority District code (2024)",
-    "Local Authority District name (2024)", "Index of Multiple Deprivation (IMD) Score",
+    "LSOA code (2021)",
+    "LSOA name (2021)",
+    "Local Authority District code (2024)",
+    "Local Authority District name (2024)",
+    "Index of Multiple Deprivation (IMD) Score",
     "Index of Multiple Deprivation (IMD) Rank (where 1 is most deprived)",
     "Index of Multiple Deprivation (IMD) Decile (where 1 is most deprived 10% of LSOAs)",
-    "Income Score (rate)", "Income Rank (where 1 is most deprived)",
+    "Income Score (rate)",
+    "Income Rank (where 1 is most deprived)",
     "Income Decile (where 1 is most deprived 10% of LSOAs)",
-    "Employment Score (rate)", "Employment Rank (where 1 is most deprived)",
+    "Employment Score (rate)",
+    "Employment Rank (where 1 is most deprived)",
     "Employment Decile (where 1 is most deprived 10% of LSOAs)",
-    "Education, Skills and Training Score", "Education, Skills and Training Rank (where 1 is most deprived)",
+    "Education, Skills and Training Score",
+    "Education, Skills and Training Rank (where 1 is most deprived)",
     "Education, Skills and Training Decile (where 1 is most deprived 10% of LSOAs)",
-    "Health Deprivation and Disability Score", "Health Deprivation and Disability Rank (where 1 is most deprived)",
+    "Health Deprivation and Disability Score",
+    "Health Deprivation and Disability Rank (where 1 is most deprived)",
     "Health Deprivation and Disability Decile (where 1 is most deprived 10% of LSOAs)",
-    "Crime Score", "Crime Rank (where 1 is most deprived)", "Crime Decile (where 1 is most deprived 10% of LSOAs)",
-    "Barriers to Housing and Services Score", "Barriers to Housing and Services Rank (where 1 is most deprived)",
+    "Crime Score",
+    "Crime Rank (where 1 is most deprived)",
+    "Crime Decile (where 1 is most deprived 10% of LSOAs)",
+    "Barriers to Housing and Services Score",
+    "Barriers to Housing and Services Rank (where 1 is most deprived)",
     "Barriers to Housing and Services Decile (where 1 is most deprived 10% of LSOAs)",
-    "Living Environment Score", "Living Environment Rank (where 1 is most deprived)",
+    "Living Environment Score",
+    "Living Environment Rank (where 1 is most deprived)",
     "Living Environment Decile (where 1 is most deprived 10% of LSOAs)",
-    "Total population: mid 2022", "Dependent Children aged 0-15: mid 2022",
+    "Total population: mid 2022",
+    "Dependent Children aged 0-15: mid 2022",
     "Older population aged 60 and over: mid 2022",
     "Working age population 18-66 (for use with Employment Deprivation Domain): mid 2022",
 ]
@@ -120,13 +132,19 @@ def test_build_demo_returns_every_layer(built):
 def test_labelled_fictional_everywhere():
     manifest = tomllib.loads((DATA / "area.toml").read_text(encoding="utf-8"))
     assert manifest["area"] == {
-        "name": "Eastbrook (fictional demo borough)", "code": "E09999901", "fictional": True,
-        "as_of": demo.REFERENCE_DATE, "description": demo.FICTIONAL_NOTE,
+        "name": "Eastbrook (fictional demo borough)",
+        "code": "E09999901",
+        "fictional": True,
+        "as_of": demo.REFERENCE_DATE,
+        "description": demo.FICTIONAL_NOTE,
     }
     assert manifest["layers"]["network"]["source"] == "fictional"
     assert manifest["layers"]["boundaries"]["code_col"] == "WD24CD"
-    assert manifest["layers"]["lookup"] == {"path": "lookups/demo_lsoa21_to_ward24.csv", "lsoa_col": "LSOA21CD",
-                                            "area_col": "WD24CD"}
+    assert manifest["layers"]["lookup"] == {
+        "path": "lookups/demo_lsoa21_to_ward24.csv",
+        "lsoa_col": "LSOA21CD",
+        "area_col": "WD24CD",
+    }
     for name in ("demo_wards.geojson", "demo_lsoa21.geojson"):
         doc = json.loads((DATA / "boundaries" / name).read_text(encoding="utf-8"))
         assert "fictional" in doc["name"].lower() and "fictional" in doc["description"].lower()
@@ -242,11 +260,17 @@ def test_population(file7):
     total = file7["Total population: mid 2022"]
     assert total.between(1_200, 2_800).all()
     assert 250_000 <= total.sum() <= 350_000
-    parts = (file7["Dependent Children aged 0-15: mid 2022"] + file7["Older population aged 60 and over: mid 2022"]
-             + file7["Working age population 18-66 (for use with Employment Deprivation Domain): mid 2022"])
+    parts = (
+        file7["Dependent Children aged 0-15: mid 2022"]
+        + file7["Older population aged 60 and over: mid 2022"]
+        + file7["Working age population 18-66 (for use with Employment Deprivation Domain): mid 2022"]
+    )
     assert (parts > total * 0.9).all()
-    assert (file7["Dependent Children aged 0-15: mid 2022"] + file7[
-        "Working age population 18-66 (for use with Employment Deprivation Domain): mid 2022"] < total).all()
+    assert (
+        file7["Dependent Children aged 0-15: mid 2022"]
+        + file7["Working age population 18-66 (for use with Employment Deprivation Domain): mid 2022"]
+        < total
+    ).all()
 
 
 def test_deprivation_is_spatially_clustered(file7, lsoas):
@@ -258,7 +282,7 @@ def test_deprivation_is_spatially_clustered(file7, lsoas):
     left, right = left[pair], right[pair]
     assert np.corrcoef(score[left], score[right])[0, 1] > 0.3
     z = score - score.mean()
-    morans_i = len(z) / len(left) * (z[left] * z[right]).sum() / (z ** 2).sum()
+    morans_i = len(z) / len(left) * (z[left] * z[right]).sum() / (z**2).sum()
     assert morans_i > 0.3
 
 
@@ -329,8 +353,9 @@ def test_asset_locations_and_messiness(assets, postcodes, wards):
     borough = shapely.union_all(wards.geometry.array)
     assert shapely.contains(borough, points).all()
     # Uneven: the busiest ward has many times the assets of the quietest.
-    counts = np.bincount(shapely.STRtree(wards.geometry.array).query(points, predicate="within")[1],
-                         minlength=len(wards))
+    counts = np.bincount(
+        shapely.STRtree(wards.geometry.array).query(points, predicate="within")[1], minlength=len(wards)
+    )
     assert counts.max() >= 5 * max(counts.min(), 1)
     # Stale records, against a fixed reference date rather than today.
     confirmed = pd.to_datetime(assets["last_confirmed"], format="%Y-%m-%d")
@@ -372,15 +397,17 @@ def test_street_network_loads_connected_and_irregular(wards):
     assert sum(1 for _, _, d in graph.edges(data=True) if "name" in d) > 0.5 * graph.number_of_edges()
     # Not a grid: edge bearings spread over many directions, none dominating.
     xy = {k: (d["x"], d["y"]) for k, d in graph.nodes(data=True)}
-    bearings = np.array([math.degrees(math.atan2(xy[v][0] - xy[u][0], xy[v][1] - xy[u][1])) % 180
-                         for u, v in graph.edges() if u != v])
+    bearings = np.array(
+        [math.degrees(math.atan2(xy[v][0] - xy[u][0], xy[v][1] - xy[u][1])) % 180 for u, v in graph.edges() if u != v]
+    )
     hist = np.bincount(np.round(bearings).astype(int) % 180, minlength=180)
     assert (hist > 0).sum() > 150
     assert hist.max() / hist.sum() < 0.05
     # Streets cover the borough: every ward has a fair share of nodes.
     nodes = gpd.points_from_xy(*np.array(list(xy.values())).T, crs="EPSG:4326").to_crs(settings.analysis_crs)
-    per_ward = np.bincount(shapely.STRtree(wards.geometry.array).query(np.asarray(nodes), predicate="within")[1],
-                           minlength=len(wards))
+    per_ward = np.bincount(
+        shapely.STRtree(wards.geometry.array).query(np.asarray(nodes), predicate="within")[1], minlength=len(wards)
+    )
     assert per_ward.min() > 0.2 * n / len(wards)
     # Dead ends exist (cul-de-sacs) but are a minority.
     degree = np.array([d for _, d in nx.Graph(graph.to_undirected()).degree()])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import warnings
 from pathlib import Path
 
@@ -22,18 +21,9 @@ FIX = Path(__file__).resolve().parent / "fixtures" / "deprivation"
 BAD = FIX / "bad"
 
 
-def _real_dir() -> Path | None:
-    env = os.environ.get("ASSETMAP_REAL_DATA")
-    folder = Path(env) if env else Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "real"
-    return folder.resolve() if (folder / "deprivation").is_dir() else None
-
-
 @pytest.fixture(scope="module")
-def real_dep() -> Path:
-    folder = _real_dir()
-    if folder is None:
-        pytest.skip("real public data folder not found (set ASSETMAP_REAL_DATA)")
-    return folder / "deprivation"
+def real_dep(real_data) -> Path:
+    return real_data / "deprivation"
 
 
 # -- official layouts -------------------------------------------------------------------
@@ -46,10 +36,26 @@ def test_file7_2019_with_bom_thousands_and_truncated_header():
     assert df.attrs["n_national"] == 32_844
     assert df.attrs["source"] == "iod2019_file7.csv"
     assert list(df.columns) == [
-        "lsoa_code", "lsoa_name", "lad_code", "lad_name", "imd_score", "imd_rank", "imd_decile",
-        "income_score", "income_rank", "income_decile", "environment_score", "environment_rank",
-        "environment_decile", "idaci_score", "idaci_rank", "idaci_decile", "idaopi_score", "idaopi_rank",
-        "idaopi_decile", "population",
+        "lsoa_code",
+        "lsoa_name",
+        "lad_code",
+        "lad_name",
+        "imd_score",
+        "imd_rank",
+        "imd_decile",
+        "income_score",
+        "income_rank",
+        "income_decile",
+        "environment_score",
+        "environment_rank",
+        "environment_decile",
+        "idaci_score",
+        "idaci_rank",
+        "idaci_decile",
+        "idaopi_score",
+        "idaopi_rank",
+        "idaopi_decile",
+        "population",
     ]
     assert df["lsoa_code"].tolist()[0] == "E01005001"
     # "1,200" and "32,844" are ranks with thousands separators; "1,500.00" a population.
@@ -94,8 +100,16 @@ def test_population_of_other_vintage_refused():
 def test_short_third_party_layout():
     df = read_deprivation(FIX / "iod2025_short_layout.csv")
     assert df.attrs["edition"] == "IoD2025"
-    assert {"imd_score", "imd_rank", "imd_decile", "income_score", "income_rank", "income_decile",
-            "housing_score", "environment_score"} <= set(df.columns)
+    assert {
+        "imd_score",
+        "imd_rank",
+        "imd_decile",
+        "income_score",
+        "income_rank",
+        "income_decile",
+        "housing_score",
+        "environment_score",
+    } <= set(df.columns)
     assert "population" not in df
     assert df["imd_rank"].tolist() == [1500, 3375, 3376, 20000, 33755]
 
@@ -106,12 +120,19 @@ def test_xlsx_read_by_content_and_sheet_found(tmp_path):
     book.active.title = "Notes"
     book.active.append(["The English Indices of Deprivation 2025: notes (made-up values)"])
     sheet = book.create_sheet("IoD2025 Scores")
-    sheet.append(["LSOA code (2021)", "LSOA name (2021)", "Local Authority District code (2024)",
-                  "Local Authority District name (2024)", "Index of Multiple Deprivation (IMD) Score",
-                  "Index of Multiple Deprivation (IMD) Rank (where 1 is most deprived)",
-                  "Index of Multiple Deprivation (IMD) Decile (where 1 is most deprived 10% of LSOAs)",
-                  "Barriers to Housing and Services Score",
-                  "Total population: mid 2022"])
+    sheet.append(
+        [
+            "LSOA code (2021)",
+            "LSOA name (2021)",
+            "Local Authority District code (2024)",
+            "Local Authority District name (2024)",
+            "Index of Multiple Deprivation (IMD) Score",
+            "Index of Multiple Deprivation (IMD) Rank (where 1 is most deprived)",
+            "Index of Multiple Deprivation (IMD) Decile (where 1 is most deprived 10% of LSOAs)",
+            "Barriers to Housing and Services Score",
+            "Total population: mid 2022",
+        ]
+    )
     sheet.append(["E01033900", "Fixtureton 002E", "E08000903", "Fixtureton", 40.5, 3376, 2, 22.25, 1500])
     sheet.append(["E01005061", "Fixtureton 001A", "E08000903", "Fixtureton", 52.0, 1500, 1, 30.5, 1850])
     path = tmp_path / "iod2025_scores.csv"  # an Excel workbook saved under a CSV name
@@ -127,8 +148,9 @@ def test_xlsx_read_by_content_and_sheet_found(tmp_path):
 def test_explicit_columns_mapping_for_other_tables(tmp_path):
     path = tmp_path / "council.csv"
     path.write_text("Area,IMD19 score,Pop\nE01005001,40.0,1000\nE01005002,20.0,3000\n", encoding="utf-8")
-    df = read_deprivation(path, columns={"lsoa_code": "Area", "imd_score": "IMD19 score", "population": "Pop"},
-                          edition="IoD2019")
+    df = read_deprivation(
+        path, columns={"lsoa_code": "Area", "imd_score": "IMD19 score", "population": "Pop"}, edition="IoD2019"
+    )
     assert df.columns.tolist() == ["lsoa_code", "imd_score", "population"]
     assert df.attrs["n_national"] == 32_844
     with pytest.raises(DataFormatError, match="does not have"):
@@ -176,8 +198,11 @@ def test_guess_vintage_from_codes():
         ("empty.csv", DataFormatError, r"empty\.csv: the file is empty"),
         ("header_only.csv", DataFormatError, r"header_only\.csv: .*no rows"),
         ("garbage.csv", DataFormatError, r"garbage\.csv: a binary file.*CSV or XLSX"),
-        ("no_lsoa_column.csv", DataFormatError,
-         r"no_lsoa_column\.csv: no LSOA code column.*\['Area', 'IMD score', 'IMD rank'\].*columns=\{'lsoa_code'"),
+        (
+            "no_lsoa_column.csv",
+            DataFormatError,
+            r"no_lsoa_column\.csv: no LSOA code column.*\['Area', 'IMD score', 'IMD rank'\].*columns=\{'lsoa_code'",
+        ),
         ("duplicate_codes.csv", ValidationError, r"E01005061.*rows \[2, 4\]"),
     ],
 )
@@ -311,8 +336,7 @@ def test_real_vintage_mismatch_message(real_dep):
     with pytest.raises(ValidationError) as err:
         check_lsoa_match(imd2019, lsoa21)
     # 263 of Manchester's 295 2021 LSOAs kept their 2011 code: most match, and it is still wrong.
-    assert ("IoD2019 file is on 2011 LSOAs but your small areas are 2021 LSOAs: 263 of 295 codes match"
-            in str(err.value))
+    assert "IoD2019 file is on 2011 LSOAs but your small areas are 2021 LSOAs: 263 of 295 codes match" in str(err.value)
     assert check_lsoa_match(imd2019, lsoa11)["n_matched"] == 282
     imd2025 = read_deprivation(real_dep / "IoD2025_england_lsoa21_scores_ranks_deciles.csv")
     assert check_lsoa_match(imd2025, lsoa21)["share"] == 1.0

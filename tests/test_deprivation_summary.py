@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
 from pathlib import Path
 
 import numpy as np
@@ -25,14 +24,16 @@ N = 1_000  # a small "England" so that percentiles are rank / 10
 
 def _frame(ranks, pops, scores=None, deciles=None, lad="E08000001", codes=None, **extra) -> pd.DataFrame:
     k = len(ranks)
-    df = pd.DataFrame({
-        "lsoa_code": codes or [f"E0100000{i}" for i in range(1, k + 1)],
-        "lad_code": lad if isinstance(lad, list) else [lad] * k,
-        "imd_rank": ranks,
-        "imd_decile": deciles if deciles is not None else [math.ceil(r * 10 / N) for r in ranks],
-        "population": pops,
-        **extra,
-    })
+    df = pd.DataFrame(
+        {
+            "lsoa_code": codes or [f"E0100000{i}" for i in range(1, k + 1)],
+            "lad_code": lad if isinstance(lad, list) else [lad] * k,
+            "imd_rank": ranks,
+            "imd_decile": deciles if deciles is not None else [math.ceil(r * 10 / N) for r in ranks],
+            "population": pops,
+            **extra,
+        }
+    )
     if scores is not None:
         df.insert(2, "imd_score", scores)
     return df
@@ -77,11 +78,13 @@ def test_extent_sliding_scale_at_boundary_percentiles():
 
 def test_apportioned_weights_conserve_population():
     dep = _frame([50, 400, 900], [1000, 2000, 500], scores=[50.0, 20.0, 10.0])
-    lookup = pd.DataFrame({
-        "lsoa_code": ["E01000001", "E01000002", "E01000002", "E01000003"],
-        "area_code": ["X", "X", "Y", "Y"],
-        "weight": [1.0, 0.25, 0.75, 1.0],
-    })
+    lookup = pd.DataFrame(
+        {
+            "lsoa_code": ["E01000001", "E01000002", "E01000002", "E01000003"],
+            "area_code": ["X", "X", "Y", "Y"],
+            "weight": [1.0, 0.25, 0.75, 1.0],
+        }
+    )
     out = summarise_deprivation(dep, lookup, n_national=N)
     assert out["code"].tolist() == ["X", "Y"]
     assert out["population"].tolist() == [1500, 2000]
@@ -97,8 +100,12 @@ def test_apportioned_weights_conserve_population():
 def test_population_weighted_area_means_recombine_to_the_whole():
     rng = np.random.default_rng(7)
     k = 40
-    dep = _frame(list(rng.permutation(np.arange(1, N + 1))[:k]), list(rng.integers(800, 3000, k).astype(float)),
-                 scores=list(rng.uniform(2, 70, k)), codes=[f"E01{i:06d}" for i in range(1, k + 1)])
+    dep = _frame(
+        list(rng.permutation(np.arange(1, N + 1))[:k]),
+        list(rng.integers(800, 3000, k).astype(float)),
+        scores=list(rng.uniform(2, 70, k)),
+        codes=[f"E01{i:06d}" for i in range(1, k + 1)],
+    )
     lookup = pd.DataFrame({"lsoa_code": dep["lsoa_code"], "area_code": [f"A{i % 6}" for i in range(k)]})
     areas = summarise_deprivation(dep, lookup, n_national=N)
     whole = summarise_deprivation(dep, by="lad", n_national=N).iloc[0]
@@ -108,16 +115,22 @@ def test_population_weighted_area_means_recombine_to_the_whole():
 
 
 def test_order_independent_and_inputs_unchanged():
-    dep = _frame([50, 150, 800, 420, 77], [1000, 3000, 1000, 1200, 900], scores=[50.0, 30.0, 10.0, 15.0, 44.0],
-                 income_score=[0.3, 0.2, 0.05, 0.1, 0.25])
+    dep = _frame(
+        [50, 150, 800, 420, 77],
+        [1000, 3000, 1000, 1200, 900],
+        scores=[50.0, 30.0, 10.0, 15.0, 44.0],
+        income_score=[0.3, 0.2, 0.05, 0.1, 0.25],
+    )
     dep.attrs["n_national"] = N
-    lookup = pd.DataFrame({"lsoa_code": dep["lsoa_code"], "area_code": ["B", "A", "B", "A", "B"],
-                           "weight": [1.0, 1.0, 0.5, 1.0, 1.0]})
+    lookup = pd.DataFrame(
+        {"lsoa_code": dep["lsoa_code"], "area_code": ["B", "A", "B", "A", "B"], "weight": [1.0, 1.0, 0.5, 1.0, 1.0]}
+    )
     names = pd.DataFrame({"code": ["A", "B"], "name": ["Alpha", "Beta"]})
     before = (dep.copy(deep=True), lookup.copy(deep=True), names.copy(deep=True), dict(dep.attrs))
     out = summarise_deprivation(dep, lookup, names=names)
-    shuffled = summarise_deprivation(dep.sample(frac=1, random_state=1), lookup.sample(frac=1, random_state=2),
-                                     names=names.iloc[::-1])
+    shuffled = summarise_deprivation(
+        dep.sample(frac=1, random_state=1), lookup.sample(frac=1, random_state=2), names=names.iloc[::-1]
+    )
     pd.testing.assert_frame_equal(out, shuffled)
     pd.testing.assert_frame_equal(dep, before[0])
     pd.testing.assert_frame_equal(lookup, before[1])
@@ -131,8 +144,17 @@ def test_columns_and_missing_inputs():
     dep = _frame([50, 150], [1000, 1000]).drop(columns=["imd_decile"])
     out = summarise_deprivation(dep, pd.DataFrame({"lsoa_code": dep["lsoa_code"], "area_code": "Z"}), n_national=N)
     assert list(out.columns[:12]) == [
-        "code", "name", "population", "n_lsoas", "avg_score", "avg_rank", "avg_rank_where_1_most_deprived",
-        "prop_lsoas_most_deprived_10pct", "extent", "local_concentration", "share_lsoas_decile_1_2",
+        "code",
+        "name",
+        "population",
+        "n_lsoas",
+        "avg_score",
+        "avg_rank",
+        "avg_rank_where_1_most_deprived",
+        "prop_lsoas_most_deprived_10pct",
+        "extent",
+        "local_concentration",
+        "share_lsoas_decile_1_2",
         "share_pop_decile_1_2",
     ]
     assert math.isnan(out.loc[0, "avg_score"])  # no scores in a File 1
@@ -179,18 +201,9 @@ def test_local_authority_summary_of_fixture_file():
 # -- real data: Manchester ----------------------------------------------------------------
 
 
-def _real_dir() -> Path | None:
-    env = os.environ.get("ASSETMAP_REAL_DATA")
-    folder = Path(env) if env else Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "real"
-    return folder.resolve() if (folder / "deprivation").is_dir() else None
-
-
 @pytest.fixture(scope="module")
-def real() -> Path:
-    folder = _real_dir()
-    if folder is None:
-        pytest.skip("real public data folder not found (set ASSETMAP_REAL_DATA)")
-    return folder
+def real(real_data) -> Path:
+    return real_data
 
 
 MANCHESTER = "E08000003"
@@ -233,11 +246,17 @@ def test_manchester_2025_matches_independent_computation(real):
     # Independently: the national repackaged file's Manchester rows and the official File 6 population.
     pop = pd.read_csv(dep_dir / "IoD2025_File_6_population_manchester.csv")
     national = pd.read_csv(dep_dir / "IoD2025_england_lsoa21_scores_ranks_deciles.csv")
-    rows = national.merge(pop[["LSOA code (2021)", "Total population: mid 2022"]],
-                          left_on="lsoa21_code", right_on="LSOA code (2021)")
+    rows = national.merge(
+        pop[["LSOA code (2021)", "Total population: mid 2022"]], left_on="lsoa21_code", right_on="LSOA code (2021)"
+    )
     assert len(rows) == 295
-    expected = _independent_measures(rows["IMD_rank"].tolist(), rows["IMD_decile"].tolist(),
-                                     rows["IMD_score"].tolist(), rows["Total population: mid 2022"].tolist(), 33_755)
+    expected = _independent_measures(
+        rows["IMD_rank"].tolist(),
+        rows["IMD_decile"].tolist(),
+        rows["IMD_score"].tolist(),
+        rows["Total population: mid 2022"].tolist(),
+        33_755,
+    )
     for key, value in expected.items():
         assert ours[key] == pytest.approx(value, rel=1e-12), key
     # The share in the most deprived decile, counted directly: 120 of 295 LSOAs.
@@ -251,12 +270,28 @@ def test_manchester_2025_matches_independent_computation(real):
     manchester = national_dep[national_dep["lsoa_code"].isin(pop["LSOA code (2021)"])]
     lookup = pd.DataFrame({"lsoa_code": manchester["lsoa_code"], "area_code": MANCHESTER})
     via_population = summarise_deprivation(
-        read_deprivation(dep_dir / "IoD2025_File_7_manchester_partial.csv",
-                         population=dep_dir / "IoD2025_File_6_population_manchester.csv"), by="lad")
-    via_national = summarise_deprivation(manchester.assign(population=manchester["lsoa_code"].map(
-        pop.set_index("LSOA code (2021)")["Total population: mid 2022"])), lookup)
-    cols = ["population", "avg_score", "avg_rank", "prop_lsoas_most_deprived_10pct", "extent", "local_concentration",
-            "income_score", "environment_score"]
+        read_deprivation(
+            dep_dir / "IoD2025_File_7_manchester_partial.csv",
+            population=dep_dir / "IoD2025_File_6_population_manchester.csv",
+        ),
+        by="lad",
+    )
+    via_national = summarise_deprivation(
+        manchester.assign(
+            population=manchester["lsoa_code"].map(pop.set_index("LSOA code (2021)")["Total population: mid 2022"])
+        ),
+        lookup,
+    )
+    cols = [
+        "population",
+        "avg_score",
+        "avg_rank",
+        "prop_lsoas_most_deprived_10pct",
+        "extent",
+        "local_concentration",
+        "income_score",
+        "environment_score",
+    ]
     pd.testing.assert_frame_equal(via_population[cols], ours.to_frame().T[cols].astype(float).reset_index(drop=True))
     pd.testing.assert_frame_equal(via_national[cols], via_population[cols])
 
@@ -264,8 +299,10 @@ def test_manchester_2025_matches_independent_computation(real):
 @pytest.fixture(scope="module")
 def iod2019_lads(real) -> pd.DataFrame:
     dep_dir = real / "deprivation"
-    dep = read_deprivation(dep_dir / "File_1_-_IMD2019_Index_of_Multiple_Deprivation.csv",
-                           population=dep_dir / "File_6_-_IoD2019_Population_Denominators.csv")
+    dep = read_deprivation(
+        dep_dir / "File_1_-_IMD2019_Index_of_Multiple_Deprivation.csv",
+        population=dep_dir / "File_6_-_IoD2019_Population_Denominators.csv",
+    )
     return local_authority_summary(dep)
 
 
@@ -285,8 +322,18 @@ def test_iod2019_manchester_matches_published_rankings(iod2019_lads):
     assert ranked.loc[MANCHESTER, "prop_lsoas_most_deprived_10pct"] == 5
     assert ranked.loc[MANCHESTER, "local_concentration"] == 13
     top10 = lads.sort_values("avg_rank", ascending=False)["name"].head(10).tolist()
-    assert top10 == ["Blackpool", "Manchester", "Knowsley", "Liverpool", "Barking and Dagenham", "Birmingham",
-                     "Hackney", "Sandwell", "Kingston upon Hull, City of", "Nottingham"]
+    assert top10 == [
+        "Blackpool",
+        "Manchester",
+        "Knowsley",
+        "Liverpool",
+        "Barking and Dagenham",
+        "Birmingham",
+        "Hackney",
+        "Sandwell",
+        "Kingston upon Hull, City of",
+        "Nottingham",
+    ]
     man = lads.loc[MANCHESTER]
     assert man["n_lsoas"] == 282
     assert man["prop_lsoas_most_deprived_10pct"] == pytest.approx(122 / 282)
@@ -296,8 +343,10 @@ def test_iod2019_manchester_matches_published_rankings(iod2019_lads):
 @pytest.mark.realdata
 def test_iod2019_file2_gives_the_same_imd_measures(real, iod2019_lads):
     dep_dir = real / "deprivation"
-    dep = read_deprivation(dep_dir / "File_2_-_IoD2019_Domains_of_Deprivation.csv",
-                           population=dep_dir / "File_6_-_IoD2019_Population_Denominators.csv")
+    dep = read_deprivation(
+        dep_dir / "File_2_-_IoD2019_Domains_of_Deprivation.csv",
+        population=dep_dir / "File_6_-_IoD2019_Population_Denominators.csv",
+    )
     man = dep[dep["lad_code"] == MANCHESTER]
     ours = local_authority_summary(man)
     cols = ["population", "avg_rank", "prop_lsoas_most_deprived_10pct", "extent", "local_concentration"]
@@ -308,8 +357,9 @@ def test_iod2019_file2_gives_the_same_imd_measures(real, iod2019_lads):
 @pytest.mark.realdata
 def test_manchester_ward_summaries(real):
     dep = read_deprivation(real / "deprivation" / "IoD2025_File_7_manchester_partial.csv")
-    raw = pd.read_csv(real / "lookups" / "LSOA21_to_WD24_LAD24_EW.csv", usecols=["lsoa21_code", "ward24_code",
-                                                                                 "ltla24_code"])
+    raw = pd.read_csv(
+        real / "lookups" / "LSOA21_to_WD24_LAD24_EW.csv", usecols=["lsoa21_code", "ward24_code", "ltla24_code"]
+    )
     raw = raw[raw["ltla24_code"] == MANCHESTER]
     lookup = pd.DataFrame({"lsoa_code": raw["lsoa21_code"], "area_code": raw["ward24_code"]})
     wards = summarise_deprivation(dep, lookup)

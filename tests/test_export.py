@@ -43,7 +43,7 @@ def test_geojson_in_wgs84_and_geopackage(tmp_path):
 
 
 def test_unknown_extension_and_no_partial_file(tmp_path):
-    with pytest.raises(DataFormatError, match=".csv, .xlsx"):
+    with pytest.raises(DataFormatError, match=r"\.csv, \.xlsx"):
         write_table(pd.DataFrame({"a": [1]}), tmp_path / "a.txt")
     with pytest.raises(DataFormatError, match="needs geometry"):
         write_table(pd.DataFrame({"a": [1]}), tmp_path / "a.geojson")

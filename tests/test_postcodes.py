@@ -20,8 +20,10 @@ def test_nspl_layout():
 
 def test_codepoint_layout_eastings_northings(tmp_path):
     f = tmp_path / "cp.csv"
-    f.write_text("Postcode,Positional_quality_indicator,Eastings,Northings,Admin_ward_code\n"
-                 "M1 1AD,10,383848,398589,E05011361\n", encoding="utf-8")
+    f.write_text(
+        "Postcode,Positional_quality_indicator,Eastings,Northings,Admin_ward_code\nM1 1AD,10,383848,398589,E05011361\n",
+        encoding="utf-8",
+    )
     pc = read_postcodes(f)
     assert pc.attrs["layout"] == "codepoint"
     # OS Code-Point's own WGS84 for M1 1AD is -2.244869, 53.483768.
@@ -44,7 +46,16 @@ def test_no_postcode_column(tmp_path):
         read_postcodes(f)
 
 
-@pytest.mark.parametrize(("raw", "clean"), [("m11ae", "M1 1AE"), (" EC1A  1BB ", "EC1A 1BB"), ("W1A 0AX", "W1A 0AX"),
-                                            ("hello", None), ("12345", None), ("", None)])
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("m11ae", "M1 1AE"),
+        (" EC1A  1BB ", "EC1A 1BB"),
+        ("W1A 0AX", "W1A 0AX"),
+        ("hello", None),
+        ("12345", None),
+        ("", None),
+    ],
+)
 def test_normalise_postcode(raw, clean):
     assert normalise_postcode(raw) == clean

@@ -9,7 +9,6 @@ from assetmap.analysis.assign import assign_to_areas
 from assetmap.io.assets import read_assets
 from assetmap.io.boundaries import read_boundaries
 from assetmap.io.postcodes import read_postcodes
-from realdata import real_data  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.realdata
 
@@ -44,8 +43,9 @@ def test_every_postcode_in_its_codepoint_ward(wards, codepoint):
 def test_food_banks_by_postcode_land_in_the_right_ward(real_data, wards, codepoint):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # rows outside Manchester's lookup are left out on purpose
-        banks = read_assets(real_data / "assets" / "gm_food_banks.csv", postcodes=codepoint,
-                            default_type="food_bank", on_error="skip")
+        banks = read_assets(
+            real_data / "assets" / "gm_food_banks.csv", postcodes=codepoint, default_type="food_bank", on_error="skip"
+        )
     assert len(banks) >= 78  # 81 Manchester rows; a postcode or two is not in the 2025 file
     banks[["area_code", "area_name"]] = assign_to_areas(banks, wards)
     truth = codepoint.set_index("postcode").loc[banks["postcode"], "ward_code"].to_numpy()

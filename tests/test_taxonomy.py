@@ -17,9 +17,16 @@ def test_framework_shape():
 
 @pytest.mark.parametrize(
     ("text", "key"),
-    [("Food bank or pantry", "food_bank"), ("food_bank", "food_bank"), ("FOODBANK", "food_bank"),
-     ("Local authority run library", "library"), ("Residents' Association", "neighbourhood_forum"),
-     ("Social Prescribing", "social_prescribing"), ("spaceship", None), ("", None)],
+    [
+        ("Food bank or pantry", "food_bank"),
+        ("food_bank", "food_bank"),
+        ("FOODBANK", "food_bank"),
+        ("Local authority run library", "library"),
+        ("Residents' Association", "neighbourhood_forum"),
+        ("Social Prescribing", "social_prescribing"),
+        ("spaceship", None),
+        ("", None),
+    ],
 )
 def test_type_spellings(text, key):
     assert load_taxonomy().normalise_type(text) == key
@@ -31,8 +38,11 @@ def test_pillars_in_framework_order():
 
 def test_authority_taxonomy_file_checked(tmp_path):
     f = tmp_path / "t.toml"
-    f.write_text('[[pillars]]\nkey="a"\nname="A"\n[[elements]]\nid=1\npillar="zzz"\nname="x"\n[[asset_types]]\n'
-                 'key="k"\nlabel="K"\nelements=[1]\n', encoding="utf-8")
+    f.write_text(
+        '[[pillars]]\nkey="a"\nname="A"\n[[elements]]\nid=1\npillar="zzz"\nname="x"\n[[asset_types]]\n'
+        'key="k"\nlabel="K"\nelements=[1]\n',
+        encoding="utf-8",
+    )
     with pytest.raises(DataFormatError, match="unknown pillar 'zzz'"):
         load_taxonomy(f)
     f.write_text("not toml [", encoding="utf-8")
@@ -42,8 +52,14 @@ def test_authority_taxonomy_file_checked(tmp_path):
 
 def test_column_aliases():
     got = normalise_columns(["Group Name", "Category", "Post Code", "Lat", "Lng", "Opening Hours", "Other"])
-    assert got == {"Group Name": "name", "Category": "type", "Post Code": "postcode", "Lat": "latitude",
-                   "Lng": "longitude", "Opening Hours": "opening_times"}
+    assert got == {
+        "Group Name": "name",
+        "Category": "type",
+        "Post Code": "postcode",
+        "Lat": "latitude",
+        "Lng": "longitude",
+        "Opening Hours": "opening_times",
+    }
 
 
 def test_parse_elements():

@@ -3,8 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from assetmap import settings
-from assetmap import AreaError, DataFormatError, ValidationError, init_area, load_area
+from assetmap import AreaError, DataFormatError, ValidationError, init_area, load_area, settings
 
 FIX = Path(__file__).parent / "fixtures"
 TINY = FIX / "tiny"
@@ -73,7 +72,7 @@ def test_assets_assigned_and_outside_reported(tmp_path):
 
 def test_bad_asset_file_leaves_no_half_written_area(tmp_path):
     target = tmp_path / "tiny"
-    with pytest.raises(ValidationError, match="assets_problems.csv"):
+    with pytest.raises(ValidationError, match=r"assets_problems\.csv"):
         make_tiny(target, assets=[BAD / "assets_problems.csv"])
     assert not target.exists()
     assert list(tmp_path.iterdir()) == []
@@ -86,7 +85,7 @@ def test_skip_invalid_assets_records_what_was_left_out(tmp_path):
 
 
 def test_bad_boundaries_leave_nothing(tmp_path):
-    with pytest.raises(ValidationError, match="duplicate_codes.geojson"):
+    with pytest.raises(ValidationError, match=r"duplicate_codes\.geojson"):
         make_tiny(tmp_path / "t", boundaries=BAD / "duplicate_codes.geojson")
     with pytest.raises(DataFormatError, match="empty"):
         make_tiny(tmp_path / "t", boundaries=BAD / "empty.geojson")
@@ -106,7 +105,7 @@ def test_missing_manifest_and_missing_layer_file(tmp_path):
         load_area(tmp_path)
     make_tiny(tmp_path / "tiny")
     (tmp_path / "tiny" / "assets" / "assets.csv").unlink()
-    with pytest.raises(AreaError, match="assets/assets.csv"):
+    with pytest.raises(AreaError, match=r"assets/assets\.csv"):
         load_area(tmp_path / "tiny")
 
 
@@ -126,7 +125,13 @@ def test_lookup_of_another_vintage_refused(tmp_path):
 
 def test_imd_with_no_matching_lsoas_names_vintage(tmp_path):
     imd = tmp_path / "imd2019.csv"
-    text = (TINY / "file7.csv").read_text(encoding="utf-8-sig").replace("(2021)", "(2011)").replace("E019999", "E010000").replace("33,000", "32,000")
+    text = (
+        (TINY / "file7.csv")
+        .read_text(encoding="utf-8-sig")
+        .replace("(2021)", "(2011)")
+        .replace("E019999", "E010000")
+        .replace("33,000", "32,000")
+    )
     imd.write_text(text, encoding="utf-8")
     with pytest.raises(ValidationError) as err:
         make_tiny(tmp_path / "tiny", imd=imd)

@@ -81,8 +81,9 @@ def assign_to_areas(points: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> pd.Dat
     inside = idx >= 0
     codes = np.where(inside, areas["code"].to_numpy()[np.where(inside, idx, 0)], None)
     names = np.where(inside, areas["name"].to_numpy()[np.where(inside, idx, 0)], None)
-    return pd.DataFrame({"area_code": pd.array(codes, dtype="string"), "area_name": pd.array(names, dtype="string")},
-                        index=points.index)
+    return pd.DataFrame(
+        {"area_code": pd.array(codes, dtype="string"), "area_name": pd.array(names, dtype="string")}, index=points.index
+    )
 
 
 def lookup_from_geometry(
@@ -127,10 +128,12 @@ def lookup_from_geometry(
     fit = fit[fit["ai"] >= 0]
     cut = pairs[~pairs["li"].isin(fit["li"])]
     out = pd.concat([fit.assign(method="best-fit"), cut.assign(method="apportioned")], ignore_index=True)
-    result = pd.DataFrame({
-        "lsoa_code": small_areas["code"].to_numpy()[out["li"].to_numpy()],
-        "area_code": areas["code"].to_numpy()[out["ai"].to_numpy()],
-        "weight": out["share"].to_numpy(float),
-        "method": out["method"].to_numpy(),
-    })
+    result = pd.DataFrame(
+        {
+            "lsoa_code": small_areas["code"].to_numpy()[out["li"].to_numpy()],
+            "area_code": areas["code"].to_numpy()[out["ai"].to_numpy()],
+            "weight": out["share"].to_numpy(float),
+            "method": out["method"].to_numpy(),
+        }
+    )
     return result.sort_values(["lsoa_code", "area_code"], kind="stable").reset_index(drop=True)

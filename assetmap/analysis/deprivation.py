@@ -45,8 +45,17 @@ DOMAIN_KEYS = ("income", "employment", "education", "health", "crime", "housing"
 
 #: Columns of every summary, in order; ``<key>_score`` columns follow for the domains present.
 SUMMARY_COLUMNS = (
-    "code", "name", "population", "n_lsoas", "avg_score", "avg_rank", "avg_rank_where_1_most_deprived",
-    "prop_lsoas_most_deprived_10pct", "extent", "local_concentration", "share_lsoas_decile_1_2",
+    "code",
+    "name",
+    "population",
+    "n_lsoas",
+    "avg_score",
+    "avg_rank",
+    "avg_rank_where_1_most_deprived",
+    "prop_lsoas_most_deprived_10pct",
+    "extent",
+    "local_concentration",
+    "share_lsoas_decile_1_2",
     "share_pop_decile_1_2",
 )
 
@@ -86,18 +95,21 @@ def _resolve_n_national(deprivation: pd.DataFrame, n_national: int | None) -> in
     warnings.warn(
         "The deprivation table does not say which edition it is; ranks were read as IoD2025 (33,755 LSOAs). "
         "Pass n_national=32844 for IoD2019.",
-        AssetMapWarning, stacklevel=3,
+        AssetMapWarning,
+        stacklevel=3,
     )
     return _N_BY_VINTAGE[2021]
 
 
 def _require_population_column(frame: pd.DataFrame) -> None:
     if "population" not in frame:
-        raise ValidationError(Problem(
-            "the deprivation table has no population column, which population-weighted summaries need.",
-            field="population",
-            fix="Read the IoD file with population= (the File 6 of the same edition), or use File 7, which has it.",
-        ))
+        raise ValidationError(
+            Problem(
+                "the deprivation table has no population column, which population-weighted summaries need.",
+                field="population",
+                fix="Read the IoD file with population= (the File 6 of the same edition), or use File 7, which has it.",
+            )
+        )
 
 
 def _check_population(frame: pd.DataFrame) -> None:
@@ -105,40 +117,53 @@ def _check_population(frame: pd.DataFrame) -> None:
     bad = pop.isna() | (pop < 0)
     if bad.any():
         codes = frame.loc[bad, "lsoa_code"].astype(str).tolist()
-        raise ValidationError(Problem(
-            f"{len(codes)} LSOAs have no usable population: {', '.join(codes[:20])}"
-            f"{', ...' if len(codes) > 20 else ''}.", field="population",
-            fix="Give the population file (File 6) of the same edition as the deprivation file, so every LSOA has one.",
-        ))
+        raise ValidationError(
+            Problem(
+                f"{len(codes)} LSOAs have no usable population: {', '.join(codes[:20])}"
+                f"{', ...' if len(codes) > 20 else ''}.",
+                field="population",
+                fix="Give the population file (File 6) of the same edition as the deprivation file, so every LSOA has one.",
+            )
+        )
 
 
 def _check_lookup(lookup: pd.DataFrame) -> pd.DataFrame:
     missing = [c for c in ("lsoa_code", "area_code") if c not in lookup]
     if missing:
-        raise ValidationError(Problem(
-            f"the lookup has no {' or '.join(missing)} column (it has {list(lookup.columns)}).",
-            fix="Give a lookup with lsoa_code, area_code and optionally weight (read_lookup returns one).",
-        ))
-    out = pd.DataFrame({
-        "lsoa_code": lookup["lsoa_code"].astype(str).to_numpy(),
-        "area_code": lookup["area_code"].astype(str).to_numpy(),
-        "weight": pd.to_numeric(lookup["weight"], errors="coerce").to_numpy() if "weight" in lookup else 1.0,
-    })
+        raise ValidationError(
+            Problem(
+                f"the lookup has no {' or '.join(missing)} column (it has {list(lookup.columns)}).",
+                fix="Give a lookup with lsoa_code, area_code and optionally weight (read_lookup returns one).",
+            )
+        )
+    out = pd.DataFrame(
+        {
+            "lsoa_code": lookup["lsoa_code"].astype(str).to_numpy(),
+            "area_code": lookup["area_code"].astype(str).to_numpy(),
+            "weight": pd.to_numeric(lookup["weight"], errors="coerce").to_numpy() if "weight" in lookup else 1.0,
+        }
+    )
     bad = out["weight"].isna() | (out["weight"] < 0) | (out["weight"] > 1 + 1e-9)
     if bad.any():
         rows = out.loc[bad, ["lsoa_code", "area_code"]].head(5).to_numpy().tolist()
-        raise ValidationError(Problem(
-            f"{int(bad.sum())} lookup weights are missing or outside 0-1 (e.g. LSOA/area {rows}).", field="weight",
-            fix="A weight is the share of the LSOA's population in the area, from 0 to 1.",
-        ))
+        raise ValidationError(
+            Problem(
+                f"{int(bad.sum())} lookup weights are missing or outside 0-1 (e.g. LSOA/area {rows}).",
+                field="weight",
+                fix="A weight is the share of the LSOA's population in the area, from 0 to 1.",
+            )
+        )
     total = out.groupby("lsoa_code")["weight"].sum()
     over = total[total > 1 + 1e-6]
     if len(over):
-        raise ValidationError(Problem(
-            f"the weights of {len(over)} LSOAs add up to more than 1 (e.g. {', '.join(over.index[:5])}), so "
-            "their population would be counted twice.", field="weight",
-            fix="Give each LSOA's shares so that they add up to 1 at most (drop duplicate lookup rows).",
-        ))
+        raise ValidationError(
+            Problem(
+                f"the weights of {len(over)} LSOAs add up to more than 1 (e.g. {', '.join(over.index[:5])}), so "
+                "their population would be counted twice.",
+                field="weight",
+                fix="Give each LSOA's shares so that they add up to 1 at most (drop duplicate lookup rows).",
+            )
+        )
     return out
 
 
@@ -198,14 +223,22 @@ def summarise_deprivation(
     if by not in ("area", "lad"):
         raise ValueError(f"by must be 'area' or 'lad', not {by!r}.")
     if "lsoa_code" not in deprivation:
-        raise ValidationError(Problem("the deprivation table has no lsoa_code column.", field="lsoa_code",
-                                      fix="Read it with assetmap.io.deprivation.read_deprivation."))
+        raise ValidationError(
+            Problem(
+                "the deprivation table has no lsoa_code column.",
+                field="lsoa_code",
+                fix="Read it with assetmap.io.deprivation.read_deprivation.",
+            )
+        )
     dup = deprivation["lsoa_code"].duplicated()
     if dup.any():
-        raise ValidationError(Problem(
-            f"{int(dup.sum())} LSOA codes appear more than once (e.g. {deprivation.loc[dup, 'lsoa_code'].iloc[0]}).",
-            field="lsoa_code", fix="Keep one row per LSOA.",
-        ))
+        raise ValidationError(
+            Problem(
+                f"{int(dup.sum())} LSOA codes appear more than once (e.g. {deprivation.loc[dup, 'lsoa_code'].iloc[0]}).",
+                field="lsoa_code",
+                fix="Keep one row per LSOA.",
+            )
+        )
     _require_population_column(deprivation)
     n = _resolve_n_national(deprivation, n_national)
     present = [c for c in ("imd_score", "imd_rank", "imd_decile") if c in deprivation]
@@ -213,26 +246,36 @@ def summarise_deprivation(
 
     if by == "lad":
         if "lad_code" not in deprivation:
-            raise ValidationError(Problem(
-                "the deprivation table has no local authority code (lad_code) to group by.", field="lad_code",
-                fix="Use a file with the 'Local Authority District code' column, or summarise by='area' with a lookup.",
-            ))
+            raise ValidationError(
+                Problem(
+                    "the deprivation table has no local authority code (lad_code) to group by.",
+                    field="lad_code",
+                    fix="Use a file with the 'Local Authority District code' column, or summarise by='area' with a lookup.",
+                )
+            )
         rows = deprivation[["lsoa_code", "lad_code", "population", *present, *domains]].rename(
-            columns={"lad_code": "area_code"})
+            columns={"lad_code": "area_code"}
+        )
         rows = rows.assign(weight=1.0, area_code=rows["area_code"].astype(str))
         if names is None and "lad_name" in deprivation:
-            names = (deprivation[["lad_code", "lad_name"]].drop_duplicates("lad_code")
-                     .rename(columns={"lad_code": "code", "lad_name": "name"}))
+            names = (
+                deprivation[["lad_code", "lad_name"]]
+                .drop_duplicates("lad_code")
+                .rename(columns={"lad_code": "code", "lad_name": "name"})
+            )
     else:
         if lookup is None:
-            raise ValidationError(Problem(
-                "summarising by area needs a lookup of LSOAs to areas.",
-                fix="Pass lookup= (lsoa_code, area_code, weight), e.g. from read_lookup or lookup_from_geometry; "
+            raise ValidationError(
+                Problem(
+                    "summarising by area needs a lookup of LSOAs to areas.",
+                    fix="Pass lookup= (lsoa_code, area_code, weight), e.g. from read_lookup or lookup_from_geometry; "
                     "or use by='lad'.",
-            ))
+                )
+            )
         table = _check_lookup(lookup)
         dep = deprivation[["lsoa_code", "population", *present, *domains]].assign(
-            lsoa_code=deprivation["lsoa_code"].astype(str))
+            lsoa_code=deprivation["lsoa_code"].astype(str)
+        )
         rows = table.merge(dep, on="lsoa_code", how="inner", validate="many_to_one")
     _check_population(rows)
     return _summarise_rows(rows, n, present, domains, names)
@@ -276,20 +319,23 @@ def _summarise_rows(
         per_lsoa = sums.div(sums["lsoa_w"].where(sums["lsoa_w"] > 0), axis=0)
 
     nan = pd.Series(np.nan, index=sums.index)
-    out = pd.DataFrame({
-        "code": sums.index.astype(str),
-        "population": total.to_numpy(),
-        "n_lsoas": sums["lsoa_any"].round().astype("int64").to_numpy(),
-        "avg_score": per_pop.get("score_p", nan).to_numpy(),
-        "avg_rank": per_pop.get("rev_p", nan).to_numpy(),
-        "avg_rank_where_1_most_deprived": per_pop.get("rank_p", nan).to_numpy(),
-        "prop_lsoas_most_deprived_10pct": per_lsoa.get("d1_w", nan).to_numpy(),
-        "extent": per_pop.get("extent_p", nan).to_numpy(),
-        "local_concentration": (_local_concentration(area, rank, pop, n).reindex(sums.index).to_numpy()
-                                if rank is not None else np.nan),
-        "share_lsoas_decile_1_2": per_lsoa.get("d12_w", nan).to_numpy(),
-        "share_pop_decile_1_2": per_pop.get("d12_p", nan).to_numpy(),
-    })
+    out = pd.DataFrame(
+        {
+            "code": sums.index.astype(str),
+            "population": total.to_numpy(),
+            "n_lsoas": sums["lsoa_any"].round().astype("int64").to_numpy(),
+            "avg_score": per_pop.get("score_p", nan).to_numpy(),
+            "avg_rank": per_pop.get("rev_p", nan).to_numpy(),
+            "avg_rank_where_1_most_deprived": per_pop.get("rank_p", nan).to_numpy(),
+            "prop_lsoas_most_deprived_10pct": per_lsoa.get("d1_w", nan).to_numpy(),
+            "extent": per_pop.get("extent_p", nan).to_numpy(),
+            "local_concentration": (
+                _local_concentration(area, rank, pop, n).reindex(sums.index).to_numpy() if rank is not None else np.nan
+            ),
+            "share_lsoas_decile_1_2": per_lsoa.get("d12_w", nan).to_numpy(),
+            "share_pop_decile_1_2": per_pop.get("d12_p", nan).to_numpy(),
+        }
+    )
     for col in domains:
         out[col] = per_pop[f"{col}_p"].to_numpy()
     if names is not None and {"code", "name"} <= set(names.columns):

@@ -102,12 +102,16 @@ def read_assets(
     else:
         raw = read_table(path, sheet=sheet)
     if len(raw) > settings.max_asset_rows:
-        raise DataFormatError(f"{fname}: {len(raw):,} rows, over the limit of {settings.max_asset_rows:,}. Split the file.")
+        raise DataFormatError(
+            f"{fname}: {len(raw):,} rows, over the limit of {settings.max_asset_rows:,}. Split the file."
+        )
 
     mapping = normalise_columns(list(raw.columns))
     for fieldname, col in (columns or {}).items():
         if col not in raw.columns:
-            raise DataFormatError(f"{fname}: no column '{col}' (given for {fieldname}). The columns are {list(raw.columns)}.")
+            raise DataFormatError(
+                f"{fname}: no column '{col}' (given for {fieldname}). The columns are {list(raw.columns)}."
+            )
         mapping = {k: v for k, v in mapping.items() if v != fieldname and k != col}
         mapping[col] = fieldname
     df = pd.DataFrame({field: _text(raw[col]) for col, field in mapping.items()}, index=raw.index)
@@ -142,8 +146,12 @@ def read_assets(
     raw_type = _text(raw[next(c for c, f in mapping.items() if f == "type")]) if "type" in mapping.values() else None
     if unknown.any():
         shown = raw_type.fillna("(blank)") if raw_type is not None else pd.Series("(blank)", index=df.index)
-        flag(unknown, "type", "unknown asset type '" + shown + "'.",
-             f"Use one of: {', '.join(t.label for t in tax.asset_types)}.")
+        flag(
+            unknown,
+            "type",
+            "unknown asset type '" + shown + "'.",
+            f"Use one of: {', '.join(t.label for t in tax.asset_types)}.",
+        )
 
     # Elements: explicit override, else the type's defaults.
     valid_elements = {e.id for e in tax.elements}
@@ -153,8 +161,15 @@ def read_assets(
         try:
             parsed = parse_elements(None if pd.isna(text) else text, valid_elements)
         except ValueError as exc:
-            problems.append(Problem(f"elements '{text}': {exc}.", file=fname, row=int(rows[i]), field="elements",
-                                    fix="List element numbers 1-11 separated by ';', or leave blank for the type's."))
+            problems.append(
+                Problem(
+                    f"elements '{text}': {exc}.",
+                    file=fname,
+                    row=int(rows[i]),
+                    field="elements",
+                    fix="List element numbers 1-11 separated by ';', or leave blank for the type's.",
+                )
+            )
             continue
         if parsed is None and not pd.isna(key):
             parsed = tax.asset_type(key).elements
@@ -180,16 +195,28 @@ def read_assets(
         flon = pd.to_numeric(df["longitude"], errors="coerce").to_numpy(float)
         flat = pd.to_numeric(df["latitude"], errors="coerce").to_numpy(float)
         bad_num = (df["longitude"].notna() & np.isnan(flon)) | (df["latitude"].notna() & np.isnan(flat))
-        flag(bad_num.to_numpy(), "latitude", "latitude/longitude are not numbers.",
-             "Write them as decimal degrees, e.g. 53.4808 and -2.2426.")
+        flag(
+            bad_num.to_numpy(),
+            "latitude",
+            "latitude/longitude are not numbers.",
+            "Write them as decimal degrees, e.g. 53.4808 and -2.2426.",
+        )
         use = np.isnan(lon) & np.isfinite(flon) & np.isfinite(flat)
         x0, y0, x1, y1 = settings.uk_lonlat_bounds
         outside = use & ~((flon >= x0) & (flon <= x1) & (flat >= y0) & (flat <= y1))
         swapped = outside & (flat >= x0) & (flat <= x1) & (flon >= y0) & (flon <= y1)
-        flag(swapped, "latitude", "latitude and longitude look swapped.",
-             "Latitude is about 50-60 in England, longitude about -6 to 2.")
-        flag(outside & ~swapped, "latitude", "the coordinates are outside the United Kingdom.",
-             "Check the latitude and longitude (decimal degrees, WGS84).")
+        flag(
+            swapped,
+            "latitude",
+            "latitude and longitude look swapped.",
+            "Latitude is about 50-60 in England, longitude about -6 to 2.",
+        )
+        flag(
+            outside & ~swapped,
+            "latitude",
+            "the coordinates are outside the United Kingdom.",
+            "Check the latitude and longitude (decimal degrees, WGS84).",
+        )
         use &= ~outside
         lon, lat = np.where(use, flon, lon), np.where(use, flat, lat)
         method[use] = "lonlat"
@@ -199,8 +226,12 @@ def read_assets(
         use = np.isnan(lon) & np.isfinite(east) & np.isfinite(north)
         bx0, by0, bx1, by1 = settings.bng_bounds
         outside = use & ~((east >= bx0) & (east <= bx1) & (north >= by0) & (north <= by1))
-        flag(outside, "easting", "easting/northing are outside Great Britain.",
-             "Give British National Grid metres (six digits each), or latitude/longitude instead.")
+        flag(
+            outside,
+            "easting",
+            "easting/northing are outside Great Britain.",
+            "Give British National Grid metres (six digits each), or latitude/longitude instead.",
+        )
         use &= ~outside
         elon, elat = to_wgs.transform(east, north)
         lon, lat = np.where(use, elon, lon), np.where(use, elat, lat)
@@ -209,53 +240,88 @@ def read_assets(
     if postcode_norm is not None:
         needs = np.isnan(lon) & df["postcode"].notna().to_numpy()
         malformed = needs & ~is_postcode_shaped(df["postcode"]).to_numpy()
-        flag(malformed, "postcode", "'" + df["postcode"].fillna("") + "' is not a UK postcode.",
-             "Check the postcode, or give latitude/longitude instead.")
+        flag(
+            malformed,
+            "postcode",
+            "'" + df["postcode"].fillna("") + "' is not a UK postcode.",
+            "Check the postcode, or give latitude/longitude instead.",
+        )
         needs &= ~malformed
         if needs.any():
             if postcodes is None:
-                flag(needs, "postcode", "the row has only a postcode and the area has no postcode lookup.",
-                     "Add a postcode file to the area (NSPL or Code-Point Open), or give latitude/longitude.")
+                flag(
+                    needs,
+                    "postcode",
+                    "the row has only a postcode and the area has no postcode lookup.",
+                    "Add a postcode file to the area (NSPL or Code-Point Open), or give latitude/longitude.",
+                )
             else:
                 hit = geocode_postcodes(df["postcode"], postcodes)
                 found = hit["found"].to_numpy()
-                flag(needs & ~found, "postcode", "postcode '" + df["postcode"].fillna("") + "' is not in the postcode lookup.",
-                     "Check it (a new or mistyped postcode?), or give latitude/longitude instead.")
+                flag(
+                    needs & ~found,
+                    "postcode",
+                    "postcode '" + df["postcode"].fillna("") + "' is not in the postcode lookup.",
+                    "Check it (a new or mistyped postcode?), or give latitude/longitude instead.",
+                )
                 use = needs & found
                 lon = np.where(use, hit["longitude"].to_numpy(), lon)
                 lat = np.where(use, hit["latitude"].to_numpy(), lat)
                 method[use] = "postcode"
                 old = use & hit["terminated"].to_numpy()
                 if old.any():
-                    warnings.warn(f"{fname}: {int(old.sum())} rows are placed by terminated postcodes "
-                                  f"(rows {list(rows[old][:10])}); check their addresses.", AssetMapWarning, stacklevel=2)
+                    warnings.warn(
+                        f"{fname}: {int(old.sum())} rows are placed by terminated postcodes "
+                        f"(rows {list(rows[old][:10])}); check their addresses.",
+                        AssetMapWarning,
+                        stacklevel=2,
+                    )
     attempted = {int(p.row) for p in problems if p.field in ("latitude", "easting", "postcode")}
     no_location = np.isnan(lon) & ~np.isin(rows, list(attempted))
-    flag(no_location, "location", "the row has no location.",
-         "Give latitude and longitude, easting and northing, or a postcode.")
+    flag(
+        no_location,
+        "location",
+        "the row has no location.",
+        "Give latitude and longitude, easting and northing, or a postcode.",
+    )
 
     # Status, sensitivity and dates.
     status = df["status"].str.lower() if "status" in df else pd.Series(pd.NA, index=df.index, dtype="string")
     status = status.fillna(default_status)
-    flag(~status.isin(["pending", "approved", "rejected", "withdrawn"]).to_numpy(), "status",
-         "unknown status '" + status + "'.", "Use pending, approved, rejected or withdrawn.")
+    flag(
+        ~status.isin(["pending", "approved", "rejected", "withdrawn"]).to_numpy(),
+        "status",
+        "unknown status '" + status + "'.",
+        "Use pending, approved, rejected or withdrawn.",
+    )
     sens = df["sensitive"].str.lower().fillna("") if "sensitive" in df else pd.Series("", index=df.index)
-    flag(~sens.isin(_TRUE | _FALSE).to_numpy(), "sensitive", "'" + sens + "' is not yes or no.",
-         "Write yes or no (true or false).")
+    flag(
+        ~sens.isin(_TRUE | _FALSE).to_numpy(),
+        "sensitive",
+        "'" + sens + "' is not yes or no.",
+        "Write yes or no (true or false).",
+    )
     confirmed = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]")
     if "last_confirmed" in df:
         confirmed = pd.to_datetime(df["last_confirmed"], errors="coerce", dayfirst=True, format="mixed")
-        flag((df["last_confirmed"].notna() & confirmed.isna()).to_numpy(), "last_confirmed",
-             "'" + df["last_confirmed"].fillna("") + "' is not a date.", "Write dates as YYYY-MM-DD.")
+        flag(
+            (df["last_confirmed"].notna() & confirmed.isna()).to_numpy(),
+            "last_confirmed",
+            "'" + df["last_confirmed"].fillna("") + "' is not a date.",
+            "Write dates as YYYY-MM-DD.",
+        )
 
-    problems.sort(key=lambda p: (p.row or 0))
+    problems.sort(key=lambda p: p.row or 0)
     bad_rows = {p.row for p in problems}
     keep = ~np.isin(rows, list(bad_rows))
     if problems and on_error == "raise":
         raise ValidationError(problems, summary=f"{fname}: {len(bad_rows)} of {n} rows need fixing:")
     if problems:
-        warnings.warn(str(ValidationError(problems, summary=f"{fname}: left out {len(bad_rows)} of {n} rows:")),
-                      AssetMapWarning, stacklevel=2)
+        warnings.warn(
+            str(ValidationError(problems, summary=f"{fname}: left out {len(bad_rows)} of {n} rows:")),
+            AssetMapWarning,
+            stacklevel=2,
+        )
 
     out = pd.DataFrame(index=df.index)
     for fieldname in FIELDS:
@@ -277,15 +343,28 @@ def read_assets(
     if missing_id.any():
         out.loc[missing_id, "asset_id"] = [
             _stable_id(str(nm), str(pc) if not pd.isna(pc) else "", x, y)
-            for nm, pc, x, y in zip(out.loc[missing_id, "name"], out.loc[missing_id, "postcode"],
-                                    out.loc[missing_id, "longitude"], out.loc[missing_id, "latitude"], strict=True)
+            for nm, pc, x, y in zip(
+                out.loc[missing_id, "name"],
+                out.loc[missing_id, "postcode"],
+                out.loc[missing_id, "longitude"],
+                out.loc[missing_id, "latitude"],
+                strict=True,
+            )
         ]
     dup_ids = out["asset_id"].duplicated(keep=False)
     if dup_ids.any():
         ids = sorted(out.loc[dup_ids, "asset_id"].unique())[:10]
-        raise ValidationError(Problem(f"asset ids {ids} appear on more than one row.", file=fname, field="asset_id",
-                                      fix="Give every record its own id, or leave the column blank to have ids made."))
-    points = gpd.points_from_xy(out["longitude"], out["latitude"], crs=settings.storage_crs).to_crs(settings.analysis_crs)
+        raise ValidationError(
+            Problem(
+                f"asset ids {ids} appear on more than one row.",
+                file=fname,
+                field="asset_id",
+                fix="Give every record its own id, or leave the column blank to have ids made.",
+            )
+        )
+    points = gpd.points_from_xy(out["longitude"], out["latitude"], crs=settings.storage_crs).to_crs(
+        settings.analysis_crs
+    )
     gdf = gpd.GeoDataFrame(out.reset_index(drop=True), geometry=np.asarray(points), crs=settings.analysis_crs)
     gdf.attrs["source"] = fname
     return gdf

@@ -22,13 +22,23 @@ _GSS = re.compile(r"^[EWSN]\d{8}$")
 
 # Column name patterns, most specific first, for each kind of layer.
 _CODE_PATTERNS = {
-    "areas": [r"^WD\d{2}CD$", r"^MSOA\d{2}CD$", r"^LAD\d{2}CD$", r"^(ward|area|neighbourhood|nbhd|locality)_?(code|cd|id)$",
-              r"^(gss_?code|gss|code|id)$"],
+    "areas": [
+        r"^WD\d{2}CD$",
+        r"^MSOA\d{2}CD$",
+        r"^LAD\d{2}CD$",
+        r"^(ward|area|neighbourhood|nbhd|locality)_?(code|cd|id)$",
+        r"^(gss_?code|gss|code|id)$",
+    ],
     "small_areas": [r"^LSOA\d{2}CD$", r"^(lsoa|lsoa_?code|lsoa\d{2}_?code|area_?code|code|gss_?code)$"],
 }
 _NAME_PATTERNS = {
-    "areas": [r"^WD\d{2}NM$", r"^MSOA\d{2}NM$", r"^LAD\d{2}NM$",
-              r"^(ward|area|neighbourhood|nbhd|locality)_?(name|nm)$", r"^(name|ward)$"],
+    "areas": [
+        r"^WD\d{2}NM$",
+        r"^MSOA\d{2}NM$",
+        r"^LAD\d{2}NM$",
+        r"^(ward|area|neighbourhood|nbhd|locality)_?(name|nm)$",
+        r"^(name|ward)$",
+    ],
     "small_areas": [r"^LSOA\d{2}NM$", r"^(lsoa_?name|lsoa\d{2}_?name|area_?name|name)$"],
 }
 
@@ -49,7 +59,11 @@ def _detect_columns(gdf: gpd.GeoDataFrame, kind: str, name: str) -> tuple[str, s
         prefix = "E01" if kind == "small_areas" else None
         for col in columns:
             values = gdf[col].astype(str)
-            if values.str.match(_GSS).all() and values.is_unique and (prefix is None or values.str[:3].eq(prefix).all()):
+            if (
+                values.str.match(_GSS).all()
+                and values.is_unique
+                and (prefix is None or values.str[:3].eq(prefix).all())
+            ):
                 code_col = col
                 break
     if code_col is None:
@@ -129,37 +143,61 @@ def read_boundaries(
     codes = raw[code_col].astype("string").str.strip()
     blank = codes.isna() | codes.eq("")
     for i in np.flatnonzero(blank.to_numpy())[:50]:
-        problems.append(Problem("the area code is blank.", file=fname, row=int(i) + 2, field=code_col,
-                                fix="Give every area a code."))
+        problems.append(
+            Problem(
+                "the area code is blank.", file=fname, row=int(i) + 2, field=code_col, fix="Give every area a code."
+            )
+        )
     dup = codes[~blank & codes.duplicated(keep=False)]
     for code in sorted(dup.unique())[:50]:
         rows = [int(i) + 2 for i in np.flatnonzero(codes.eq(code).to_numpy())]
-        problems.append(Problem(f"code '{code}' appears on rows {rows}.", file=fname, field=code_col,
-                                fix="Each area must be one row: dissolve the parts by code (QGIS: Dissolve) "
-                                    "or give them distinct codes."))
+        problems.append(
+            Problem(
+                f"code '{code}' appears on rows {rows}.",
+                file=fname,
+                field=code_col,
+                fix="Each area must be one row: dissolve the parts by code (QGIS: Dissolve) "
+                "or give them distinct codes.",
+            )
+        )
 
     geoms = raw.geometry.array
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     for i in np.flatnonzero(missing)[:50]:
-        problems.append(Problem(f"area '{codes.iloc[i]}' has no geometry.", file=fname, row=int(i) + 2,
-                                fix="Draw its boundary or remove the row."))
+        problems.append(
+            Problem(
+                f"area '{codes.iloc[i]}' has no geometry.",
+                file=fname,
+                row=int(i) + 2,
+                fix="Draw its boundary or remove the row.",
+            )
+        )
     types = shapely.get_type_id(geoms)
     polygonal = np.isin(types, (3, 6))  # Polygon, MultiPolygon
     wrong = ~polygonal & ~missing
     if wrong.any():
         kinds = sorted(set(raw.geometry[wrong].geom_type))
         rows = [int(i) + 2 for i in np.flatnonzero(wrong)[:20]]
-        problems.append(Problem(
-            f"{int(wrong.sum())} features are {', '.join(kinds)}, not polygons (rows {rows}).",
-            file=fname, fix="Boundaries must be areas: keep only the polygon layer (a mixed-geometry layer "
-                            "often comes from a KML or a GeoPackage with several layers)."))
+        problems.append(
+            Problem(
+                f"{int(wrong.sum())} features are {', '.join(kinds)}, not polygons (rows {rows}).",
+                file=fname,
+                fix="Boundaries must be areas: keep only the polygon layer (a mixed-geometry layer "
+                "often comes from a KML or a GeoPackage with several layers).",
+            )
+        )
     if problems:
         raise ValidationError(problems, summary=f"{fname}: {len(problems)} problem(s) with the boundaries:")
 
     gdf = gpd.GeoDataFrame(
-        {"code": codes.astype(str).to_numpy(),
-         "name": (raw[name_col].astype("string").str.strip().fillna(codes) if name_col else codes).astype(str).to_numpy()},
-        geometry=raw.geometry.to_numpy(), crs=raw.crs,
+        {
+            "code": codes.astype(str).to_numpy(),
+            "name": (raw[name_col].astype("string").str.strip().fillna(codes) if name_col else codes)
+            .astype(str)
+            .to_numpy(),
+        },
+        geometry=raw.geometry.to_numpy(),
+        crs=raw.crs,
     )
     gdf = ensure_crs(gdf, fname, crs)
 
@@ -173,12 +211,17 @@ def read_boundaries(
         if still_empty.any():
             bad = gdf.loc[still_empty, "code"].tolist()
             raise ValidationError(
-                Problem(f"areas {bad} have invalid geometries that collapse to nothing when repaired.", file=fname,
-                        fix="Redraw them in a GIS."))
+                Problem(
+                    f"areas {bad} have invalid geometries that collapse to nothing when repaired.",
+                    file=fname,
+                    fix="Redraw them in a GIS.",
+                )
+            )
         warnings.warn(
             f"{fname}: repaired {len(repaired)} invalid geometries ({', '.join(repaired[:10])}"
             f"{'...' if len(repaired) > 10 else ''}); check their outlines.",
-            AssetMapWarning, stacklevel=2,
+            AssetMapWarning,
+            stacklevel=2,
         )
     gdf = gdf.sort_values("code", kind="stable").reset_index(drop=True)
     gdf.attrs.update(source=fname, code_col=code_col, name_col=name_col, repaired=repaired)
@@ -206,10 +249,14 @@ def read_small_areas(
     gdf = read_boundaries(path, code_col=code_col, name_col=name_col, layer=layer, crs=crs, kind="small_areas")
     not_lsoa = ~gdf["code"].str.match(r"^[EW]01\d{6}$")
     if not_lsoa.all():
-        raise ValidationError(Problem(
-            f"none of the codes look like LSOA codes (E01...); the first is '{gdf['code'].iloc[0]}'.",
-            file=Path(path).name, field=gdf.attrs["code_col"],
-            fix="Small areas must be Lower layer Super Output Areas; name the LSOA code column with code_col=."))
+        raise ValidationError(
+            Problem(
+                f"none of the codes look like LSOA codes (E01...); the first is '{gdf['code'].iloc[0]}'.",
+                file=Path(path).name,
+                field=gdf.attrs["code_col"],
+                fix="Small areas must be Lower layer Super Output Areas; name the LSOA code column with code_col=.",
+            )
+        )
     match = re.match(r"^LSOA(\d{2})CD$", gdf.attrs["code_col"] or "", flags=re.IGNORECASE)
     gdf.attrs["lsoa_vintage"] = 2000 + int(match.group(1)) if match else None
     return gdf

@@ -44,20 +44,40 @@ DOMAINS: dict[str, tuple[str, ...]] = {
     "imd": ("index of multiple deprivation imd", "index of multiple deprivation", "imd"),
     "income": ("income deprivation domain", "income domain", "income"),
     "employment": ("employment deprivation domain", "employment domain", "employment"),
-    "education": ("education skills and training deprivation domain", "education skills and training domain",
-                  "education skills and training", "education skills training", "education"),
+    "education": (
+        "education skills and training deprivation domain",
+        "education skills and training domain",
+        "education skills and training",
+        "education skills training",
+        "education",
+    ),
     "health": ("health deprivation and disability domain", "health deprivation and disability", "health"),
     "crime": ("crime domain", "crime"),
-    "housing": ("barriers to housing and services domain", "barriers to housing and services",
-                "housing and services", "barriers", "housing"),
-    "environment": ("living environment deprivation domain", "living environment domain", "living environment",
-                    "environment"),
-    "idaci": ("income deprivation affecting children index idaci", "income deprivation affecting children index",
-              "idaci"),
-    "idaopi": ("income deprivation affecting older people idaopi",
-               "income deprivation affecting older people index idaopi",
-               "income deprivation affecting older people index", "income deprivation affecting older people",
-               "idaopi"),
+    "housing": (
+        "barriers to housing and services domain",
+        "barriers to housing and services",
+        "housing and services",
+        "barriers",
+        "housing",
+    ),
+    "environment": (
+        "living environment deprivation domain",
+        "living environment domain",
+        "living environment",
+        "environment",
+    ),
+    "idaci": (
+        "income deprivation affecting children index idaci",
+        "income deprivation affecting children index",
+        "idaci",
+    ),
+    "idaopi": (
+        "income deprivation affecting older people idaopi",
+        "income deprivation affecting older people index idaopi",
+        "income deprivation affecting older people index",
+        "income deprivation affecting older people",
+        "idaopi",
+    ),
 }
 
 MEASURES = ("score", "rank", "decile")
@@ -72,12 +92,21 @@ _MEASURE_TAILS: dict[str, tuple[str, ...]] = {
 _ID_PATTERNS: dict[str, tuple[str, ...]] = {
     "lsoa_code": (r"^lsoa ?(?:11|21)? ?(?:code|cd)(?: (?:2011|2021))?$", r"^lsoa(?:11|21)?$"),
     "lsoa_name": (r"^lsoa ?(?:11|21)? ?(?:name|nm)(?: (?:2011|2021))?$",),
-    "lad_code": (r"^local authority district code(?: \d{4})?$", r"^(?:lad|ltla) ?(?:\d{2})? ?(?:code|cd)$",
-                 r"^local authority code$"),
-    "lad_name": (r"^local authority district name(?: \d{4})?$", r"^(?:lad|ltla) ?(?:\d{2})? ?(?:name|nm)$",
-                 r"^local authority name$"),
-    "population": (r"^total population(?: mid \d{4})?(?: excluding prisoners)?$", r"^population$",
-                   r"^total population\b"),
+    "lad_code": (
+        r"^local authority district code(?: \d{4})?$",
+        r"^(?:lad|ltla) ?(?:\d{2})? ?(?:code|cd)$",
+        r"^local authority code$",
+    ),
+    "lad_name": (
+        r"^local authority district name(?: \d{4})?$",
+        r"^(?:lad|ltla) ?(?:\d{2})? ?(?:name|nm)$",
+        r"^local authority name$",
+    ),
+    "population": (
+        r"^total population(?: mid \d{4})?(?: excluding prisoners)?$",
+        r"^population$",
+        r"^total population\b",
+    ),
 }
 
 _ID_COLUMNS = ("lsoa_code", "lsoa_name", "lad_code", "lad_name")
@@ -113,7 +142,7 @@ def _match_measure(norm: str) -> str | None:
         for stem in stems:
             if not norm.startswith(stem + " "):
                 continue
-            rest = norm[len(stem) + 1:].split(" ")
+            rest = norm[len(stem) + 1 :].split(" ")
             measure, tail = rest[0], " ".join(rest[1:])
             if measure not in MEASURES:
                 continue
@@ -215,9 +244,7 @@ def _blank(values: pd.Series) -> pd.Series:
     return values.isna() | values.astype("string").str.fullmatch(r"\s*").fillna(True).astype(bool)
 
 
-def _cell_problems(
-    bad: pd.Series, raw: pd.Series, message: str, name: str, field: str, fix: str
-) -> list[Problem]:
+def _cell_problems(bad: pd.Series, raw: pd.Series, message: str, name: str, field: str, fix: str) -> list[Problem]:
     """One problem per bad cell (spreadsheet row numbers), then one that counts the rest."""
     rows = np.flatnonzero(bad.to_numpy())
     problems = [
@@ -231,20 +258,27 @@ def _cell_problems(
 
 def _check_codes(codes: pd.Series, raw: pd.Series, name: str, field: str) -> list[Problem]:
     problems = _cell_problems(
-        codes.isna() | ~codes.fillna("").str.match(_LSOA_CODE), raw.fillna(""),
-        "'{value}' is not an English LSOA code (E01 and six digits).", name, field,
+        codes.isna() | ~codes.fillna("").str.match(_LSOA_CODE),
+        raw.fillna(""),
+        "'{value}' is not an English LSOA code (E01 and six digits).",
+        name,
+        field,
         "Check that this column holds LSOA codes; delete footnote or total rows.",
     )
     dup = codes.duplicated(keep=False) & codes.notna()
     if dup.any():
         first = codes[dup].iloc[0]
         rows = (np.flatnonzero(dup.to_numpy()) + 2).tolist()
-        problems.append(Problem(
-            f"{int(codes[dup].nunique())} LSOA codes appear more than once (e.g. '{first}'), on rows "
-            f"{rows[:_MAX_LISTED]}{' ...' if len(rows) > _MAX_LISTED else ''}.",
-            file=name, row=rows[0], field=field,
-            fix="Keep one row per LSOA; if the file is a stack of several areas or editions, load one of them.",
-        ))
+        problems.append(
+            Problem(
+                f"{int(codes[dup].nunique())} LSOA codes appear more than once (e.g. '{first}'), on rows "
+                f"{rows[:_MAX_LISTED]}{' ...' if len(rows) > _MAX_LISTED else ''}.",
+                file=name,
+                row=rows[0],
+                field=field,
+                fix="Keep one row per LSOA; if the file is a stack of several areas or editions, load one of them.",
+            )
+        )
     return problems
 
 
@@ -387,15 +421,20 @@ def read_deprivation(
         warnings.warn(
             f"{name}: neither the headers nor the codes tell whether this is IoD2025 (2021 LSOAs) or IoD2019 "
             "(2011 LSOAs); read as IoD2025. If it is IoD2019, pass edition='IoD2019'.",
-            AssetMapWarning, stacklevel=2,
+            AssetMapWarning,
+            stacklevel=2,
         )
     n_national = N_NATIONAL[vintage]
     if vintage == 2011:
         newer = lsoa_code_number(codes) > LAST_2011_LSOA
         if newer.any():
             problems += _cell_problems(
-                newer, raw_codes, "'{value}' is a 2021 LSOA code, but the file is on 2011 LSOAs (IoD2019).",
-                name, found["lsoa_code"], "Use the IoD2025 file for 2021 LSOAs, or check the edition.",
+                newer,
+                raw_codes,
+                "'{value}' is a 2021 LSOA code, but the file is on 2011 LSOAs (IoD2019).",
+                name,
+                found["lsoa_code"],
+                "Use the IoD2025 file for 2021 LSOAs, or check the edition.",
             )
 
     out: dict[str, Any] = {"lsoa_code": codes.astype(object)}
@@ -413,19 +452,28 @@ def read_deprivation(
             values = ranks[canonical] if measure == "rank" else _numbers(text)
             blank = text.isna() if values.notna().all() else _blank(text)
             problems += _cell_problems(blank, text, "the value is empty.", name, field, "Fill it in from the source.")
-            problems += _cell_problems(values.isna() & ~blank, text, "'{value}' is not a number.", name, field,
-                                       fix_number)
+            problems += _cell_problems(
+                values.isna() & ~blank, text, "'{value}' is not a number.", name, field, fix_number
+            )
             ok = values.notna()
             if measure == "decile":
-                problems += _cell_problems(ok & ~values.isin(range(1, 11)), text,
-                                           "decile {value} is not a whole number from 1 to 10.", name, field,
-                                           "Deciles run from 1 (most deprived 10%) to 10.")
+                problems += _cell_problems(
+                    ok & ~values.isin(range(1, 11)),
+                    text,
+                    "decile {value} is not a whole number from 1 to 10.",
+                    name,
+                    field,
+                    "Deciles run from 1 (most deprived 10%) to 10.",
+                )
             elif measure == "rank":
                 whole = values == np.floor(values)
                 problems += _cell_problems(
-                    ok & ~(whole & values.between(1, n_national)), text,
+                    ok & ~(whole & values.between(1, n_national)),
+                    text,
                     f"rank {{value}} is not a whole number from 1 to {n_national:,} (the number of "
-                    f"{vintage} LSOAs in England).", name, field,
+                    f"{vintage} LSOAs in England).",
+                    name,
+                    field,
                     "Check the edition: IoD2019 ranks 32,844 LSOAs (2011), IoD2025 33,755 (2021).",
                 )
             out[canonical] = values.round().astype("Int64") if measure != "score" else values
@@ -434,9 +482,14 @@ def read_deprivation(
         text = raw[found["population"]]
         values = _numbers(text)
         blank = _blank(text)
-        problems += _cell_problems((values.isna() & ~blank) | (values < 0), text,
-                                   "'{value}' is not a population (a number, 0 or more).", name, found["population"],
-                                   fix_number)
+        problems += _cell_problems(
+            (values.isna() & ~blank) | (values < 0),
+            text,
+            "'{value}' is not a population (a number, 0 or more).",
+            name,
+            found["population"],
+            fix_number,
+        )
         out["population"] = values
 
     if problems:
@@ -454,7 +507,10 @@ def read_deprivation(
         _warn_missing_population(df, name, None)
 
     df.attrs.update(
-        edition=EDITION_BY_VINTAGE[vintage], lsoa_vintage=vintage, n_national=n_national, source=name,
+        edition=EDITION_BY_VINTAGE[vintage],
+        lsoa_vintage=vintage,
+        n_national=n_national,
+        source=name,
         column_map={k: found[k] for k in CANONICAL_COLUMNS if k in found},
     )
     return df
@@ -467,7 +523,8 @@ def _warn_missing_population(df: pd.DataFrame, name: str, pop_name: str | None, 
         f"{name}: {len(missing)} of {len(df)} LSOAs have no population {where} "
         f"({', '.join(missing[:10])}{', ...' if len(missing) > 10 else ''}). Summaries need a population for "
         "every LSOA: use the population file (File 6) of the same edition.",
-        AssetMapWarning, stacklevel=stacklevel,
+        AssetMapWarning,
+        stacklevel=stacklevel,
     )
 
 
@@ -480,11 +537,14 @@ def _join_population(df: pd.DataFrame, population: str | Path | pd.DataFrame, na
         pop_name = pop.attrs["source"]
     values = df["lsoa_code"].map(pop.set_index("lsoa_code")["population"])
     if values.notna().sum() == 0:
-        raise ValidationError(Problem(
-            f"none of the {len(df)} LSOA codes match the {len(pop)} codes in {pop_name}.",
-            file=name, field="lsoa_code",
-            fix="Use the population file (File 6) of the same edition: IoD2019 is on 2011 LSOAs, IoD2025 on 2021.",
-        ))
+        raise ValidationError(
+            Problem(
+                f"none of the {len(df)} LSOA codes match the {len(pop)} codes in {pop_name}.",
+                file=name,
+                field="lsoa_code",
+                fix="Use the population file (File 6) of the same edition: IoD2019 is on 2011 LSOAs, IoD2025 on 2021.",
+            )
+        )
     out = df.drop(columns=["population"], errors="ignore").assign(population=values.astype("float64"))
     if out["population"].isna().any():
         _warn_missing_population(out, name, pop_name, stacklevel=4)
@@ -500,10 +560,12 @@ def _population_from_frame(frame: pd.DataFrame) -> pd.DataFrame:
             f"the population table needs an LSOA code column and a population column; it has {list(frame.columns)}. "
             "Rename them 'lsoa_code' and 'population'."
         )
-    return pd.DataFrame({
-        "lsoa_code": frame[code_col].astype("string").str.strip().str.upper().astype(object),
-        "population": _numbers(frame[pop_col]),
-    })
+    return pd.DataFrame(
+        {
+            "lsoa_code": frame[code_col].astype("string").str.strip().str.upper().astype(object),
+            "population": _numbers(frame[pop_col]),
+        }
+    )
 
 
 def read_population(path: str | Path, *, sheet: str | int | None = None) -> pd.DataFrame:
@@ -549,9 +611,14 @@ def read_population(path: str | Path, *, sheet: str | int | None = None) -> pd.D
     problems = _check_codes(codes, raw_codes, name, found["lsoa_code"])
     text = raw[found["population"]]
     values = _numbers(text)
-    problems += _cell_problems(values.isna() | (values < 0), text.fillna(""),
-                               "'{value}' is not a population (a number, 0 or more).", name, found["population"],
-                               "Correct the value; numbers may use a decimal point and thousands commas.")
+    problems += _cell_problems(
+        values.isna() | (values < 0),
+        text.fillna(""),
+        "'{value}' is not a population (a number, 0 or more).",
+        name,
+        found["population"],
+        "Correct the value; numbers may use a decimal point and thousands commas.",
+    )
     if problems:
         raise ValidationError(problems, summary=f"{name}: the population file has problems to fix:")
     out = pd.DataFrame({"lsoa_code": codes.astype(object), "population": values})
@@ -624,31 +691,43 @@ def check_lsoa_match(
     n, k = len(small), int(matched.sum())
     share = k / n if n else 0.0
     report = {
-        "n_small_areas": n, "n_matched": k, "share": share, "unmatched": unmatched,
-        "deprivation_vintage": dep_vintage, "small_area_vintage": small_area_vintage,
+        "n_small_areas": n,
+        "n_matched": k,
+        "share": share,
+        "unmatched": unmatched,
+        "deprivation_vintage": dep_vintage,
+        "small_area_vintage": small_area_vintage,
     }
     if n == 0:
-        raise ValidationError(Problem("the area has no small areas to match.", file=file,
-                                      fix="Load the LSOA boundaries of the area."))
+        raise ValidationError(
+            Problem("the area has no small areas to match.", file=file, fix="Load the LSOA boundaries of the area.")
+        )
     mixed = bool(unmatched) and bool(dep_vintage and small_area_vintage and dep_vintage != small_area_vintage)
     if share < min_share or mixed:
         edition = deprivation.attrs.get("edition") or (EDITION_BY_VINTAGE.get(dep_vintage) if dep_vintage else None)
         if dep_vintage and small_area_vintage and dep_vintage != small_area_vintage:
             other = EDITION_BY_VINTAGE[small_area_vintage]
-            message = (f"the {edition} file is on {dep_vintage} LSOAs but your small areas are {small_area_vintage} "
-                       f"LSOAs: {k} of {n} codes match.")
+            message = (
+                f"the {edition} file is on {dep_vintage} LSOAs but your small areas are {small_area_vintage} "
+                f"LSOAs: {k} of {n} codes match."
+            )
             fix = f"Use the {other} file or {dep_vintage} LSOA boundaries."
         else:
-            message = (f"only {k} of {n} small-area codes have a row in the deprivation file "
-                       f"(e.g. {', '.join(unmatched[:5])} are missing).")
-            fix = ("Check that the deprivation file covers this area and uses the same LSOA vintage as the small "
-                   "areas (IoD2019: 2011 LSOAs; IoD2025: 2021 LSOAs).")
+            message = (
+                f"only {k} of {n} small-area codes have a row in the deprivation file "
+                f"(e.g. {', '.join(unmatched[:5])} are missing)."
+            )
+            fix = (
+                "Check that the deprivation file covers this area and uses the same LSOA vintage as the small "
+                "areas (IoD2019: 2011 LSOAs; IoD2025: 2021 LSOAs)."
+            )
         raise ValidationError(Problem(message, file=file, field="lsoa_code", fix=fix))
     if unmatched:
         warnings.warn(
             f"{file}: {len(unmatched)} of {n} small areas have no deprivation row "
             f"({', '.join(unmatched[:10])}{', ...' if len(unmatched) > 10 else ''}); they are left out of the "
             "deprivation summaries.",
-            AssetMapWarning, stacklevel=2,
+            AssetMapWarning,
+            stacklevel=2,
         )
     return report

@@ -11,8 +11,15 @@ from assetmap._errors import DataFormatError, Problem, ValidationError
 from assetmap.io._read import read_table
 
 _LSOA_COL = (r"^LSOA\d{2}CD$", r"^lsoa\d{2}_?code$", r"^lsoa_?code$", r"^lsoa$")
-_AREA_COL = (r"^WD\d{2}CD$", r"^ward\d{2}_?code$", r"^ward_?code$", r"^area_?code$", r"^(neighbourhood|nbhd)_?code$",
-             r"^MSOA\d{2}CD$", r"^code$")
+_AREA_COL = (
+    r"^WD\d{2}CD$",
+    r"^ward\d{2}_?code$",
+    r"^ward_?code$",
+    r"^area_?code$",
+    r"^(neighbourhood|nbhd)_?code$",
+    r"^MSOA\d{2}CD$",
+    r"^code$",
+)
 
 
 def _find(columns: list[str], patterns: tuple[str, ...]) -> str | None:
@@ -53,20 +60,31 @@ def read_lookup(path: str | Path, *, lsoa_col: str | None = None, area_col: str 
         if col not in cols:
             raise DataFormatError(f"{path.name}: no column '{col}' (given as {what}). The columns are {cols}.")
     weight_col = _find(cols, (r"^weight$", r"^share$", r"^pop_?share$"))
-    out = pd.DataFrame({
-        "lsoa_code": raw[lsoa_col].astype("string").str.strip(),
-        "area_code": raw[area_col].astype("string").str.strip(),
-        "weight": pd.to_numeric(raw[weight_col], errors="coerce") if weight_col else 1.0,
-    })
+    out = pd.DataFrame(
+        {
+            "lsoa_code": raw[lsoa_col].astype("string").str.strip(),
+            "area_code": raw[area_col].astype("string").str.strip(),
+            "weight": pd.to_numeric(raw[weight_col], errors="coerce") if weight_col else 1.0,
+        }
+    )
     blank = out["lsoa_code"].isna() | out["area_code"].isna()
     if blank.any():
         rows = (out.index[blank] + 2).tolist()[:20]
-        raise ValidationError(Problem(f"blank LSOA or area codes on rows {rows}.", file=path.name,
-                                      fix="Fill them in or delete those rows."))
+        raise ValidationError(
+            Problem(
+                f"blank LSOA or area codes on rows {rows}.", file=path.name, fix="Fill them in or delete those rows."
+            )
+        )
     if out["weight"].isna().any():
         rows = (out.index[out["weight"].isna()] + 2).tolist()[:20]
-        raise ValidationError(Problem(f"weights that are not numbers on rows {rows}.", file=path.name,
-                                      field=weight_col, fix="Weights are shares between 0 and 1."))
+        raise ValidationError(
+            Problem(
+                f"weights that are not numbers on rows {rows}.",
+                file=path.name,
+                field=weight_col,
+                fix="Weights are shares between 0 and 1.",
+            )
+        )
     out = out.drop_duplicates(["lsoa_code", "area_code"])
     out["method"] = "lookup"
     out.attrs.update(source=path.name, lsoa_col=lsoa_col, area_col=area_col)

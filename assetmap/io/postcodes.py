@@ -94,21 +94,30 @@ def read_postcodes(path: str | Path) -> pd.DataFrame:
     no_location = ~np.isfinite(lat) | ~np.isfinite(lon) | (lat > 61) | (lat < 49) | ((lat == 0) & (lon == 0))
     well_formed = compact.str.match(r"^[A-Z]{1,2}\d[A-Z\d]?\d[A-Z]{2}$").fillna(False).to_numpy(bool)
     if not well_formed.any():
-        raise ValidationError(Problem(
-            f"no value in column '{found['postcode']}' looks like a UK postcode (first: '{raw[found['postcode']].iloc[0]}').",
-            file=fname, field=found["postcode"], fix="Check that the right column holds the postcodes."))
+        raise ValidationError(
+            Problem(
+                f"no value in column '{found['postcode']}' looks like a UK postcode (first: '{raw[found['postcode']].iloc[0]}').",
+                file=fname,
+                field=found["postcode"],
+                fix="Check that the right column holds the postcodes.",
+            )
+        )
     terminated = (
         raw[found["terminated"]].fillna("").astype(str).str.strip().ne("").to_numpy()
-        if found["terminated"] else np.zeros(len(raw), bool)
+        if found["terminated"]
+        else np.zeros(len(raw), bool)
     )
-    out = pd.DataFrame({
-        "postcode": format_postcode(compact).to_numpy(),
-        "longitude": np.where(no_location, np.nan, lon),
-        "latitude": np.where(no_location, np.nan, lat),
-        "lsoa_code": raw[found["lsoa_code"]].to_numpy() if found["lsoa_code"] else None,
-        "ward_code": raw[found["ward_code"]].to_numpy() if found["ward_code"] else None,
-        "terminated": terminated,
-    }, index=pd.Index(compact.to_numpy(), name="postcode_key"))
+    out = pd.DataFrame(
+        {
+            "postcode": format_postcode(compact).to_numpy(),
+            "longitude": np.where(no_location, np.nan, lon),
+            "latitude": np.where(no_location, np.nan, lat),
+            "lsoa_code": raw[found["lsoa_code"]].to_numpy() if found["lsoa_code"] else None,
+            "ward_code": raw[found["ward_code"]].to_numpy() if found["ward_code"] else None,
+            "terminated": terminated,
+        },
+        index=pd.Index(compact.to_numpy(), name="postcode_key"),
+    )
     out = out[well_formed]
     out = out[~out.index.duplicated(keep="first")]
     out.attrs.update(source=fname, layout=layout)
@@ -127,12 +136,15 @@ def geocode_postcodes(postcodes: pd.Series, lookup: pd.DataFrame) -> pd.DataFram
     """
     key = compact_postcode(postcodes.fillna(""))
     hit = lookup.reindex(key.to_numpy())
-    return pd.DataFrame({
-        "longitude": hit["longitude"].to_numpy(float),
-        "latitude": hit["latitude"].to_numpy(float),
-        "found": hit["longitude"].notna().to_numpy(),
-        "terminated": hit["terminated"].astype("boolean").fillna(False).to_numpy(bool),
-    }, index=postcodes.index)
+    return pd.DataFrame(
+        {
+            "longitude": hit["longitude"].to_numpy(float),
+            "latitude": hit["latitude"].to_numpy(float),
+            "found": hit["longitude"].notna().to_numpy(),
+            "terminated": hit["terminated"].astype("boolean").fillna(False).to_numpy(bool),
+        },
+        index=postcodes.index,
+    )
 
 
 def is_postcode_shaped(values: pd.Series) -> pd.Series:
