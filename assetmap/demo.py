@@ -1975,16 +1975,20 @@ vintage = "IoD2025-style (fictional)"
 path = "lookups/demo_lsoa21_to_ward24.csv"
 lsoa_col = "LSOA21CD"
 area_col = "WD24CD"
+vintage = "Best-fit LSOA 2021 to ward 2024 lookup (fictional)"
 
 [layers.network]
 path = "streets/demo_streets.osm"
 source = "fictional"
+vintage = "Street network (fictional)"
 
 [layers.postcodes]
 path = "postcodes/demo_postcodes.csv"
+vintage = "NSPL-style postcode lookup (fictional)"
 
 [[layers.assets]]
 path = "assets/demo_assets.csv"
+vintage = "Community asset register, June 2026 (fictional)"
 """
 
 _README = """\

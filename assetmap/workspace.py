@@ -341,7 +341,7 @@ def _load_layers(root: Path, meta: dict[str, Any], layers: dict[str, Any], taxon
             raise AreaError(f"{root / MANIFEST}: as_of '{as_of}' is not a date. Write it as YYYY-MM-DD.") from exc
     assets = _combine_assets(frames, boundaries, notes, as_of)
     if asset_specs:
-        vintages["assets"] = ", ".join(Path(s["path"]).name for s in asset_specs)
+        vintages["assets"] = "; ".join(s.get("vintage", Path(s["path"]).name) for s in asset_specs)
 
     return Area(
         name=str(meta.get("name", root.name)),

@@ -144,7 +144,11 @@ def test_labelled_fictional_everywhere():
         "path": "lookups/demo_lsoa21_to_ward24.csv",
         "lsoa_col": "LSOA21CD",
         "area_col": "WD24CD",
+        "vintage": "Best-fit LSOA 2021 to ward 2024 lookup (fictional)",
     }
+    # Every layer says it is fictional where a person reads it: in its edition line.
+    assert all("fictional" in spec["vintage"] for name, spec in manifest["layers"].items() if name != "assets")
+    assert all("fictional" in spec["vintage"] for spec in manifest["layers"]["assets"])
     for name in ("demo_wards.geojson", "demo_lsoa21.geojson"):
         doc = json.loads((DATA / "boundaries" / name).read_text(encoding="utf-8"))
         assert "fictional" in doc["name"].lower() and "fictional" in doc["description"].lower()
