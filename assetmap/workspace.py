@@ -303,6 +303,15 @@ def _load_layers(root: Path, meta: dict[str, Any], layers: dict[str, Any], taxon
             f"LSOAs linked to areas by their boundaries: {lookup['lsoa_code'].nunique() - cut} nested "
             f"(best fit), {cut} cut by area boundaries and apportioned by area share."
         )
+    counted = lookup.groupby("lsoa_code")["weight"].sum()
+    pop = deprivation.set_index("lsoa_code")["population"]
+    lost = (pop * (1 - counted.reindex(pop.index).fillna(0)).clip(lower=0)).sum()
+    if lost >= 0.5:
+        partly = int((counted.reindex(pop.index).fillna(0) < 1 - 1e-9).sum())
+        notes.append(
+            f"{lost:,.0f} residents of {partly} LSOAs live outside every area and are counted in none "
+            "(the areas do not cover all of the LSOAs)."
+        )
     lookup = lookup.reset_index(drop=True)
 
     postcodes = None

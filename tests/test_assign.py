@@ -70,3 +70,16 @@ def test_lookup_nested_best_fit_and_cut_apportioned(areas):
     assert rows[("L3", "B")] == (pytest.approx(0.5), "apportioned")
     # Each LSOA's weights sum to one: population is conserved.
     assert got.groupby("lsoa_code")["weight"].sum().round(9).eq(1).all()
+
+
+def test_sliver_outside_is_shared_out_but_a_real_overhang_is_not(areas):
+    lsoas = gpd.GeoDataFrame(
+        {"code": ["S", "H"]},
+        # S: 95% inside, straddling A and B, 5% below y=0 (a generalisation sliver).
+        # H: half of it beyond x=2000, outside every area.
+        geometry=[box(800, -50, 1200, 950), box(1800, 0, 2200, 1000)],
+        crs=27700,
+    )
+    got = lookup_from_geometry(lsoas, areas).groupby("lsoa_code")["weight"].sum()
+    assert got["S"] == pytest.approx(1.0)
+    assert got["H"] == pytest.approx(0.5)

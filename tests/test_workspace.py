@@ -155,3 +155,14 @@ def test_demo_area_staleness_is_against_its_own_date_and_not_osm_credited():
     assert 0 < stale.sum() < len(area.assets) / 4
     assert any(f"{int(stale.sum())} records were last confirmed" in n for n in area.notes)
     assert "OpenStreetMap" not in area.attribution and "Fictional" in area.attribution
+
+
+def test_neighbourhoods_covering_part_of_the_lsoas_report_who_is_left_out(tmp_path):
+    import geopandas as gpd
+
+    wards = gpd.read_file(TINY / "wards.geojson")
+    wards.iloc[:2].to_file(tmp_path / "south.geojson", driver="GeoJSON")  # wards A and B only
+    area = make_tiny(tmp_path / "tiny", boundaries=tmp_path / "south.geojson", lookup=None)
+    # LSOAs 5-8 (1,500 + 1,500 + 1,000 + 1,000 residents) lie in no area.
+    assert area.area_summary()["population"].sum() == 6_000
+    assert any("5,000 residents of 4 LSOAs live outside every area" in n for n in area.notes)

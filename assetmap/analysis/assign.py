@@ -95,7 +95,10 @@ def lookup_from_geometry(
     wholly to the area holding its representative point (a best fit, as ONS
     builds its lookups). One cut by the area boundaries, as custom
     neighbourhoods often do, is apportioned by the share of its area in each:
-    its population is then split in that proportion.
+    its population is then split in that proportion. Where at least
+    ``nest_share`` of it lies inside some area, the shares are scaled to sum to
+    one (the rest is a sliver left by generalised boundaries); where less does,
+    the part outside every area is left out.
 
     Parameters
     ----------
@@ -108,7 +111,7 @@ def lookup_from_geometry(
     -------
     DataFrame
         ``lsoa_code``, ``area_code``, ``weight`` (weights of each LSOA sum to 1,
-        or to less where part of it lies outside every area), ``method``
+        or to less where much of it lies outside every area), ``method``
         (``best-fit`` or ``apportioned``). LSOAs wholly outside are left out.
     """
     _same_crs(small_areas, areas, "lookup_from_geometry")
@@ -126,7 +129,12 @@ def lookup_from_geometry(
     rep_idx = area_index_of_points(np.asarray(shapely.point_on_surface(lsoa_geoms[nested.to_numpy()])), areas)
     fit = pd.DataFrame({"li": nested.to_numpy(), "ai": rep_idx, "share": 1.0})
     fit = fit[fit["ai"] >= 0]
-    cut = pairs[~pairs["li"].isin(fit["li"])]
+    cut = pairs[~pairs["li"].isin(fit["li"])].copy()
+    # Generalised boundaries leave slivers of an LSOA outside every area; where nearly all of it
+    # is covered, share it out in full so that no resident is lost to a drawing artefact.
+    covered = cut.groupby("li")["share"].transform("sum")
+    nearly = covered >= nest_share
+    cut.loc[nearly, "share"] = cut.loc[nearly, "share"] / covered[nearly]
     out = pd.concat([fit.assign(method="best-fit"), cut.assign(method="apportioned")], ignore_index=True)
     result = pd.DataFrame(
         {
