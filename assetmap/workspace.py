@@ -237,25 +237,13 @@ def _load_layers(root: Path, meta: dict[str, Any], layers: dict[str, Any], taxon
     notes: list[str] = []
     vintages: dict[str, str] = {}
 
-    spec = layers["boundaries"]
-    boundaries = read_boundaries(
-        _layer_path(root, spec, "boundaries"),
-        code_col=spec.get("code_col"),
-        name_col=spec.get("name_col"),
-        layer=spec.get("layer"),
-        crs=spec.get("crs"),
-    )
-    vintages["boundaries"] = spec.get("vintage", boundaries.attrs["source"])
-
-    spec = layers["small_areas"]
-    small_areas = read_small_areas(
-        _layer_path(root, spec, "small_areas"),
-        code_col=spec.get("code_col"),
-        name_col=spec.get("name_col"),
-        layer=spec.get("layer"),
-        crs=spec.get("crs"),
-    )
-    vintages["small_areas"] = spec.get("vintage", small_areas.attrs["source"])
+    polygons = {}
+    for name, reader in (("boundaries", read_boundaries), ("small_areas", read_small_areas)):
+        spec = layers[name]
+        options = {key: spec.get(key) for key in ("code_col", "name_col", "layer", "crs")}
+        polygons[name] = reader(_layer_path(root, spec, name), **options)
+        vintages[name] = spec.get("vintage", polygons[name].attrs["source"])
+    boundaries, small_areas = polygons["boundaries"], polygons["small_areas"]
 
     population = None
     if "population" in layers:
