@@ -18,6 +18,21 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS: dict[str, str] = {
+    "AccessResult": "assetmap.analysis.access",
+    "WalkGraph": "assetmap.analysis.access",
+    "compute_access": "assetmap.analysis.access",
+    "resident_points": "assetmap.analysis.access",
+    "walk_graph_from_networkx": "assetmap.analysis.access",
+    "walk_graph_from_edges": "assetmap.analysis.access",
+    "access_shares": "assetmap.analysis.gaps",
+    "gap_table": "assetmap.analysis.gaps",
+    "method_note": "assetmap.analysis.gaps",
+    "need_percentile": "assetmap.analysis.gaps",
+    "what_if": "assetmap.analysis.scenario",
+    "suggest_sites": "assetmap.analysis.scenario",
+    "WhatIf": "assetmap.analysis.scenario",
+    "GapAnalysis": "assetmap.coverage",
+    "analyse_gaps": "assetmap.coverage",
     "AreaError": "assetmap._errors",
     "AssetMapError": "assetmap._errors",
     "AssetMapWarning": "assetmap._errors",
@@ -46,22 +61,32 @@ _EXPORTS: dict[str, str] = {
 }
 
 __all__ = [
+    "AccessResult",
     "Area",
     "AreaError",
     "AssetMapError",
     "AssetMapWarning",
     "CRSError",
     "DataFormatError",
+    "GapAnalysis",
     "Problem",
     "ValidationError",
+    "WalkGraph",
+    "WhatIf",
     "__version__",
+    "access_shares",
+    "analyse_gaps",
     "assign_to_areas",
+    "compute_access",
     "flag_duplicates",
+    "gap_table",
     "init_area",
     "load_area",
     "load_taxonomy",
     "local_authority_summary",
     "lookup_from_geometry",
+    "method_note",
+    "need_percentile",
     "read_assets",
     "read_boundaries",
     "read_deprivation",
@@ -70,7 +95,12 @@ __all__ = [
     "read_population",
     "read_postcodes",
     "read_small_areas",
+    "resident_points",
+    "suggest_sites",
     "summarise_deprivation",
+    "walk_graph_from_edges",
+    "walk_graph_from_networkx",
+    "what_if",
     "write_table",
 ]
 
@@ -97,8 +127,19 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors only
         Problem,
         ValidationError,
     )
+    from assetmap.analysis.access import (
+        AccessResult,
+        WalkGraph,
+        compute_access,
+        resident_points,
+        walk_graph_from_edges,
+        walk_graph_from_networkx,
+    )
     from assetmap.analysis.assign import assign_to_areas, lookup_from_geometry
     from assetmap.analysis.deprivation import local_authority_summary, summarise_deprivation
+    from assetmap.analysis.gaps import access_shares, gap_table, method_note, need_percentile
+    from assetmap.analysis.scenario import WhatIf, suggest_sites, what_if
+    from assetmap.coverage import GapAnalysis, analyse_gaps
     from assetmap.io.assets import flag_duplicates, read_assets
     from assetmap.io.boundaries import read_boundaries, read_small_areas
     from assetmap.io.deprivation import read_deprivation, read_population

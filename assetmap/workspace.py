@@ -14,7 +14,7 @@ import warnings
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import networkx as nx
@@ -31,6 +31,11 @@ from assetmap.io.network import network_format, read_network
 from assetmap.io.postcodes import read_postcodes
 from assetmap.model import FIELDS
 from assetmap.taxonomy import Taxonomy
+
+if TYPE_CHECKING:  # pragma: no cover
+    from assetmap.analysis.access import AccessResult, WalkGraph
+    from assetmap.analysis.scenario import WhatIf
+    from assetmap.coverage import GapAnalysis
 
 
 @dataclass
@@ -134,6 +139,38 @@ class Area:
             out["n_assets"] = out["code"].map(counts).fillna(0).astype(int)
             self._cache["area_summary"] = out
         return self._cache["area_summary"].copy()
+
+    # -- coverage and gaps: thin methods over assetmap.coverage ------------------------------
+
+    def walk_graph(self) -> WalkGraph | None:
+        """Return the street network prepared for shortest paths (built once); None where there is none."""
+        from assetmap.coverage import walk_graph
+
+        return walk_graph(self)
+
+    def access(self, *, include_stale: bool = True, network: bool = True, limit: float | None = None) -> AccessResult:
+        """Distances from residents to the nearest approved asset of each group: see :func:`assetmap.coverage.area_access`."""
+        from assetmap.coverage import area_access
+
+        return area_access(self, include_stale=include_stale, network=network, limit=limit)
+
+    def gaps(self, **kwargs: Any) -> GapAnalysis:
+        """Gap table and method note per ward or LSOA: see :func:`assetmap.coverage.analyse_gaps`."""
+        from assetmap.coverage import analyse_gaps
+
+        return analyse_gaps(self, **kwargs)
+
+    def what_if(self, points: Any, group: str, **kwargs: Any) -> WhatIf:
+        """Change in reach if assets of ``group`` opened at ``points``: see :func:`assetmap.coverage.area_what_if`."""
+        from assetmap.coverage import area_what_if
+
+        return area_what_if(self, points, group, **kwargs)
+
+    def suggest_sites(self, group: str, k: int, **kwargs: Any) -> gpd.GeoDataFrame:
+        """Greedy choice of ``k`` sites: see :func:`assetmap.coverage.area_suggest_sites`."""
+        from assetmap.coverage import area_suggest_sites
+
+        return area_suggest_sites(self, group, k, **kwargs)
 
     def network(self) -> nx.MultiDiGraph | None:
         """Return the street network in EPSG:27700, read on first use; None where there is none."""

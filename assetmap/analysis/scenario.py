@@ -1,0 +1,260 @@
+"""What if a new asset opened here? Change in reach, and a greedy choice of sites.
+
+Both work on the residents and distances of an access run
+(:func:`assetmap.analysis.access.compute_access`), so they answer in the
+same terms as the gap table: residents within walking reach of an asset of
+one element or pillar, counted in total and in the nationally most deprived
+fifth (IMD deciles 1 and 2).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.sparse.csgraph import dijkstra
+from scipy.spatial import cKDTree
+
+from assetmap._errors import AssetMapError, Problem, ValidationError
+from assetmap.analysis.access import AccessResult, WalkGraph, distance_to_nearest, snap_points
+
+HEURISTIC_NOTE = (
+    "Sites are chosen one at a time, each the candidate that brings the most not-yet-reached residents of "
+    "IMD deciles 1 and 2 within reach (a greedy maximal-coverage heuristic). It is fast and within about 63% "
+    "of the best possible set by construction, but not guaranteed optimal: treat the list as a shortlist to "
+    "check on the ground, not an answer."
+)
+
+
+def _deprived_weight(residents: pd.DataFrame, deprivation: pd.DataFrame) -> np.ndarray:
+    """Return the population of each resident point that lives in an LSOA of national IMD decile 1 or 2."""
+    if "imd_decile" not in deprivation:
+        raise AssetMapError("The deprivation file has no IMD deciles, so deprived residents cannot be counted.")
+    decile = residents["lsoa_code"].map(deprivation.set_index("lsoa_code")["imd_decile"])
+    return np.where(decile.le(2).fillna(False).to_numpy(bool), residents["population"].to_numpy(float), 0.0)
+
+
+def _check_group(access: AccessResult, group: str) -> np.ndarray:
+    if group not in access.distance.columns:
+        raise ValidationError(
+            Problem(
+                f"no access figures for '{group}'.",
+                field="group",
+                fix=f"Choose one of {', '.join(access.distance.columns)}.",
+            )
+        )
+    return access.distance[group].to_numpy(float)
+
+
+def _check_threshold(access: AccessResult, threshold: float) -> float:
+    threshold = float(threshold)
+    if not np.isfinite(threshold) or threshold <= 0 or threshold > access.limit:
+        raise ValidationError(
+            Problem(
+                f"threshold {threshold:g} m is outside (0, {access.limit:g}] m, the range the access run covered.",
+                field="threshold",
+                fix=f"Use a threshold up to {access.limit:g} m, or rerun access with a larger limit.",
+            )
+        )
+    return threshold
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    """The effect of adding candidate sites for one element or pillar.
+
+    Attributes
+    ----------
+    group : str
+        Element (``e1``..``e11``) or pillar key.
+    threshold : float
+        Walking distance counted as within reach, in metres.
+    newly_reached : float
+        Residents brought within reach.
+    newly_reached_deprived : float
+        Of those, residents of LSOAs in IMD deciles 1 and 2.
+    by_lsoa : DataFrame
+        ``lsoa_code``, ``population``, ``reached_before``, ``reached_after`` (residents within reach).
+    method : str
+        ``network`` or ``straight-line``.
+    by_area : DataFrame or None
+        Per area, the access share and gap index before and after (filled in by
+        :func:`assetmap.coverage.area_what_if`, which knows the areas).
+    """
+
+    group: str
+    threshold: float
+    newly_reached: float
+    newly_reached_deprived: float
+    by_lsoa: pd.DataFrame
+    method: str
+    by_area: pd.DataFrame | None = None
+
+
+def what_if(
+    access: AccessResult,
+    deprivation: pd.DataFrame,
+    xs: np.ndarray,
+    ys: np.ndarray,
+    group: str,
+    *,
+    threshold: float = 800.0,
+    graph: WalkGraph | None = None,
+) -> WhatIf:
+    """Residents newly within reach if assets of ``group`` opened at the given points.
+
+    Parameters
+    ----------
+    access : AccessResult
+        From :func:`~assetmap.analysis.access.compute_access`.
+    deprivation : DataFrame
+        Per-LSOA deprivation with ``lsoa_code`` and ``imd_decile``.
+    xs, ys : array-like
+        Candidate sites in EPSG:27700.
+    group : str
+        Element or pillar key.
+    threshold : float
+        Metres counted as within reach (at most the access run's limit).
+    graph : WalkGraph, optional
+        The street network the access run used; required when its method was ``network``.
+
+    Returns
+    -------
+    WhatIf
+    """
+    before = _check_group(access, group)
+    threshold = _check_threshold(access, threshold)
+    if access.method == "network" and graph is None:
+        raise AssetMapError("This access run used the street network: pass the same graph to what_if.")
+    xs, ys = np.atleast_1d(np.asarray(xs, float)), np.atleast_1d(np.asarray(ys, float))
+    new = distance_to_nearest(
+        graph if access.method == "network" else None, access.residents, xs, ys, limit=access.limit
+    )
+    after = np.minimum(before, new)
+    pop = access.residents["population"].to_numpy(float)
+    gained = (before > threshold) & (after <= threshold)
+    deprived = _deprived_weight(access.residents, deprivation)
+    frame = pd.DataFrame(
+        {
+            "lsoa_code": access.residents["lsoa_code"].to_numpy(),
+            "population": pop,
+            "reached_before": np.where(before <= threshold, pop, 0.0),
+            "reached_after": np.where(after <= threshold, pop, 0.0),
+        }
+    )
+    by_lsoa = frame.groupby("lsoa_code", sort=True).sum().reset_index()
+    return WhatIf(group, threshold, float(pop[gained].sum()), float(deprived[gained].sum()), by_lsoa, access.method)
+
+
+def _coverage_network(
+    graph: WalkGraph,
+    cand_nodes: np.ndarray,
+    cand_snap: np.ndarray,
+    resident_nodes: np.ndarray,
+    threshold: float,
+    chunk: int = 256,
+) -> list[np.ndarray]:
+    """For each candidate, the resident rows within ``threshold`` along the network.
+
+    Candidates are run in chunks so that memory stays at ``chunk`` rows of node distances.
+    A candidate off the network reaches less far: its snap distance counts against the threshold.
+    """
+    covered: list[np.ndarray] = []
+    for lo in range(0, len(cand_nodes), chunk):
+        block = dijkstra(graph.csr, directed=False, indices=cand_nodes[lo : lo + chunk], limit=threshold)
+        reach = block[:, resident_nodes] + cand_snap[lo : lo + chunk, None] <= threshold
+        covered.extend(np.flatnonzero(row) for row in reach)
+    return covered
+
+
+def suggest_sites(
+    access: AccessResult,
+    deprivation: pd.DataFrame,
+    group: str,
+    k: int,
+    *,
+    threshold: float = 800.0,
+    candidates: pd.DataFrame | None = None,
+    graph: WalkGraph | None = None,
+) -> pd.DataFrame:
+    """Choose up to ``k`` sites that bring the most deprived residents within reach, one at a time.
+
+    Parameters
+    ----------
+    access : AccessResult
+        From :func:`~assetmap.analysis.access.compute_access`.
+    deprivation : DataFrame
+        Per-LSOA deprivation with ``lsoa_code`` and ``imd_decile``.
+    group : str
+        Element or pillar key.
+    k : int
+        How many sites to choose (1 to 50).
+    threshold : float
+        Metres counted as within reach.
+    candidates : DataFrame, optional
+        ``x``, ``y`` (EPSG:27700) and optionally ``name``, such as community buildings. Default: every
+        street node (network runs) or every resident point (straight-line runs).
+    graph : WalkGraph, optional
+        The street network the access run used.
+
+    Returns
+    -------
+    DataFrame
+        One row per chosen site in order: ``rank``, ``x``, ``y``, ``name``, ``newly_reached_deprived``,
+        ``newly_reached``, cumulative figures, and ``method``. ``attrs['note']`` explains the heuristic.
+    """
+    before = _check_group(access, group)
+    threshold = _check_threshold(access, threshold)
+    if not 1 <= int(k) <= 50:
+        raise ValidationError(Problem(f"k = {k} sites.", field="k", fix="Ask for between 1 and 50 sites."))
+    network = access.method == "network"
+    if network and graph is None:
+        raise AssetMapError("This access run used the street network: pass the same graph to suggest_sites.")
+    res = access.residents
+    if candidates is None:
+        candidates = (
+            pd.DataFrame({"x": graph.x, "y": graph.y})
+            if network
+            else res[["x", "y"]].drop_duplicates().reset_index(drop=True)
+        )
+        candidates["name"] = ""
+    elif "name" not in candidates:
+        candidates = candidates.assign(name="")
+    cx, cy = candidates["x"].to_numpy(float), candidates["y"].to_numpy(float)
+
+    pop = res["population"].to_numpy(float)
+    deprived = _deprived_weight(res, deprivation)
+    open_mask = before > threshold  # residents not yet within reach
+    if network:
+        cand_nodes, cand_snap = snap_points(graph, cx, cy)
+        covered = _coverage_network(graph, cand_nodes, cand_snap, res["node"].to_numpy(int), threshold)
+    else:
+        tree = cKDTree(np.column_stack([res["x"].to_numpy(float), res["y"].to_numpy(float)]))
+        covered = [np.asarray(ix, dtype=int) for ix in tree.query_ball_point(np.column_stack([cx, cy]), threshold)]
+
+    remaining = open_mask.copy()
+    chosen = []
+    for rank in range(1, int(k) + 1):
+        gains = np.array([deprived[c][remaining[c]].sum() for c in covered])
+        best = int(np.argmax(gains)) if len(gains) else -1
+        if best < 0 or gains[best] <= 0:
+            break
+        hit = covered[best][remaining[covered[best]]]
+        chosen.append(
+            {
+                "rank": rank,
+                "x": cx[best],
+                "y": cy[best],
+                "name": candidates["name"].iloc[best],
+                "newly_reached_deprived": float(deprived[hit].sum()),
+                "newly_reached": float(pop[hit].sum()),
+            }
+        )
+        remaining[hit] = False
+    out = pd.DataFrame(chosen, columns=["rank", "x", "y", "name", "newly_reached_deprived", "newly_reached"])
+    out["cumulative_deprived"] = out["newly_reached_deprived"].cumsum()
+    out["cumulative_reached"] = out["newly_reached"].cumsum()
+    out["method"] = access.method
+    out.attrs["note"] = HEURISTIC_NOTE
+    return out

@@ -1,0 +1,530 @@
+"""Coverage and gaps for a loaded area: the analysis functions put together on an :class:`~assetmap.Area`.
+
+The functions here read only the area's layers in memory (the street network
+is read from its file on first use and kept) and return new tables:
+
+- :func:`area_access`: residents and their distance to the nearest approved asset of each group;
+- :func:`analyse_gaps`: the gap table per ward (or LSOA) and group, with its method note;
+- :func:`area_what_if`: the change if assets of one group opened at some points;
+- :func:`area_suggest_sites`: a greedy choice of sites that reach the most deprived residents.
+
+Each has a thin method on :class:`~assetmap.Area` (``area.gaps(...)`` and so on).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from assetmap import settings
+from assetmap._errors import Problem, ValidationError
+from assetmap.analysis.access import AccessResult, WalkGraph, compute_access, resident_points, walk_graph_from_networkx
+from assetmap.analysis.gaps import (
+    DEFAULT_THRESHOLDS,
+    _check_groups,
+    _check_thresholds,
+    access_shares,
+    gap_table,
+    group_keys,
+    method_note,
+)
+from assetmap.analysis.scenario import WhatIf, suggest_sites, what_if
+
+if TYPE_CHECKING:
+    from assetmap.workspace import Area
+
+
+@dataclass
+class GapAnalysis:
+    """A gap table with everything needed to explain it.
+
+    Attributes
+    ----------
+    table : GeoDataFrame
+        :func:`~assetmap.analysis.gaps.gap_table` with each area's (or LSOA's) geometry in EPSG:27700; the
+        whole-authority rows carry the union of the areas.
+    note : str
+        The plain-English method note (Markdown) to publish with the table.
+    access : AccessResult
+        Residents and distances behind the shares.
+    shares : DataFrame
+        :func:`~assetmap.analysis.gaps.access_shares` at every reported threshold.
+    stale : DataFrame
+        Approved records not confirmed within ``settings.stale_after_days``: ``asset_id``, ``name``,
+        ``type``, ``area_code``, ``last_confirmed``.
+    include_stale : bool
+        Whether the stale records were counted.
+    threshold : float
+        Metres used for the access share and the gap index.
+    by : str
+        ``area`` or ``lsoa``.
+    """
+
+    table: gpd.GeoDataFrame
+    note: str
+    access: AccessResult
+    shares: pd.DataFrame
+    stale: pd.DataFrame
+    include_stale: bool
+    threshold: float
+    by: str
+
+
+def resolve_groups(
+    element: int | str | None = None, pillar: str | None = None, groups: Iterable[str] | None = None
+) -> list[str] | None:
+    """Return the group keys asked for by an element number, a pillar name or key, or a list; None for all.
+
+    Raises
+    ------
+    ValidationError
+        An element that does not exist, an unknown pillar, or both an element and a pillar.
+    """
+    from assetmap.taxonomy import load_taxonomy
+
+    tax = load_taxonomy()
+    if element is not None and pillar is not None:
+        raise ValidationError(
+            Problem("both an element and a pillar were given.", fix="Choose one element or one pillar, not both.")
+        )
+    if element is not None:
+        text = str(element).strip().lower().removeprefix("e")
+        if not text.isdigit() or int(text) not in {e.id for e in tax.elements}:
+            raise ValidationError(
+                Problem(
+                    f"element {element!r} does not exist.",
+                    field="element",
+                    fix=f"Elements are numbered 1 to {len(tax.elements)}.",
+                )
+            )
+        return [f"e{int(text)}"]
+    if pillar is not None:
+        text = str(pillar).strip().lower()
+        for p in tax.pillars:
+            if text in (p.key, p.name.lower()):
+                return [p.key]
+        raise ValidationError(
+            Problem(
+                f"pillar {pillar!r} does not exist.",
+                field="pillar",
+                fix=f"Choose one of {', '.join(p.name for p in tax.pillars)}.",
+            )
+        )
+    return None if groups is None else _check_groups(groups, tax)
+
+
+def walk_graph(area: Area) -> WalkGraph | None:
+    """Return the area's street network prepared for shortest paths (built once, then kept); None without one."""
+    if area.network_path is None:
+        return None
+    if "walk_graph" not in area._cache:
+        area._cache["walk_graph"] = walk_graph_from_networkx(area.network())
+    return area._cache["walk_graph"]
+
+
+def counted_assets(area: Area, *, include_stale: bool = True) -> gpd.GeoDataFrame:
+    """Return the approved assets the analysis counts: all of them, or only those confirmed recently."""
+    approved = area.approved_assets()
+    if include_stale:
+        return approved
+    return approved[~area.stale_mask().loc[approved.index]]
+
+
+def stale_records(area: Area) -> pd.DataFrame:
+    """Return the approved records not confirmed within ``settings.stale_after_days`` of the area's date."""
+    approved = area.approved_assets()
+    stale = approved[area.stale_mask().loc[approved.index]]
+    cols = [c for c in ("asset_id", "name", "type", "area_code", "area_name", "last_confirmed") if c in stale]
+    return pd.DataFrame(stale[cols]).reset_index(drop=True)
+
+
+def area_access(
+    area: Area, *, include_stale: bool = True, network: bool = True, limit: float | None = None
+) -> AccessResult:
+    """Return distances from the area's residents to the nearest approved asset of every element and pillar.
+
+    Parameters
+    ----------
+    area : Area
+        A loaded area.
+    include_stale : bool
+        Count records not confirmed within ``settings.stale_after_days`` (default True; they are listed
+        in the analysis either way).
+    network : bool
+        Walk along the area's street network where it has one (default); False for straight-line.
+    limit : float, optional
+        Furthest distance searched, in metres (default 1,200 m or the configured threshold if larger).
+
+    Returns
+    -------
+    AccessResult
+        Kept on the area, so a second call with the same arguments costs nothing.
+    """
+    limit = _check_thresholds([_default_limit() if limit is None else limit])[0]
+    graph = walk_graph(area) if network else None
+    key = ("access", include_stale, graph is not None, limit)
+    if key not in area._cache:
+        res_key = ("residents", graph is not None)
+        if res_key not in area._cache:
+            area._cache[res_key] = resident_points(area.small_areas, area.deprivation, graph)
+        area._cache[key] = compute_access(
+            area._cache[res_key], counted_assets(area, include_stale=include_stale), graph=graph, limit=limit
+        )
+    return area._cache[key]
+
+
+def _default_limit() -> float:
+    return max(max(DEFAULT_THRESHOLDS), float(settings.walk_threshold_m))
+
+
+def _placement_text(access: AccessResult) -> str:
+    res = access.residents
+    by_lsoa = res.groupby("lsoa_code")["placement"].first()
+    fallback = int(by_lsoa.eq("representative point").sum())
+    if access.method == "network":
+        text = f"spread evenly over the street-network nodes inside it ({len(res):,} points in all)"
+        if fallback:
+            text += (
+                f"; {fallback} LSOAs with no street node inside are placed at one representative point, "
+                "joined to the nearest street in a straight line"
+            )
+    else:
+        text = (
+            f"spread evenly over a {res.attrs.get('spacing', 100):g} m grid of points inside it ({len(res):,} points)"
+        )
+        if fallback:
+            text += f"; {fallback} LSOAs too small for the grid are placed at one representative point"
+    return text
+
+
+def analyse_gaps(
+    area: Area,
+    *,
+    threshold: float | None = None,
+    thresholds: Iterable[float] | None = None,
+    by: str = "area",
+    groups: Iterable[str] | None = None,
+    include_stale: bool = True,
+    network: bool = True,
+) -> GapAnalysis:
+    """Return the gap table of an area per ward (or LSOA) and group, with its method note.
+
+    Parameters
+    ----------
+    area : Area
+        A loaded area.
+    threshold : float, optional
+        Metres counted as within reach for the access share and the gap index (default
+        ``settings.walk_threshold_m``, 800 m).
+    thresholds : iterable of float, optional
+        Distances reported beside it (default 400, 800 and 1,200 m; the threshold is always added).
+    by : {"area", "lsoa"}
+        Wards (or the area's neighbourhoods), or LSOAs: the hyper-local view.
+    groups : iterable of str, optional
+        Group keys (``e1``..``e11``, pillar keys); default every element and pillar.
+    include_stale : bool
+        Count records not confirmed recently (default True; they are listed either way).
+    network : bool
+        Use the street network where the area has one (default).
+
+    Returns
+    -------
+    GapAnalysis
+    """
+    if by not in ("area", "lsoa"):
+        raise ValidationError(
+            Problem(f"cannot report gaps by {by!r}.", field="by", fix="Use by='area' (wards) or by='lsoa'.")
+        )
+    t = _check_thresholds([settings.walk_threshold_m if threshold is None else threshold])[0]
+    ths = _check_thresholds([*(DEFAULT_THRESHOLDS if thresholds is None else thresholds), t])
+    keys = group_keys() if groups is None else _check_groups(groups, _taxonomy())
+    access = area_access(area, include_stale=include_stale, network=network, limit=max(ths))
+    distance = access.distance[[k for k in keys if k in access.distance]]
+    if by == "area":
+        shares = access_shares(access.residents, distance, area.lookup, thresholds=ths, by="area")
+        summary = area.area_summary()
+        names = area.boundaries[["code", "name", "geometry"]]
+        counted = counted_assets(area, include_stale=include_stale)
+    else:
+        shares = access_shares(access.residents, distance, thresholds=ths, by="lsoa")
+        dep = area.deprivation[area.deprivation["lsoa_code"].isin(area.small_areas["code"])]
+        nan = pd.Series(np.nan, index=dep.index)
+        summary = pd.DataFrame(
+            {
+                "code": dep["lsoa_code"],
+                "name": dep["lsoa_code"].map(area.small_areas.set_index("code")["name"]),
+                "population": dep["population"],
+                "avg_score": dep.get("imd_score", nan),
+                "avg_rank_where_1_most_deprived": dep.get("imd_rank", nan),
+            }
+        )
+        names = area.small_areas[["code", "name", "geometry"]]
+        counted = counted_assets(area, include_stale=include_stale)
+        counted = counted.assign(lsoa_code=_lsoa_of_assets(counted, area.small_areas))
+    table = gap_table(
+        pd.DataFrame(summary.drop(columns="geometry", errors="ignore")),
+        shares,
+        counted,
+        deprivation=area.deprivation,
+        threshold=t,
+        groups=keys,
+        by=by,
+        authority_code=area.code,
+        authority_name=area.name,
+    )
+    geometry = names.set_index("code").geometry
+    whole = shapely.union_all(np.asarray(geometry.array))
+    geoms = table["code"].map(geometry).where(~table["whole_area"], None)
+    geoms = [whole if w else g for g, w in zip(geoms, table["whole_area"], strict=True)]
+    out = gpd.GeoDataFrame(table, geometry=geoms, crs=settings.analysis_crs)
+    stale = stale_records(area)
+    note = method_note(
+        method=access.method,
+        threshold=t,
+        thresholds=ths,
+        include_stale=include_stale,
+        vintages=area.vintages,
+        n_assets={**{k: access.n_assets[k] for k in keys}, "all": access.n_assets["all"]},
+        caveats=_caveats(area, access, shares, stale, include_stale),
+        placement=_placement_text(access),
+    )
+    return GapAnalysis(
+        table=out,
+        note=note,
+        access=access,
+        shares=shares,
+        stale=stale,
+        include_stale=include_stale,
+        threshold=t,
+        by=by,
+    )
+
+
+def _taxonomy():
+    from assetmap.taxonomy import load_taxonomy
+
+    return load_taxonomy()
+
+
+def _lsoa_of_assets(assets: gpd.GeoDataFrame, small_areas: gpd.GeoDataFrame) -> pd.Series:
+    from assetmap.analysis.assign import assign_to_areas
+
+    placed = assign_to_areas(assets, small_areas[["code", "name", "geometry"]])
+    return placed["area_code"]
+
+
+def _caveats(
+    area: Area, access: AccessResult, shares: pd.DataFrame, stale: pd.DataFrame, include_stale: bool
+) -> list[str]:
+    notes = []
+    if area.fictional:
+        notes.append("This is fictional demo data: the places, codes and figures are invented.")
+    notes += access.notes
+    if access.method == "straight-line":
+        notes.append("Distances are straight-line: the area has no street network, so access is overstated.")
+    if len(stale):
+        if include_stale:
+            notes.append(
+                f"{len(stale)} approved records were last confirmed more than {settings.stale_after_days:,} days "
+                f"before {area.as_of.isoformat()} and are counted; check they still run."
+            )
+        else:
+            notes.append(
+                f"{len(stale)} approved records were last confirmed more than {settings.stale_after_days:,} days "
+                f"before {area.as_of.isoformat()} and are left out."
+            )
+    if "method" in area.lookup and area.lookup["method"].eq("apportioned").any():
+        cut = area.lookup.loc[area.lookup["method"].eq("apportioned"), "lsoa_code"].nunique()
+        notes.append(f"{cut} LSOAs cross area boundaries and are shared between areas by area share.")
+    outside = shares.attrs.get("population_outside_areas", 0.0)
+    if outside >= 0.5:
+        notes.append(f"{outside:,.0f} residents live in LSOAs outside every area and are counted in none.")
+    return [n if n.endswith(".") else n + "." for n in notes]
+
+
+# -- what if -----------------------------------------------------------------------------------------------
+
+
+def _points_xy(points: object) -> tuple[np.ndarray, np.ndarray]:
+    """Return x and y in EPSG:27700 from a GeoDataFrame/GeoSeries (reprojected), a DataFrame with x and y, or pairs."""
+    if isinstance(points, gpd.GeoDataFrame | gpd.GeoSeries):
+        if points.crs is None:
+            raise ValidationError(
+                Problem("the candidate points have no CRS.", fix="Set it with .set_crs('EPSG:27700') or 4326.")
+            )
+        geoms = points.to_crs(settings.analysis_crs)
+        geoms = geoms.geometry if isinstance(geoms, gpd.GeoDataFrame) else geoms
+        xy = shapely.get_coordinates(shapely.point_on_surface(np.asarray(geoms.array)))
+        return xy[:, 0], xy[:, 1]
+    if isinstance(points, pd.DataFrame):
+        if not {"x", "y"} <= set(points.columns):
+            raise ValidationError(
+                Problem(
+                    "the candidate table has no x and y columns.",
+                    fix="Give x and y in EPSG:27700 (British National Grid metres).",
+                )
+            )
+        return points["x"].to_numpy("float64"), points["y"].to_numpy("float64")
+    arr = np.asarray(points, dtype="float64").reshape(-1, 2)
+    return arr[:, 0], arr[:, 1]
+
+
+def _check_inside_bng(xs: np.ndarray, ys: np.ndarray) -> None:
+    minx, miny, maxx, maxy = settings.bng_bounds
+    bad = ~((xs >= minx) & (xs <= maxx) & (ys >= miny) & (ys <= maxy))
+    if len(xs) == 0 or bad.any():
+        raise ValidationError(
+            Problem(
+                "no candidate points were given."
+                if len(xs) == 0
+                else f"{int(bad.sum())} candidate points are not British National Grid coordinates.",
+                field="points",
+                fix="Give eastings and northings in metres (EPSG:27700), or a GeoDataFrame with its CRS set.",
+            )
+        )
+
+
+def area_what_if(
+    area: Area,
+    points: object,
+    group: str,
+    *,
+    threshold: float | None = None,
+    include_stale: bool = True,
+    network: bool = True,
+) -> WhatIf:
+    """Return the change in reach, and in each area's gap index, if assets of ``group`` opened at ``points``.
+
+    Parameters
+    ----------
+    area : Area
+        A loaded area.
+    points : GeoDataFrame, GeoSeries, DataFrame with ``x``/``y`` or array of (x, y)
+        Candidate sites; bare coordinates are EPSG:27700.
+    group : str
+        Element (``e6``) or pillar key.
+    threshold : float, optional
+        Metres counted as within reach (default ``settings.walk_threshold_m``).
+    include_stale : bool
+        Count records not confirmed recently (default True).
+    network : bool
+        Use the street network where the area has one (default).
+
+    Returns
+    -------
+    WhatIf
+        With ``by_area``: per area ``population``, ``share_before``, ``share_after``, ``need_percentile``,
+        ``gap_before``, ``gap_after``, ``gap_change`` (negative where the gap falls), largest fall first.
+    """
+    group = _check_groups([group], _taxonomy())[0]
+    t = _check_thresholds([settings.walk_threshold_m if threshold is None else threshold])[0]
+    xs, ys = _points_xy(points)
+    _check_inside_bng(xs, ys)
+    access = area_access(area, include_stale=include_stale, network=network, limit=max(t, _default_limit()))
+    result = what_if(access, area.deprivation, xs, ys, group, threshold=t, graph=walk_graph(area) if network else None)
+    lsoa = result.by_lsoa.merge(area.lookup[["lsoa_code", "area_code", "weight"]], on="lsoa_code")
+    weighted = lsoa[["population", "reached_before", "reached_after"]].mul(lsoa["weight"], axis=0)
+    per_area = weighted.groupby(lsoa["area_code"]).sum()
+    summary = area.area_summary().set_index("code")
+    from assetmap.analysis.gaps import need_percentile
+
+    need = pd.Series(
+        need_percentile(
+            summary["avg_score"].to_numpy(), area.deprivation, ranks=summary["avg_rank_where_1_most_deprived"]
+        ),
+        index=summary.index,
+    )
+    by_area = pd.DataFrame(
+        {
+            "code": per_area.index,
+            "name": summary["name"].reindex(per_area.index).to_numpy(),
+            "population": per_area["population"].to_numpy(),
+            "share_before": (per_area["reached_before"] / per_area["population"]).to_numpy(),
+            "share_after": (per_area["reached_after"] / per_area["population"]).to_numpy(),
+            "need_percentile": need.reindex(per_area.index).to_numpy(),
+        }
+    )
+    by_area["gap_before"] = by_area["need_percentile"] / 100 * (1 - by_area["share_before"])
+    by_area["gap_after"] = by_area["need_percentile"] / 100 * (1 - by_area["share_after"])
+    by_area["gap_change"] = by_area["gap_after"] - by_area["gap_before"]
+    by_area = by_area.sort_values(["gap_change", "code"], kind="stable", ignore_index=True)
+    return dataclasses.replace(result, by_area=by_area)
+
+
+def area_suggest_sites(
+    area: Area,
+    group: str,
+    k: int,
+    *,
+    candidates: object | None = None,
+    threshold: float | None = None,
+    include_stale: bool = True,
+    network: bool = True,
+) -> gpd.GeoDataFrame:
+    """Choose up to ``k`` sites for assets of ``group`` that bring the most deprived residents within reach.
+
+    Parameters
+    ----------
+    area : Area
+        A loaded area.
+    group : str
+        Element (``e6``) or pillar key.
+    k : int
+        Number of sites, 1 to 50.
+    candidates : GeoDataFrame, DataFrame with ``x``/``y`` (and ``name``), optional
+        Sites to choose from, such as community buildings. Default: the street-network nodes inside the
+        area (with a network), else the resident points.
+    threshold : float, optional
+        Metres counted as within reach (default ``settings.walk_threshold_m``).
+    include_stale : bool
+        Count records not confirmed recently (default True).
+    network : bool
+        Use the street network where the area has one (default).
+
+    Returns
+    -------
+    GeoDataFrame
+        One row per chosen site, in the order chosen, in EPSG:27700, with the area it lies in;
+        ``attrs['note']`` explains that this is a greedy maximal-coverage heuristic.
+    """
+    group = _check_groups([group], _taxonomy())[0]
+    t = _check_thresholds([settings.walk_threshold_m if threshold is None else threshold])[0]
+    access = area_access(area, include_stale=include_stale, network=network, limit=max(t, _default_limit()))
+    graph = walk_graph(area) if network else None
+    if candidates is None:
+        if graph is not None:
+            inside = shapely.contains_xy(
+                shapely.union_all(np.asarray(area.boundaries.geometry.array)), graph.x, graph.y
+            )
+            cand = pd.DataFrame({"x": graph.x[inside], "y": graph.y[inside], "name": ""})
+        else:
+            cand = None
+    else:
+        xs, ys = _points_xy(candidates)
+        _check_inside_bng(xs, ys)
+        names = (
+            candidates["name"].astype(str).to_numpy()
+            if isinstance(candidates, pd.DataFrame) and "name" in candidates
+            else ""
+        )
+        cand = pd.DataFrame({"x": xs, "y": ys, "name": names})
+    chosen = suggest_sites(access, area.deprivation, group, k, threshold=t, candidates=cand, graph=graph)
+    out = gpd.GeoDataFrame(chosen, geometry=gpd.points_from_xy(chosen["x"], chosen["y"]), crs=settings.analysis_crs)
+    if len(out):
+        from assetmap.analysis.assign import assign_to_areas
+
+        out[["area_code", "area_name"]] = assign_to_areas(out, area.boundaries)
+    else:
+        out["area_code"] = pd.Series(dtype=object)
+        out["area_name"] = pd.Series(dtype=object)
+    out["group"] = group
+    out["threshold_m"] = t
+    out.attrs["note"] = chosen.attrs.get("note", "")
+    return out
