@@ -376,17 +376,21 @@ def _points_xy(points: object) -> tuple[np.ndarray, np.ndarray]:
     return arr[:, 0], arr[:, 1]
 
 
-def _check_inside_bng(xs: np.ndarray, ys: np.ndarray) -> None:
-    minx, miny, maxx, maxy = settings.bng_bounds
-    bad = ~((xs >= minx) & (xs <= maxx) & (ys >= miny) & (ys <= maxy))
-    if len(xs) == 0 or bad.any():
+def _check_near_area(area: Area, xs: np.ndarray, ys: np.ndarray) -> None:
+    """Refuse candidate points that are not near the area: usually longitude/latitude given as eastings/northings."""
+    if len(xs) == 0:
+        raise ValidationError(Problem("no candidate points were given.", field="points", fix="Give at least one site."))
+    minx, miny, maxx, maxy = area.boundaries.total_bounds
+    reach = 5_000.0  # the largest threshold: a site further out reaches nobody in the area
+    bad = ~((xs >= minx - reach) & (xs <= maxx + reach) & (ys >= miny - reach) & (ys <= maxy + reach))
+    if bad.any():
         raise ValidationError(
             Problem(
-                "no candidate points were given."
-                if len(xs) == 0
-                else f"{int(bad.sum())} candidate points are not British National Grid coordinates.",
+                f"{int(bad.sum())} candidate points are more than {reach:,.0f} m outside the area "
+                f"(e.g. {xs[bad][0]:g}, {ys[bad][0]:g}).",
                 field="points",
-                fix="Give eastings and northings in metres (EPSG:27700), or a GeoDataFrame with its CRS set.",
+                fix="Give British National Grid eastings and northings in metres (EPSG:27700), or a GeoDataFrame "
+                "with its CRS set (longitude/latitude are reprojected).",
             )
         )
 
@@ -426,7 +430,7 @@ def area_what_if(
     group = _check_groups([group], _taxonomy())[0]
     t = _check_thresholds([settings.walk_threshold_m if threshold is None else threshold])[0]
     xs, ys = _points_xy(points)
-    _check_inside_bng(xs, ys)
+    _check_near_area(area, xs, ys)
     access = area_access(area, include_stale=include_stale, network=network, limit=max(t, _default_limit()))
     result = what_if(access, area.deprivation, xs, ys, group, threshold=t, graph=walk_graph(area) if network else None)
     lsoa = result.by_lsoa.merge(area.lookup[["lsoa_code", "area_code", "weight"]], on="lsoa_code")
@@ -508,7 +512,7 @@ def area_suggest_sites(
             cand = None
     else:
         xs, ys = _points_xy(candidates)
-        _check_inside_bng(xs, ys)
+        _check_near_area(area, xs, ys)
         names = (
             candidates["name"].astype(str).to_numpy()
             if isinstance(candidates, pd.DataFrame) and "name" in candidates
