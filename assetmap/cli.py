@@ -132,6 +132,99 @@ def _cmd_assign(args: argparse.Namespace) -> int:
     return 0
 
 
+def _groups_from_args(args: argparse.Namespace) -> list[str] | None:
+    from assetmap.coverage import resolve_groups
+
+    return resolve_groups(element=args.element, pillar=args.pillar)
+
+
+def _cmd_gaps(args: argparse.Namespace) -> int:
+    from assetmap.io.export import TABLE_SUFFIXES, write_table
+    from assetmap.workspace import load_area
+
+    out = Path(args.out)
+    if TABLE_SUFFIXES.get(out.suffix.lower()) is None:
+        raise AssetMapError(f"{out.name}: cannot write this kind of file. Use .csv, .xlsx, .geojson or .gpkg.")
+    area = load_area(args.area)
+    result = area.gaps(
+        threshold=args.threshold,
+        by=args.by,
+        groups=_groups_from_args(args),
+        include_stale=not args.exclude_stale,
+        network=not args.straight_line,
+    )
+    table = result.table
+    if out.suffix.lower() in (".csv", ".xlsx"):
+        table = table.drop(columns="geometry")
+    write_table(table, out, layer="gaps")
+    note = out.with_name(out.stem + ".method.md")
+    note.write_text(result.note, encoding="utf-8")
+    ranked = result.table[~result.table["whole_area"]].sort_values(["group", "gap_rank"])
+    print(
+        f"{area.name}: {len(ranked)} rows ({ranked['code'].nunique()} {'wards' if args.by == 'area' else 'LSOAs'} x "
+        f"{ranked['group'].nunique()} groups) + whole-area rows; access by {result.access.method} distance, "
+        f"within {result.threshold:g} m"
+    )
+    for group, rows in ranked.groupby("group", sort=False):
+        top = rows[rows["gap_rank"] == 1]
+        if len(top) and top["gap_index"].iloc[0] > 0:
+            r = top.iloc[0]
+            print(
+                f"  {group}: largest gap {r['name']} ({r['code']}): gap index {r['gap_index']:.2f}, "
+                f"need percentile {r['need_percentile']:.0f}, {r['access_share']:.0%} within reach"
+            )
+    print(f"Wrote {out} and the method note {note}")
+    return 0
+
+
+def _cmd_suggest(args: argparse.Namespace) -> int:
+    from assetmap.io.export import TABLE_SUFFIXES, write_table
+    from assetmap.workspace import load_area
+
+    out = Path(args.out)
+    if TABLE_SUFFIXES.get(out.suffix.lower()) is None:
+        raise AssetMapError(f"{out.name}: cannot write this kind of file. Use .csv, .xlsx, .geojson or .gpkg.")
+    group = _groups_from_args(args)
+    if group is None:
+        raise AssetMapError("suggest needs --element N or --pillar NAME: the kind of asset to place.")
+    area = load_area(args.area)
+    candidates = None
+    if args.candidates:
+        candidates = _read_candidates(args.candidates, area)
+    chosen = area.suggest_sites(
+        group[0],
+        args.k,
+        candidates=candidates,
+        threshold=args.threshold,
+        include_stale=not args.exclude_stale,
+        network=not args.straight_line,
+    )
+    table = chosen.to_crs(settings.storage_crs)
+    table.insert(3, "longitude", table.geometry.x.round(6))
+    table.insert(4, "latitude", table.geometry.y.round(6))
+    if out.suffix.lower() in (".csv", ".xlsx"):
+        table = table.drop(columns="geometry")
+    write_table(table, out, layer="suggested_sites")
+    for _, r in chosen.iterrows():
+        where = r["name"] or f"{r['x']:.0f}, {r['y']:.0f}"
+        print(
+            f"  {r['rank']}. {where} ({r['area_name'] or 'outside the area'}): {r['newly_reached_deprived']:,.0f} "
+            f"residents of IMD deciles 1-2 newly within {r['threshold_m']:g} m ({r['newly_reached']:,.0f} in all)"
+        )
+    if len(chosen) < args.k:
+        print(f"  only {len(chosen)} sites add deprived residents within reach; no further site would.")
+    print(chosen.attrs["note"])
+    print(f"Wrote {len(chosen)} sites to {out}")
+    return 0
+
+
+def _read_candidates(path: str, area) -> object:
+    from assetmap.io.assets import read_assets
+
+    assets = read_assets(path, postcodes=area.postcodes, default_type="community_centre", on_error="raise")
+    return assets[["name", "geometry"]]
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from assetmap.demo import build_demo
 
@@ -201,6 +294,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--skip-invalid", action="store_true", help="leave out bad rows instead of stopping")
     p.add_argument("--out", required=True, help="output .csv, .xlsx, .geojson or .gpkg")
     p.set_defaults(func=_cmd_assign)
+
+    def _group_args(p: argparse.ArgumentParser) -> None:
+        which = p.add_mutually_exclusive_group()
+        which.add_argument("--element", help="one element of the framework, 1 to 11")
+        which.add_argument("--pillar", help="one pillar: Scaling, Involving, Strengthening or Sustaining")
+        p.add_argument(
+            "--threshold",
+            type=float,
+            help=f"walking distance counted as within reach, metres (default {settings.walk_threshold_m:g})",
+        )
+        p.add_argument("--exclude-stale", action="store_true", help="leave out records not confirmed recently")
+        p.add_argument(
+            "--straight-line", action="store_true", help="straight-line distance even where there is a network"
+        )
+
+    p = sub.add_parser("gaps", help="gap table per ward or LSOA: need, access and the gap index by element and pillar")
+    p.add_argument("--area", default=str(settings.default_area_path), help="area folder (default: the demo area)")
+    _group_args(p)
+    p.add_argument("--by", choices=["area", "lsoa"], default="area", help="area (wards; default) or lsoa")
+    p.add_argument("--out", required=True, help="output .csv, .xlsx, .geojson or .gpkg (method note beside it)")
+    p.set_defaults(func=_cmd_gaps)
+
+    p = sub.add_parser("suggest", help="greedy choice of sites that bring the most deprived residents within reach")
+    p.add_argument("--area", default=str(settings.default_area_path), help="area folder (default: the demo area)")
+    _group_args(p)
+    p.add_argument("--k", type=int, default=5, help="number of sites (1 to 50; default 5)")
+    p.add_argument(
+        "--candidates", help="sites to choose from (an asset-style file: name and location); default: street nodes"
+    )
+    p.add_argument("--out", required=True, help="output .csv, .xlsx, .geojson or .gpkg")
+    p.set_defaults(func=_cmd_suggest)
 
     p = sub.add_parser("demo", help="regenerate the fictional demo area")
     p.add_argument("--out", help="folder (default: the built-in data folder)")

@@ -190,3 +190,75 @@ def test_assign_csv_and_geojson(tmp_path):
 def test_console_script_runs():
     proc = subprocess.run([sys.executable, "-m", "assetmap.cli", "--help"], capture_output=True, text=True, check=True)
     assert "init-area" in proc.stdout and "deprivation-summary" in proc.stdout
+
+
+# -- gaps and suggest --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".geojson", ".gpkg"])
+def test_gaps_writes_every_format_with_its_method_note(tmp_path, capsys, suffix):
+    out = tmp_path / f"gaps{suffix}"
+    assert main(["gaps", "--pillar", "Strengthening", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "access by network distance, within 800 m" in printed
+    if suffix == ".csv":
+        table = pd.read_csv(out, encoding="utf-8-sig")
+    elif suffix == ".xlsx":
+        table = pd.read_excel(out)
+    else:
+        table = gpd.read_file(out)
+        assert table.crs is not None
+    assert set(table["group"]) == {"strengthening"}
+    assert len(table) == 17 + 1  # the demo's wards and the whole borough
+    assert sorted(table["gap_rank"].dropna().astype(int)) == list(range(1, 18))
+    note = (tmp_path / "gaps.method.md").read_text(encoding="utf-8")
+    assert "How these figures were made" in note and "800 m" in note
+
+
+def test_gaps_by_lsoa_straight_line_one_element(tmp_path, capsys):
+    out = tmp_path / "lsoa.csv"
+    assert (
+        main(["gaps", "--element", "6", "--by", "lsoa", "--threshold", "400", "--straight-line", "--out", str(out)])
+        == 0
+    )
+    table = pd.read_csv(out, encoding="utf-8-sig")
+    assert set(table["access_method"]) == {"straight-line"}
+    assert (table["threshold_m"] == 400).all()
+    assert table.loc[~table["whole_area"], "code"].str.startswith("E01").all()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--element", "12"], "Elements are numbered 1 to 11"),
+        (["--pillar", "growing"], "Choose one of Scaling"),
+        (["--threshold", "-5"], "metres"),
+    ],
+)
+def test_gaps_bad_input_is_an_error_line(tmp_path, capsys, args, message):
+    out = tmp_path / "gaps.csv"
+    assert main(["gaps", *args, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and message in err
+    assert not out.exists()
+
+
+def test_gaps_unknown_output_format(tmp_path, capsys):
+    assert main(["gaps", "--out", str(tmp_path / "gaps.docx")]) == 2
+    assert "Use .csv, .xlsx, .geojson or .gpkg" in capsys.readouterr().err
+
+
+def test_suggest_sites(tmp_path, capsys):
+    out = tmp_path / "sites.csv"
+    assert main(["suggest", "--element", "6", "--k", "3", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "greedy maximal-coverage heuristic" in printed
+    sites = pd.read_csv(out, encoding="utf-8-sig")
+    assert sites["rank"].tolist() == [1, 2, 3]
+    assert sites["longitude"].between(-1, 1).all() and sites["latitude"].between(50, 53).all()
+    assert (sites["newly_reached_deprived"].diff().dropna() <= 1e-9).all()
+
+
+def test_suggest_needs_a_group(tmp_path, capsys):
+    assert main(["suggest", "--k", "3", "--out", str(tmp_path / "s.csv")]) == 2
+    assert "--element N or --pillar NAME" in capsys.readouterr().err
