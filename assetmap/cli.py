@@ -212,7 +212,10 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
             f"residents of IMD deciles 1-2 newly within {r['threshold_m']:g} m ({r['newly_reached']:,.0f} in all)"
         )
     if len(chosen) < args.k:
-        print(f"  only {len(chosen)} sites add deprived residents within reach; no further site would.")
+        print(
+            f"  only {len(chosen)} {'site adds' if len(chosen) == 1 else 'sites add'} deprived residents within "
+            "reach; no further candidate would."
+        )
     print(chosen.attrs["note"])
     print(f"Wrote {len(chosen)} sites to {out}")
     return 0
