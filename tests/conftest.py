@@ -113,6 +113,7 @@ def tiny_layers() -> dict[str, Any]:
             "population": [1_500, 1_700, 1_600, 1_400, 1_800, 1_500],
         }
     )
+    deprivation.attrs["n_national"] = 33_755  # ranks as in IoD2025
     lookup = pd.DataFrame({"lsoa_code": lsoa_codes, "area_code": [codes[i // 2] for i in range(6)], "weight": 1.0})
 
     taxonomy = load_taxonomy()
