@@ -351,3 +351,29 @@ def test_suggest_sites_bad_k(line_case):
     g, acc, dep = line_case
     with pytest.raises(ValidationError, match="between 1 and 50"):
         suggest_sites(acc, dep, "e6", 0, graph=g)
+
+
+@pytest.mark.parametrize("max_pairs", [None, 0])
+def test_straight_line_matches_brute_force(monkeypatch, max_pairs):
+    from assetmap.analysis import access
+
+    if max_pairs is not None:  # force the one-tree-per-element path
+        monkeypatch.setattr(access, "_MAX_PAIRS", max_pairs)
+    rng = np.random.default_rng(7)
+    res_xy = rng.uniform(0, 3000, (300, 2))
+    asset_xy = rng.uniform(0, 3000, (200, 2))
+    masks = rng.integers(0, 1 << 12, 200) & 0b111111111110
+    got = access._straight_by_element(asset_xy, masks, res_xy, list(range(1, 12)), 500.0)
+    metres = np.hypot(*(res_xy[:, None, :] - asset_xy[None, :, :]).transpose(2, 0, 1))
+    for e in range(1, 12):
+        serves = (masks >> e) & 1 == 1
+        expected = np.where(serves[None, :], metres, np.inf).min(axis=1)
+        expected[expected > 500.0] = np.inf
+        np.testing.assert_allclose(got[e], expected)
+
+
+def test_polygon_asset_stands_at_its_representative_point():
+    g = line_graph()
+    assets = gpd.GeoDataFrame({"elements": [(6,)], "status": ["approved"]}, geometry=[box(380, -10, 420, 10)], crs=CRS)
+    acc = compute_access(on_nodes(g), assets, graph=g, limit=1000)
+    np.testing.assert_allclose(acc.distance["e6"], [400, 300, 200, 100, 0])

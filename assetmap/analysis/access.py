@@ -453,6 +453,78 @@ def _straight_distance(asset_xy: np.ndarray, res_xy: np.ndarray, limit: float) -
     return dist
 
 
+#: Above this many expected (resident, asset) pairs within the limit, straight-line distances are found one
+#: element at a time instead, so that memory stays bounded.
+_MAX_PAIRS = 20_000_000
+
+
+def _pairs_within(res_xy: np.ndarray, asset_xy: np.ndarray, limit: float) -> tuple[np.ndarray, ...] | None:
+    """Return (resident, asset, metres) for every pair within ``limit``; None if there would be too many.
+
+    Residents are hashed into square cells of side ``limit``: every asset within ``limit`` of a resident
+    lies in the resident's cell or one of its eight neighbours, so candidates come from nine array
+    look-ups per asset, with no tree to build over a million assets.
+    """
+    origin = res_xy.min(axis=0) - 2 * limit  # a spare ring of cells, so that no look-up leaves the grid
+    cell = ((res_xy - origin) / limit).astype(np.int64)
+    nx_, ny_ = (cell.max(axis=0) + 3).tolist()
+    if nx_ * ny_ > 50_000_000:  # a sparse spread over a huge box: the cell table would be too big
+        return None
+    key = cell[:, 0] * ny_ + cell[:, 1]
+    by_cell = np.argsort(key, kind="stable")
+    count = np.bincount(key, minlength=nx_ * ny_)
+    first = np.cumsum(count) - count
+    acell = np.floor((asset_xy - origin) / limit).astype(np.int64)
+    near = np.flatnonzero(
+        (acell[:, 0] >= 1) & (acell[:, 0] < nx_ - 1) & (acell[:, 1] >= 1) & (acell[:, 1] < ny_ - 1)
+    )  # assets further out have no resident within the limit
+    base = acell[near, 0] * ny_ + acell[near, 1]
+    steps = (-ny_ - 1, -ny_, -ny_ + 1, -1, 0, 1, ny_ - 1, ny_, ny_ + 1)
+    if sum(int(count[base + step].sum()) for step in steps) > _MAX_PAIRS:
+        return None
+    who, which = [], []
+    for step in steps:
+        k = base + step
+        hit = np.flatnonzero(count[k])
+        n = count[k[hit]]
+        rep = np.repeat(hit, n)
+        offset = np.arange(len(rep)) - np.repeat(np.cumsum(n) - n, n)
+        who.append(by_cell[first[k[rep]] + offset])
+        which.append(near[rep])
+    w, a = np.concatenate(who), np.concatenate(which)
+    metres = np.hypot(asset_xy[a, 0] - res_xy[w, 0], asset_xy[a, 1] - res_xy[w, 1])
+    keep = metres <= limit
+    return w[keep], a[keep], metres[keep]
+
+
+def _straight_by_element(
+    asset_xy: np.ndarray, masks: np.ndarray, res_xy: np.ndarray, elements: list[int], limit: float
+) -> dict[int, np.ndarray]:
+    """Straight-line distance from each resident to the nearest asset of each element (inf beyond ``limit``).
+
+    One pass over the (resident, asset) pairs within the limit serves every element at once; where there
+    would be too many pairs to hold, a k-d tree per element is used instead.
+    """
+    n = len(res_xy)
+    if len(asset_xy) == 0 or n == 0:
+        return {e: np.full(n, np.inf) for e in elements}
+    pairs = _pairs_within(res_xy, asset_xy, limit)
+    if pairs is None:
+        return {e: _straight_distance(asset_xy[(masks & (1 << e)) != 0], res_xy, limit) for e in elements}
+    who, which, metres = pairs
+    order = np.lexsort((metres, who))  # by resident, nearest asset first
+    who, metres, served = who[order], metres[order], masks[which[order]]
+    out = {}
+    for e in elements:
+        hit = ((served >> e) & 1).astype(bool)
+        w, d = who[hit], metres[hit]
+        first = np.r_[True, w[1:] != w[:-1]] if len(w) else np.zeros(0, bool)
+        nearest = np.full(n, np.inf)
+        nearest[w[first]] = d[first]
+        out[e] = nearest
+    return out
+
+
 def _check_residents_frame(residents: pd.DataFrame, network: bool) -> None:
     need = ["x", "y", "population", "lsoa_code"] + (["node", "snap_m"] if network else [])
     missing = [c for c in need if c not in residents]
@@ -546,15 +618,21 @@ def _asset_arrays(assets: pd.DataFrame, tax: Taxonomy) -> tuple[np.ndarray, np.n
                 f".to_crs('{settings.analysis_crs}') first."
             )
     approved = assets["status"].eq("approved").to_numpy(bool) if "status" in assets else np.ones(len(assets), bool)
-    chosen = assets[approved]
-    geoms = np.asarray(gpd.GeoSeries(chosen.geometry).array) if len(chosen) else np.zeros(0, dtype=object)
+    # Work on the two arrays needed rather than copying a large register's every column.
+    geoms = np.asarray(gpd.GeoSeries(assets["geometry"]).array)[approved]
     has = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms)) if len(geoms) else np.zeros(0, bool)
-    pts = shapely.point_on_surface(geoms[has]) if has.any() else np.zeros(0, dtype=object)
+    pts = geoms[has]
+    if len(pts):
+        # Polygons stand at their representative point; points (nearly all) are taken as they are.
+        other = shapely.get_type_id(pts) != 0
+        if other.any():
+            pts = pts.copy()
+            pts[other] = shapely.point_on_surface(pts[other])
     xy = shapely.get_coordinates(pts) if len(pts) else np.zeros((0, 2))
-    if "element_mask" in chosen:
-        masks = pd.to_numeric(chosen["element_mask"]).to_numpy(np.int64)[has]
-    elif "elements" in chosen:
-        masks = element_masks(chosen["elements"], tax)[has]
+    if "element_mask" in assets:
+        masks = pd.to_numeric(assets["element_mask"]).to_numpy(np.int64)[approved][has]
+    elif "elements" in assets:
+        masks = element_masks(assets["elements"][approved], tax)[has]
     else:
         raise ValidationError(
             Problem("the assets have no elements column.", field="elements", fix="Read them with read_assets.")
@@ -632,28 +710,29 @@ def compute_access(
         comp = graph.components
         res_comp = comp[res_nodes]
     else:
-        for e in wanted:
-            per_element[e] = _straight_distance(xy[(masks & (1 << e)) != 0], res_xy, limit)
+        per_element = _straight_by_element(xy, masks, res_xy, wanted, limit)
         res_comp = np.zeros(len(residents), np.int64)
         comp = None
 
     pop = residents["population"].to_numpy("float64")
+    mask_values, mask_counts = np.unique(masks, return_counts=True)
     distance: dict[str, np.ndarray] = {}
     rows = []
     for key, bits in zip(keys, group_masks(keys, tax), strict=True):
         members = [e for e in wanted if bits >> e & 1]
         d = np.minimum.reduce([per_element[e] for e in members]) if members else np.full(len(residents), np.inf)
         distance[key] = d
-        serving = (masks & bits) != 0
-        if comp is not None and serving.any():
-            reachable = np.isin(res_comp, np.unique(comp[nodes[serving]]))
+        # A register repeats a few combinations of elements: count by combination, not by record.
+        n_serving = int(mask_counts[(mask_values & bits) != 0].sum())
+        if comp is not None and n_serving:
+            reachable = np.isin(res_comp, np.unique(comp[nodes[(masks & bits) != 0]]))
         else:
-            reachable = np.full(len(residents), bool(serving.any()))
+            reachable = np.full(len(residents), n_serving > 0)
         no_path = ~reachable
         rows.append(
             {
                 "group": key,
-                "n_assets": int(serving.sum()),
+                "n_assets": n_serving,
                 "population_no_path": float(pop[no_path].sum()),
                 "population_beyond_limit": float(pop[reachable & ~np.isfinite(d)].sum()),
             }

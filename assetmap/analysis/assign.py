@@ -47,12 +47,22 @@ def area_index_of_points(points: np.ndarray, areas: gpd.GeoDataFrame) -> np.ndar
     # "intersects" keeps points exactly on an edge, which "within" would drop.
     pt_idx, area_idx = tree.query(points, predicate="intersects")
     if len(pt_idx):
-        order_key = areas["code"].to_numpy().argsort(kind="stable").argsort()
-        rank = order_key[area_idx]
-        order = np.lexsort((rank, pt_idx))
-        pt_sorted, area_sorted = pt_idx[order], area_idx[order]
-        first = np.r_[True, pt_sorted[1:] != pt_sorted[:-1]]
-        result[pt_sorted[first]] = area_sorted[first]
+        if not (pt_idx[1:] >= pt_idx[:-1]).all():
+            order = np.argsort(pt_idx, kind="stable")
+            pt_idx, area_idx = pt_idx[order], area_idx[order]
+        # Most points fall in one area; only those on a shared boundary need the tie broken.
+        repeated = np.zeros(len(pt_idx), dtype=bool)
+        same = pt_idx[1:] == pt_idx[:-1]
+        repeated[1:] |= same
+        repeated[:-1] |= same
+        result[pt_idx[~repeated]] = area_idx[~repeated]
+        if repeated.any():
+            pt_rep, area_rep = pt_idx[repeated], area_idx[repeated]
+            rank = areas["code"].to_numpy().argsort(kind="stable").argsort()[area_rep]
+            order = np.lexsort((rank, pt_rep))
+            pt_sorted, area_sorted = pt_rep[order], area_rep[order]
+            first = np.r_[True, pt_sorted[1:] != pt_sorted[:-1]]
+            result[pt_sorted[first]] = area_sorted[first]
     return result
 
 
