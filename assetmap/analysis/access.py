@@ -512,15 +512,12 @@ def _straight_by_element(
     if pairs is None:
         return {e: _straight_distance(asset_xy[(masks & (1 << e)) != 0], res_xy, limit) for e in elements}
     who, which, metres = pairs
-    order = np.lexsort((metres, who))  # by resident, nearest asset first
-    who, metres, served = who[order], metres[order], masks[which[order]]
+    served = masks[which]
     out = {}
     for e in elements:
         hit = ((served >> e) & 1).astype(bool)
-        w, d = who[hit], metres[hit]
-        first = np.r_[True, w[1:] != w[:-1]] if len(w) else np.zeros(0, bool)
         nearest = np.full(n, np.inf)
-        nearest[w[first]] = d[first]
+        np.minimum.at(nearest, who[hit], metres[hit])
         out[e] = nearest
     return out
 
