@@ -480,13 +480,14 @@ def _pairs_within(res_xy: np.ndarray, asset_xy: np.ndarray, limit: float) -> tup
     )  # assets further out have no resident within the limit
     base = acell[near, 0] * ny_ + acell[near, 1]
     steps = (-ny_ - 1, -ny_, -ny_ + 1, -1, 0, 1, ny_ - 1, ny_, ny_ + 1)
-    if sum(int(count[base + step].sum()) for step in steps) > _MAX_PAIRS:
+    cells = [base + step for step in steps]
+    counts = [count[k] for k in cells]
+    if sum(int(c.sum()) for c in counts) > _MAX_PAIRS:
         return None
     who, which = [], []
-    for step in steps:
-        k = base + step
-        hit = np.flatnonzero(count[k])
-        n = count[k[hit]]
+    for k, c in zip(cells, counts, strict=True):
+        hit = np.flatnonzero(c)
+        n = c[hit]
         rep = np.repeat(hit, n)
         offset = np.arange(len(rep)) - np.repeat(np.cumsum(n) - n, n)
         who.append(by_cell[first[k[rep]] + offset])
