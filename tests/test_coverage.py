@@ -204,3 +204,21 @@ def test_resolve_groups():
         resolve_groups(element=0)
     with pytest.raises(ValidationError, match="Scaling"):
         resolve_groups(pillar="growing")
+
+
+def test_asset_outside_every_area_serves_the_edge_but_counts_in_none(tiny_area):
+    tiny_area._cache.pop("area_summary")
+    before = tiny_area.gaps(groups=["e8"])
+    assert before.table["no_assets"].all()
+    # An element 8 asset 100 m beyond the tiny area's western edge.
+    extra = tiny_area.assets.iloc[[0]].copy()
+    x0, y0 = tiny_area.boundaries.total_bounds[:2]
+    extra["asset_id"], extra["elements"], extra["area_code"], extra["area_name"] = "X1", (8,), None, None
+    extra["geometry"] = gpd.points_from_xy([x0 - 100], [y0 + 500], crs=settings.analysis_crs)
+    tiny_area.assets = pd.concat([tiny_area.assets, extra], ignore_index=True)
+    tiny_area._cache.clear()
+    after = tiny_area.gaps(groups=["e8"]).table.set_index("code")
+    assert after.loc[after.index != "ALL", "n_assets"].sum() == 0
+    assert after.loc["ALL", "n_assets"] == 0 and not after["no_assets"].any()
+    west = tiny_area.boundaries.sort_values("code").iloc[0]["code"]
+    assert after.loc[west, "share_within_1200m"] > 0

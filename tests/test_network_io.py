@@ -52,3 +52,21 @@ def test_file_with_no_streets_refused(tmp_path):
     path = _osm(tmp_path, _way(103, [11, 12, 13, 11], building="yes"))
     with pytest.raises(DataFormatError, match="no walkable streets"):
         read_network(path)
+
+
+def test_graphml_saved_by_osmnx_reads_back_alike(tmp_path):
+    import osmnx as ox
+
+    path = _osm(
+        tmp_path,
+        _way(100, [1, 2, 3], highway="residential"),
+        _way(101, [3, 4], highway="footway"),
+        _way(103, [11, 12, 13, 11], building="yes"),
+    )
+    graph = ox.graph_from_xml(path, bidirectional=True, simplify=False, retain_all=True)  # buildings included
+    ox.save_graphml(graph, tmp_path / "streets.graphml")
+    again = read_network(tmp_path / "streets.graphml")
+    assert set(again.nodes) == {1, 2, 3, 4}
+    assert sorted(round(d["length"], 6) for _, _, d in again.edges(data=True)) == sorted(
+        round(d["length"], 6) for _, _, d in read_network(path).edges(data=True)
+    )
