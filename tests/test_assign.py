@@ -83,3 +83,24 @@ def test_sliver_outside_is_shared_out_but_a_real_overhang_is_not(areas):
     got = lookup_from_geometry(lsoas, areas).groupby("lsoa_code")["weight"].sum()
     assert got["S"] == pytest.approx(1.0)
     assert got["H"] == pytest.approx(0.5)
+
+
+def test_inside_beats_touching_and_overlaps_go_first_by_code():
+    import geopandas as gpd
+    from shapely.geometry import Point, box
+
+    from assetmap.analysis.assign import assign_to_areas
+
+    areas = gpd.GeoDataFrame(
+        {"code": ["E05000003", "E05000001", "E05000002"], "name": ["C", "A", "B"]},
+        # A and B overlap on x 50-100; C's edge at x = 200 runs through B's inside.
+        geometry=[box(200, 0, 300, 100), box(0, 0, 100, 100), box(50, 0, 250, 100)],
+        crs="EPSG:27700",
+    )
+    points = gpd.GeoDataFrame(
+        geometry=[Point(75, 50), Point(200, 50), Point(25, 50), Point(300, 50), Point(400, 50)], crs="EPSG:27700"
+    )
+    got = assign_to_areas(points, areas)["area_code"].tolist()
+    # In both A and B: A (first by code). Inside B, on C's edge: B. Inside A only: A. On C's outer edge: C.
+    assert got[:4] == ["E05000001", "E05000002", "E05000001", "E05000003"]
+    assert got[4] is pd.NA or pd.isna(got[4])

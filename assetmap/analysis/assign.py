@@ -22,11 +22,30 @@ def _same_crs(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame, what: str) -> None:
         )
 
 
+def _first_by_code(pt_idx: np.ndarray, area_idx: np.ndarray, areas: gpd.GeoDataFrame, out: np.ndarray) -> None:
+    """Write into ``out`` each point's area among its (point, area) pairs, the first by code where several."""
+    if not len(pt_idx):
+        return
+    # Most points have one area: place them directly, and break ties only for the others.
+    n = np.bincount(pt_idx, minlength=len(out))[pt_idx]
+    out[pt_idx[n == 1]] = area_idx[n == 1]
+    pt_idx, area_idx = pt_idx[n > 1], area_idx[n > 1]
+    if not len(pt_idx):
+        return
+    rank = areas["code"].to_numpy().argsort(kind="stable").argsort()[area_idx]
+    order = np.lexsort((rank, pt_idx))
+    pt_sorted, area_sorted = pt_idx[order], area_idx[order]
+    first = np.r_[True, pt_sorted[1:] != pt_sorted[:-1]]
+    out[pt_sorted[first]] = area_sorted[first]
+
+
 def area_index_of_points(points: np.ndarray, areas: gpd.GeoDataFrame) -> np.ndarray:
     """Return, for each point, the position of the area containing it, or -1.
 
-    A point on a shared boundary belongs to the area that comes first in the
-    sort by ``code``: one answer, the same every run, whatever the input order.
+    A point inside an area belongs to it. A point on a shared boundary (inside
+    no area) belongs to the area it touches that comes first in the sort by
+    ``code``; so do points inside several overlapping areas: one answer, the
+    same every run, whatever the input order.
 
     Parameters
     ----------
@@ -43,26 +62,28 @@ def area_index_of_points(points: np.ndarray, areas: gpd.GeoDataFrame) -> np.ndar
     result = np.full(len(points), -1, dtype=np.int64)
     if len(points) == 0:
         return result
-    tree = shapely.STRtree(areas.geometry.array)
-    # "intersects" keeps points exactly on an edge, which "within" would drop.
-    pt_idx, area_idx = tree.query(points, predicate="intersects")
-    if len(pt_idx):
-        if not (pt_idx[1:] >= pt_idx[:-1]).all():
-            order = np.argsort(pt_idx, kind="stable")
-            pt_idx, area_idx = pt_idx[order], area_idx[order]
-        # Most points fall in one area; only those on a shared boundary need the tie broken.
-        repeated = np.zeros(len(pt_idx), dtype=bool)
-        same = pt_idx[1:] == pt_idx[:-1]
-        repeated[1:] |= same
-        repeated[:-1] |= same
-        result[pt_idx[~repeated]] = area_idx[~repeated]
-        if repeated.any():
-            pt_rep, area_rep = pt_idx[repeated], area_idx[repeated]
-            rank = areas["code"].to_numpy().argsort(kind="stable").argsort()[area_rep]
-            order = np.lexsort((rank, pt_rep))
-            pt_sorted, area_sorted = pt_rep[order], area_rep[order]
-            first = np.r_[True, pt_sorted[1:] != pt_sorted[:-1]]
-            result[pt_sorted[first]] = area_sorted[first]
+    polygons = np.asarray(areas.geometry.array)
+    # Candidates by bounding box, then one prepared point-in-polygon test per area over its candidates:
+    # several times faster than testing each (point, area) pair unprepared.
+    pt_idx, area_idx = shapely.STRtree(polygons).query(points)
+    if not len(pt_idx):
+        return result
+    # A stable sort of small integers is a radix sort: cheap even for millions of pairs.
+    key = area_idx.astype(np.uint16) if len(polygons) < 2**16 else area_idx
+    order = np.argsort(key, kind="stable")
+    pt_idx, area_idx = pt_idx[order], area_idx[order]
+    xy = shapely.get_coordinates(points)
+    inside = np.zeros(len(pt_idx), dtype=bool)
+    starts = np.flatnonzero(np.r_[True, area_idx[1:] != area_idx[:-1]])
+    for lo, hi in zip(starts, [*starts[1:], len(area_idx)], strict=True):
+        cand = pt_idx[lo:hi]
+        inside[lo:hi] = shapely.contains_xy(polygons[area_idx[lo]], xy[cand, 0], xy[cand, 1])
+    _first_by_code(pt_idx[inside], area_idx[inside], areas, result)
+    # Points inside no area may lie on a boundary: "intersects" keeps points exactly on an edge.
+    rest = (result[pt_idx] < 0) & ~inside
+    if rest.any():
+        touch = shapely.intersects(polygons[area_idx[rest]], points[pt_idx[rest]])
+        _first_by_code(pt_idx[rest][touch], area_idx[rest][touch], areas, result)
     return result
 
 
