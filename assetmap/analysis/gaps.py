@@ -625,7 +625,9 @@ def _count_assets(
     if isinstance(column.dtype, pd.CategoricalDtype):
         area_kinds, area_codes = column.cat.codes.to_numpy(), column.cat.categories
     else:
-        area_kinds, area_codes = pd.factorize(column, use_na_sentinel=True)
+        # Plain objects hash about twice as fast as pandas' string dtype.
+        values = column.to_numpy(dtype=object, na_value=None) if pd.api.types.is_string_dtype(column) else column
+        area_kinds, area_codes = pd.factorize(values, use_na_sentinel=True)
     pos = np.append(codes.get_indexer(pd.Index(area_codes).astype(str)), -1)[area_kinds]
     inside = approved & (pos >= 0)
     # Count assets per (area, combination of elements), then expand the combinations into groups.
