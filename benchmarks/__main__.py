@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from benchmarks import bench_load
+from benchmarks import bench_borough, bench_load, bench_national, bench_network
 
 
 @dataclass
@@ -44,7 +44,29 @@ def timed(fn: Callable[[], object], repeat: int) -> float:
     return statistics.median(times)
 
 
-SUITES: dict[str, Callable[[int], list[Result]]] = {"load": bench_load.run}
+def interleaved(jobs: dict[str, Callable[[], object]], repeat: int) -> dict[str, float]:
+    """Median seconds of each job over ``repeat`` rounds, after one warm-up call of each.
+
+    The jobs take turns within each round, so that a slow spell of a shared machine hits them all alike.
+    """
+    for job in jobs.values():
+        job()
+    times: dict[str, list[float]] = {name: [] for name in jobs}
+    for _ in range(repeat):
+        for name, job in jobs.items():
+            gc.collect()
+            start = time.perf_counter()
+            job()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+SUITES: dict[str, Callable[[int], list[Result]]] = {
+    "load": bench_load.run,
+    "borough": bench_borough.run,
+    "network": bench_network.run,
+    "national": bench_national.run,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
