@@ -48,3 +48,12 @@ def test_unknown_extension_and_no_partial_file(tmp_path):
     with pytest.raises(DataFormatError, match="needs geometry"):
         write_table(pd.DataFrame({"a": [1]}), tmp_path / "a.geojson")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_table_bytes_match_the_file_and_refuse_unknown_formats(tmp_path):
+    from assetmap.io.export import table_bytes
+
+    frame = pd.DataFrame({"name": ["=1+1", "Hall"], "n": [1, 2]})
+    assert table_bytes(frame, "csv") == write_table(frame, tmp_path / "t.csv").read_bytes()
+    with pytest.raises(DataFormatError, match="csv, xlsx, geojson, gpkg"):
+        table_bytes(frame, "docx")

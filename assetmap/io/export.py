@@ -107,3 +107,34 @@ def write_table(df: pd.DataFrame, path: str | Path, *, layer: str = "assetmap") 
         tmp.unlink(missing_ok=True)
         raise
     return path
+
+
+#: Media type of each export format, for downloads.
+MEDIA_TYPES: dict[str, str] = {
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "geojson": "application/geo+json",
+    "gpkg": "application/geopackage+sqlite3",
+}
+
+
+def table_bytes(df: pd.DataFrame, fmt: str, *, layer: str = "assetmap") -> bytes:
+    """Return a table or layer as the bytes of a file, as :func:`write_table` would write it.
+
+    For downloads: spreadsheets are neutralised against formula injection and geometry is dropped
+    from CSV and XLSX, exactly as on disk.
+
+    Parameters
+    ----------
+    df : DataFrame or GeoDataFrame
+        What to export.
+    fmt : {"csv", "xlsx", "geojson", "gpkg"}
+        The format.
+    layer : str
+        GeoPackage layer name.
+    """
+    if fmt not in MEDIA_TYPES:
+        raise DataFormatError(f"cannot export as {fmt!r}. Use one of {', '.join(MEDIA_TYPES)}.")
+    with tempfile.TemporaryDirectory(prefix="assetmap-export-") as folder:
+        path = write_table(df, Path(folder) / f"export.{fmt}", layer=layer)
+        return path.read_bytes()

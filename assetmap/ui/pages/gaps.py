@@ -1,0 +1,193 @@
+"""Gaps page: where need is high and assets are out of reach, ranked, with downloads and a what-if."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from assetmap import settings
+from assetmap._errors import AssetMapError
+from assetmap.analysis.gaps import DEFAULT_THRESHOLDS, group_keys, group_label
+from assetmap.io.export import MEDIA_TYPES, table_bytes
+from assetmap.ui import common
+
+#: Columns of the ranked table, as the page shows them.
+RANKED_COLUMNS: dict[str, str] = {
+    "gap_rank": "Rank",
+    "name": "Area",
+    "code": "Code",
+    "population": "Residents",
+    "n_assets": "Assets",
+    "assets_per_1000": "Assets per 1,000",
+    "share_within_400m": "Within 400 m",
+    "share_within_800m": "Within 800 m",
+    "share_within_1200m": "Within 1,200 m",
+    "need_percentile": "Need (national percentile)",
+    "gap_index": "Gap index",
+    "bivariate_label": "Need and access",
+}
+
+#: The bivariate class commissioners look at first.
+HIGH_NEED_LOW_ACCESS = "3-1"
+
+
+def _options() -> tuple[str, float, bool, str]:
+    left, middle, right, far = st.columns([3, 2, 2, 2])
+    keys = group_keys()
+    group = left.selectbox(
+        "Element or pillar", keys, index=keys.index("strengthening"), format_func=group_label, key="gaps_group"
+    )
+    choices = sorted({*DEFAULT_THRESHOLDS, float(settings.walk_threshold_m)})
+    threshold = middle.select_slider(
+        "Within reach (walk)",
+        options=choices,
+        value=float(settings.walk_threshold_m),
+        format_func=lambda t: f"{t:,.0f} m",
+        key="gaps_threshold",
+    )
+    by = right.radio(
+        "Areas", ["area", "lsoa"], format_func={"area": "Wards", "lsoa": "LSOAs"}.__getitem__, key="gaps_by"
+    )
+    include_stale = far.checkbox(
+        "Count stale records",
+        value=True,
+        key="gaps_stale",
+        help=f"Records not confirmed for more than {settings.stale_after_days:,} days.",
+    )
+    return group, float(threshold), include_stale, by
+
+
+def ranked(table: pd.DataFrame, group: str) -> pd.DataFrame:
+    """Return one group's rows of a gap table, ranked, in the page's column names (whole area last)."""
+    rows = table[table["group"] == group].sort_values(["whole_area", "gap_rank"], kind="stable")
+    out = pd.DataFrame(rows[[c for c in RANKED_COLUMNS if c in rows]]).rename(columns=RANKED_COLUMNS)
+    return out.reset_index(drop=True)
+
+
+def page() -> None:
+    """Draw the Gaps page."""
+    area = common.current_area()
+    if area is None:
+        return
+    st.title(f"{area.name}: gaps in community assets")
+    group, threshold, include_stale, by = _options()
+    try:
+        with st.spinner("Measuring walking access..."):
+            result = area.gaps(threshold=threshold, by=by, include_stale=include_stale)
+    except AssetMapError as exc:
+        st.error(str(exc), icon=":material/error:")
+        return
+    table = result.table
+    rows = table[(table["group"] == group) & ~table["whole_area"]]
+    whole = table[(table["group"] == group) & table["whole_area"]].iloc[0]
+
+    a, b, c, d = st.columns(4)
+    a.metric("Residents within reach", f"{whole['access_share']:.0%}", help=f"Within {threshold:,.0f} m")
+    b.metric("Assets counted", f"{int(whole['n_assets']):,}")
+    c.metric("High need, low access", f"{int((rows['bivariate_class'] == HIGH_NEED_LOW_ACCESS).sum())}")
+    d.metric("Distance", "walking" if result.access.method == "network" else "straight line")
+    if whole["no_assets"]:
+        st.warning(f"No approved asset serves {group_label(group)}: nobody is within reach.", icon=":material/warning:")
+
+    st.subheader(f"Ranked by gap index: {group_label(group)}")
+    st.caption(
+        "Gap index = need percentile / 100 x (1 - share of residents within reach). "
+        "Rank 1 is the largest gap; the whole area is the last row."
+    )
+    shown = ranked(table, group)
+    st.dataframe(
+        shown,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "Rank": st.column_config.NumberColumn(format="%d"),
+            "Residents": st.column_config.NumberColumn(format="localized"),
+            "Assets": st.column_config.NumberColumn(format="%d"),
+            "Assets per 1,000": st.column_config.NumberColumn(format="%.2f"),
+            **{
+                name: st.column_config.ProgressColumn(name, min_value=0.0, max_value=1.0, format="percent")
+                for name in ("Within 400 m", "Within 800 m", "Within 1,200 m")
+            },
+            "Need (national percentile)": st.column_config.NumberColumn(format="%.0f"),
+            "Gap index": st.column_config.NumberColumn(format="%.3f"),
+        },
+        key="gaps_table",
+    )
+
+    _downloads(result.table, group, by)
+    with st.expander("About the method"):
+        st.markdown(result.note)
+    if by == "area":
+        _coverage_matrix(table)
+    _what_if(area, group, threshold, include_stale, rows)
+
+
+def _downloads(table: pd.DataFrame, group: str, by: str) -> None:
+    subset = table[table["group"] == group]
+    columns = st.columns(len(MEDIA_TYPES))
+    for column, fmt in zip(columns, MEDIA_TYPES, strict=True):
+        frame = subset.drop(columns="geometry") if fmt in ("csv", "xlsx") else subset
+        column.download_button(
+            f"Download {fmt.upper()}",
+            data=table_bytes(frame, fmt, layer="gaps"),
+            file_name=f"gaps_{group}_{by}.{fmt}",
+            mime=MEDIA_TYPES[fmt],
+            key=f"gaps_download_{fmt}",
+        )
+
+
+def _coverage_matrix(table: pd.DataFrame) -> None:
+    st.subheader("Coverage by element")
+    st.caption("Share of each ward's residents within reach of an asset of each element (darker: more in reach).")
+    rows = table[~table["whole_area"] & table["group"].str.fullmatch(r"e\d+")]
+    matrix = rows.pivot(index="name", columns="group", values="access_share")
+    matrix = matrix[[k for k in group_keys() if k in matrix.columns]]
+    matrix.columns = [f"E{k[1:]}" for k in matrix.columns]
+    st.dataframe(
+        matrix.style.background_gradient(cmap="Blues", vmin=0, vmax=1).format("{:.0%}"),
+        width="stretch",
+        key="gaps_matrix",
+    )
+
+
+def _what_if(area, group: str, threshold: float, include_stale: bool, rows: pd.DataFrame) -> None:
+    st.subheader("What if a new asset opened?")
+    st.caption(
+        "Give a site in British National Grid metres (easting, northing). The table shows the residents newly "
+        "within reach and the areas whose gap index would fall."
+    )
+    worst = rows.sort_values("gap_rank").iloc[0] if len(rows) else None
+    start = worst.geometry.representative_point() if worst is not None else None
+    with st.form("what_if"):
+        left, right = st.columns(2)
+        x = left.number_input("Easting (m)", value=float(round(start.x)) if start is not None else 0.0, step=10.0)
+        y = right.number_input("Northing (m)", value=float(round(start.y)) if start is not None else 0.0, step=10.0)
+        go = st.form_submit_button("Show the change")
+    if go:
+        try:
+            result = area.what_if([(x, y)], group, threshold=threshold, include_stale=include_stale)
+        except AssetMapError as exc:
+            st.error(str(exc), icon=":material/error:")
+            return
+        a, b = st.columns(2)
+        a.metric("Residents newly within reach", f"{result.newly_reached:,.0f}")
+        b.metric("Of them in IMD deciles 1-2", f"{result.newly_reached_deprived:,.0f}")
+        fell = result.by_area[result.by_area["gap_change"] < 0]
+        if len(fell):
+            st.dataframe(
+                fell[["name", "code", "share_before", "share_after", "gap_before", "gap_after"]].rename(
+                    columns={
+                        "name": "Area",
+                        "code": "Code",
+                        "share_before": "Within reach before",
+                        "share_after": "Within reach after",
+                        "gap_before": "Gap index before",
+                        "gap_after": "Gap index after",
+                    }
+                ),
+                hide_index=True,
+                width="stretch",
+                key="what_if_table",
+            )
+        else:
+            st.info("No area's gap index would fall: everyone near that site is already within reach.")

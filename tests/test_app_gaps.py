@@ -1,0 +1,107 @@
+"""The Gaps page, run headless with streamlit.testing on the demo borough and the tiny area."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import streamlit as st
+from conftest import make_tiny_area
+from streamlit.testing.v1 import AppTest
+
+import assetmap
+from assetmap import settings
+from assetmap.io.export import table_bytes
+
+TIMEOUT_S = 90
+
+
+def _gaps_page() -> None:
+    from assetmap.ui.pages import gaps
+
+    gaps.page()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    st.cache_resource.clear()
+    yield
+    st.cache_resource.clear()
+
+
+@pytest.fixture(scope="module")
+def demo_run() -> AppTest:
+    st.cache_resource.clear()
+    return AppTest.from_function(_gaps_page, default_timeout=TIMEOUT_S).run()
+
+
+def _metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_ranked_table_of_the_demo(demo_run):
+    at = demo_run
+    assert not at.exception and not at.error
+    assert "gaps in community assets" in at.title[0].value
+    table = at.dataframe[0].value
+    area = assetmap.load_area(settings.demo_area_path)
+    assert len(table) == len(area.boundaries) + 1
+    assert table["Rank"].iloc[:-1].tolist() == list(range(1, len(area.boundaries) + 1))
+    assert table["Gap index"].iloc[:-1].is_monotonic_decreasing
+    assert table["Area"].iloc[-1] == area.name  # the whole borough last
+    assert _metrics(at)["Distance"] == "walking"
+    # The method note is on the page.
+    assert any("How these figures were made" in m.value for m in at.markdown)
+
+
+def test_choice_of_element_threshold_and_view_changes_the_table(demo_run):
+    at = demo_run
+    before = at.dataframe[0].value
+    at.selectbox(key="gaps_group").set_value("e6").run()
+    e6 = at.dataframe[0].value
+    assert not e6["Gap index"].equals(before["Gap index"])
+    at.select_slider(key="gaps_threshold").set_value(1200.0).run()
+    far = at.dataframe[0].value
+    pd.testing.assert_series_equal(
+        far.set_index("Code")["Within 800 m"].sort_index(), e6.set_index("Code")["Within 800 m"].sort_index()
+    )
+    assert (far["Gap index"].sum()) < e6["Gap index"].sum()
+    at.radio(key="gaps_by").set_value("lsoa").run()
+    lsoas = at.dataframe[0].value
+    assert lsoas["Code"].iloc[:-1].str.startswith("E01").all()
+    assert len(lsoas) == len(assetmap.load_area(settings.demo_area_path).small_areas) + 1
+
+
+def test_what_if_form_shows_the_change(demo_run):
+    at = demo_run
+    at.radio(key="gaps_by").set_value("area").run()
+    at.selectbox(key="gaps_group").set_value("strengthening").run()
+    at.button(key="FormSubmitter:what_if-Show the change").click().run()
+    assert not at.exception and not at.error
+    metrics = _metrics(at)
+    assert float(metrics["Residents newly within reach"].replace(",", "")) > 0
+    change = next(d.value for d in at.dataframe if "Gap index after" in d.value.columns)
+    assert (change["Gap index after"] < change["Gap index before"]).all()
+
+
+def test_downloads_offered_in_every_format(demo_run):
+    names = {b.proto.label for b in demo_run.get("download_button")}
+    assert names == {"Download CSV", "Download XLSX", "Download GEOJSON", "Download GPKG"}
+
+
+def test_tiny_area_is_straight_line_and_exports_are_neutralised(monkeypatch):
+    area = make_tiny_area()
+    area._cache.pop("area_summary")
+    area.boundaries.loc[0, "name"] = '=HYPERLINK("http://x")'
+    monkeypatch.setattr(settings, "default_area_path", Path("tiny-area"))
+    monkeypatch.setattr(assetmap, "load_area", lambda path: area, raising=False)
+    at = AppTest.from_function(_gaps_page, default_timeout=TIMEOUT_S).run()
+    assert not at.exception
+    assert _metrics(at)["Distance"] == "straight line"
+    table = area.gaps().table
+    csv = pd.read_csv(io.BytesIO(table_bytes(table.drop(columns="geometry"), "csv")), encoding="utf-8-sig")
+    assert csv["name"].str.startswith("'=HYPERLINK").any()
+    xlsx = pd.read_excel(io.BytesIO(table_bytes(table.drop(columns="geometry"), "xlsx")))
+    assert not xlsx["name"].astype(str).str.startswith("=").any()
