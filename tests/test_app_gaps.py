@@ -88,7 +88,7 @@ def test_what_if_form_shows_the_change(demo_run):
 
 def test_downloads_offered_in_every_format(demo_run):
     names = {b.proto.label for b in demo_run.get("download_button")}
-    assert names == {"Download CSV", "Download XLSX", "Download GEOJSON", "Download GPKG"}
+    assert names == {"Download CSV", "Download Excel (XLSX)", "Download GeoJSON", "Download GeoPackage"}
 
 
 def test_tiny_area_is_straight_line_and_exports_are_neutralised(monkeypatch):

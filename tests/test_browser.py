@@ -127,3 +127,21 @@ def test_changing_the_shading_redraws_the_map(app_server: str, page: Any, expect
     expect(page.locator(APP_IDLE)).to_be_attached(timeout=TIMEOUT_MS)
     expect(page.frame_locator(MAP_FRAME).locator(".am-legend")).to_contain_text("Population", timeout=TIMEOUT_MS)
     expect(page.frame_locator(MAP_FRAME).locator(f"path.{webmap.AREA_CLASS}")).to_have_count(expected["n_areas"])
+
+
+def test_gaps_page_ranks_and_answers_what_if(app_server: str, page: Any, expected: dict, artifacts: Path) -> None:
+    from playwright.sync_api import expect
+
+    _open(page, app_server.rstrip("/") + "/gaps")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("gaps in community assets", timeout=TIMEOUT_MS)
+    expect(page.get_by_text("Ranked by gap index: Pillar: Strengthening")).to_be_visible()
+    expect(page.locator('[data-testid="stDataFrame"]').first).to_be_visible()
+    expect(page.get_by_text("Download CSV")).to_be_visible()
+    # The what-if form starts at the ward with the largest gap; submitting it shows the change.
+    page.get_by_role("button", name="Show the change").click()
+    expect(page.get_by_text("Residents newly within reach")).to_be_visible(timeout=TIMEOUT_MS)
+    expect(page.locator(APP_IDLE)).to_be_attached(timeout=TIMEOUT_MS)
+    metric = page.locator('[data-testid="stMetric"]').filter(has_text="Residents newly within reach")
+    reached = metric.locator('[data-testid="stMetricValue"]').inner_text()
+    assert float(reached.replace(",", "")) > 0
+    page.screenshot(path=str(artifacts / "gaps_page.png"), full_page=True)

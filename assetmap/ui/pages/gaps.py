@@ -27,6 +27,9 @@ RANKED_COLUMNS: dict[str, str] = {
     "bivariate_label": "Need and access",
 }
 
+#: Names of the download formats, as officers know them.
+_FORMAT_NAMES: dict[str, str] = {"csv": "CSV", "xlsx": "Excel (XLSX)", "geojson": "GeoJSON", "gpkg": "GeoPackage"}
+
 #: The bivariate class commissioners look at first.
 HIGH_NEED_LOW_ACCESS = "3-1"
 
@@ -128,7 +131,7 @@ def _downloads(table: pd.DataFrame, group: str, by: str) -> None:
     for column, fmt in zip(columns, MEDIA_TYPES, strict=True):
         frame = subset.drop(columns="geometry") if fmt in ("csv", "xlsx") else subset
         column.download_button(
-            f"Download {fmt.upper()}",
+            f"Download {_FORMAT_NAMES[fmt]}",
             data=table_bytes(frame, fmt, layer="gaps"),
             file_name=f"gaps_{group}_{by}.{fmt}",
             mime=MEDIA_TYPES[fmt],
@@ -143,6 +146,7 @@ def _coverage_matrix(table: pd.DataFrame) -> None:
     matrix = rows.pivot(index="name", columns="group", values="access_share")
     matrix = matrix[[k for k in group_keys() if k in matrix.columns]]
     matrix.columns = [f"E{k[1:]}" for k in matrix.columns]
+    matrix.index.name = "Ward"
     st.dataframe(
         matrix.style.background_gradient(cmap="Blues", vmin=0, vmax=1).format("{:.0%}"),
         width="stretch",
