@@ -42,6 +42,7 @@ from scipy.spatial import cKDTree
 
 from assetmap import settings
 from assetmap._errors import CRSError, Problem, ValidationError
+from assetmap.analysis.assign import area_index_of_points
 from assetmap.analysis.gaps import (
     DEFAULT_THRESHOLDS,
     _check_groups,
@@ -354,15 +355,10 @@ def resident_points(
             )
         )
     if graph is not None:
-        tree = shapely.STRtree(polygons)
-        node_pts = shapely.points(graph.x, graph.y)
-        node_idx, area_idx = tree.query(node_pts, predicate="intersects")
         # A node on a shared edge belongs to one LSOA only: the first by code, as assets do.
-        order = np.lexsort((codes[area_idx], node_idx))
-        node_idx, area_idx = node_idx[order], area_idx[order]
-        first = np.r_[True, node_idx[1:] != node_idx[:-1]] if len(node_idx) else np.zeros(0, bool)
-        owner, point_xy = area_idx[first], np.column_stack([graph.x[node_idx[first]], graph.y[node_idx[first]]])
-        nodes = node_idx[first]
+        node_area = area_index_of_points(shapely.points(graph.x, graph.y), areas)
+        nodes = np.flatnonzero(node_area >= 0)
+        owner, point_xy = node_area[nodes], np.column_stack([graph.x[nodes], graph.y[nodes]])
         placement = np.full(len(owner), "node", dtype=object)
     elif spacing is not None:
         if not np.isfinite(spacing) or spacing <= 0:
