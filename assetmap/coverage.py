@@ -196,9 +196,9 @@ def _placement_text(access: AccessResult) -> str:
                 "joined to the nearest street in a straight line"
             )
     else:
-        text = (
-            f"spread evenly over a {res.attrs.get('spacing', 100):g} m grid of points inside it ({len(res):,} points)"
-        )
+        spacing = res.attrs.get("spacing")
+        grid = f"a {spacing:g} m grid of points" if spacing else "one representative point"
+        text = f"spread evenly over {grid} inside it ({len(res):,} points)"
         if fallback:
             text += f"; {fallback} LSOAs too small for the grid are placed at one representative point"
     return text

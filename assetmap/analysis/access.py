@@ -400,7 +400,7 @@ def resident_points(
     owner, point_xy, nodes, snap, placement = owner[order], point_xy[order], nodes[order], snap[order], placement[order]
     per_area = np.bincount(owner, minlength=len(codes))
     share = pop.reindex(codes).to_numpy("float64")[owner] / per_area[owner]
-    return pd.DataFrame(
+    out = pd.DataFrame(
         {
             "lsoa_code": codes[owner],
             "population": share,
@@ -411,6 +411,8 @@ def resident_points(
             "placement": placement,
         }
     )
+    out.attrs["spacing"] = None if graph is not None else spacing  # for the method note
+    return out
 
 
 # -- distances -------------------------------------------------------------------------------------
@@ -679,10 +681,9 @@ def compute_access(
     _check_residents_frame(residents, graph is not None)
     xy, masks = _asset_arrays(assets, tax)
     elements = [e.id for e in tax.elements]
+    bits_of = group_masks(keys, tax)
     # Elements needed: those asked for, and those of the pillars asked for.
-    wanted = sorted(
-        {i for k, bits in zip(keys, group_masks(keys, tax), strict=True) for i in elements if bits >> i & 1}
-    )
+    wanted = sorted({i for bits in bits_of for i in elements if bits >> i & 1})
     res_xy = residents[["x", "y"]].to_numpy("float64")
     notes: list[str] = []
 
@@ -712,7 +713,7 @@ def compute_access(
     mask_values, mask_counts = np.unique(masks, return_counts=True)
     distance: dict[str, np.ndarray] = {}
     rows = []
-    for key, bits in zip(keys, group_masks(keys, tax), strict=True):
+    for key, bits in zip(keys, bits_of, strict=True):
         members = [e for e in wanted if bits >> e & 1]
         d = np.minimum.reduce([per_element[e] for e in members]) if members else np.full(len(residents), np.inf)
         distance[key] = d
