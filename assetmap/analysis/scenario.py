@@ -18,6 +18,7 @@ from scipy.spatial import cKDTree
 
 from assetmap._errors import AssetMapError, Problem, ValidationError
 from assetmap.analysis.access import AccessResult, WalkGraph, distance_to_nearest, snap_points
+from assetmap.analysis.gaps import _check_thresholds
 
 HEURISTIC_NOTE = (
     "Sites are chosen one at a time, each the candidate that brings the most not-yet-reached residents of "
@@ -35,7 +36,8 @@ def _deprived_weight(residents: pd.DataFrame, deprivation: pd.DataFrame) -> np.n
     return np.where(decile.le(2).fillna(False).to_numpy(bool), residents["population"].to_numpy(float), 0.0)
 
 
-def _check_group(access: AccessResult, group: str) -> np.ndarray:
+def _prepare(access: AccessResult, group: str, threshold: float, graph: WalkGraph | None, caller: str) -> np.ndarray:
+    """Check a scenario's inputs against its access run; return the group's distances before any change."""
     if group not in access.distance.columns:
         raise ValidationError(
             Problem(
@@ -44,20 +46,17 @@ def _check_group(access: AccessResult, group: str) -> np.ndarray:
                 fix=f"Choose one of {', '.join(access.distance.columns)}.",
             )
         )
-    return access.distance[group].to_numpy(float)
-
-
-def _check_threshold(access: AccessResult, threshold: float) -> float:
-    threshold = float(threshold)
-    if not np.isfinite(threshold) or threshold <= 0 or threshold > access.limit:
+    if _check_thresholds([threshold])[0] > access.limit:
         raise ValidationError(
             Problem(
-                f"threshold {threshold:g} m is outside (0, {access.limit:g}] m, the range the access run covered.",
+                f"threshold {threshold:g} m is beyond {access.limit:g} m, the distance the access run searched.",
                 field="threshold",
                 fix=f"Use a threshold up to {access.limit:g} m, or rerun access with a larger limit.",
             )
         )
-    return threshold
+    if access.method == "network" and graph is None:
+        raise AssetMapError(f"This access run used the street network: pass the same graph to {caller}.")
+    return access.distance[group].to_numpy(float)
 
 
 @dataclass(frozen=True)
@@ -78,6 +77,9 @@ class WhatIf:
         ``lsoa_code``, ``population``, ``reached_before``, ``reached_after`` (residents within reach).
     method : str
         ``network`` or ``straight-line``.
+    distance_after : ndarray
+        Each resident point's distance to the nearest asset of the group with the new sites open
+        (aligned with the access run's residents), for recomputing shares and gaps.
     by_area : DataFrame or None
         Per area, the access share and gap index before and after (filled in by
         :func:`assetmap.coverage.area_what_if`, which knows the areas).
@@ -89,6 +91,7 @@ class WhatIf:
     newly_reached_deprived: float
     by_lsoa: pd.DataFrame
     method: str
+    distance_after: np.ndarray
     by_area: pd.DataFrame | None = None
 
 
@@ -123,10 +126,8 @@ def what_if(
     -------
     WhatIf
     """
-    before = _check_group(access, group)
-    threshold = _check_threshold(access, threshold)
-    if access.method == "network" and graph is None:
-        raise AssetMapError("This access run used the street network: pass the same graph to what_if.")
+    before = _prepare(access, group, threshold, graph, "what_if")
+    threshold = float(threshold)
     xs, ys = np.atleast_1d(np.asarray(xs, float)), np.atleast_1d(np.asarray(ys, float))
     new = distance_to_nearest(
         graph if access.method == "network" else None, access.residents, xs, ys, limit=access.limit
@@ -144,7 +145,15 @@ def what_if(
         }
     )
     by_lsoa = frame.groupby("lsoa_code", sort=True).sum().reset_index()
-    return WhatIf(group, threshold, float(pop[gained].sum()), float(deprived[gained].sum()), by_lsoa, access.method)
+    return WhatIf(
+        group,
+        threshold,
+        float(pop[gained].sum()),
+        float(deprived[gained].sum()),
+        by_lsoa,
+        access.method,
+        distance_after=after,
+    )
 
 
 def _coverage_network(
@@ -204,13 +213,11 @@ def suggest_sites(
         One row per chosen site in order: ``rank``, ``x``, ``y``, ``name``, ``newly_reached_deprived``,
         ``newly_reached``, cumulative figures, and ``method``. ``attrs['note']`` explains the heuristic.
     """
-    before = _check_group(access, group)
-    threshold = _check_threshold(access, threshold)
+    before = _prepare(access, group, threshold, graph, "suggest_sites")
+    threshold = float(threshold)
     if not 1 <= int(k) <= 50:
         raise ValidationError(Problem(f"k = {k} sites.", field="k", fix="Ask for between 1 and 50 sites."))
     network = access.method == "network"
-    if network and graph is None:
-        raise AssetMapError("This access run used the street network: pass the same graph to suggest_sites.")
     res = access.residents
     if candidates is None:
         candidates = (
