@@ -26,8 +26,10 @@ import shapely
 from assetmap import settings
 from assetmap._errors import Problem, ValidationError
 from assetmap.analysis.access import AccessResult, WalkGraph, compute_access, resident_points, walk_graph_from_networkx
+from assetmap.analysis.assign import assign_to_areas
 from assetmap.analysis.gaps import (
     DEFAULT_THRESHOLDS,
+    MAX_THRESHOLD_M,
     _check_groups,
     _check_thresholds,
     access_shares,
@@ -36,6 +38,7 @@ from assetmap.analysis.gaps import (
     method_note,
 )
 from assetmap.analysis.scenario import WhatIf, suggest_sites, what_if
+from assetmap.taxonomy import load_taxonomy
 
 if TYPE_CHECKING:
     from assetmap.workspace import Area
@@ -87,8 +90,6 @@ def resolve_groups(
     ValidationError
         An element that does not exist, an unknown pillar, or both an element and a pillar.
     """
-    from assetmap.taxonomy import load_taxonomy
-
     tax = load_taxonomy()
     if element is not None and pillar is not None:
         raise ValidationError(
@@ -244,32 +245,13 @@ def analyse_gaps(
         )
     t = _check_thresholds([settings.walk_threshold_m if threshold is None else threshold])[0]
     ths = _check_thresholds([*(DEFAULT_THRESHOLDS if thresholds is None else thresholds), t])
-    keys = group_keys() if groups is None else _check_groups(groups, _taxonomy())
+    keys = group_keys() if groups is None else _check_groups(groups, load_taxonomy())
     access = area_access(area, include_stale=include_stale, network=network, limit=max(ths))
     distance = access.distance[[k for k in keys if k in access.distance]]
-    if by == "area":
-        shares = access_shares(access.residents, distance, area.lookup, thresholds=ths, by="area")
-        summary = area.area_summary()
-        names = area.boundaries[["code", "name", "geometry"]]
-        counted = counted_assets(area, include_stale=include_stale)
-    else:
-        shares = access_shares(access.residents, distance, thresholds=ths, by="lsoa")
-        dep = area.deprivation[area.deprivation["lsoa_code"].isin(area.small_areas["code"])]
-        nan = pd.Series(np.nan, index=dep.index)
-        summary = pd.DataFrame(
-            {
-                "code": dep["lsoa_code"],
-                "name": dep["lsoa_code"].map(area.small_areas.set_index("code")["name"]),
-                "population": dep["population"],
-                "avg_score": dep.get("imd_score", nan),
-                "avg_rank_where_1_most_deprived": dep.get("imd_rank", nan),
-            }
-        )
-        names = area.small_areas[["code", "name", "geometry"]]
-        counted = counted_assets(area, include_stale=include_stale)
-        counted = counted.assign(lsoa_code=_lsoa_of_assets(counted, area.small_areas))
+    summary, counted, lookup = _table_inputs(area, by, include_stale)
+    shares = access_shares(access.residents, distance, lookup, thresholds=ths, by=by)
     table = gap_table(
-        pd.DataFrame(summary.drop(columns="geometry", errors="ignore")),
+        summary,
         shares,
         counted,
         deprivation=area.deprivation,
@@ -279,8 +261,9 @@ def analyse_gaps(
         authority_code=area.code,
         authority_name=area.name,
     )
+    names = area.boundaries if by == "area" else area.small_areas
     geometry = names.set_index("code").geometry
-    whole = shapely.union_all(np.asarray(geometry.array))
+    whole = _outline(area)
     geoms = table["code"].map(geometry).where(~table["whole_area"], None)
     geoms = [whole if w else g for g, w in zip(geoms, table["whole_area"], strict=True)]
     out = gpd.GeoDataFrame(table, geometry=geoms, crs=settings.analysis_crs)
@@ -307,17 +290,24 @@ def analyse_gaps(
     )
 
 
-def _taxonomy():
-    from assetmap.taxonomy import load_taxonomy
+def _table_inputs(area: Area, by: str, include_stale: bool) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
+    """Return what ``gap_table`` needs besides shares: the deprivation summary, the counted assets, the lookup."""
+    counted = counted_assets(area, include_stale=include_stale)
+    if by == "area":
+        summary = pd.DataFrame(area.area_summary().drop(columns="geometry"))
+        return summary, counted, area.lookup
+    # An LSOA table is its own summary (gap_table reads it so); the names come from the boundaries.
+    dep = area.deprivation[area.deprivation["lsoa_code"].isin(area.small_areas["code"])]
+    summary = dep.assign(lsoa_name=dep["lsoa_code"].map(area.small_areas.set_index("code")["name"]))
+    counted = counted.assign(lsoa_code=assign_to_areas(counted, area.small_areas)["area_code"])
+    return summary, counted, None
 
-    return load_taxonomy()
 
-
-def _lsoa_of_assets(assets: gpd.GeoDataFrame, small_areas: gpd.GeoDataFrame) -> pd.Series:
-    from assetmap.analysis.assign import assign_to_areas
-
-    placed = assign_to_areas(assets, small_areas[["code", "name", "geometry"]])
-    return placed["area_code"]
+def _outline(area: Area) -> object:
+    """Return the union of the area's boundaries, made once per area."""
+    if "outline" not in area._cache:
+        area._cache["outline"] = shapely.union_all(np.asarray(area.boundaries.geometry.array))
+    return area._cache["outline"]
 
 
 def _caveats(
@@ -330,16 +320,11 @@ def _caveats(
     if access.method == "straight-line":
         notes.append("Distances are straight-line: the area has no street network, so access is overstated.")
     if len(stale):
-        if include_stale:
-            notes.append(
-                f"{len(stale)} approved records were last confirmed more than {settings.stale_after_days:,} days "
-                f"before {area.as_of.isoformat()} and are counted; check they still run."
-            )
-        else:
-            notes.append(
-                f"{len(stale)} approved records were last confirmed more than {settings.stale_after_days:,} days "
-                f"before {area.as_of.isoformat()} and are left out."
-            )
+        notes.append(
+            f"{len(stale)} approved records were last confirmed more than {settings.stale_after_days:,} days "
+            f"before {area.as_of.isoformat()} and "
+            + ("are counted; check they still run." if include_stale else "are left out.")
+        )
     if "method" in area.lookup and area.lookup["method"].eq("apportioned").any():
         cut = area.lookup.loc[area.lookup["method"].eq("apportioned"), "lsoa_code"].nunique()
         notes.append(f"{cut} LSOAs cross area boundaries and are shared between areas by area share.")
@@ -381,7 +366,7 @@ def _check_near_area(area: Area, xs: np.ndarray, ys: np.ndarray) -> None:
     if len(xs) == 0:
         raise ValidationError(Problem("no candidate points were given.", field="points", fix="Give at least one site."))
     minx, miny, maxx, maxy = area.boundaries.total_bounds
-    reach = 5_000.0  # the largest threshold: a site further out reaches nobody in the area
+    reach = MAX_THRESHOLD_M  # a site further out reaches nobody in the area
     bad = ~((xs >= minx - reach) & (xs <= maxx + reach) & (ys >= miny - reach) & (ys <= maxy + reach))
     if bad.any():
         raise ValidationError(
@@ -427,39 +412,45 @@ def area_what_if(
         With ``by_area``: per area ``population``, ``share_before``, ``share_after``, ``need_percentile``,
         ``gap_before``, ``gap_after``, ``gap_change`` (negative where the gap falls), largest fall first.
     """
-    group = _check_groups([group], _taxonomy())[0]
-    t = _check_thresholds([settings.walk_threshold_m if threshold is None else threshold])[0]
     xs, ys = _points_xy(points)
     _check_near_area(area, xs, ys)
-    access = area_access(area, include_stale=include_stale, network=network, limit=max(t, _default_limit()))
-    result = what_if(access, area.deprivation, xs, ys, group, threshold=t, graph=walk_graph(area) if network else None)
-    lsoa = result.by_lsoa.merge(area.lookup[["lsoa_code", "area_code", "weight"]], on="lsoa_code")
-    weighted = lsoa[["population", "reached_before", "reached_after"]].mul(lsoa["weight"], axis=0)
-    per_area = weighted.groupby(lsoa["area_code"]).sum()
-    summary = area.area_summary().set_index("code")
-    from assetmap.analysis.gaps import need_percentile
-
-    need = pd.Series(
-        need_percentile(
-            summary["avg_score"].to_numpy(), area.deprivation, ranks=summary["avg_rank_where_1_most_deprived"]
-        ),
-        index=summary.index,
+    group, t, before, graph = _scenario(area, group, threshold, include_stale, network)
+    access = before.access
+    result = what_if(access, area.deprivation, xs, ys, group, threshold=t, graph=graph)
+    # The same shares and gap table as the analysis, from the distances with the new sites open.
+    after = pd.DataFrame({group: result.distance_after}, index=access.residents.index)
+    summary, counted, lookup = _table_inputs(area, "area", include_stale)
+    shares = access_shares(access.residents, after, lookup, thresholds=[t], method=access.method)
+    after_table = gap_table(summary, shares, counted, deprivation=area.deprivation, threshold=t, groups=[group])
+    cols = ["code", "name", "population", "access_share", "need_percentile", "gap_index"]
+    rows = before.table.loc[~before.table["whole_area"], cols].merge(
+        after_table.loc[~after_table["whole_area"], ["code", "access_share", "gap_index"]],
+        on="code",
+        suffixes=("_before", "_after"),
     )
     by_area = pd.DataFrame(
         {
-            "code": per_area.index,
-            "name": summary["name"].reindex(per_area.index).to_numpy(),
-            "population": per_area["population"].to_numpy(),
-            "share_before": (per_area["reached_before"] / per_area["population"]).to_numpy(),
-            "share_after": (per_area["reached_after"] / per_area["population"]).to_numpy(),
-            "need_percentile": need.reindex(per_area.index).to_numpy(),
+            "code": rows["code"],
+            "name": rows["name"],
+            "population": rows["population"],
+            "share_before": rows["access_share_before"],
+            "share_after": rows["access_share_after"],
+            "need_percentile": rows["need_percentile"],
+            "gap_before": rows["gap_index_before"],
+            "gap_after": rows["gap_index_after"],
+            "gap_change": rows["gap_index_after"] - rows["gap_index_before"],
         }
-    )
-    by_area["gap_before"] = by_area["need_percentile"] / 100 * (1 - by_area["share_before"])
-    by_area["gap_after"] = by_area["need_percentile"] / 100 * (1 - by_area["share_after"])
-    by_area["gap_change"] = by_area["gap_after"] - by_area["gap_before"]
-    by_area = by_area.sort_values(["gap_change", "code"], kind="stable", ignore_index=True)
+    ).sort_values(["gap_change", "code"], kind="stable", ignore_index=True)
     return dataclasses.replace(result, by_area=by_area)
+
+
+def _scenario(
+    area: Area, group: str, threshold: float | None, include_stale: bool, network: bool
+) -> tuple[str, float, GapAnalysis, WalkGraph | None]:
+    """Return the checked group and threshold, the analysis a scenario starts from, and the network it walks."""
+    group = _check_groups([group], load_taxonomy())[0]
+    before = analyse_gaps(area, threshold=threshold, groups=[group], include_stale=include_stale, network=network)
+    return group, before.threshold, before, walk_graph(area) if network else None
 
 
 def area_suggest_sites(
@@ -498,15 +489,10 @@ def area_suggest_sites(
         One row per chosen site, in the order chosen, in EPSG:27700, with the area it lies in;
         ``attrs['note']`` explains that this is a greedy maximal-coverage heuristic.
     """
-    group = _check_groups([group], _taxonomy())[0]
-    t = _check_thresholds([settings.walk_threshold_m if threshold is None else threshold])[0]
-    access = area_access(area, include_stale=include_stale, network=network, limit=max(t, _default_limit()))
-    graph = walk_graph(area) if network else None
+    group, t, before, graph = _scenario(area, group, threshold, include_stale, network)
     if candidates is None:
         if graph is not None:
-            inside = shapely.contains_xy(
-                shapely.union_all(np.asarray(area.boundaries.geometry.array)), graph.x, graph.y
-            )
+            inside = shapely.contains_xy(_outline(area), graph.x, graph.y)
             cand = pd.DataFrame({"x": graph.x[inside], "y": graph.y[inside], "name": ""})
         else:
             cand = None
@@ -519,11 +505,9 @@ def area_suggest_sites(
             else ""
         )
         cand = pd.DataFrame({"x": xs, "y": ys, "name": names})
-    chosen = suggest_sites(access, area.deprivation, group, k, threshold=t, candidates=cand, graph=graph)
+    chosen = suggest_sites(before.access, area.deprivation, group, k, threshold=t, candidates=cand, graph=graph)
     out = gpd.GeoDataFrame(chosen, geometry=gpd.points_from_xy(chosen["x"], chosen["y"]), crs=settings.analysis_crs)
     if len(out):
-        from assetmap.analysis.assign import assign_to_areas
-
         out[["area_code", "area_name"]] = assign_to_areas(out, area.boundaries)
     else:
         out["area_code"] = pd.Series(dtype=object)
