@@ -137,6 +137,11 @@ def test_gaps_page_ranks_and_answers_what_if(app_server: str, page: Any, expecte
     expect(page.get_by_text("Ranked by gap index: Pillar: Strengthening")).to_be_visible()
     expect(page.locator('[data-testid="stDataFrame"]').first).to_be_visible()
     expect(page.get_by_text("Download CSV")).to_be_visible()
+    # The file is made when the button is clicked: it holds the ranked wards and the whole area.
+    with page.expect_download(timeout=TIMEOUT_MS) as download:
+        page.get_by_text("Download CSV").click()
+    rows = Path(download.value.path()).read_text(encoding="utf-8-sig").splitlines()
+    assert rows[0].startswith("code,name,group") and len(rows) > 2
     # The what-if form starts at the ward with the largest gap; submitting it shows the change.
     page.get_by_role("button", name="Show the change").click()
     expect(page.get_by_text("Residents newly within reach")).to_be_visible(timeout=TIMEOUT_MS)

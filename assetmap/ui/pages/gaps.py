@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import pandas as pd
 import streamlit as st
 
@@ -132,7 +134,8 @@ def _downloads(table: pd.DataFrame, group: str, by: str) -> None:
         frame = subset.drop(columns="geometry") if fmt in ("csv", "xlsx") else subset
         column.download_button(
             f"Download {_FORMAT_NAMES[fmt]}",
-            data=table_bytes(frame, fmt, layer="gaps"),
+            # Made only when clicked: writing four files on every rerun would slow each filter change.
+            data=functools.partial(table_bytes, frame, fmt, layer="gaps"),
             file_name=f"gaps_{group}_{by}.{fmt}",
             mime=MEDIA_TYPES[fmt],
             key=f"gaps_download_{fmt}",
