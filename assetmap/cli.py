@@ -132,6 +132,16 @@ def _cmd_assign(args: argparse.Namespace) -> int:
     return 0
 
 
+def _output_path(text: str) -> Path:
+    """Return the output path, refusing a format that cannot be written before any work is done."""
+    from assetmap.io.export import TABLE_SUFFIXES
+
+    out = Path(text)
+    if TABLE_SUFFIXES.get(out.suffix.lower()) is None:
+        raise AssetMapError(f"{out.name}: cannot write this kind of file. Use .csv, .xlsx, .geojson or .gpkg.")
+    return out
+
+
 def _groups_from_args(args: argparse.Namespace) -> list[str] | None:
     from assetmap.coverage import resolve_groups
 
@@ -139,12 +149,10 @@ def _groups_from_args(args: argparse.Namespace) -> list[str] | None:
 
 
 def _cmd_gaps(args: argparse.Namespace) -> int:
-    from assetmap.io.export import TABLE_SUFFIXES, write_table
+    from assetmap.io.export import write_table
     from assetmap.workspace import load_area
 
-    out = Path(args.out)
-    if TABLE_SUFFIXES.get(out.suffix.lower()) is None:
-        raise AssetMapError(f"{out.name}: cannot write this kind of file. Use .csv, .xlsx, .geojson or .gpkg.")
+    out = _output_path(args.out)
     area = load_area(args.area)
     result = area.gaps(
         threshold=args.threshold,
@@ -178,12 +186,10 @@ def _cmd_gaps(args: argparse.Namespace) -> int:
 
 
 def _cmd_suggest(args: argparse.Namespace) -> int:
-    from assetmap.io.export import TABLE_SUFFIXES, write_table
+    from assetmap.io.export import write_table
     from assetmap.workspace import load_area
 
-    out = Path(args.out)
-    if TABLE_SUFFIXES.get(out.suffix.lower()) is None:
-        raise AssetMapError(f"{out.name}: cannot write this kind of file. Use .csv, .xlsx, .geojson or .gpkg.")
+    out = _output_path(args.out)
     group = _groups_from_args(args)
     if group is None:
         raise AssetMapError("suggest needs --element N or --pillar NAME: the kind of asset to place.")
