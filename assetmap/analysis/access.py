@@ -263,8 +263,6 @@ def snap_points(graph: WalkGraph, xs: np.ndarray, ys: np.ndarray) -> tuple[np.nd
 
 # -- residents -------------------------------------------------------------------------------------
 
-RESIDENT_COLUMNS = ("lsoa_code", "population", "x", "y", "node", "snap_m", "placement")
-
 
 def _population(deprivation: pd.DataFrame) -> pd.Series:
     if "population" not in deprivation or "lsoa_code" not in deprivation:
