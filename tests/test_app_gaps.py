@@ -59,10 +59,10 @@ def test_ranked_table_of_the_demo(demo_run):
 def test_choice_of_element_threshold_and_view_changes_the_table(demo_run):
     at = demo_run
     before = at.dataframe[0].value
-    at.selectbox(key="gaps_group").set_value("e6").run()
+    at.selectbox(key="_w_group").set_value("e6").run()
     e6 = at.dataframe[0].value
     assert not e6["Gap index"].equals(before["Gap index"])
-    at.select_slider(key="gaps_threshold").set_value(1200.0).run()
+    at.select_slider(key="_w_threshold").set_value(1200.0).run()
     far = at.dataframe[0].value
     pd.testing.assert_series_equal(
         far.set_index("Code")["Within 800 m"].sort_index(), e6.set_index("Code")["Within 800 m"].sort_index()
@@ -77,7 +77,7 @@ def test_choice_of_element_threshold_and_view_changes_the_table(demo_run):
 def test_what_if_form_shows_the_change(demo_run):
     at = demo_run
     at.radio(key="gaps_by").set_value("area").run()
-    at.selectbox(key="gaps_group").set_value("strengthening").run()
+    at.selectbox(key="_w_group").set_value("strengthening").run()
     at.button(key="FormSubmitter:what_if-Show the change").click().run()
     assert not at.exception and not at.error
     metrics = _metrics(at)

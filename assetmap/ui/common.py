@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
 from assetmap import settings
 from assetmap._errors import AssetMapError
+from assetmap.analysis.gaps import DEFAULT_THRESHOLDS, group_keys, group_label
 
 if TYPE_CHECKING:
     from assetmap.workspace import Area
 
 #: Session key of the folder of the area on show.
 AREA_PATH_KEY: str = "area_path"
+
+#: Session key of the code of the ward (or neighbourhood) selected for the Ward profile.
+SELECTED_AREA_KEY: str = "selected_area"
+
+#: Session keys of the global filters, kept across pages.
+GROUP_KEY: str = "group"
+THRESHOLD_KEY: str = "threshold"
+STALE_KEY: str = "include_stale"
+
+#: The element or pillar chosen when a session starts.
+DEFAULT_GROUP: str = "strengthening"
 
 #: The manifest whose modification time invalidates a cached area.
 _MANIFEST: str = "area.toml"
@@ -91,3 +104,94 @@ def current_area() -> Area | None:
         return None
     area_sidebar(area)
     return area
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The global choices made in the sidebar, shared by every page.
+
+    Attributes
+    ----------
+    group : str
+        Element (``"e1"`` to ``"e11"``) or pillar key.
+    threshold : float
+        Walking distance counted as within reach, in metres.
+    include_stale : bool
+        Whether records not confirmed for a long time are counted.
+    """
+
+    group: str
+    threshold: float
+    include_stale: bool
+
+    @property
+    def label(self) -> str:
+        """The chosen element or pillar in words."""
+        return group_label(self.group)
+
+
+def _remember(key: str) -> None:
+    # Widget state is dropped when a page that does not draw the widget runs; a plain
+    # session key survives, so each filter keeps its value across pages.
+    st.session_state[key] = st.session_state[f"_w_{key}"]
+
+
+def _widget_kwargs(key: str) -> dict[str, Any]:
+    return {"key": f"_w_{key}", "on_change": _remember, "args": (key,)}
+
+
+def threshold_choices() -> list[float]:
+    """Return the walking thresholds offered, in metres (the reported ones and the configured default)."""
+    return sorted({*DEFAULT_THRESHOLDS, float(settings.walk_threshold_m)})
+
+
+def filters() -> Filters:
+    """Draw the global filters in the sidebar and return the choices.
+
+    Returns
+    -------
+    Filters
+    """
+    state = st.session_state
+    keys = group_keys()
+    state.setdefault(GROUP_KEY, DEFAULT_GROUP)
+    state.setdefault(THRESHOLD_KEY, float(settings.walk_threshold_m))
+    state.setdefault(STALE_KEY, True)
+    choices = threshold_choices()
+    if state[GROUP_KEY] not in keys:
+        state[GROUP_KEY] = DEFAULT_GROUP
+    if state[THRESHOLD_KEY] not in choices:
+        state[THRESHOLD_KEY] = float(settings.walk_threshold_m)
+    with st.sidebar:
+        st.markdown("**Filters**")
+        group = st.selectbox(
+            "Element or pillar",
+            keys,
+            index=keys.index(state[GROUP_KEY]),
+            format_func=group_label,
+            **_widget_kwargs(GROUP_KEY),
+        )
+        threshold = st.select_slider(
+            "Within reach (walk)",
+            options=choices,
+            value=state[THRESHOLD_KEY],
+            format_func=lambda t: f"{t:,.0f} m",
+            **_widget_kwargs(THRESHOLD_KEY),
+        )
+        include_stale = st.checkbox(
+            "Count stale records",
+            value=state[STALE_KEY],
+            help=f"Records not confirmed for more than {settings.stale_after_days:,} days.",
+            **_widget_kwargs(STALE_KEY),
+        )
+    return Filters(group=group, threshold=float(threshold), include_stale=bool(include_stale))
+
+
+def selected_area_code() -> str | None:
+    """Return the code of the ward selected on the Map (or on the Ward profile), if any."""
+    return st.session_state.get(SELECTED_AREA_KEY)
+
+
+def select_area(code: str | None) -> None:
+    """Select the ward (or neighbourhood) with this code for the Ward profile."""
+    st.session_state[SELECTED_AREA_KEY] = code

@@ -7,9 +7,8 @@ import functools
 import pandas as pd
 import streamlit as st
 
-from assetmap import settings
 from assetmap._errors import AssetMapError
-from assetmap.analysis.gaps import DEFAULT_THRESHOLDS, group_keys, group_label
+from assetmap.analysis.gaps import group_keys, group_label
 from assetmap.io.export import MEDIA_TYPES, table_bytes
 from assetmap.ui import common
 
@@ -36,30 +35,14 @@ _FORMAT_NAMES: dict[str, str] = {"csv": "CSV", "xlsx": "Excel (XLSX)", "geojson"
 HIGH_NEED_LOW_ACCESS = "3-1"
 
 
-def _options() -> tuple[str, float, bool, str]:
-    left, middle, right, far = st.columns([3, 2, 2, 2])
-    keys = group_keys()
-    group = left.selectbox(
-        "Element or pillar", keys, index=keys.index("strengthening"), format_func=group_label, key="gaps_group"
+def _view() -> str:
+    return st.radio(
+        "Areas",
+        ["area", "lsoa"],
+        format_func={"area": "Wards", "lsoa": "LSOAs (hyper-local)"}.__getitem__,
+        horizontal=True,
+        key="gaps_by",
     )
-    choices = sorted({*DEFAULT_THRESHOLDS, float(settings.walk_threshold_m)})
-    threshold = middle.select_slider(
-        "Within reach (walk)",
-        options=choices,
-        value=float(settings.walk_threshold_m),
-        format_func=lambda t: f"{t:,.0f} m",
-        key="gaps_threshold",
-    )
-    by = right.radio(
-        "Areas", ["area", "lsoa"], format_func={"area": "Wards", "lsoa": "LSOAs"}.__getitem__, key="gaps_by"
-    )
-    include_stale = far.checkbox(
-        "Count stale records",
-        value=True,
-        key="gaps_stale",
-        help=f"Records not confirmed for more than {settings.stale_after_days:,} days.",
-    )
-    return group, float(threshold), include_stale, by
 
 
 def ranked(table: pd.DataFrame, group: str) -> pd.DataFrame:
@@ -75,7 +58,9 @@ def page() -> None:
     if area is None:
         return
     st.title(f"{area.name}: gaps in community assets")
-    group, threshold, include_stale, by = _options()
+    chosen = common.filters()
+    group, threshold, include_stale = chosen.group, chosen.threshold, chosen.include_stale
+    by = _view()
     try:
         with st.spinner("Measuring walking access..."):
             result = area.gaps(threshold=threshold, by=by, include_stale=include_stale)
