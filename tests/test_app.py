@@ -67,7 +67,7 @@ def test_shading_choice_changes_the_table_twin(tiny_app):
     assert webmap.MEASURES["avg_score"].label in before.columns
     assert len(before) == 3
 
-    at.selectbox(key="map_shade").set_value("population").run()
+    at.selectbox(key="map_shade_area").set_value("population").run()
     assert not at.exception
     after = at.dataframe[0].value
     assert "Population" in after.columns and webmap.MEASURES["avg_score"].label not in after.columns
@@ -104,6 +104,6 @@ def test_demo_area(monkeypatch):
     if area.fictional:
         assert any("Fictional demo data" in t for t in _texts(at))
     assert len(at.dataframe[0].value) == len(area.area_summary())
-    at.selectbox(key="map_shade").set_value("share_pop_decile_1_2").run()
+    at.selectbox(key="map_shade_area").set_value("share_pop_decile_1_2").run()
     assert not at.exception
     assert webmap.MEASURES["share_pop_decile_1_2"].label in at.dataframe[0].value.columns

@@ -222,3 +222,75 @@ def test_asset_outside_every_area_serves_the_edge_but_counts_in_none(tiny_area):
     assert after.loc["ALL", "n_assets"] == 0 and not after["no_assets"].any()
     west = tiny_area.boundaries.sort_values("code").iloc[0]["code"]
     assert after.loc[west, "share_within_1200m"] > 0
+
+
+# -- what the map shows ---------------------------------------------------------------
+
+
+def test_map_layer_joins_need_and_the_groups_gap(demo, demo_gaps):
+    from assetmap.coverage import map_layer
+
+    layer = map_layer(demo, "e6")
+    rows = areas_of(demo_gaps.table, "e6").set_index("code")
+    assert len(layer) == len(demo.boundaries) and layer.crs == settings.analysis_crs
+    for column in ("access_share", "gap_index", "bivariate_class", "gap_rank"):
+        assert layer.set_index("code")[column].to_dict() == rows[column].to_dict()
+    summary = demo.area_summary().set_index("code")
+    assert layer.set_index("code")["avg_score"].to_dict() == summary["avg_score"].to_dict()
+    assert layer.attrs["method"] == "network"
+
+
+def test_map_layer_by_lsoa_carries_each_lsoas_own_imd(demo):
+    from assetmap.coverage import map_layer
+
+    layer = map_layer(demo, "strengthening", by="lsoa").set_index("code")
+    dep = demo.deprivation.set_index("lsoa_code")
+    assert set(layer.index) == set(demo.small_areas["code"])
+    assert (layer["avg_score"] == dep.loc[layer.index, "imd_score"]).all()
+    assert (layer["imd_decile"] == dep.loc[layer.index, "imd_decile"]).all()
+    assert layer["population"].sum() == pytest.approx(demo.deprivation["population"].sum())
+
+
+def test_catchment_holds_exactly_the_residents_within_reach(demo):
+    from assetmap.coverage import catchment
+
+    shape = catchment(demo, "e6", threshold=800)
+    assert shape.crs == settings.analysis_crs and shape.attrs["method"] == "network"
+    access = demo.access()
+    near = access.distance["e6"].to_numpy() <= 800
+    pts = gpd.points_from_xy(access.residents["x"], access.residents["y"])
+    inside = np.asarray(pts.within(shape.iloc[0].buffer(1.0)))
+    # Every reached street node is inside; the catchment does not spill over most far ones.
+    assert inside[near].all()
+    assert inside[~near].mean() < 0.5
+    wider = catchment(demo, "e6", threshold=1200)
+    assert wider.area.iloc[0] > shape.area.iloc[0]
+
+
+def test_catchment_without_network_is_circles_round_the_assets(tiny_area):
+    from assetmap.coverage import catchment, shown_assets
+
+    tiny_area._cache.pop("area_summary")
+    shape = catchment(tiny_area, "e6", threshold=400)
+    assert shape.attrs["method"] == "straight-line"
+    serving = shown_assets(tiny_area, group="e6")
+    outline = tiny_area.boundaries.union_all()
+    for point in serving.geometry:
+        if outline.contains(point):
+            assert shape.iloc[0].buffer(1.0).contains(point)
+    assert catchment(tiny_area, "e8", threshold=400).iloc[0].is_empty  # no asset serves element 8
+
+
+def test_shown_assets_filters(demo):
+    from assetmap.coverage import shown_assets
+
+    approved = demo.approved_assets()
+    assert len(shown_assets(demo)) == len(approved)
+    e6 = shown_assets(demo, group="e6")
+    assert len(e6) == approved["elements"].map(lambda e: 6 in e).sum()
+    some_type = approved["type"].iloc[0]
+    assert (shown_assets(demo, types=[some_type])["type"] == some_type).all()
+    fresh = shown_assets(demo, include_stale=False)
+    assert len(fresh) == len(approved) - int(demo.stale_mask().loc[approved.index].sum())
+    with pytest.raises(ValidationError):
+        shown_assets(demo, group="e99")

@@ -207,3 +207,42 @@ def test_sensitive_flags_from_text(tiny):
     drawn, hidden, _ = webmap.points_to_draw(assets)
     # approved: A1 yes (hidden), A2 None, A3 "", A4 False, A5 maybe (hidden), A9 TRUE (hidden)
     assert hidden == 3 and sorted(drawn["asset_id"]) == ["A2", "A3", "A4"]
+
+
+def test_bivariate_classes_and_key():
+    codes = ["3-1", "1-3", None, "3-1", "2-2"]
+    classes = styles.bivariate(codes)
+    assert classes.scheme == "bivariate" and len(classes.colours) == 9
+    assert classes.colour_of(0) == styles.BIVARIATE_COLOURS["3-1"]
+    assert classes.colour_of(2) == styles.NO_DATA_COLOUR and classes.n_missing == 1
+    assert classes.labels[list(styles.BIVARIATE_COLOURS).index("3-1")] == "high need, low access"
+    assert sum(classes.counts) == 4
+    key = webmap.legend_html(classes, "Need and access")
+    assert key.count("<td title=") == 9 and "Low &rarr; high access" in key
+    # Each cell shows how many areas fall in it: two in high need, low access.
+    assert re.search(r'title="high need, low access"[^>]*>2</td>', key)
+    with pytest.raises(ValueError, match="4-1"):
+        styles.bivariate(["4-1"])
+
+
+def test_bivariate_map_and_table_twin(tiny):
+    areas = tiny["summary"].copy()
+    areas["bivariate_class"] = ["1-3", "3-1", "2-2"][: len(areas)]
+    m = webmap.area_map(areas, None, value="bivariate_class", attribution="x")
+    fills = [f["properties"]["fill"] for f in _features(m, "area")]
+    assert fills == [styles.BIVARIATE_COLOURS[c] for c in areas["bivariate_class"]]
+    assert [f["properties"]["value"] for f in _features(m, "area")][1] == "high need, low access"
+    table = webmap.map_table(areas, None, value="bivariate_class")
+    assert table["Need and access"].iloc[0] == "high need, low access"  # the gap a commissioner reads first
+
+
+def test_catchment_and_selected_area_are_drawn(tiny):
+    areas = tiny["summary"]
+    shape = gpd.GeoSeries([areas.geometry.iloc[0].buffer(-10)], crs=areas.crs)
+    code = areas["code"].iloc[1]
+    m = webmap.area_map(areas, None, attribution="x", catchment=shape, catchment_label="Within <800 m>", selected=code)
+    assert len(_features(m, "catchment")) == 1
+    page = _html(m)
+    assert "Within &lt;800 m&gt;" in page and "Within <800 m>" not in page
+    selected = [f["properties"]["selected"] for f in _features(m, "area")]
+    assert selected == [c == code for c in areas["code"]]

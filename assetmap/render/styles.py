@@ -127,6 +127,66 @@ def imd_decile_colours() -> dict[int, str]:
     return {decile: ramp[10 - decile] for decile in range(1, 11)}
 
 
+#: Fill of each need-by-access class ``"<need>-<access>"`` (1 low to 3 high) of the bivariate map:
+#: Joshua Stevens' teal-pink 3 x 3 scheme, readable with the common colour-vision deficiencies.
+#: Need runs along the pink axis and access along the teal one, so the strongest pink
+#: (``"3-1"``, high need and low access) is the gap a commissioner looks for first.
+BIVARIATE_COLOURS: dict[str, str] = {
+    "1-1": "#e8e8e8",
+    "1-2": "#ace4e4",
+    "1-3": "#5ac8c8",
+    "2-1": "#dfb0d6",
+    "2-2": "#a5add3",
+    "2-3": "#5698b9",
+    "3-1": "#be64ac",
+    "3-2": "#8c62aa",
+    "3-3": "#3b4994",
+}
+
+#: Words for the classes of each axis of the bivariate map.
+BIVARIATE_WORDS: dict[int, str] = {1: "low", 2: "medium", 3: "high"}
+
+
+def bivariate(values: pd.Series | np.ndarray | list[object]) -> Classification:
+    """Put need-by-access classes (``"3-1"``: high need, low access) into the nine bivariate colours.
+
+    Parameters
+    ----------
+    values : Series, array or list
+        ``"<need>-<access>"`` codes with each part 1 to 3, such as a gap table's
+        ``bivariate_class``; missing values get the "no data" class.
+
+    Returns
+    -------
+    Classification
+        Nine classes in :data:`BIVARIATE_COLOURS` order; ``scheme`` is ``"bivariate"``.
+
+    Raises
+    ------
+    ValueError
+        When a value is not one of the nine codes.
+    """
+    codes = tuple(BIVARIATE_COLOURS)
+    index = {code: i for i, code in enumerate(codes)}
+    raw = pd.Series(np.asarray(values, dtype=object))
+    present = raw.notna().to_numpy()
+    bad = sorted({str(v) for v in raw[present] if v not in index})
+    if bad:
+        raise ValueError(f"Unknown need-by-access class {', '.join(bad)}: use '<need>-<access>' with parts 1 to 3.")
+    classes = np.array([index[v] if ok else -1 for v, ok in zip(raw, present, strict=True)], dtype=int)
+    labels = tuple(f"{BIVARIATE_WORDS[int(c[0])]} need, {BIVARIATE_WORDS[int(c[2])]} access" for c in codes)
+    counts = tuple(int((classes == i).sum()) for i in range(len(codes)))
+    return Classification(
+        classes,
+        tuple(BIVARIATE_COLOURS.values()),
+        labels,
+        tuple(float(i) for i in range(len(codes))),
+        counts,
+        int((~present).sum()),
+        "bivariate",
+    )
+
+
 def pillar_colour(key: str | None) -> str:
     """Return the colour of a pillar, or a neutral grey for an unknown one."""
     return PILLAR_COLOURS.get(key or "", FALLBACK_COLOUR)

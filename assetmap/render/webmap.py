@@ -90,7 +90,18 @@ MEASURES: dict[str, Measure] = {
     "prop_lsoas_most_deprived_10pct": Measure("Share of LSOAs in the 10% most deprived nationally", fmt=".0%"),
     "extent": Measure("Extent: weighted share of residents in the most deprived 30% of LSOAs", fmt=".0%"),
     "n_assets": Measure("Approved assets", palette="count", fmt=",.0f"),
+    "imd_decile": Measure("National IMD decile (1 is most deprived)", scheme="deciles", fmt=".0f"),
+    "access_share": Measure("Share of residents within reach", palette="count", fmt=".0%"),
+    "need_percentile": Measure("Need: national percentile of the IMD score", fmt=".0f"),
+    "gap_index": Measure("Gap index: need x share of residents out of reach", fmt=".2f"),
+    "bivariate_class": Measure("Need and access", scheme="bivariate"),
 }
+
+#: CSS class of the walking-catchment shading.
+CATCHMENT_CLASS: str = "am-catchment"
+
+#: Outline and fill of the walking catchment: a dark green that reads over every shading used.
+CATCHMENT_COLOUR: str = "#00441b"
 
 # Characters that end an HTML context or a JavaScript template literal (folium writes
 # popups and tooltips into backtick strings), replaced by their character references.
@@ -246,6 +257,39 @@ def _screen_geometry(areas: gpd.GeoDataFrame, simplify_m: float) -> gpd.GeoSerie
     return gpd.GeoSeries(_round_coords(geom.to_numpy()), index=geom.index, crs=geom.crs)
 
 
+def classify_measure(values: Any, measure: Measure, *, scheme: str | None = None, k: int = 5) -> styles.Classification:
+    """Class a column for shading by ``measure`` (bivariate codes, IMD deciles or numbers).
+
+    Parameters
+    ----------
+    values : array-like
+        The column.
+    measure : Measure
+        How it is shaded.
+    scheme : str, optional
+        Override of the measure's own scheme (numbers only).
+    k : int, default 5
+        Number of classes for classed schemes.
+
+    Returns
+    -------
+    Classification
+    """
+    chosen = scheme or measure.scheme
+    if chosen == "bivariate":
+        return styles.bivariate(values)
+    return styles.classify(
+        values, scheme=chosen, k=k, palette_name=measure.palette, fmt=measure.fmt, reverse=measure.reverse
+    )
+
+
+def _value_text(classes: styles.Classification, i: int, value: Any, fmt: str) -> str:
+    if classes.scheme == "bivariate":
+        c = int(classes.classes[i])
+        return "no data" if c < 0 else classes.labels[c]
+    return _format_value(value, fmt)
+
+
 def _format_value(value: Any, fmt: str) -> str:
     if not _present(value):
         return "no data"
@@ -353,6 +397,7 @@ def legend_html(
     pillars: Sequence[tuple[str, str, int]] = (),
     note: str | None = None,
     fictional: bool = False,
+    catchment: str | None = None,
 ) -> str:
     """Return the map legend as an HTML block with every text escaped.
 
@@ -368,6 +413,8 @@ def legend_html(
         A line under the legend (assets not drawn, and why).
     fictional : bool, default False
         Say in the legend that the data is invented.
+    catchment : str, optional
+        What the catchment shading shows, when the map has one.
 
     Returns
     -------
@@ -385,16 +432,16 @@ def legend_html(
             "Fictional demo data</div>"
         )
     parts.append(f'<div style="font-weight:bold;margin-bottom:4px">{safe_text(title)}</div>')
-    swatch = "display:inline-block;width:14px;height:12px;margin-right:6px;vertical-align:middle;border:1px solid #555"
-    rows = list(zip(classification.colours, classification.labels, strict=True))
-    if rows and _luminance(rows[-1][0]) < _luminance(rows[0][0]):
-        rows = rows[::-1]  # darkest (most deprived, or most) at the top, as published maps do
-    for colour, label in rows:
-        parts.append(f'<div><span style="{swatch};background:{colour}"></span>{safe_text(label)}</div>')
-    if classification.n_missing:
-        parts.append(f'<div><span style="{swatch};background:{styles.NO_DATA_COLOUR}"></span>No data</div>')
-    if classification.scheme and classification.labels:
-        parts.append(f'<div style="color:#444;font-size:11px">Classes: {safe_text(classification.scheme)}</div>')
+    if classification.scheme == "bivariate":
+        parts.append(_bivariate_legend(classification))
+    else:
+        parts.extend(_class_rows(classification))
+    if catchment:
+        parts.append(
+            f'<div style="margin-top:4px"><span style="display:inline-block;width:14px;height:12px;margin-right:6px;'
+            f'vertical-align:middle;border:2px dashed {CATCHMENT_COLOUR};background:rgba(0,68,27,0.15)"></span>'
+            f"{safe_text(catchment)}</div>"
+        )
     if pillars:
         parts.append('<div style="font-weight:bold;margin:6px 0 2px">Assets by pillar</div>')
         dot = "display:inline-block;width:11px;height:11px;border-radius:50%;margin-right:6px;vertical-align:middle"
@@ -407,6 +454,55 @@ def legend_html(
         parts.append(f'<div style="margin-top:6px;color:#333">{safe_text(note)}</div>')
     parts.append("</details></div>")
     return "".join(parts)
+
+
+_SWATCH = "display:inline-block;width:14px;height:12px;margin-right:6px;vertical-align:middle;border:1px solid #555"
+
+
+def _class_rows(classification: styles.Classification) -> list[str]:
+    parts = []
+    rows = list(zip(classification.colours, classification.labels, strict=True))
+    if rows and _luminance(rows[-1][0]) < _luminance(rows[0][0]):
+        rows = rows[::-1]  # darkest (most deprived, or most) at the top, as published maps do
+    for colour, label in rows:
+        parts.append(f'<div><span style="{_SWATCH};background:{colour}"></span>{safe_text(label)}</div>')
+    if classification.n_missing:
+        parts.append(f'<div><span style="{_SWATCH};background:{styles.NO_DATA_COLOUR}"></span>No data</div>')
+    if classification.scheme and classification.labels:
+        parts.append(f'<div style="color:#444;font-size:11px">Classes: {safe_text(classification.scheme)}</div>')
+    return parts
+
+
+def _bivariate_legend(classification: styles.Classification) -> str:
+    """Return a 3 x 3 key: need rising upward, access to the right, each cell with its count of areas."""
+    counts = dict(zip(styles.BIVARIATE_COLOURS, classification.counts, strict=True))
+    cell = "width:22px;height:22px;text-align:center;font-size:10px;line-height:22px;border:1px solid #fff"
+    rows = []
+    for need in (3, 2, 1):
+        cells = "".join(
+            f'<td title="{safe_text(styles.BIVARIATE_WORDS[need])} need, '
+            f'{safe_text(styles.BIVARIATE_WORDS[access])} access" '
+            f'style="{cell};background:{styles.BIVARIATE_COLOURS[f"{need}-{access}"]};'
+            f'color:{"#fff" if _luminance(styles.BIVARIATE_COLOURS[f"{need}-{access}"]) < 140 else "#111"}">'
+            f"{counts[f'{need}-{access}']}</td>"
+            for access in (1, 2, 3)
+        )
+        label = styles.BIVARIATE_WORDS[need].capitalize() if need != 2 else ""
+        rows.append(f'<tr><th style="font-weight:normal;text-align:right;padding-right:4px">{label}</th>{cells}</tr>')
+    axis = '<tr><th></th><td colspan="3" style="text-align:center">Low &rarr; high access</td></tr>'
+    missing = (
+        f'<div><span style="{_SWATCH};background:{styles.NO_DATA_COLOUR}"></span>No data</div>'
+        if classification.n_missing
+        else ""
+    )
+    return (
+        '<div class="am-bivariate" role="img" aria-label="Bivariate key: need rises upward, access to the right; '
+        'the top-left cell is high need with low access">'
+        '<div style="font-size:11px">Need &uarr;</div>'
+        f'<table style="border-collapse:collapse;font-size:11px">{"".join(rows)}{axis}</table>'
+        '<div style="font-size:11px;margin-top:2px">Top left (pink): high need, low access. Numbers: areas.</div>'
+        f"{missing}</div>"
+    )
 
 
 class _Legend(MacroElement):
@@ -560,6 +656,9 @@ def area_map(
     k: int = 5,
     cluster_above: int = CLUSTER_ABOVE,
     simplify_m: float = 2.0,
+    catchment: gpd.GeoSeries | None = None,
+    catchment_label: str | None = None,
+    selected: str | None = None,
 ) -> folium.Map:
     """Draw areas shaded by a measure, with the public assets on top, as a folium map.
 
@@ -596,6 +695,13 @@ def area_map(
     simplify_m : float, default 2.0
         Simplification tolerance for area outlines, in the layer's units (metres
         for EPSG:27700); shared edges stay shared. 0 to keep every vertex.
+    catchment : GeoSeries, optional
+        Land within reach of an asset (see :func:`assetmap.coverage.catchment`),
+        drawn as a dashed, lightly filled outline above the shading.
+    catchment_label : str, optional
+        What the catchment shows, for the legend.
+    selected : str, optional
+        Code of an area to outline boldly (the one chosen for its profile).
 
     Returns
     -------
@@ -621,14 +727,7 @@ def area_map(
 
     areas = areas[~(areas.geometry.isna() | areas.geometry.is_empty)]
     screen = _screen_geometry(areas, simplify_m)
-    classes = styles.classify(
-        areas[value].to_numpy(),
-        scheme=scheme or measure.scheme,
-        k=k,
-        palette_name=measure.palette,
-        fmt=measure.fmt,
-        reverse=measure.reverse,
-    )
+    classes = classify_measure(areas[value].to_numpy(), measure, scheme=scheme, k=k)
 
     m = folium.Map(tiles=None, control_scale=True, zoom_snap=0.25)
     if tiles:
@@ -639,8 +738,9 @@ def area_map(
             "kind": "area",
             "code": safe_text(code),
             "name": safe_text(name),
-            "value": _format_value(v, measure.fmt),
+            "value": _value_text(classes, i, v, measure.fmt),
             "fill": classes.colour_of(i),
+            "selected": selected is not None and code == selected,
         }
         for i, (code, name, v) in enumerate(zip(areas["code"], areas["name"], areas[value], strict=True))
     ]
@@ -651,7 +751,7 @@ def area_map(
             "fillColor": f["properties"]["fill"],
             "fillOpacity": 0.7,
             "color": styles.BOUNDARY_COLOUR,
-            "weight": 1,
+            "weight": 4 if f["properties"]["selected"] else 1,
             "className": AREA_CLASS,
         },
         highlight_function=lambda f: {"weight": 3, "fillOpacity": 0.85},
@@ -659,12 +759,21 @@ def area_map(
         control=True,
     )
     area_layer.add_to(m)
+    if catchment is not None:
+        _add_catchment(m, catchment, catchment_label or "Within reach")
 
     drawn, n_hidden, n_unplaced = points_to_draw(assets, pillars, taxonomy)
     note = " ".join(_notes(n_hidden, n_unplaced)) or None
     legend_pillars = _add_points(m, drawn, pillars, taxonomy, cluster_above) if drawn is not None else []
 
-    legend = legend_html(classes, label, pillars=legend_pillars, note=note, fictional=fictional)
+    legend = legend_html(
+        classes,
+        label,
+        pillars=legend_pillars,
+        note=note,
+        fictional=fictional,
+        catchment=(catchment_label or "Within reach") if catchment is not None else None,
+    )
     _Legend(legend).add_to(m)
     # A long attribution would otherwise wrap across the whole width and cover the scale bar.
     m.get_root().header.add_child(
@@ -680,6 +789,29 @@ def area_map(
     if np.isfinite(bounds).all():
         m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
     return m
+
+
+def _add_catchment(m: folium.Map, catchment: gpd.GeoSeries, label: str) -> None:
+    _check_crs(catchment, "catchment")
+    shapes = catchment[~(catchment.isna() | catchment.is_empty)].to_crs(settings.storage_crs)
+    if not len(shapes):
+        return
+    geoms = gpd.GeoSeries(_round_coords(shapes.to_numpy()), crs=shapes.crs)
+    folium.GeoJson(
+        _feature_collection(gpd.GeoDataFrame(geometry=geoms), [{"kind": "catchment"}] * len(geoms)),
+        name=safe_text(label),
+        style_function=lambda f: {
+            "color": CATCHMENT_COLOUR,
+            "weight": 2,
+            "dashArray": "6 4",
+            "fillColor": CATCHMENT_COLOUR,
+            "fillOpacity": 0.15,
+            "className": CATCHMENT_CLASS,
+        },
+        # Clicks and hovers go through to the areas underneath.
+        interactive=False,
+        control=True,
+    ).add_to(m)
 
 
 def _notes(n_hidden: int, n_unplaced: int) -> list[str]:
@@ -783,13 +915,15 @@ def map_table(
     """
     measure = MEASURES.get(value, Measure(value_label or value))
     label = value_label or measure.label
-    out = pd.DataFrame(
-        {
-            "Code": areas["code"].to_numpy(),
-            "Area": areas["name"].to_numpy(),
-            label: pd.to_numeric(areas[value], errors="coerce").to_numpy(),
-        }
-    )
+    bivariate = measure.scheme == "bivariate"
+    if bivariate:
+        classes = styles.bivariate(areas[value].to_numpy())
+        column = [classes.labels[c] if c >= 0 else None for c in classes.classes]
+        # High need first, then low access first: the pink corner of the key leads.
+        order = [(-int(v[0]), int(v[2])) if isinstance(v, str) else (9, 9) for v in areas[value]]
+    else:
+        column = pd.to_numeric(areas[value], errors="coerce").to_numpy()
+    out = pd.DataFrame({"Code": areas["code"].to_numpy(), "Area": areas["name"].to_numpy(), label: column})
     public = public_assets(assets)
     if public is not None and "area_code" in public.columns:
         public = filter_by_pillars(public, pillars, taxonomy)
@@ -797,4 +931,6 @@ def map_table(
         out["Assets shown"] = out["Code"].map(counts).fillna(0).astype(int)
     else:
         out["Assets shown"] = 0
+    if bivariate:
+        return out.iloc[sorted(range(len(out)), key=order.__getitem__)].reset_index(drop=True)
     return out.sort_values(label, ascending=measure.reverse, na_position="last", kind="stable").reset_index(drop=True)

@@ -1,26 +1,99 @@
-"""Map page: areas shaded by need, assets by pillar, and the same as a table."""
+"""Map page: wards or LSOAs shaded by need, access, gap or both at once, assets by pillar, and the same as a table."""
 
 from __future__ import annotations
+
+import functools
+from typing import Any
 
 import streamlit as st
 from streamlit_folium import st_folium
 
+from assetmap import coverage
+from assetmap._errors import AssetMapError
+from assetmap.io.export import MEDIA_TYPES, table_bytes
 from assetmap.render import webmap
 from assetmap.taxonomy import load_taxonomy
 from assetmap.ui import common
 
-#: Measures offered for shading, in the order shown.
-SHADES: tuple[str, ...] = ("avg_score", "share_pop_decile_1_2", "population")
-
 #: Height of the map in pixels.
-MAP_HEIGHT: int = 700
+MAP_HEIGHT: int = 650
+
+#: What the areas can be shaded by, per view, in the order offered.
+SHADES: dict[str, tuple[str, ...]] = {
+    "area": ("avg_score", "share_pop_decile_1_2", "access_share", "gap_index", "bivariate_class", "population"),
+    "lsoa": ("avg_score", "imd_decile", "access_share", "gap_index", "bivariate_class", "population"),
+}
+
+#: Session key of the last map click acted on (the map keeps returning it on every rerun).
+_LAST_CLICK_KEY = "map_last_click"
 
 _NUMBER_FORMATS: dict[str, str] = {
     "avg_score": "%.1f",
     "share_pop_decile_1_2": "percent",
+    "access_share": "percent",
     "population": "localized",
-    "n_assets": "%d",
+    "imd_decile": "%d",
+    "gap_index": "%.3f",
+    "need_percentile": "%.0f",
 }
+
+
+def _label(value: str, chosen: common.Filters) -> str:
+    if value == "access_share":
+        return f"Share of residents within {chosen.threshold:,.0f} m of {chosen.label}"
+    if value == "gap_index":
+        return f"Gap index for {chosen.label} (need x share out of reach)"
+    if value == "bivariate_class":
+        return f"Need and access to {chosen.label}"
+    return webmap.MEASURES[value].label
+
+
+def _controls(area, chosen: common.Filters) -> dict[str, Any]:
+    taxonomy = load_taxonomy()
+    top = st.columns([2, 3, 2])
+    by = top[0].radio(
+        "Areas",
+        ["area", "lsoa"],
+        format_func={"area": "Wards", "lsoa": "LSOAs (hyper-local)"}.__getitem__,
+        horizontal=True,
+        key="map_by",
+    )
+    shades = SHADES[by]
+    value = top[1].selectbox(
+        "Shade areas by", shades, format_func=lambda key: _label(key, chosen), key=f"map_shade_{by}"
+    )
+    catchment = top[2].toggle(
+        "Shade the walking catchment",
+        value=False,
+        key="map_catchment",
+        help=f"Land within {chosen.threshold:,.0f} m of an asset serving {chosen.label}.",
+    )
+    pillar_names = {p.key: p.name for p in taxonomy.pillars}
+    bottom = st.columns([3, 3, 2])
+    pillars = bottom[0].multiselect(
+        "Show assets serving these pillars",
+        list(pillar_names),
+        default=list(pillar_names),
+        format_func=pillar_names.__getitem__,
+        key="map_pillars",
+    )
+    types = sorted(area.approved_assets()["type"].dropna().unique()) if "type" in area.assets else []
+    type_labels = {t.key: t.label for t in taxonomy.asset_types}
+    chosen_types = bottom[1].multiselect(
+        "Asset types (all when empty)",
+        types,
+        format_func=lambda t: type_labels.get(t, t),
+        key="map_types",
+    )
+    only_group = bottom[2].checkbox(f"Only assets serving {chosen.label}", value=False, key="map_only_group")
+    return {
+        "by": by,
+        "value": value,
+        "catchment": catchment,
+        "pillars": pillars,
+        "types": chosen_types or None,
+        "group": chosen.group if only_group else None,
+    }
 
 
 def page() -> None:
@@ -28,55 +101,103 @@ def page() -> None:
     area = common.current_area()
     if area is None:
         return
-    taxonomy = load_taxonomy()
+    chosen = common.filters()
     st.title(f"{area.name}: need and community assets")
-    summary = area.area_summary()
-
-    offered = [key for key in SHADES if key in summary.columns] or [
-        key for key in ("n_assets",) if key in summary.columns
-    ]
-    if not offered:
-        st.error(
-            "This area has no deprivation or population figures to shade the map by. Add a deprivation layer to the area folder."
+    opts = _controls(area, chosen)
+    by, value = opts["by"], opts["value"]
+    try:
+        layer = coverage.map_layer(
+            area, chosen.group, threshold=chosen.threshold, include_stale=chosen.include_stale, by=by
         )
+        assets = coverage.shown_assets(
+            area, include_stale=chosen.include_stale, group=opts["group"], types=opts["types"]
+        )
+        shade = (
+            coverage.catchment(area, chosen.group, threshold=chosen.threshold, include_stale=chosen.include_stale)
+            if opts["catchment"]
+            else None
+        )
+    except AssetMapError as exc:
+        st.error(str(exc), icon=":material/error:")
         return
-    left, right = st.columns([2, 3])
-    value = left.selectbox(
-        "Shade areas by", offered, format_func=lambda key: webmap.MEASURES[key].label, key="map_shade"
-    )
-    pillar_names = {p.key: p.name for p in taxonomy.pillars}
-    pillars = right.multiselect(
-        "Show assets serving these pillars",
-        list(pillar_names),
-        default=list(pillar_names),
-        format_func=pillar_names.__getitem__,
-        key="map_pillars",
-    )
-
+    if layer[value].isna().all():
+        st.warning(
+            f"No area has a value for “{_label(value, chosen)}”: the area folder may lack the deprivation layer.",
+            icon=":material/warning:",
+        )
+    label = _label(value, chosen)
+    method = "walk" if layer.attrs.get("method") == "network" else "straight line"
     fmap = webmap.area_map(
-        summary,
-        area.assets,
+        layer,
+        assets,
         value=value,
+        value_label=label,
         attribution=area.attribution,
         fictional=area.fictional,
-        pillars=pillars,
-        taxonomy=taxonomy,
+        pillars=opts["pillars"],
+        catchment=shade,
+        catchment_label=f"Within {chosen.threshold:,.0f} m ({method}) of {chosen.label}",
+        selected=common.selected_area_code() if by == "area" else None,
     )
-    # returned_objects=[]: panning and zooming need nothing back, so they do not rerun the page.
-    st_folium(fmap, returned_objects=[], height=MAP_HEIGHT, use_container_width=True, key="area_map")
+    # Only a click on an area comes back: panning and zooming do not rerun the page.
+    clicked = st_folium(
+        fmap,
+        returned_objects=["last_active_drawing"],
+        height=MAP_HEIGHT,
+        use_container_width=True,
+        key=f"area_map_{by}",
+    )
+    _select_clicked(clicked, layer, by)
     st.caption(area.attribution)
-    for note in webmap.map_notes(area.assets, pillars):
+    for note in webmap.map_notes(assets, opts["pillars"]):
         st.info(note, icon=":material/visibility_off:")
+    if by == "area":
+        code = common.selected_area_code()
+        names = dict(zip(layer["code"], layer["name"], strict=True))
+        if code in names:
+            st.success(
+                f"Selected: {names[code]} ({code}). Its profile is on the Ward profile page.",
+                icon=":material/location_city:",
+            )
+        else:
+            st.caption("Click a ward to select it for the Ward profile page.")
 
     st.subheader("The map as a table")
-    table = webmap.map_table(summary, area.assets, value=value, pillars=pillars, taxonomy=taxonomy)
-    label = webmap.MEASURES[value].label
+    table = webmap.map_table(layer, assets, value=value, value_label=label, pillars=opts["pillars"])
     st.dataframe(
         table,
         hide_index=True,
         width="stretch",
         column_config={
-            label: st.column_config.NumberColumn(label, format=_NUMBER_FORMATS.get(value, "%.2f")),
+            label: (
+                st.column_config.NumberColumn(label, format=_NUMBER_FORMATS.get(value, "%.2f"))
+                if value != "bivariate_class"
+                else st.column_config.TextColumn(label)
+            ),
             "Assets shown": st.column_config.NumberColumn("Assets shown", format="%d"),
         },
+        key="map_table",
     )
+    st.download_button(
+        "Download this table (CSV)",
+        data=functools.partial(table_bytes, table, "csv"),
+        file_name=f"map_{value}_{by}.csv",
+        mime=MEDIA_TYPES["csv"],
+        key="map_download",
+    )
+
+
+def _select_clicked(clicked: dict[str, Any] | None, layer, by: str) -> None:
+    """Select the ward last clicked on the map, once per click."""
+    feature = (clicked or {}).get("last_active_drawing") or {}
+    props = feature.get("properties") or {}
+    if by != "area" or props.get("kind") != "area":
+        return
+    marker = (props.get("code"), feature.get("id"))
+    if st.session_state.get(_LAST_CLICK_KEY) == marker:
+        return
+    st.session_state[_LAST_CLICK_KEY] = marker
+    # Codes reach the page escaped; match them back to the layer's own.
+    codes = {webmap.safe_text(c): c for c in layer["code"]}
+    if props.get("code") in codes:
+        common.select_area(codes[props["code"]])
