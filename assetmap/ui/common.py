@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,8 +30,20 @@ STALE_KEY: str = "include_stale"
 #: The element or pillar chosen when a session starts.
 DEFAULT_GROUP: str = "strengthening"
 
+#: Characters with a meaning in Markdown (all ASCII punctuation), escaped in user text.
+_MARKDOWN_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")
+
 #: The manifest whose modification time invalidates a cached area.
 _MANIFEST: str = "area.toml"
+
+
+def md_text(value: object) -> str:
+    """Return ``value`` as Markdown that shows exactly its text (no markup, links, HTML or maths).
+
+    Names of areas, files and groups come from users; Streamlit renders titles,
+    captions and messages as Markdown, so each punctuation mark is escaped.
+    """
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(value).split()))
 
 
 def _manifest_mtime(path: str) -> int | None:
@@ -79,19 +92,21 @@ def area_path() -> str:
 def area_sidebar(area: Area) -> None:
     """Show the area's name, whether it is fictional, its data editions and loading notes."""
     with st.sidebar:
-        st.subheader(area.name)
+        st.subheader(md_text(area.name))
         if area.fictional:
             st.badge("Fictional demo data", icon=":material/science:", color="orange")
             st.caption("Places, codes, figures and groups in this area are invented.")
         if area.vintages:
             st.markdown("**Data editions**")
             st.markdown(
-                "\n".join(f"- {layer.replace('_', ' ').capitalize()}: {v}" for layer, v in area.vintages.items())
+                "\n".join(
+                    f"- {layer.replace('_', ' ').capitalize()}: {md_text(v)}" for layer, v in area.vintages.items()
+                )
             )
         if area.notes:
             with st.expander(f"Notes from loading ({len(area.notes)})"):
                 for note in area.notes:
-                    st.markdown(f"- {note}")
+                    st.markdown(f"- {md_text(note)}")
 
 
 def current_area() -> Area | None:
@@ -100,7 +115,7 @@ def current_area() -> Area | None:
     try:
         area = get_area(path)
     except AssetMapError as exc:
-        st.error(f"The area in {path} could not be loaded.\n\n{exc}", icon=":material/error:")
+        st.error(f"The area in {md_text(path)} could not be loaded.\n\n{md_text(exc)}", icon=":material/error:")
         return None
     area_sidebar(area)
     return area

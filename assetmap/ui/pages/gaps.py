@@ -57,7 +57,7 @@ def page() -> None:
     area = common.current_area()
     if area is None:
         return
-    st.title(f"{area.name}: gaps in community assets")
+    st.title(f"{common.md_text(area.name)}: gaps in community assets")
     chosen = common.filters()
     group, threshold, include_stale = chosen.group, chosen.threshold, chosen.include_stale
     by = _view()
@@ -65,7 +65,7 @@ def page() -> None:
         with st.spinner("Measuring walking access..."):
             result = area.gaps(threshold=threshold, by=by, include_stale=include_stale)
     except AssetMapError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(common.md_text(exc), icon=":material/error:")
         return
     table = result.table
     rows = table[(table["group"] == group) & ~table["whole_area"]]
@@ -159,7 +159,7 @@ def _what_if(area, group: str, threshold: float, include_stale: bool, rows: pd.D
         try:
             result = area.what_if([(x, y)], group, threshold=threshold, include_stale=include_stale)
         except AssetMapError as exc:
-            st.error(str(exc), icon=":material/error:")
+            st.error(common.md_text(exc), icon=":material/error:")
             return
         a, b = st.columns(2)
         a.metric("Residents newly within reach", f"{result.newly_reached:,.0f}")

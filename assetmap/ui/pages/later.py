@@ -9,11 +9,10 @@ from assetmap.ui import common
 
 def _not_yet(title: str, what: str) -> None:
     area = common.current_area()
-    common.filters()
     st.title(title)
     st.info(f"{what} is not available in this version of assetmap.", icon=":material/construction:")
     if area is not None:
-        st.caption(f"Area on show: {area.name}")
+        st.caption(f"Area on show: {common.md_text(area.name)}")
 
 
 def print_page() -> None:

@@ -102,7 +102,7 @@ def page() -> None:
     if area is None:
         return
     chosen = common.filters()
-    st.title(f"{area.name}: need and community assets")
+    st.title(f"{common.md_text(area.name)}: need and community assets")
     opts = _controls(area, chosen)
     by, value = opts["by"], opts["value"]
     try:
@@ -118,11 +118,11 @@ def page() -> None:
             else None
         )
     except AssetMapError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(common.md_text(exc), icon=":material/error:")
         return
     if layer[value].isna().all():
         st.warning(
-            f"No area has a value for “{_label(value, chosen)}”: the area folder may lack the deprivation layer.",
+            f"No area has a value for “{common.md_text(_label(value, chosen))}”: the area folder may lack the deprivation layer.",
             icon=":material/warning:",
         )
     label = _label(value, chosen)
@@ -156,7 +156,7 @@ def page() -> None:
         names = dict(zip(layer["code"], layer["name"], strict=True))
         if code in names:
             st.success(
-                f"Selected: {names[code]} ({code}). Its profile is on the Ward profile page.",
+                f"Selected: {common.md_text(names[code])} ({common.md_text(code)}). Its profile is on the Ward profile page.",
                 icon=":material/location_city:",
             )
         else:
