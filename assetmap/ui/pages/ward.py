@@ -1,10 +1,364 @@
-"""Placeholder, replaced when the page is written."""
+"""Ward profile page: one ward's residents, deprivation, LSOAs, assets by pillar and coverage, beside the whole area."""
 
 from __future__ import annotations
 
+import functools
+from typing import TYPE_CHECKING
+
+import altair as alt
+import numpy as np
+import pandas as pd
 import streamlit as st
+
+from assetmap import profile, settings
+from assetmap._errors import AssetMapError
+from assetmap.analysis.gaps import group_label
+from assetmap.io.export import MEDIA_TYPES, table_bytes
+from assetmap.taxonomy import load_taxonomy
+from assetmap.ui import common
+
+if TYPE_CHECKING:
+    from assetmap.coverage import GapAnalysis
+    from assetmap.workspace import Area
+
+#: Session key of the ward selectbox.
+WARD_KEY: str = "ward_code"
+
+#: Colours of the ward and the whole area in the coverage chart (ColorBrewer PuOr ends: colour-blind safe).
+CHART_COLOURS: dict[str, str] = {"Ward": "#542788", "Whole area": "#e08214"}
+
+#: How each fact is written on the page.
+_FACT_FORMATS: dict[str, str] = {
+    "population": "{:,.0f}",
+    "n_lsoas": "{:,.0f}",
+    "avg_score": "{:.1f}",
+    "need_percentile": "{:.0f}",
+    "national_decile": "{:.0f}",
+    "share_pop_decile_1_2": "{:.0%}",
+}
+
+#: Columns of the asset tables, as the page shows them.
+ASSET_COLUMNS: dict[str, str] = {
+    "name": "Name",
+    "type": "Type",
+    "elements": "Elements",
+    "status": "Status",
+    "last_confirmed": "Last confirmed",
+    "address": "Address",
+}
+
+#: Columns of the LSOA table, as the page shows them.
+LSOA_COLUMNS: dict[str, str] = {
+    "lsoa_code": "LSOA code",
+    "lsoa_name": "LSOA name",
+    "share_in_ward": "Share in ward",
+    "population": "Residents",
+    "imd_score": "IMD score",
+    "imd_rank": "IMD rank (1 most deprived)",
+    "imd_decile": "IMD decile (1 most deprived)",
+}
+
+# Any ASCII punctuation may be backslash-escaped in Markdown; escaping all of it keeps
+# names with markup, links, emoji codes (:x:) or maths ($) as plain text.
+md_text = common.md_text
+
+
+def _fact(facts: pd.DataFrame, key: str, where: str = "ward") -> str:
+    value = facts.loc[key, where]
+    return "not available" if pd.isna(value) else _FACT_FORMATS[key].format(value)
+
+
+def _keep_choice() -> None:
+    common.select_area(st.session_state[WARD_KEY])
+
+
+def _choose_ward(area: Area, table: pd.DataFrame | None, group: str) -> str | None:
+    """Draw the ward selectbox: the ward chosen before (on the Map or here), else the largest gap for ``group``."""
+    wards = area.boundaries.sort_values(["name", "code"], kind="stable")
+    labels = {str(c): f"{n} ({c})" for c, n in zip(wards["code"], wards["name"], strict=True)}
+    if not labels:
+        return None
+    wanted = common.selected_area_code()
+    if wanted not in labels:
+        wanted = next(iter(labels))
+        if table is not None:
+            first = table[(table["group"] == group) & (table["gap_rank"] == 1)]
+            wanted = str(first["code"].iloc[0]) if len(first) else wanted
+    # Set before the widget is drawn, so a ward chosen on another page shows here.
+    st.session_state[WARD_KEY] = wanted
+    return st.selectbox("Ward", list(labels), format_func=labels.__getitem__, key=WARD_KEY, on_change=_keep_choice)
 
 
 def page() -> None:
-    """Draw the page."""
-    st.title("ward")
+    """Draw the Ward profile page."""
+    area = common.current_area()
+    if area is None:
+        return
+    chosen = common.filters()
+    st.title(f"{md_text(area.name)}: ward profile")
+    try:
+        with st.spinner("Measuring walking access..."):
+            gaps = area.gaps(threshold=chosen.threshold, include_stale=chosen.include_stale)
+    except AssetMapError as exc:
+        gaps, gaps_error = None, str(exc)
+    code = _choose_ward(area, gaps.table if gaps is not None else None, chosen.group)
+    if code is None:
+        st.info("This area has no wards or neighbourhoods to profile.")
+        return
+    name = area.boundaries.set_index(area.boundaries["code"].astype(str)).loc[code, "name"]
+    st.header(f"{md_text(name)} ({md_text(code)})")
+
+    facts, domains = _deprivation(area, code)
+    _lsoas(area, code)
+    assets = _assets(area, code, chosen.include_stale)
+    if gaps is None:
+        st.subheader("Coverage by element")
+        st.error(f"Coverage cannot be measured for this area.\n\n{md_text(gaps_error)}", icon=":material/error:")
+        coverage = None
+    else:
+        coverage = _coverage(gaps, code, chosen.group)
+    _downloads(code, profile.profile_table(facts, domains, coverage), assets)
+
+
+def _deprivation(area: Area, code: str) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    st.subheader("Residents and deprivation")
+    try:
+        facts = profile.deprivation_facts(area.deprivation, area.lookup, code)
+        domains = profile.domain_comparison(area.deprivation, area.lookup, code)
+    except AssetMapError as exc:
+        st.warning(
+            f"This area's deprivation figures cannot be summarised.\n\n{md_text(exc)}", icon=":material/warning:"
+        )
+        return None, None
+    if not facts.loc["population", "ward"]:
+        st.warning("No LSOA of the deprivation file lies in this ward: it has no residents to profile.")
+    a, b, c, d, e = st.columns(5)
+    a.metric("Residents", _fact(facts, "population"))
+    b.metric("IMD score", _fact(facts, "avg_score"), help=profile.FACT_LABELS["avg_score"])
+    c.metric("National decile", _fact(facts, "national_decile"), help=profile.FACT_LABELS["national_decile"])
+    d.metric("In deciles 1-2", _fact(facts, "share_pop_decile_1_2"), help=profile.FACT_LABELS["share_pop_decile_1_2"])
+    e.metric("LSOAs", _fact(facts, "n_lsoas"))
+    if facts["ward"].drop(["population", "n_lsoas"]).isna().all():
+        st.info("The deprivation file has no IMD scores, ranks or deciles, so only residents are shown.")
+    shown = pd.DataFrame(
+        {
+            "Measure": facts["measure"],
+            "Ward": [_fact(facts, k, "ward") for k in facts.index],
+            "Whole area": [_fact(facts, k, "whole_area") for k in facts.index],
+        }
+    )
+    st.dataframe(shown, hide_index=True, width="stretch", height="content", key="ward_facts")
+
+    st.markdown("**Deprivation domains**")
+    rows = domains[domains["domain"] != "imd"]
+    if not len(rows):
+        st.info("The deprivation file has no domain figures (income, employment, health...): only the overall IMD.")
+        return facts, domains
+    st.caption(
+        "Population-weighted averages of the LSOA scores; higher is more deprived. Income and employment are "
+        "the percentage of residents deprived. The last two columns are the share of residents in LSOAs among "
+        "the 20% most deprived nationally on that domain."
+    )
+    scale = np.where(rows["rate"].astype(bool), 100.0, 1.0)
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "Domain": rows["label"] + np.where(rows["rate"].astype(bool), " (% of residents)", ""),
+                "Ward": rows["ward_score"] * scale,
+                "Whole area": rows["whole_area_score"] * scale,
+                "Ward: in most deprived 20%": rows["ward_share_decile_1_2"],
+                "Whole area: in most deprived 20%": rows["whole_area_share_decile_1_2"],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "Ward": st.column_config.NumberColumn(format="%.2f"),
+            "Whole area": st.column_config.NumberColumn(format="%.2f"),
+            "Ward: in most deprived 20%": st.column_config.NumberColumn(format="percent"),
+            "Whole area: in most deprived 20%": st.column_config.NumberColumn(format="percent"),
+        },
+        height="content",
+        key="ward_domains",
+    )
+    return facts, domains
+
+
+def _lsoas(area: Area, code: str) -> None:
+    st.subheader("LSOAs")
+    try:
+        lsoas = profile.ward_lsoas(area.deprivation, area.lookup, code, area.small_areas[["code", "name"]])
+    except AssetMapError as exc:
+        st.warning(md_text(exc), icon=":material/warning:")
+        return
+    if not len(lsoas):
+        st.info("No LSOA is linked to this ward.")
+        return
+    if (lsoas["share_in_ward"] >= 1 - 1e-9).all():
+        lsoas = lsoas.drop(columns="share_in_ward")  # a best-fit lookup: every LSOA wholly in the ward
+    else:
+        st.caption("LSOAs cut by the ward boundary count for their share of residents in the ward.")
+    st.dataframe(
+        lsoas.rename(columns=LSOA_COLUMNS),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "Share in ward": st.column_config.NumberColumn(format="percent"),
+            "Residents": st.column_config.NumberColumn(format="localized"),
+            "IMD score": st.column_config.NumberColumn(format="%.1f"),
+            "IMD rank (1 most deprived)": st.column_config.NumberColumn(format="%d"),
+            "IMD decile (1 most deprived)": st.column_config.NumberColumn(format="%d"),
+        },
+        height="content",
+        key="ward_lsoas",
+    )
+
+
+def _assets(area: Area, code: str, include_stale: bool) -> pd.DataFrame:
+    st.subheader("Community assets by pillar")
+    assets = profile.ward_assets(area.assets, code, stale=area.stale_mask())
+    n = assets["asset_id"].nunique()
+    notes = [
+        f"{n:,} approved asset{'s' if n != 1 else ''} in this ward; one serving several pillars is listed in each."
+    ]
+    if assets["stale"].any():
+        notes.append(
+            f"Stale: not confirmed for more than {settings.stale_after_days:,} days "
+            + ("(counted in the coverage below)." if include_stale else "(left out of the coverage below).")
+        )
+    if assets["sensitive"].any():
+        notes.append("Groups at a sensitive location are named but their address is not shown.")
+    st.caption(" ".join(notes))
+    pillars = [(p.key, p.name) for p in load_taxonomy().pillars]
+    if assets["pillar"].eq("other").any():
+        pillars.append(("other", "Other"))
+    tabs = st.tabs([f"{md_text(label)} ({int(assets['pillar'].eq(key).sum())})" for key, label in pillars])
+    for tab, (key, label) in zip(tabs, pillars, strict=True):
+        rows = assets[assets["pillar"] == key]
+        if not len(rows):
+            tab.info(f"No approved asset in this ward serves the {label} pillar.")
+            continue
+        tab.dataframe(
+            rows[list(ASSET_COLUMNS)].rename(columns=ASSET_COLUMNS),
+            hide_index=True,
+            width="stretch",
+            key=f"ward_assets_{key}",
+        )
+    return assets
+
+
+def _coverage(gaps: GapAnalysis, code: str, group: str) -> pd.DataFrame:
+    coverage = profile.ward_coverage(gaps.table, code)
+    threshold = gaps.threshold
+    walking = gaps.access.method == "network"
+    st.subheader("Coverage by element")
+    st.caption(
+        f"Share of residents within {threshold:,.0f} m of an approved asset of each element and pillar, "
+        f"measured {'walking along the street network' if walking else 'in a straight line (no street network)'}. "
+        "Gap rank 1 is the ward with the largest gap in the area."
+    )
+    row = coverage[coverage["group"] == group]
+    if len(row):
+        row = row.iloc[0]
+        a, b, c = st.columns(3)
+        a.metric(
+            f"Within reach: {group_label(group)}",
+            f"{row['ward_access_share']:.0%}",
+            delta=f"{row['difference'] * 100:+.0f} points vs the whole area",
+            delta_color="normal",
+        )
+        b.metric("Gap index", f"{row['gap_index']:.3f}")
+        rank = row["gap_rank"]
+        c.metric("Gap rank", "not ranked" if pd.isna(rank) else f"{int(rank)} of {int(row['n_ranked'])}")
+    st.dataframe(
+        coverage[
+            ["group_label", "ward_access_share", "whole_area_access_share", "ward_assets", "gap_index", "gap_rank"]
+        ].rename(
+            columns={
+                "group_label": "Element or pillar",
+                "ward_access_share": "Ward: within reach",
+                "whole_area_access_share": "Whole area: within reach",
+                "ward_assets": "Assets in ward",
+                "gap_index": "Gap index",
+                "gap_rank": "Gap rank",
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "Ward: within reach": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent"),
+            "Whole area: within reach": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent"),
+            "Assets in ward": st.column_config.NumberColumn(format="%d"),
+            "Gap index": st.column_config.NumberColumn(format="%.3f"),
+            "Gap rank": st.column_config.NumberColumn(format="%d"),
+        },
+        height="content",
+        key="ward_coverage",
+    )
+    elements = coverage[coverage["group"].str.fullmatch(r"e\d+")]
+    chart = pd.concat(
+        [
+            pd.DataFrame({"Element": "E" + elements["group"].str[1:], "Where": where, "Within reach": elements[col]})
+            for where, col in (("Ward", "ward_access_share"), ("Whole area", "whole_area_access_share"))
+        ]
+    )
+    st.altair_chart(
+        alt.Chart(chart)
+        .mark_bar()
+        .encode(
+            x=alt.X("Element:N", sort=list(dict.fromkeys(chart["Element"])), title=None),
+            xOffset="Where:N",
+            y=alt.Y("Within reach:Q", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+            color=alt.Color(
+                "Where:N",
+                scale=alt.Scale(domain=list(CHART_COLOURS), range=list(CHART_COLOURS.values())),
+                title=None,
+            ),
+            tooltip=["Element", "Where", alt.Tooltip("Within reach:Q", format=".0%")],
+        ),
+        width="stretch",
+        key="ward_chart",
+    )
+    return coverage
+
+
+def _downloads(code: str, table: pd.DataFrame, assets: pd.DataFrame) -> None:
+    st.subheader("Print and download")
+    st.caption(
+        "The profile table holds the facts, domains and coverage above, the ward beside the whole area; shares "
+        "are fractions. A print-ready PDF map of the ward is made on the Print page."
+    )
+    # One row per asset in the file, naming every pillar it serves.
+    pillars = assets.groupby("asset_id", sort=False)["pillar_name"].agg("; ".join)
+    listed = (
+        assets.drop_duplicates("asset_id")
+        .drop(columns=["pillar", "stale", "sensitive"])
+        .assign(pillar_name=lambda f: f["asset_id"].map(pillars))
+        .rename(columns={"pillar_name": "pillars"})
+    )
+    left, middle, right = st.columns(3)
+    with left:
+        st.download_button(
+            "Download profile (CSV)",
+            # Made only when clicked: an XLSX on every rerun would slow each choice.
+            data=functools.partial(table_bytes, table, "csv"),
+            file_name=f"ward_profile_{code}.csv",
+            mime=MEDIA_TYPES["csv"],
+            key="ward_download_csv",
+        )
+    with middle:
+        st.download_button(
+            "Download profile (Excel)",
+            data=functools.partial(table_bytes, table, "xlsx"),
+            file_name=f"ward_profile_{code}.xlsx",
+            mime=MEDIA_TYPES["xlsx"],
+            key="ward_download_xlsx",
+        )
+    with right:
+        st.download_button(
+            "Download assets (CSV)",
+            data=functools.partial(table_bytes, listed, "csv"),
+            file_name=f"ward_assets_{code}.csv",
+            mime=MEDIA_TYPES["csv"],
+            key="ward_download_assets",
+        )
