@@ -10,6 +10,10 @@ ASSETMAP_AREA
     Folder of the area the app opens on (default: the built-in demo area).
 ASSETMAP_REAL_DATA
     Folder of real public data used by the optional real-data tests.
+ASSETMAP_AREAS_DIR
+    Folder where the app keeps areas created from uploaded files (default:
+    ``assetmap/areas`` under the user's data folder, ``$XDG_DATA_HOME`` or
+    ``~/.local/share``).
 """
 
 from __future__ import annotations
@@ -35,6 +39,22 @@ max_file_mb: int = 200
 #: Largest number of rows accepted in one asset register file.
 max_asset_rows: int = 1_000_000
 
+#: Largest upload, in megabytes, per layer of an area (never more than ``max_file_mb``;
+#: ``server.maxUploadSize`` in ``.streamlit/config.toml`` caps every upload too).
+upload_limit_mb: dict[str, float] = {
+    "boundaries": 50,
+    "small_areas": 100,
+    "deprivation": 100,
+    "population": 20,
+    "lookup": 50,
+    "network": 200,
+    "postcodes": 200,
+    "assets": 50,
+}
+
+#: Largest number of asset register files in one upload.
+max_upload_files: int = 20
+
 #: Rough bounds of Great Britain in EPSG:27700 (minx, miny, maxx, maxy): coordinates
 #: outside them are not British National Grid.
 bng_bounds: tuple[float, float, float, float] = (-1_000.0, -1_000.0, 700_000.0, 1_300_000.0)
@@ -50,6 +70,12 @@ demo_area_path: Path = package_root.parent / "data"
 
 #: Area the app opens on.
 default_area_path: Path = Path(os.environ.get("ASSETMAP_AREA", str(demo_area_path)))
+
+#: Where areas created from uploads in the app are kept, one folder each.
+areas_dir: Path = Path(
+    os.environ.get("ASSETMAP_AREAS_DIR")
+    or Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "assetmap" / "areas"
+)
 
 #: Folder of real public data for optional tests (absent on most machines).
 real_data_path: Path | None = Path(os.environ["ASSETMAP_REAL_DATA"]) if os.environ.get("ASSETMAP_REAL_DATA") else None
