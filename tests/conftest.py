@@ -10,6 +10,7 @@ missing the browser tests are skipped, or fail when the environment variable
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -316,14 +317,15 @@ def app_script() -> Path:
     return REPO / "app.py"
 
 
-@pytest.fixture(scope="session")
-def app_server(app_script: Path, app_area: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Run ``streamlit run <app_script>`` with ASSETMAP_AREA=<app_area> on a free port; yield its base URL."""
-    if not (app_area / "area.toml").is_file():
-        pytest.skip(f"No area to serve: {app_area / 'area.toml'} does not exist (build the demo area first).")
+@contextlib.contextmanager
+def serve_app(app_script: Path, app_area: Path, log_dir: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+    """Run ``streamlit run <app_script>`` with ASSETMAP_AREA=<app_area> on a free port; yield its base URL.
+
+    The server is stopped on exit; ``env`` adds or overrides environment variables.
+    """
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    log = tmp_path_factory.mktemp("app-server") / "streamlit.log"
+    log = log_dir / "streamlit.log"
     cmd = [
         sys.executable,
         "-m",
@@ -341,14 +343,23 @@ def app_server(app_script: Path, app_area: Path, tmp_path_factory: pytest.TempPa
         "--browser.gatherUsageStats",
         "false",
     ]
-    env = {**os.environ, "ASSETMAP_AREA": str(app_area)}
+    full_env = {**os.environ, "ASSETMAP_AREA": str(app_area), **(env or {})}
     with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(cmd, cwd=REPO, env=full_env, stdout=out, stderr=subprocess.STDOUT)
     try:
         wait_until_healthy(proc, f"{base}/_stcore/health", log, SERVER_START_TIMEOUT_S)
         yield base
     finally:
         stop(proc)
+
+
+@pytest.fixture(scope="session")
+def app_server(app_script: Path, app_area: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app serving ``app_area`` for the whole session; yields its base URL."""
+    if not (app_area / "area.toml").is_file():
+        pytest.skip(f"No area to serve: {app_area / 'area.toml'} does not exist (build the demo area first).")
+    with serve_app(app_script, app_area, tmp_path_factory.mktemp("app-server")) as base:
+        yield base
 
 
 def _offline(route: Any) -> None:

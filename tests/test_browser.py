@@ -15,7 +15,8 @@ from assetmap.render import webmap
 
 pytestmark = pytest.mark.browser
 
-MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
+# The map of the latest run: while a run is under way the previous one stays, marked stale.
+MAP_FRAME = '[data-stale="false"] > div > iframe[title="streamlit_folium.st_folium"]'
 APP_IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 TIMEOUT_MS = 60_000
 
@@ -150,3 +151,76 @@ def test_gaps_page_ranks_and_answers_what_if(app_server: str, page: Any, expecte
     reached = metric.locator('[data-testid="stMetricValue"]').inner_text()
     assert float(reached.replace(",", "")) > 0
     page.screenshot(path=str(artifacts / "gaps_page.png"), full_page=True)
+
+
+_AREA_FILLS = f"""
+() => Array.from(document.querySelectorAll('path.{webmap.AREA_CLASS}')).map(p => p.getAttribute('fill')).join(',')
+"""
+
+
+def _choose(page: Any, label: str, option: str) -> None:
+    from playwright.sync_api import expect
+
+    page.get_by_label(label).click()
+    page.get_by_role("option", name=option, exact=True).click()
+    expect(page.locator(APP_IDLE)).to_be_attached(timeout=TIMEOUT_MS)
+
+
+def test_changing_the_element_changes_the_choropleth(
+    app_server: str, page: Any, expected: dict, artifacts: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    _open(page, app_server)
+    _choose(page, "Shade areas by", "Gap index for Pillar: Strengthening (need x share out of reach)")
+    frame = page.frame_locator(MAP_FRAME)
+    expect(frame.locator(".am-legend")).to_contain_text("Gap index for Pillar: Strengthening", timeout=TIMEOUT_MS)
+    before = _map_frame(page).evaluate(_AREA_FILLS)
+    _choose(page, "Element or pillar", "Element 6: Thriving VCSE sector and volunteering")
+    expect(page.frame_locator(MAP_FRAME).locator(".am-legend")).to_contain_text("Element 6", timeout=TIMEOUT_MS)
+    expect(page.frame_locator(MAP_FRAME).locator(f"path.{webmap.AREA_CLASS}")).to_have_count(expected["n_areas"])
+    assert _map_frame(page).evaluate(_AREA_FILLS) != before
+    # The 3 x 3 key of need against access.
+    _choose(page, "Shade areas by", "Need and access to Element 6: Thriving VCSE sector and volunteering")
+    key = page.frame_locator(MAP_FRAME).locator(".am-bivariate")
+    expect(key).to_be_visible(timeout=TIMEOUT_MS)
+    expect(key.locator("td[title]")).to_have_count(9)
+    page.screenshot(path=str(artifacts / "map_bivariate.png"), full_page=True)
+
+
+def test_clicking_a_ward_selects_it(app_server: str, page: Any, expected: dict) -> None:
+    from playwright.sync_api import expect
+
+    _open(page, app_server)
+    frame = page.frame_locator(MAP_FRAME)
+    area = frame.locator(f"path.{webmap.AREA_CLASS}").first
+    expect(area).to_be_attached(timeout=TIMEOUT_MS)
+    area.dispatch_event("click")
+    expect(page.get_by_text("Selected:")).to_be_visible(timeout=TIMEOUT_MS)
+    expect(page.get_by_text("Its profile is on the Ward profile page.")).to_be_visible()
+
+
+PAGES = {
+    "map": "need and community assets",
+    "gaps": "gaps in community assets",
+    "ward": None,
+    "print": "Print ward maps",
+    "add": "Add your group",
+    "moderate": "Moderate submissions",
+    "data": None,
+}
+
+
+@pytest.mark.parametrize("path", list(PAGES))
+def test_every_page_opens_without_an_error(app_server: str, page: Any, artifacts: Path, path: str) -> None:
+    from playwright.sync_api import expect
+
+    _open(page, f"{app_server.rstrip('/')}/{path}")
+    heading = page.get_by_role("heading", level=1).first
+    expect(heading).to_be_visible(timeout=TIMEOUT_MS)
+    if PAGES[path]:
+        expect(heading).to_contain_text(PAGES[path])
+    assert page.locator('[data-testid="stException"]').count() == 0
+    if path in ("map", "gaps", "ward"):  # the analysis pages share the sidebar's filters
+        expect(page.get_by_label("Element or pillar")).to_be_visible()
+    page.screenshot(path=str(artifacts / f"page_{path}.png"), full_page=True)

@@ -1,0 +1,72 @@
+"""End to end: a register holding hostile text, served for real and opened in Chromium.
+
+A record's name that looks like HTML must be shown as text in the popup and the
+table twin, and no script it carries may run.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from conftest import REPO, serve_app
+from test_browser import APP_IDLE, MAP_FRAME, TIMEOUT_MS
+
+from assetmap import settings
+from assetmap.render import webmap
+
+pytestmark = pytest.mark.browser
+
+HOSTILE = '<script>alert("name")</script><img src=x onerror=alert("img")> & Co'
+
+
+@pytest.fixture(scope="module")
+def hostile_area(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo area with a short register: three groups and one whose name is hostile."""
+    demo = settings.demo_area_path
+    if not (demo / "area.toml").is_file():
+        pytest.skip("the demo area is not built")
+    folder = tmp_path_factory.mktemp("hostile") / "area"
+    shutil.copytree(demo, folder)
+    path = folder / "assets" / "demo_assets.csv"
+    register = pd.read_csv(path, dtype=str, keep_default_na=False)
+    approved = register[(register["status"] == "approved") & (register["sensitive"] == "false")].head(4).copy()
+    approved.iloc[0, approved.columns.get_loc("name")] = HOSTILE
+    approved.iloc[0, approved.columns.get_loc("description")] = "<b>bold?</b> javascript:alert(3)"
+    approved.to_csv(path, index=False)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def hostile_server(hostile_area: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with serve_app(REPO / "app.py", hostile_area, tmp_path_factory.mktemp("hostile-server")) as base:
+        yield base
+
+
+def test_hostile_name_is_shown_literally_and_runs_nothing(hostile_server: str, page: Any, artifacts: Path) -> None:
+    from playwright.sync_api import expect
+
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(hostile_server, wait_until="domcontentloaded")
+    expect(page.locator(APP_IDLE)).to_be_attached(timeout=TIMEOUT_MS)
+    frame = page.frame_locator(MAP_FRAME)
+    markers = frame.locator(f"path.{webmap.ASSET_CLASS}")
+    expect(markers).to_have_count(4, timeout=TIMEOUT_MS)
+    popup = frame.locator(".leaflet-popup-content .am-popup")
+    for i in range(4):
+        markers.nth(i).dispatch_event("click")
+        expect(popup).to_be_visible(timeout=TIMEOUT_MS)
+        if HOSTILE in popup.inner_text():
+            break
+    else:
+        pytest.fail("No popup showed the hostile name as text.")
+    expect(popup.locator("strong")).to_have_text(HOSTILE)
+    # Nothing in the popup became an element: no script, no image.
+    assert popup.locator("script, img, b").count() == 0
+    frame.locator(".leaflet-popup-content").screenshot(path=str(artifacts / "hostile_popup.png"))
+    assert dialogs == []
