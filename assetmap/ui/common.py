@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,8 +35,11 @@ DEFAULT_GROUP: str = "strengthening"
 #: Characters with a meaning in Markdown (all ASCII punctuation), escaped in user text.
 _MARKDOWN_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")
 
-#: The manifest whose modification time invalidates a cached area.
+#: The manifest that marks an area folder.
 _MANIFEST: str = "area.toml"
+
+#: Endings of files that come and go while a database is in use: not part of an area's contents.
+_TRANSIENT: tuple[str, ...] = ("-wal", "-shm", "-journal", ".lock", ".tmp")
 
 
 def md_text(value: object) -> str:
@@ -46,24 +51,56 @@ def md_text(value: object) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(value).split()))
 
 
-def _manifest_mtime(path: str) -> int | None:
-    try:
-        return (Path(path) / _MANIFEST).stat().st_mtime_ns
-    except OSError:
+def _file_digest(path: str, size: int, mtime_ns: int) -> str:
+    # Keyed on the file's stat: a file is read again only when it has changed on disk.
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+_file_digest_cached = functools.lru_cache(maxsize=256)(_file_digest)
+
+
+def area_fingerprint(path: str | Path) -> str | None:
+    """Return a digest of the contents of every file in an area folder, or None if it has no manifest.
+
+    Two loads of the same folder share a cache entry exactly when no file in it
+    changed, whatever their modification times; an edited layer (or manifest)
+    gives a new entry. Each file is read only when its size or time changes.
+
+    Parameters
+    ----------
+    path : str or Path
+        An area folder.
+
+    Returns
+    -------
+    str or None
+    """
+    root = Path(path)
+    if not (root / _MANIFEST).is_file():
         return None
+    digest = hashlib.sha256()
+    for file in sorted(p for p in root.rglob("*") if p.is_file() and not p.name.endswith(_TRANSIENT)):
+        stat = file.stat()
+        digest.update(str(file.relative_to(root)).encode())
+        digest.update(_file_digest_cached(str(file), stat.st_size, stat.st_mtime_ns).encode())
+    return digest.hexdigest()
 
 
 @st.cache_resource(show_spinner="Loading the area...", max_entries=4)
-def _load_area(path: str, mtime_ns: int | None) -> Area:
+def _load_area(path: str, fingerprint: str | None) -> Area:
     # A resource, not data: the Area is shared as it is (no copy per rerun) and it
-    # caches its own derived tables. ``mtime_ns`` is only part of the cache key.
+    # caches its own derived tables. ``fingerprint`` is only part of the cache key.
     import assetmap
 
     return assetmap.load_area(path)
 
 
 def get_area(path: str | Path) -> Area:
-    """Return the area in ``path``, loaded once per version of its manifest.
+    """Return the area in ``path``, loaded once per version of its files' contents.
 
     Parameters
     ----------
@@ -79,7 +116,7 @@ def get_area(path: str | Path) -> Area:
     AssetMapError
         When the folder cannot be loaded (failures are not cached).
     """
-    return _load_area(str(path), _manifest_mtime(str(path)))
+    return _load_area(str(path), area_fingerprint(path))
 
 
 def area_path() -> str:
