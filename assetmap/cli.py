@@ -243,13 +243,13 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    app = settings.package_root.parent / "app.py"
+    from assetmap.server import APP_SCRIPT, streamlit_command
+
     env = {
         **os.environ,
         "ASSETMAP_AREA": str(Path(args.area).resolve()) if args.area else str(settings.default_area_path),
     }
-    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port)]
-    return subprocess.call(cmd, env=env)
+    return subprocess.call(streamlit_command(APP_SCRIPT, args.port), env=env)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -12,12 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,7 +24,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, box
 
-from assetmap import settings
+from assetmap import server, settings
 from assetmap.model import FIELDS
 
 REPO = Path(__file__).resolve().parent.parent
@@ -251,56 +246,16 @@ def tiny_area() -> Any:
 # -- a real app server and a headless browser -------------------------------------------
 
 
-def free_port() -> int:
-    """Return a TCP port on 127.0.0.1 that nothing is listening on now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1.0) as response:
-            return response.status == 200
-    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
-        return False
+free_port = server.free_port
+stop = server.stop
 
 
 def wait_until_healthy(proc: subprocess.Popen, url: str, log: Path, timeout_s: float) -> None:
-    """Poll ``url`` until it answers 200, the server exits, or the timeout passes.
-
-    The pause between polls is ``proc.wait`` with a short timeout, so a server
-    that dies is noticed at once.
-    """
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if _healthy(url):
-            return
-        try:
-            code = proc.wait(timeout=0.2)
-        except subprocess.TimeoutExpired:
-            continue
-        pytest.fail(f"The app server exited with code {code} before it was healthy:\n{_tail(log)}", pytrace=False)
-    pytest.fail(f"The app server was not healthy at {url} within {timeout_s:.0f} s:\n{_tail(log)}", pytrace=False)
-
-
-def _tail(log: Path, lines: int = 40) -> str:
+    """Wait for a server to answer its health check; fail the test (with the server's log) if it does not."""
     try:
-        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
-
-
-def stop(proc: subprocess.Popen) -> None:
-    """Stop a server started by a fixture: terminate, then kill if it lingers."""
-    if proc.poll() is not None:
-        return
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=10)
+        server.wait_until_healthy(proc, url, log, timeout_s)
+    except server.ServerError as exc:
+        pytest.fail(str(exc), pytrace=False)
 
 
 @pytest.fixture(scope="session")
@@ -323,34 +278,11 @@ def serve_app(app_script: Path, app_area: Path, log_dir: Path, env: dict[str, st
 
     The server is stopped on exit; ``env`` adds or overrides environment variables.
     """
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    log = log_dir / "streamlit.log"
-    cmd = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(app_script),
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--server.headless",
-        "true",
-        "--server.fileWatcherType",
-        "none",
-        "--browser.gatherUsageStats",
-        "false",
-    ]
-    full_env = {**os.environ, "ASSETMAP_AREA": str(app_area), **(env or {})}
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, cwd=REPO, env=full_env, stdout=out, stderr=subprocess.STDOUT)
     try:
-        wait_until_healthy(proc, f"{base}/_stcore/health", log, SERVER_START_TIMEOUT_S)
-        yield base
-    finally:
-        stop(proc)
+        with server.serve(app_area, log_dir, app=app_script, env=env, timeout_s=SERVER_START_TIMEOUT_S) as base:
+            yield base
+    except server.ServerError as exc:
+        pytest.fail(str(exc), pytrace=False)
 
 
 @pytest.fixture(scope="session")

@@ -6,17 +6,14 @@ on the demo area. Every wait is on a condition, never a sleep.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import pytest
-from conftest import REPO, SERVER_START_TIMEOUT_S, free_port, stop, wait_until_healthy
+from conftest import REPO, serve_app
 
 from assetmap import settings
 from assetmap.render import webmap
@@ -47,34 +44,9 @@ def data_server(areas_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     demo = Path(settings.demo_area_path)
     if not (demo / "area.toml").is_file():
         pytest.skip(f"No demo area: {demo / 'area.toml'} does not exist (build it first).")
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    log = tmp_path_factory.mktemp("data-server") / "streamlit.log"
-    cmd = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(REPO / "app.py"),
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--server.headless",
-        "true",
-        "--server.fileWatcherType",
-        "none",
-        "--browser.gatherUsageStats",
-        "false",
-    ]
-    env = {**os.environ, "ASSETMAP_AREA": str(demo), "ASSETMAP_AREAS_DIR": str(areas_dir)}
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        wait_until_healthy(proc, f"{base}/_stcore/health", log, SERVER_START_TIMEOUT_S)
+    env = {"ASSETMAP_AREAS_DIR": str(areas_dir)}
+    with serve_app(REPO / "app.py", demo, tmp_path_factory.mktemp("data-server"), env=env) as base:
         yield base
-    finally:
-        stop(proc)
 
 
 def _idle(page: Any) -> None:

@@ -1,0 +1,163 @@
+"""Start and stop the app as a real ``streamlit run`` server (for ``assetmap serve``, tests and benchmarks)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+from assetmap import settings
+
+#: The app's entry script.
+APP_SCRIPT: Path = settings.package_root.parent / "app.py"
+
+#: Seconds a server has to answer its health check.
+START_TIMEOUT_S: float = 90.0
+
+
+class ServerError(RuntimeError):
+    """The app server exited or did not answer in time; the message ends with its log."""
+
+
+def streamlit_command(app: Path, port: int, *, headless: bool = False) -> list[str]:
+    """Return the command that serves ``app`` on ``port``.
+
+    Parameters
+    ----------
+    app : Path
+        The Streamlit script.
+    port : int
+        TCP port.
+    headless : bool, default False
+        Listen on 127.0.0.1 only, open no browser, watch no files and send no usage
+        statistics: the settings for a server driven by a program.
+
+    Returns
+    -------
+    list of str
+    """
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(port)]
+    if headless:
+        cmd += [
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--server.fileWatcherType",
+            "none",
+            "--browser.gatherUsageStats",
+            "false",
+        ]
+    return cmd
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that nothing is listening on now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1.0) as response:
+            return response.status == 200
+    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+        return False
+
+
+def _tail(log: Path, lines: int = 40) -> str:
+    try:
+        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def wait_until_healthy(proc: subprocess.Popen, url: str, log: Path, timeout_s: float = START_TIMEOUT_S) -> None:
+    """Poll ``url`` until it answers 200, the server exits, or the timeout passes.
+
+    The pause between polls is ``proc.wait`` with a short timeout, so a server
+    that dies is noticed at once.
+
+    Raises
+    ------
+    ServerError
+        When the server exits first or does not answer within ``timeout_s``.
+    """
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if _healthy(url):
+            return
+        try:
+            code = proc.wait(timeout=0.2)
+        except subprocess.TimeoutExpired:
+            continue
+        raise ServerError(f"The app server exited with code {code} before it was healthy:\n{_tail(log)}")
+    raise ServerError(f"The app server was not healthy at {url} within {timeout_s:.0f} s:\n{_tail(log)}")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Stop a server: terminate, then kill if it lingers."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def serve(
+    area: Path,
+    log_dir: Path,
+    *,
+    app: Path = APP_SCRIPT,
+    env: dict[str, str] | None = None,
+    timeout_s: float = START_TIMEOUT_S,
+) -> Iterator[str]:
+    """Run the app headless on a free port showing ``area``; yield its base URL once it is healthy.
+
+    Parameters
+    ----------
+    area : Path
+        Area folder (ASSETMAP_AREA).
+    log_dir : Path
+        Folder for the server's log (``streamlit.log``).
+    app : Path
+        The Streamlit script (default: the app).
+    env : dict, optional
+        Environment variables added or overridden.
+    timeout_s : float
+        Seconds the server has to become healthy.
+
+    Yields
+    ------
+    str
+        ``http://127.0.0.1:<port>``; the server is stopped on exit.
+    """
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = log_dir / "streamlit.log"
+    full_env = {**os.environ, "ASSETMAP_AREA": str(area), **(env or {})}
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            streamlit_command(app, port, headless=True),
+            cwd=app.parent,
+            env=full_env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_until_healthy(proc, f"{base}/_stcore/health", log, timeout_s)
+        yield base
+    finally:
+        stop(proc)
