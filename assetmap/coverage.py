@@ -13,9 +13,13 @@ Each has a thin method on :class:`~assetmap.Area` (``area.gaps(...)`` and so on)
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import hashlib
+import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
@@ -25,7 +29,15 @@ import shapely
 
 from assetmap import settings
 from assetmap._errors import Problem, ValidationError
-from assetmap.analysis.access import AccessResult, WalkGraph, compute_access, resident_points, walk_graph_from_networkx
+from assetmap.analysis.access import (
+    AccessResult,
+    WalkGraph,
+    compute_access,
+    load_walk_graph,
+    resident_points,
+    save_walk_graph,
+    walk_graph_from_networkx,
+)
 from assetmap.analysis.assign import assign_to_areas
 from assetmap.analysis.gaps import (
     DEFAULT_THRESHOLDS,
@@ -121,12 +133,44 @@ def resolve_groups(
     return None if groups is None else _check_groups(groups, tax)
 
 
+#: Changes whenever the way a street file becomes a walk graph changes, so old prepared copies are not used.
+WALK_GRAPH_FORMAT: str = "walk-graph-1"
+
+
+def _prepared_path(network_path: Path) -> Path:
+    digest = hashlib.sha256(WALK_GRAPH_FORMAT.encode())
+    with open(network_path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return settings.cache_dir / "networks" / f"{digest.hexdigest()}.npz"
+
+
 def walk_graph(area: Area) -> WalkGraph | None:
-    """Return the area's street network prepared for shortest paths (built once, then kept); None without one."""
+    """Return the area's street network prepared for shortest paths; None without one.
+
+    Preparing a street file (parsing OSM XML, keeping walkable ways, projecting)
+    takes seconds; the result is kept on the area and in ``settings.cache_dir``
+    under a name made from the file's contents, so a later run (or a restarted
+    app) with the same file reads it back in milliseconds, and an edited file is
+    prepared afresh. The cache is a convenience: when it cannot be read or
+    written the graph is simply built.
+    """
     if area.network_path is None:
         return None
     if "walk_graph" not in area._cache:
-        area._cache["walk_graph"] = walk_graph_from_networkx(area.network())
+        graph, prepared = None, None
+        with contextlib.suppress(OSError):
+            prepared = _prepared_path(area.network_path)
+        if prepared is not None and prepared.is_file():
+            # A damaged copy is rebuilt and overwritten below.
+            with contextlib.suppress(OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+                graph = load_walk_graph(prepared)
+        if graph is None:
+            graph = walk_graph_from_networkx(area.network())
+            if prepared is not None:
+                with contextlib.suppress(OSError):
+                    save_walk_graph(graph, prepared)
+        area._cache["walk_graph"] = graph
     return area._cache["walk_graph"]
 
 

@@ -77,6 +77,13 @@ areas_dir: Path = Path(
     or Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "assetmap" / "areas"
 )
 
+#: Folder for derived data worth keeping between runs (street networks prepared for routing),
+#: named by the contents of their source files (``ASSETMAP_CACHE_DIR``; deleting it is always safe).
+cache_dir: Path = Path(
+    os.environ.get("ASSETMAP_CACHE_DIR")
+    or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "assetmap"
+)
+
 #: Folder of real public data for optional tests (absent on most machines).
 real_data_path: Path | None = Path(os.environ["ASSETMAP_REAL_DATA"]) if os.environ.get("ASSETMAP_REAL_DATA") else None
 

@@ -56,6 +56,21 @@ LOCAL_WEB_LIBS: dict[str, Path] = {
 SERVER_START_TIMEOUT_S = 90.0
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Keep prepared street networks in a folder of this test session, not the user's cache."""
+    folder = tmp_path_factory.mktemp("cache")
+    before, env_before = settings.cache_dir, os.environ.get("ASSETMAP_CACHE_DIR")
+    settings.cache_dir = folder
+    os.environ["ASSETMAP_CACHE_DIR"] = str(folder)  # app servers started by tests inherit it
+    yield folder
+    settings.cache_dir = before
+    if env_before is None:
+        os.environ.pop("ASSETMAP_CACHE_DIR", None)
+    else:
+        os.environ["ASSETMAP_CACHE_DIR"] = env_before
+
+
 def missing_requirement(reason: str) -> None:
     """Fail under CI (where every test must run), skip elsewhere."""
     if os.environ.get("CI"):

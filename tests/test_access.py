@@ -377,3 +377,15 @@ def test_polygon_asset_stands_at_its_representative_point():
     assets = gpd.GeoDataFrame({"elements": [(6,)], "status": ["approved"]}, geometry=[box(380, -10, 420, 10)], crs=CRS)
     acc = compute_access(on_nodes(g), assets, graph=g, limit=1000)
     np.testing.assert_allclose(acc.distance["e6"], [400, 300, 200, 100, 0])
+
+
+def test_walk_graph_survives_a_round_trip_through_a_file(tmp_path):
+    from assetmap.analysis.access import load_walk_graph, save_walk_graph
+
+    graph = walk_graph_from_edges([0, 100, 200], [0, 0, 0], [0, 1], [1, 2], [100, 120], node_ids=[11, 22, 33])
+    save_walk_graph(graph, tmp_path / "g.npz")
+    back = load_walk_graph(tmp_path / "g.npz")
+    assert (back.csr != graph.csr).nnz == 0
+    assert back.x.tolist() == graph.x.tolist() and back.y.tolist() == graph.y.tolist()
+    assert back.node_ids.tolist() == [11, 22, 33] and back.crs == graph.crs
+    assert [p.name for p in tmp_path.iterdir()] == ["g.npz"]  # no temporary file left behind

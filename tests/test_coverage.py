@@ -294,3 +294,52 @@ def test_shown_assets_filters(demo):
     assert len(fresh) == len(approved) - int(demo.stale_mask().loc[approved.index].sum())
     with pytest.raises(ValidationError):
         shown_assets(demo, group="e99")
+
+
+def test_prepared_network_is_kept_by_content(tmp_path, monkeypatch):
+    import shutil
+
+    from assetmap import coverage
+    from assetmap.io import network as network_io
+
+    folder = tmp_path / "area"
+    shutil.copytree(settings.demo_area_path, folder)
+    monkeypatch.setattr(settings, "cache_dir", tmp_path / "cache")
+    first = coverage.walk_graph(assetmap.load_area(folder))
+    assert len(list((tmp_path / "cache" / "networks").glob("*.npz"))) == 1
+
+    # A second load of the same file reads the prepared copy: the street file is not parsed again.
+    def no_parsing(*args, **kwargs):
+        raise AssertionError("the street file was parsed again")
+
+    monkeypatch.setattr(network_io, "read_network", no_parsing)
+    monkeypatch.setattr(assetmap.workspace, "read_network", no_parsing)
+    again = coverage.walk_graph(assetmap.load_area(folder))
+    assert (again.csr != first.csr).nnz == 0 and again.node_ids.tolist() == first.node_ids.tolist()
+
+    # An edited street file is prepared afresh.
+    monkeypatch.undo()
+    monkeypatch.setattr(settings, "cache_dir", tmp_path / "cache")
+    osm = next((folder / "streets").glob("*.osm"))
+    osm.write_text(osm.read_text(encoding="utf-8").replace("</osm>", "<!-- edited --></osm>"), encoding="utf-8")
+    coverage.walk_graph(assetmap.load_area(folder))
+    assert len(list((tmp_path / "cache" / "networks").glob("*.npz"))) == 2
+
+
+@pytest.mark.parametrize("damage", ["junk", "truncated"])
+def test_unreadable_prepared_network_is_rebuilt(tmp_path, monkeypatch, damage):
+    from assetmap import coverage
+
+    monkeypatch.setattr(settings, "cache_dir", tmp_path / "cache")
+    area = assetmap.load_area(settings.demo_area_path)
+    prepared = coverage._prepared_path(area.network_path)
+    if damage == "junk":
+        prepared.parent.mkdir(parents=True)
+        prepared.write_bytes(b"not a graph")
+    else:
+        good = coverage.walk_graph(assetmap.load_area(settings.demo_area_path))
+        coverage.save_walk_graph(good, prepared)
+        prepared.write_bytes(prepared.read_bytes()[: prepared.stat().st_size // 2])
+    graph = coverage.walk_graph(area)
+    assert graph.n_nodes > 0
+    assert coverage.load_walk_graph(prepared).n_nodes == graph.n_nodes  # replaced by a good copy

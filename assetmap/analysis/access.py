@@ -27,9 +27,11 @@ Every function is pure: inputs are not changed and nothing is read or written.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
@@ -242,6 +244,54 @@ def walk_graph_from_networkx(graph: nx.Graph) -> WalkGraph:
     missing = np.isnan(length)
     length[missing] = np.hypot(x[u[missing]] - x[v[missing]], y[u[missing]] - y[v[missing]])
     return walk_graph_from_edges(x, y, u, v, length, node_ids=np.asarray(nodes, dtype=object), crs=str(crs))
+
+
+def save_walk_graph(graph: WalkGraph, path: str | Path) -> None:
+    """Write a :class:`WalkGraph` to an ``.npz`` file, whole or not at all.
+
+    Parameters
+    ----------
+    graph : WalkGraph
+        The prepared network.
+    path : str or Path
+        Destination; written to a temporary name first and then renamed, so a
+        reader never sees half a file.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    csr = graph.csr.tocsr()
+    ids = np.asarray(graph.node_ids)
+    try:
+        ids = ids.astype(np.int64)
+    except (TypeError, ValueError, OverflowError):
+        ids = ids.astype(str)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as fh:
+        np.savez(
+            fh,
+            data=csr.data,
+            indices=csr.indices,
+            indptr=csr.indptr,
+            shape=np.asarray(csr.shape),
+            x=graph.x,
+            y=graph.y,
+            node_ids=ids,
+            crs=np.asarray(graph.crs),
+        )
+    os.replace(tmp, path)
+
+
+def load_walk_graph(path: str | Path) -> WalkGraph:
+    """Read a :class:`WalkGraph` written by :func:`save_walk_graph`.
+
+    Raises
+    ------
+    OSError, ValueError, KeyError
+        When the file is missing, truncated or not such a file.
+    """
+    with np.load(path, allow_pickle=False) as f:
+        csr = sparse.csr_matrix((f["data"], f["indices"], f["indptr"]), shape=tuple(f["shape"]))
+        return WalkGraph(csr=csr, x=f["x"], y=f["y"], node_ids=f["node_ids"], crs=str(f["crs"]))
 
 
 def snap_points(graph: WalkGraph, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
