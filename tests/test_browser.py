@@ -83,7 +83,7 @@ def test_map_page_draws_areas_and_assets(app_server: str, page: Any, expected: d
 
     frame = page.frame_locator(MAP_FRAME)
     expect(frame.locator(f"path.{webmap.AREA_CLASS}")).to_have_count(expected["n_areas"], timeout=TIMEOUT_MS)
-    expect(frame.locator(".am-legend")).to_be_visible()
+    expect(page.locator(".am-legend")).to_be_visible()
     expect(frame.locator(".leaflet-control-attribution")).to_contain_text("Crown copyright")
     if expected["n_points"]:
         _wait_for_points(page, expected["n_points"])
@@ -121,12 +121,11 @@ def test_changing_the_shading_redraws_the_map(app_server: str, page: Any, expect
     from playwright.sync_api import expect
 
     _open(page, app_server)
-    frame = page.frame_locator(MAP_FRAME)
-    expect(frame.locator(".am-legend")).to_contain_text("IMD score", timeout=TIMEOUT_MS)
+    expect(page.locator(".am-legend")).to_contain_text("IMD score", timeout=TIMEOUT_MS)
     page.get_by_label("Shade areas by").click()
     page.get_by_role("option", name="Population", exact=True).click()
     expect(page.locator(APP_IDLE)).to_be_attached(timeout=TIMEOUT_MS)
-    expect(page.frame_locator(MAP_FRAME).locator(".am-legend")).to_contain_text("Population", timeout=TIMEOUT_MS)
+    expect(page.locator(".am-legend")).to_contain_text("Population", timeout=TIMEOUT_MS)
     expect(page.frame_locator(MAP_FRAME).locator(f"path.{webmap.AREA_CLASS}")).to_have_count(expected["n_areas"])
 
 
@@ -173,16 +172,15 @@ def test_changing_the_element_changes_the_choropleth(
 
     _open(page, app_server)
     _choose(page, "Shade areas by", "Gap index for Pillar: Strengthening (need x share out of reach)")
-    frame = page.frame_locator(MAP_FRAME)
-    expect(frame.locator(".am-legend")).to_contain_text("Gap index for Pillar: Strengthening", timeout=TIMEOUT_MS)
+    expect(page.locator(".am-legend")).to_contain_text("Gap index for Pillar: Strengthening", timeout=TIMEOUT_MS)
     before = _map_frame(page).evaluate(_AREA_FILLS)
     _choose(page, "Element or pillar", "Element 6: Thriving VCSE sector and volunteering")
-    expect(page.frame_locator(MAP_FRAME).locator(".am-legend")).to_contain_text("Element 6", timeout=TIMEOUT_MS)
+    expect(page.locator(".am-legend")).to_contain_text("Element 6", timeout=TIMEOUT_MS)
     expect(page.frame_locator(MAP_FRAME).locator(f"path.{webmap.AREA_CLASS}")).to_have_count(expected["n_areas"])
     assert _map_frame(page).evaluate(_AREA_FILLS) != before
     # The 3 x 3 key of need against access.
     _choose(page, "Shade areas by", "Need and access to Element 6: Thriving VCSE sector and volunteering")
-    key = page.frame_locator(MAP_FRAME).locator(".am-bivariate")
+    key = page.locator(".am-bivariate")
     expect(key).to_be_visible(timeout=TIMEOUT_MS)
     expect(key.locator("td[title]")).to_have_count(9)
     page.screenshot(path=str(artifacts / "map_bivariate.png"), full_page=True)

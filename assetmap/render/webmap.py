@@ -579,17 +579,17 @@ def _asset_properties(record: dict[str, Any], taxonomy: Taxonomy) -> dict[str, s
     return {"kind": "asset", "name": safe_text(record.get("name")), "popup": popup_html(record, taxonomy)}
 
 
-def _add_points(
-    m: folium.Map,
+def _point_layers(
     drawn: gpd.GeoDataFrame,
     pillars: Sequence[str] | None,
     taxonomy: Taxonomy,
     cluster_above: int,
-) -> list[tuple[str, str, int]]:
-    """Add one layer of points per pillar; return (key, name, count) of each layer added."""
+) -> tuple[list[folium.FeatureGroup], list[tuple[str, str, int]]]:
+    """Return one layer of points per pillar, and (key, name, count) of each."""
     legend_pillars: list[tuple[str, str, int]] = []
+    layers: list[folium.FeatureGroup] = []
     if not len(drawn):
-        return legend_pillars
+        return layers, legend_pillars
     drawn = drawn.to_crs(settings.storage_crs)
     drawn = drawn.set_geometry(_round_coords(drawn.geometry.to_numpy()), crs=drawn.crs)
     elements = drawn["elements"] if "elements" in drawn.columns else pd.Series(None, index=drawn.index)
@@ -612,16 +612,19 @@ def _add_points(
         legend_pillars.append((key, name, len(group)))
         colour = styles.pillar_colour(key)
         layer_name = f'<span style="color:{colour}">&#9679;</span> {safe_text(name)} ({len(group):,})'
+        # Each pillar is a plain feature group (so the app can send it alone, without redrawing
+        # the map), holding the clusterer when there are many points.
+        layer = folium.FeatureGroup(name=layer_name)
+        layers.append(layer)
         parent = (
             folium.plugins.MarkerCluster(
-                name=layer_name,
                 icon_create_function=_cluster_icon(colour),
                 options={"showCoverageOnHover": False, "maxClusterRadius": 40},
-            )
+                control=False,
+            ).add_to(layer)
             if cluster
-            else folium.FeatureGroup(name=layer_name)
+            else layer
         )
-        parent.add_to(m)
         props = [_asset_properties(row, taxonomy) for row in group.drop(columns=group.geometry.name).to_dict("records")]
         folium.GeoJson(
             _feature_collection(group, props),
@@ -638,7 +641,7 @@ def _add_points(
             ),
             on_each_feature=JsCode(_BIND_ASSET_POPUP),
         ).add_to(parent)
-    return legend_pillars
+    return layers, legend_pillars
 
 
 def area_map(
@@ -714,6 +717,125 @@ def area_map(
     KeyError
         When ``areas`` lacks ``code``, ``name`` or the ``value`` column.
     """
+    layers = map_layers(
+        areas,
+        assets,
+        value=value,
+        value_label=value_label,
+        fictional=fictional,
+        pillars=pillars,
+        taxonomy=taxonomy,
+        scheme=scheme,
+        k=k,
+        cluster_above=cluster_above,
+        simplify_m=simplify_m,
+        catchment=catchment,
+        catchment_label=catchment_label,
+        selected=selected,
+    )
+    m = base_map(attribution=attribution, fictional=fictional, tiles=tiles, bounds=layers.bounds)
+    for group in layers.groups:
+        group.add_to(m)
+    _Legend(layers.legend).add_to(m)
+    folium.LayerControl(collapsed=True).add_to(m)
+    return m
+
+
+@dataclass
+class MapLayers:
+    """What a map draws over its base: feature groups, their legend and their extent.
+
+    Attributes
+    ----------
+    groups : list of folium.FeatureGroup
+        Areas, then the catchment (if any), then one group of points per pillar.
+    legend : str
+        The legend as escaped HTML (see :func:`legend_html`).
+    bounds : list or None
+        ``[[south, west], [north, east]]`` of the areas in WGS84; None when there are none.
+    """
+
+    groups: list[folium.FeatureGroup]
+    legend: str
+    bounds: list[list[float]] | None
+
+
+def base_map(
+    *,
+    attribution: str,
+    fictional: bool = False,
+    tiles: str | None = DEFAULT_TILES,
+    bounds: list[list[float]] | None = None,
+) -> folium.Map:
+    """Return the map every view shares: tiles, scale, attribution and extent, with no data layers.
+
+    The app draws this once per area and sends the data layers of
+    :func:`map_layers` to it, so a change of filter redraws the layers
+    without reloading the map (or losing the reader's pan and zoom).
+
+    Parameters
+    ----------
+    attribution : str
+        Data attribution and licences, added to the map's attribution line.
+    fictional : bool, default False
+        Say in the attribution that the data is invented.
+    tiles : str or None, default "OpenStreetMap"
+        Basemap tiles; None for none.
+    bounds : list, optional
+        ``[[south, west], [north, east]]`` in WGS84 to fit the view to.
+
+    Returns
+    -------
+    folium.Map
+    """
+    m = folium.Map(tiles=None, control_scale=True, zoom_snap=0.25)
+    if tiles:
+        folium.TileLayer(tiles, name="Basemap", control=False).add_to(m)
+    # A long attribution would otherwise wrap across the whole width and cover the scale bar.
+    m.get_root().header.add_child(
+        folium.Element("<style>.leaflet-control-attribution{max-width:65%;font-size:11px}</style>")
+    )
+    data_attribution = (
+        "Fictional demo data. " if fictional and "fictional" not in attribution.lower() else ""
+    ) + attribution
+    _Attribution(safe_text(data_attribution)).add_to(m)
+    if bounds is not None:
+        m.fit_bounds(bounds)
+    return m
+
+
+def map_layers(
+    areas: gpd.GeoDataFrame,
+    assets: gpd.GeoDataFrame | None = None,
+    *,
+    value: str = "avg_score",
+    value_label: str | None = None,
+    fictional: bool = False,
+    pillars: Sequence[str] | None = None,
+    taxonomy: Taxonomy | None = None,
+    scheme: str | None = None,
+    k: int = 5,
+    cluster_above: int = CLUSTER_ABOVE,
+    simplify_m: float = 2.0,
+    catchment: gpd.GeoSeries | None = None,
+    catchment_label: str | None = None,
+    selected: str | None = None,
+) -> MapLayers:
+    """Return the data layers of :func:`area_map` and their legend, without a map to hold them.
+
+    Parameters are those of :func:`area_map` (less the base map's).
+
+    Returns
+    -------
+    MapLayers
+
+    Raises
+    ------
+    CRSError
+        When a layer has no CRS.
+    KeyError
+        When ``areas`` lacks ``code``, ``name`` or the ``value`` column.
+    """
     _check_crs(areas, "areas")
     missing = [c for c in ("code", "name", value) if c not in areas.columns]
     if missing:
@@ -729,10 +851,6 @@ def area_map(
     screen = _screen_geometry(areas, simplify_m)
     classes = classify_measure(areas[value].to_numpy(), measure, scheme=scheme, k=k)
 
-    m = folium.Map(tiles=None, control_scale=True, zoom_snap=0.25)
-    if tiles:
-        folium.TileLayer(tiles, name="Basemap", control=False).add_to(m)
-
     props = [
         {
             "kind": "area",
@@ -744,7 +862,8 @@ def area_map(
         }
         for i, (code, name, v) in enumerate(zip(areas["code"], areas["name"], areas[value], strict=True))
     ]
-    area_layer = folium.GeoJson(
+    area_group = folium.FeatureGroup(name=safe_text(label))
+    folium.GeoJson(
         _feature_collection(gpd.GeoDataFrame(geometry=screen), props),
         name=safe_text(label),
         style_function=lambda f: {
@@ -756,15 +875,20 @@ def area_map(
         },
         highlight_function=lambda f: {"weight": 3, "fillOpacity": 0.85},
         tooltip=folium.GeoJsonTooltip(fields=["name", "value"], aliases=["Area", safe_text(label)], sticky=True),
-        control=True,
-    )
-    area_layer.add_to(m)
+        control=False,
+    ).add_to(area_group)
+    groups = [area_group]
     if catchment is not None:
-        _add_catchment(m, catchment, catchment_label or "Within reach")
+        group = _catchment_layer(catchment, catchment_label or "Within reach")
+        if group is not None:
+            groups.append(group)
 
     drawn, n_hidden, n_unplaced = points_to_draw(assets, pillars, taxonomy)
     note = " ".join(_notes(n_hidden, n_unplaced)) or None
-    legend_pillars = _add_points(m, drawn, pillars, taxonomy, cluster_above) if drawn is not None else []
+    point_groups, legend_pillars = (
+        _point_layers(drawn, pillars, taxonomy, cluster_above) if drawn is not None else ([], [])
+    )
+    groups += point_groups
 
     legend = legend_html(
         classes,
@@ -774,29 +898,18 @@ def area_map(
         fictional=fictional,
         catchment=(catchment_label or "Within reach") if catchment is not None else None,
     )
-    _Legend(legend).add_to(m)
-    # A long attribution would otherwise wrap across the whole width and cover the scale bar.
-    m.get_root().header.add_child(
-        folium.Element("<style>.leaflet-control-attribution{max-width:65%;font-size:11px}</style>")
-    )
-    data_attribution = (
-        "Fictional demo data. " if fictional and "fictional" not in attribution.lower() else ""
-    ) + attribution
-    _Attribution(safe_text(data_attribution)).add_to(m)
-    folium.LayerControl(collapsed=True).add_to(m)
-
-    bounds = screen.total_bounds
-    if np.isfinite(bounds).all():
-        m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
-    return m
+    b = screen.total_bounds
+    bounds = [[float(b[1]), float(b[0])], [float(b[3]), float(b[2])]] if np.isfinite(b).all() else None
+    return MapLayers(groups=groups, legend=legend, bounds=bounds)
 
 
-def _add_catchment(m: folium.Map, catchment: gpd.GeoSeries, label: str) -> None:
+def _catchment_layer(catchment: gpd.GeoSeries, label: str) -> folium.FeatureGroup | None:
     _check_crs(catchment, "catchment")
     shapes = catchment[~(catchment.isna() | catchment.is_empty)].to_crs(settings.storage_crs)
     if not len(shapes):
-        return
+        return None
     geoms = gpd.GeoSeries(_round_coords(shapes.to_numpy()), crs=shapes.crs)
+    group = folium.FeatureGroup(name=safe_text(label))
     folium.GeoJson(
         _feature_collection(gpd.GeoDataFrame(geometry=geoms), [{"kind": "catchment"}] * len(geoms)),
         name=safe_text(label),
@@ -810,8 +923,9 @@ def _add_catchment(m: folium.Map, catchment: gpd.GeoSeries, label: str) -> None:
         },
         # Clicks and hovers go through to the areas underneath.
         interactive=False,
-        control=True,
-    ).add_to(m)
+        control=False,
+    ).add_to(group)
+    return group
 
 
 def _notes(n_hidden: int, n_unplaced: int) -> list[str]:

@@ -124,6 +124,7 @@ def _downloads(table: pd.DataFrame, group: str, by: str) -> None:
             file_name=f"gaps_{group}_{by}.{fmt}",
             mime=MEDIA_TYPES[fmt],
             key=f"gaps_download_{fmt}",
+            on_click="ignore",  # a download needs no rerun
         )
 
 

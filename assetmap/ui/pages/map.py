@@ -127,26 +127,33 @@ def page() -> None:
         )
     label = _label(value, chosen)
     method = "walk" if layer.attrs.get("method") == "network" else "straight line"
-    fmap = webmap.area_map(
+    layers = webmap.map_layers(
         layer,
         assets,
         value=value,
         value_label=label,
-        attribution=area.attribution,
         fictional=area.fictional,
         pillars=opts["pillars"],
         catchment=shade,
         catchment_label=f"Within {chosen.threshold:,.0f} m ({method}) of {chosen.label}",
         selected=common.selected_area_code() if by == "area" else None,
     )
-    # Only a click on an area comes back: panning and zooming do not rerun the page.
-    clicked = st_folium(
-        fmap,
-        returned_objects=["last_active_drawing"],
-        height=MAP_HEIGHT,
-        use_container_width=True,
-        key=f"area_map_{by}",
-    )
+    # The base map is the same on every rerun of a view, so the browser keeps it (and the
+    # reader's pan and zoom); a filter change sends only the data layers.
+    base = webmap.base_map(attribution=area.attribution, fictional=area.fictional, bounds=layers.bounds)
+    map_column, legend_column = st.columns([4, 1])
+    with map_column:
+        # Only a click on an area comes back: panning and zooming do not rerun the page.
+        clicked = st_folium(
+            base,
+            feature_group_to_add=layers.groups,
+            returned_objects=["last_active_drawing"],
+            height=MAP_HEIGHT,
+            use_container_width=True,
+            key=f"area_map_{by}",
+        )
+    with legend_column:
+        st.html(layers.legend)
     _select_clicked(clicked, layer, by)
     st.caption(area.attribution)
     for note in webmap.map_notes(assets, opts["pillars"]):
@@ -184,6 +191,7 @@ def page() -> None:
         file_name=f"map_{value}_{by}.csv",
         mime=MEDIA_TYPES["csv"],
         key="map_download",
+        on_click="ignore",  # a download needs no rerun
     )
 
 

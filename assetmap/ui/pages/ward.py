@@ -345,6 +345,7 @@ def _downloads(code: str, table: pd.DataFrame, assets: pd.DataFrame) -> None:
             file_name=f"ward_profile_{code}.csv",
             mime=MEDIA_TYPES["csv"],
             key="ward_download_csv",
+            on_click="ignore",  # a download needs no rerun
         )
     with middle:
         st.download_button(
@@ -353,6 +354,7 @@ def _downloads(code: str, table: pd.DataFrame, assets: pd.DataFrame) -> None:
             file_name=f"ward_profile_{code}.xlsx",
             mime=MEDIA_TYPES["xlsx"],
             key="ward_download_xlsx",
+            on_click="ignore",  # a download needs no rerun
         )
     with right:
         st.download_button(
@@ -361,4 +363,5 @@ def _downloads(code: str, table: pd.DataFrame, assets: pd.DataFrame) -> None:
             file_name=f"ward_assets_{code}.csv",
             mime=MEDIA_TYPES["csv"],
             key="ward_download_assets",
+            on_click="ignore",  # a download needs no rerun
         )
