@@ -367,6 +367,12 @@ def _load_layers(root: Path, meta: dict[str, Any], layers: dict[str, Any], taxon
         )
         frame["file"] = Path(spec["path"]).name
         frames.append(frame)
+    from assetmap.store import REGISTER_FILE, register_assets
+
+    register = register_assets(root, taxonomy=taxonomy)  # approved records of <area>/register.sqlite, if any
+    if register is not None and len(register):
+        frames.append(register)
+        vintages["register"] = f"{REGISTER_FILE}: {len(register)} approved records"
     as_of = meta.get("as_of", date.today())
     if isinstance(as_of, str):
         try:

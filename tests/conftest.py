@@ -391,3 +391,21 @@ def real_data() -> Path:
     if folder is None:
         pytest.skip("real public data folder not found (set ASSETMAP_REAL_DATA)")
     return folder
+
+
+# -- a PostgreSQL server with PostGIS, for the register store tests -----------------------
+
+
+@pytest.fixture(scope="session")
+def postgis_server() -> Iterator[Any]:
+    """A throwaway PostgreSQL + PostGIS server for the session (see ``tests/pg.py``); fails under CI if missing."""
+    from pg import missing_postgres, start_postgres
+
+    reason = missing_postgres()
+    if reason:
+        missing_requirement(reason)
+    server = start_postgres()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -1,0 +1,227 @@
+"""Likely duplicate records, within a batch and against the register.
+
+Two records are flagged when they have the same or a similar name and stand
+within a short distance of each other, share a charity or company number, or
+share a postcode. A flag is a prompt for the person reviewing, never a refusal:
+two groups may well meet in one hall.
+"""
+
+from __future__ import annotations
+
+import re
+from difflib import SequenceMatcher
+
+import numpy as np
+import pandas as pd
+from pyproj import Transformer
+from scipy.spatial import cKDTree
+
+from assetmap import settings
+
+#: Columns of the table :func:`find_duplicates` returns.
+DUPLICATE_COLUMNS: tuple[str, ...] = (
+    "position",
+    "row",
+    "asset_id",
+    "name",
+    "where",
+    "duplicate_of",
+    "other_position",
+    "other_row",
+    "other_name",
+    "reason",
+)
+
+# Words that say nothing about which group it is.
+_FILLER = re.compile(r"\b(the|a|an|of|and|ltd|limited|cic|cio|inc|charity|group|club|uk)\b")
+
+
+def name_key(name: object) -> str:
+    """Return a name reduced for comparison: lower case, no punctuation or filler words.
+
+    Parameters
+    ----------
+    name : object
+        A record's name.
+    """
+    text = re.sub(r"['\u2019]", "", str(name or "").lower()).replace("&", " and ")  # St Mary's = St Marys
+    text = re.sub(r"[^a-z0-9]+", " ", text)
+    return re.sub(r"\s+", " ", _FILLER.sub(" ", text)).strip()
+
+
+def names_similar(a: str, b: str, threshold: float = 0.85) -> bool:
+    """Whether two reduced names (:func:`name_key`) are the same or nearly so."""
+    if not a or not b:
+        return False
+    return a == b or SequenceMatcher(None, a, b, autojunk=False).ratio() >= threshold
+
+
+def _xy(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """British National Grid coordinates of each record (NaN where it has no location)."""
+    if "x" in frame and "y" in frame:
+        return frame["x"].to_numpy(float), frame["y"].to_numpy(float)
+    if "longitude" in frame and "latitude" in frame:
+        lon = pd.to_numeric(frame["longitude"], errors="coerce").to_numpy(float)
+        lat = pd.to_numeric(frame["latitude"], errors="coerce").to_numpy(float)
+        to_bng = Transformer.from_crs(settings.storage_crs, settings.analysis_crs, always_xy=True)
+        x, y = to_bng.transform(lon, lat)
+        bad = ~(np.isfinite(lon) & np.isfinite(lat))
+        return np.where(bad, np.nan, x), np.where(bad, np.nan, y)
+    n = len(frame)
+    return np.full(n, np.nan), np.full(n, np.nan)
+
+
+def _column(frame: pd.DataFrame, name: str) -> list[object]:
+    if name not in frame:
+        return [None] * len(frame)
+    return [None if v is None or (isinstance(v, float) and v != v) or v is pd.NA else v for v in frame[name]]
+
+
+def _clean_key(value: object) -> str | None:
+    text = re.sub(r"[^A-Za-z0-9]+", "", str(value)).upper() if value is not None else ""
+    return text or None
+
+
+def find_duplicates(
+    records: pd.DataFrame,
+    register: pd.DataFrame | None = None,
+    *,
+    distance_m: float = 50.0,
+    name_similarity: float = 0.85,
+) -> pd.DataFrame:
+    """Flag likely duplicates among ``records`` and between them and ``register``.
+
+    Parameters
+    ----------
+    records : DataFrame
+        Records to check (a bulk upload, or the moderation queue): ``name`` and
+        ``longitude``/``latitude`` (or ``x``/``y`` in EPSG:27700); ``postcode``,
+        ``charity_number``, ``asset_id`` and ``row`` where present.
+    register : DataFrame, optional
+        Records already held, in the same shape; a record is never flagged against
+        itself (same ``asset_id``).
+    distance_m : float
+        Distance within which two records of the same or a similar name count as one place.
+    name_similarity : float
+        Least similarity ratio (0 to 1) of two reduced names for them to count as similar.
+
+    Returns
+    -------
+    DataFrame
+        One row per pair, columns :data:`DUPLICATE_COLUMNS`: ``position`` (0-based
+        position in ``records``), ``row`` and ``asset_id`` of the flagged record,
+        ``where`` (``"batch"`` or ``"register"``), ``duplicate_of`` (the register
+        record's id; for a batch pair the earlier record's id, if any),
+        ``other_position`` and ``other_row`` (batch pairs), ``other_name``, and
+        ``reason`` (one or more of "same name within 50 m", "similar name within
+        50 m", "same charity number", "same postcode", joined by "; ").
+    """
+    records = records.reset_index(drop=True)
+    keys = [name_key(v) for v in _column(records, "name")]
+    names = _column(records, "name")
+    ids = _column(records, "asset_id")
+    rows = _column(records, "row")
+    charity = [_clean_key(v) for v in _column(records, "charity_number")]
+    postcode = [_clean_key(v) for v in _column(records, "postcode")]
+    x, y = _xy(records)
+    located = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
+    found: dict[tuple[str, int, object], list[str]] = {}
+
+    def add(kind: str, i: int, other: object, reason: str) -> None:
+        reasons = found.setdefault((kind, i, other), [])
+        if reason not in reasons:
+            reasons.append(reason)
+
+    def near_reason(a: str, b: str) -> str | None:
+        if a and a == b:
+            return f"same name within {distance_m:.0f} m"
+        if names_similar(a, b, name_similarity):
+            return f"similar name within {distance_m:.0f} m"
+        return None
+
+    # Within the batch: the later record of each pair is flagged against the earlier.
+    if len(located) > 1:
+        tree = cKDTree(np.column_stack([x[located], y[located]]))
+        for a, b in sorted(tree.query_pairs(distance_m)):
+            i, j = sorted((int(located[a]), int(located[b])))
+            reason = near_reason(keys[i], keys[j])
+            if reason:
+                add("batch", j, i, reason)
+    for values, reason in ((charity, "same charity number"), (postcode, "same postcode")):
+        first: dict[str, int] = {}
+        for j, value in enumerate(values):
+            if value is None:
+                continue
+            if value in first:
+                add("batch", j, first[value], reason)
+            else:
+                first[value] = j
+
+    # Against the register.
+    if register is not None and len(register):
+        register = register.reset_index(drop=True)
+        reg_ids = _column(register, "asset_id")
+        reg_keys = [name_key(v) for v in _column(register, "name")]
+        reg_names = _column(register, "name")
+        rx, ry = _xy(register)
+        reg_located = np.flatnonzero(np.isfinite(rx) & np.isfinite(ry))
+        if len(reg_located) and len(located):
+            tree = cKDTree(np.column_stack([rx[reg_located], ry[reg_located]]))
+            hits = tree.query_ball_point(np.column_stack([x[located], y[located]]), distance_m)
+            for i, near in zip(located, hits, strict=True):
+                for k in near:
+                    r = int(reg_located[k])
+                    if ids[i] is not None and reg_ids[r] == ids[i]:
+                        continue
+                    reason = near_reason(keys[i], reg_keys[r])
+                    if reason:
+                        add("register", int(i), r, reason)
+        for values, reg_col, reason in (
+            (charity, "charity_number", "same charity number"),
+            (postcode, "postcode", "same postcode"),
+        ):
+            index: dict[str, list[int]] = {}
+            for r, value in enumerate(_column(register, reg_col)):
+                key = _clean_key(value)
+                if key is not None:
+                    index.setdefault(key, []).append(r)
+            for i, value in enumerate(values):
+                for r in index.get(value, []) if value is not None else []:
+                    if ids[i] is None or reg_ids[r] != ids[i]:
+                        add("register", i, r, reason)
+
+    out = []
+    for (kind, i, other), reasons in sorted(found.items(), key=lambda kv: (kv[0][1], kv[0][0], str(kv[0][2]))):
+        if kind == "batch":
+            j = int(other)  # type: ignore[arg-type]
+            out.append(
+                {
+                    "position": i,
+                    "row": rows[i],
+                    "asset_id": ids[i],
+                    "name": names[i],
+                    "where": "batch",
+                    "duplicate_of": ids[j],
+                    "other_position": j,
+                    "other_row": rows[j],
+                    "other_name": names[j],
+                    "reason": "; ".join(reasons),
+                }
+            )
+        else:
+            r = int(other)  # type: ignore[arg-type]
+            out.append(
+                {
+                    "position": i,
+                    "row": rows[i],
+                    "asset_id": ids[i],
+                    "name": names[i],
+                    "where": "register",
+                    "duplicate_of": reg_ids[r],
+                    "other_position": None,
+                    "other_row": None,
+                    "other_name": reg_names[r],
+                    "reason": "; ".join(reasons),
+                }
+            )
+    return pd.DataFrame(out, columns=list(DUPLICATE_COLUMNS))
