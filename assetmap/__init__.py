@@ -54,6 +54,8 @@ _EXPORTS: dict[str, str] = {
     "read_lookup": "assetmap.io.lookups",
     "read_network": "assetmap.io.network",
     "read_postcodes": "assetmap.io.postcodes",
+    "print_ward": "assetmap.render.printmap",
+    "print_pack": "assetmap.render.printmap",
     "load_taxonomy": "assetmap.taxonomy",
     "Area": "assetmap.workspace",
     "init_area": "assetmap.workspace",
@@ -87,6 +89,8 @@ __all__ = [
     "lookup_from_geometry",
     "method_note",
     "need_percentile",
+    "print_pack",
+    "print_ward",
     "read_assets",
     "read_boundaries",
     "read_deprivation",
@@ -147,5 +151,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors only
     from assetmap.io.lookups import read_lookup
     from assetmap.io.network import read_network
     from assetmap.io.postcodes import read_postcodes
+    from assetmap.render.printmap import print_pack, print_ward
     from assetmap.taxonomy import load_taxonomy
     from assetmap.workspace import Area, init_area, load_area

@@ -234,6 +234,45 @@ def _read_candidates(path: str, area) -> object:
     return assets[["name", "geometry"]]
 
 
+def _cmd_print(args: argparse.Namespace) -> int:
+    from assetmap.render.printmap import print_pack, print_pack_zip, print_ward
+    from assetmap.workspace import load_area
+
+    out = Path(args.out)
+    if out.suffix.lower() not in (".pdf", ".zip"):
+        raise AssetMapError(
+            f"{out.name}: cannot write this kind of file. Use .pdf (or .zip with --all: one PDF per ward)."
+        )
+    if out.suffix.lower() == ".zip" and not args.all:
+        raise AssetMapError(f"{out.name}: a .zip holds one PDF per ward; add --all, or write a .pdf.")
+    if not args.all and not args.ward:
+        raise AssetMapError("print needs --ward CODE (one ward) or --all (every ward, or the --ward codes given).")
+    group = _groups_from_args(args)
+    if args.colour_by == "gap" and group is None:
+        raise AssetMapError("--colour-by gap needs --element N or --pillar NAME: the gap shown.")
+    area = load_area(args.area)
+    options = {
+        "paper": args.paper,
+        "orientation": args.orientation,
+        "colour_by": args.colour_by,
+        "group": group[0] if group else None,
+    }
+    if args.all:
+
+        def progress(done: int, total: int, message: str) -> None:
+            print(f"  [{done}/{total}] {message}", flush=True)
+
+        make = print_pack_zip if out.suffix.lower() == ".zip" else print_pack
+        data = make(area, args.ward or None, progress=progress, **options)
+    else:
+        if len(args.ward) > 1:
+            raise AssetMapError("several --ward codes need --all, which prints them as one pack.")
+        data = print_ward(area, args.ward[0], **options)
+    out.write_bytes(data)
+    print(f"Wrote {out} ({len(data) / 1024:,.0f} KB)")
+    return 0
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from assetmap.demo import build_demo
 
@@ -334,6 +373,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--out", required=True, help="output .csv, .xlsx, .geojson or .gpkg")
     p.set_defaults(func=_cmd_suggest)
+
+    p = sub.add_parser("print", help="print-ready PDF map of a ward, or a ward pack of every ward")
+    p.add_argument("--area", default=str(settings.default_area_path), help="area folder (default: the demo area)")
+    p.add_argument("--ward", action="append", metavar="CODE", help="ward code (repeat with --all for several)")
+    p.add_argument("--all", action="store_true", help="a ward pack: every ward (or the --ward codes) in one PDF")
+    p.add_argument("--paper", choices=["a4", "a3"], default="a4", help="paper size (default a4)")
+    p.add_argument("--orientation", choices=["landscape", "portrait"], default="landscape", help="default landscape")
+    p.add_argument(
+        "--colour-by", choices=["imd", "gap"], default="imd", help="shade LSOAs by IMD decile (default) or gap index"
+    )
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--element", help="element of the gap shading, 1 to 11")
+    which.add_argument("--pillar", help="pillar of the gap shading: Scaling, Involving, Strengthening or Sustaining")
+    p.add_argument("--out", required=True, help="output .pdf (or .zip of one PDF per ward, with --all)")
+    p.set_defaults(func=_cmd_print)
 
     p = sub.add_parser("demo", help="regenerate the fictional demo area")
     p.add_argument("--out", help="folder (default: the built-in data folder)")

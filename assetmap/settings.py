@@ -10,10 +10,16 @@ ASSETMAP_AREA
     Folder of the area the app opens on (default: the built-in demo area).
 ASSETMAP_REAL_DATA
     Folder of real public data used by the optional real-data tests.
+ASSETMAP_REGISTER_URL
+    Register store shared by every area: ``postgresql://...`` for PostgreSQL with
+    PostGIS, or ``sqlite:///path`` (default: none; each area folder keeps its own
+    ``register.sqlite``). The app may also take it from ``st.secrets``.
 ASSETMAP_AREAS_DIR
     Folder where the app keeps areas created from uploaded files (default:
     ``assetmap/areas`` under the user's data folder, ``$XDG_DATA_HOME`` or
     ``~/.local/share``).
+ASSETMAP_PUBLIC_URL
+    Public address of the app; printed ward maps then carry a QR code linking to the ward.
 """
 
 from __future__ import annotations
@@ -84,6 +90,10 @@ cache_dir: Path = Path(
     or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "assetmap"
 )
 
+#: Register store shared by every area (``postgresql://...`` or ``sqlite:///...``); None: each
+#: area folder keeps its own ``register.sqlite``.
+register_url: str | None = os.environ.get("ASSETMAP_REGISTER_URL") or None
+
 #: Folder of real public data for optional tests (absent on most machines).
 real_data_path: Path | None = Path(os.environ["ASSETMAP_REAL_DATA"]) if os.environ.get("ASSETMAP_REAL_DATA") else None
 
@@ -93,3 +103,6 @@ attribution_ons: str = (
     "Contains OS data © Crown copyright and database right."
 )
 attribution_osm: str = "© OpenStreetMap contributors, ODbL."
+
+#: Public address of the app (``ASSETMAP_PUBLIC_URL``); printed maps then carry a QR code linking to each ward.
+public_url: str | None = os.environ.get("ASSETMAP_PUBLIC_URL", "").strip() or None

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from benchmarks import bench_borough, bench_load, bench_national, bench_network
+from benchmarks import bench_app, bench_borough, bench_load, bench_national, bench_network, bench_print, bench_store
 
 
 @dataclass
@@ -66,6 +66,9 @@ SUITES: dict[str, Callable[[int], list[Result]]] = {
     "borough": bench_borough.run,
     "network": bench_network.run,
     "national": bench_national.run,
+    "store": bench_store.run,
+    "app": bench_app.run,
+    "print": bench_print.run,
 }
 
 

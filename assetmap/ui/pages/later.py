@@ -15,11 +15,6 @@ def _not_yet(title: str, what: str) -> None:
         st.caption(f"Area on show: {common.md_text(area.name)}")
 
 
-def print_page() -> None:
-    """Draw the Print page (print-ready ward maps)."""
-    _not_yet("Print ward maps", "Printing ward maps as PDF")
-
-
 def add_group_page() -> None:
     """Draw the public Add your group page."""
     _not_yet("Add your group", "Adding a group through this form")

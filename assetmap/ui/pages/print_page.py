@@ -1,0 +1,158 @@
+"""Print page: a print-ready PDF map of one ward with a preview, or a ward pack of every ward."""
+
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING
+
+import streamlit as st
+
+from assetmap._errors import AssetMapError
+from assetmap.analysis.gaps import group_label
+from assetmap.render import printmap
+from assetmap.ui import common
+
+if TYPE_CHECKING:
+    from assetmap.workspace import Area
+
+#: Session keys of the page's widgets.
+WARD_KEY: str = "print_ward"
+PAPER_KEY: str = "print_paper"
+ORIENTATION_KEY: str = "print_orientation"
+COLOUR_KEY: str = "print_colour_by"
+PACK_KIND_KEY: str = "print_pack_kind"
+
+#: Session key of the last ward pack made: its options and bytes.
+PACK_RESULT_KEY: str = "print_pack_result"
+
+#: How the LSOAs can be shaded, in words.
+COLOUR_CHOICES: dict[str, str] = {"imd": "IMD decile (national)", "gap": "Gap index of the sidebar's element or pillar"}
+
+#: Kinds of ward pack, in words.
+PACK_KINDS: dict[str, str] = {"pdf": "One PDF with a contents page", "zip": "A zip of one PDF per ward"}
+
+md_text = common.md_text
+
+
+def _options(paper: str, orientation: str, colour_by: str, chosen: common.Filters) -> dict[str, object]:
+    return {
+        "paper": paper,
+        "orientation": orientation,
+        "colour_by": colour_by,
+        "group": chosen.group if colour_by == "gap" else None,
+        "threshold": chosen.threshold,
+        "include_stale": chosen.include_stale,
+    }
+
+
+# Cached on the area folder's contents and the options; the area itself is not hashed.
+@st.cache_data(show_spinner=False, max_entries=16)
+def _ward_pdf(_area: Area, area_key: tuple[str, str | None], code: str, **options: object) -> bytes:
+    return printmap.print_ward(_area, code, **options)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _ward_png(_area: Area, area_key: tuple[str, str | None], code: str, **options: object) -> bytes:
+    return printmap.ward_preview_png(_area, code, **options)
+
+
+def _choose_ward(area: Area) -> str | None:
+    wards = area.boundaries.sort_values(["name", "code"], kind="stable")
+    labels = {str(c): f"{n} ({c})" for c, n in zip(wards["code"], wards["name"], strict=True)}
+    if not labels:
+        return None
+    wanted = common.selected_area_code()
+    if wanted in labels:
+        st.session_state[WARD_KEY] = wanted
+    elif st.session_state.get(WARD_KEY) not in labels:
+        st.session_state[WARD_KEY] = next(iter(labels))
+    return st.selectbox(
+        "Ward",
+        list(labels),
+        format_func=labels.__getitem__,
+        key=WARD_KEY,
+        on_change=lambda: common.select_area(st.session_state[WARD_KEY]),
+    )
+
+
+def page() -> None:
+    """Draw the Print page."""
+    area = common.current_area()
+    if area is None:
+        return
+    chosen = common.filters()
+    st.title(f"Print ward maps: {md_text(area.name)}")
+    st.caption(
+        "Print-ready PDF maps for walls and meetings: the ward with its LSOAs shaded, numbered assets by pillar, "
+        "a legend, scale bar, north arrow and locator, then the ward's facts and an index of its assets. "
+        "Maps are drawn from the area's own data and need no internet. Groups at a sensitive location are listed "
+        "without their address and never drawn."
+    )
+    code = _choose_ward(area)
+    if code is None:
+        st.info("This area has no wards or neighbourhoods to print.")
+        return
+    left, middle, right = st.columns(3)
+    paper = left.radio("Paper", ["a4", "a3"], format_func=str.upper, horizontal=True, key=PAPER_KEY)
+    orientation = middle.radio(
+        "Orientation", ["landscape", "portrait"], format_func=str.capitalize, horizontal=True, key=ORIENTATION_KEY
+    )
+    colour_by = right.radio(
+        "Shade LSOAs by", list(COLOUR_CHOICES), format_func=COLOUR_CHOICES.__getitem__, key=COLOUR_KEY
+    )
+    if colour_by == "gap":
+        st.caption(f"Gap index of {md_text(group_label(chosen.group))} (choose another in the sidebar).")
+    path = common.area_path()
+    area_key = (str(path), common.area_fingerprint(path))
+    options = _options(paper, orientation, colour_by, chosen)
+
+    st.subheader("One ward")
+    try:
+        with st.spinner("Drawing the map..."):
+            preview = _ward_png(area, area_key, code, **options)
+    except AssetMapError as exc:
+        st.error(f"This ward cannot be printed.\n\n{md_text(exc)}", icon=":material/error:")
+        return
+    name = area.boundaries.set_index(area.boundaries["code"].astype(str)).loc[code, "name"]
+    st.image(preview, caption=f"Preview of the map page: {name} ({code})", width="stretch")
+    st.download_button(
+        "Download ward map (PDF)",
+        data=functools.partial(_ward_pdf, area, area_key, code, **options),
+        file_name=printmap.ward_file_name(code, str(name)),
+        mime="application/pdf",
+        key="print_download_ward",
+        type="primary",
+    )
+    _pack(area, area_key, options)
+
+
+def _pack(area: Area, area_key: tuple[str, str | None], options: dict[str, object]) -> None:
+    st.subheader("Ward pack")
+    n = len(area.boundaries)
+    kind = st.radio("Pack as", list(PACK_KINDS), format_func=PACK_KINDS.__getitem__, key=PACK_KIND_KEY)
+    st.caption(f"Every ward of the area ({n:,}), sorted by name, with the options above.")
+    wanted = (area_key, kind, tuple(sorted(options.items())))
+    if st.button(f"Make the ward pack ({n:,} wards)", key="print_make_pack"):
+        bar = st.progress(0.0, text="Preparing the shared layers...")
+
+        def progress(done: int, total: int, message: str) -> None:
+            bar.progress(done / total, text=f"Drawn {done} of {total}: {message}")
+
+        make = printmap.print_pack_zip if kind == "zip" else printmap.print_pack
+        try:
+            data = make(area, progress=progress, **options)
+        except AssetMapError as exc:
+            st.error(f"The ward pack cannot be printed.\n\n{md_text(exc)}", icon=":material/error:")
+            return
+        bar.progress(1.0, text=f"Done: {n:,} wards.")
+        st.session_state[PACK_RESULT_KEY] = (wanted, data)
+    made = st.session_state.get(PACK_RESULT_KEY)
+    if made is not None and made[0] == wanted:
+        data = made[1]
+        st.download_button(
+            f"Download ward pack ({'zip' if kind == 'zip' else 'PDF'}, {len(data) / 1024:,.0f} KB)",
+            data=data,
+            file_name=f"ward_pack.{kind}",
+            mime="application/zip" if kind == "zip" else "application/pdf",
+            key="print_download_pack",
+        )
