@@ -200,6 +200,18 @@ def test_a_ward_chosen_elsewhere_is_honoured_and_the_group_picks_the_headline(de
     assert at.selectbox(key="ward_code").value == chosen
 
 
+def test_a_link_with_a_ward_code_selects_that_ward(demo_gaps):
+    rows = demo_gaps[(demo_gaps["group"] == common.DEFAULT_GROUP) & ~demo_gaps["whole_area"]]
+    linked = rows.sort_values("gap_rank")["code"].iloc[-1]
+    at = AppTest.from_function(_ward_page, default_timeout=TIMEOUT_S)
+    at.query_params["code"] = linked
+    at.run()
+    assert not at.exception and not at.error
+    assert at.selectbox(key="ward_code").value == linked
+    assert at.session_state[common.SELECTED_AREA_KEY] == linked
+    assert "code" not in at.query_params  # used once: choosing another ward afterwards is not undone
+
+
 def test_an_unknown_chosen_code_falls_back_to_the_largest_gap(demo_gaps):
     at = AppTest.from_function(_ward_page, default_timeout=TIMEOUT_S)
     at.session_state[common.SELECTED_AREA_KEY] = "E01999001"  # an LSOA, not a ward

@@ -78,6 +78,11 @@ def _choose_ward(area: Area, table: pd.DataFrame | None, group: str) -> str | No
     labels = {str(c): f"{n} ({c})" for c, n in zip(wards["code"], wards["name"], strict=True)}
     if not labels:
         return None
+    linked = st.query_params.get("code")
+    if linked in labels:
+        # A printed map's QR code links here with ?code=<ward>: it selects that ward once.
+        common.select_area(linked)
+        del st.query_params["code"]
     wanted = common.selected_area_code()
     if wanted not in labels:
         wanted = next(iter(labels))
