@@ -146,3 +146,14 @@ def test_windows_1252_csv(tmp_path):
     f = tmp_path / "cp.csv"
     f.write_bytes("name,type,lat,lon\nCaf\u00e9 Club \u2013 Tinyton,library,52.6,-2.0\n".encode("cp1252"))
     assert read_assets(f)["name"].iloc[0] == "Caf\u00e9 Club \u2013 Tinyton"
+
+
+@pytest.mark.parametrize("where", ["first row", "later row"])
+def test_a_row_longer_than_the_header_is_named(tmp_path, where):
+    rows = ["Hall A,community_centre,52.6,-2.0", "Hall B,library,52.61,-2.01"]
+    rows[0 if where == "first row" else 1] += ",surplus"
+    path = tmp_path / "register.csv"
+    path.write_text("name,type,lat,lon\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    line = 2 if where == "first row" else 3
+    with pytest.raises(DataFormatError, match=rf"register.csv, line {line}: 5 cells but the header has 4 columns"):
+        read_assets(path)

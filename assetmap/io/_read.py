@@ -7,6 +7,7 @@ turn every failure into a message that names the file and the fix.
 
 from __future__ import annotations
 
+import csv
 import io
 import warnings
 import zipfile
@@ -170,6 +171,19 @@ def read_vector(path: str | Path, *, layer: str | int | None = None) -> gpd.GeoD
     return gdf
 
 
+def _long_row_message(name: str, text: str) -> str | None:
+    """Name the first line with more cells than the header (None if there is none), for an officer to act on."""
+    rows = csv.reader(io.StringIO(text))
+    header = next(rows, [])
+    for row in rows:
+        if len(row) > len(header):
+            return (
+                f"{name}, line {rows.line_num}: {len(row)} cells but the header has {len(header)} columns. "
+                "Quote any cell that contains a comma, or remove the extra cells."
+            )
+    return None
+
+
 def read_table(path: str | Path, *, sheet: str | int | None = None) -> pd.DataFrame:
     """Read a CSV or XLSX table with every cell as text, as officers' files need.
 
@@ -207,10 +221,25 @@ def read_table(path: str | Path, *, sheet: str | int | None = None) -> pd.DataFr
         else:  # pragma: no cover - cp1252 decodes nearly anything
             raise DataFormatError(f"{path.name}: not a text file in UTF-8 or Windows-1252. Save it as CSV UTF-8.")
         try:
-            df = pd.read_csv(io.StringIO(text), dtype=str, skipinitialspace=True, keep_default_na=False, na_values=[""])
+            with warnings.catch_warnings():
+                # index_col=False: a row longer than the header must not silently become the index.
+                warnings.simplefilter("error", pd.errors.ParserWarning)
+                df = pd.read_csv(
+                    io.StringIO(text),
+                    dtype=str,
+                    skipinitialspace=True,
+                    keep_default_na=False,
+                    na_values=[""],
+                    index_col=False,
+                )
+        except pd.errors.ParserWarning as exc:
+            raise DataFormatError(
+                _long_row_message(path.name, text) or f"{path.name}: a row has more cells than the header."
+            ) from exc
         except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
             raise DataFormatError(
-                f"{path.name}: cannot read it as CSV ({exc}). Check for unbalanced quotes or a stray line; "
+                _long_row_message(path.name, text)
+                or f"{path.name}: cannot read it as CSV ({exc}). Check for unbalanced quotes or a stray line; "
                 "save it again as CSV UTF-8."
             ) from exc
     else:
