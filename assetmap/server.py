@@ -43,7 +43,8 @@ def streamlit_command(app: Path, port: int, *, headless: bool = False) -> list[s
     -------
     list of str
     """
-    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(port)]
+    # Through the launcher: it loads the area before the server answers, so the first visitor does not wait.
+    cmd = [sys.executable, "-m", "assetmap.ui.launch", "run", str(app), "--server.port", str(port)]
     if headless:
         cmd += [
             "--server.address",

@@ -57,3 +57,18 @@ def test_md_text_escapes_every_markdown_mark(text):
     # Every punctuation mark is preceded by a backslash, and removing them gives the text back.
     assert re.sub(r"\\(.)", r"\1", escaped) == text
     assert not re.search(r"(?<!\\)[<>\[\]()*_`$:#]", escaped.replace("\\\\", ""))
+
+
+def test_launcher_warms_the_area_the_app_opens_on(area_copy, monkeypatch):
+    import assetmap
+    from assetmap.ui import launch
+
+    launch.warm(str(area_copy))
+    area = common.get_area(area_copy)
+    assert "walk_graph" in area._cache  # access was measured before any visitor
+
+    def no_loading(path):
+        raise AssertionError("the area was loaded again")
+
+    monkeypatch.setattr(assetmap, "load_area", no_loading)
+    assert common.get_area(area_copy) is area

@@ -1,0 +1,63 @@
+"""Start the app with its pages imported and the area loaded before the first visitor arrives.
+
+``python -m assetmap.ui.launch run app.py [streamlit options]`` does what
+``streamlit run`` does, after importing the pages and loading (and measuring
+access in) the configured area in the same process. Streamlit's resource cache
+is per process, so the first visitor finds the area ready instead of waiting
+for imports, the street network and the first access run.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from assetmap import settings
+
+
+def warm(area_path: str | None = None) -> None:
+    """Import the libraries the pages use and load the area the app opens on, with its default gap analysis.
+
+    Failures are left for the page to report to its reader: an area that cannot
+    load is shown as an error there, not as a server that will not start.
+
+    Parameters
+    ----------
+    area_path : str, optional
+        Area folder (default: ``settings.default_area_path``).
+    """
+    # The heavy libraries the pages use, but not the pages themselves: those declare Streamlit
+    # components, which must happen once the server is running.
+    import altair  # noqa: F401
+    import matplotlib.backends.backend_pdf  # noqa: F401
+
+    import assetmap.render.printmap
+    import assetmap.render.webmap  # noqa: F401
+    from assetmap._errors import AssetMapError
+    from assetmap.ui import common
+
+    try:
+        area = common.get_area(area_path or settings.default_area_path)
+        from assetmap.coverage import catchment, map_layer
+
+        map_layer(area, common.DEFAULT_GROUP, threshold=settings.walk_threshold_m)
+        catchment(area, common.DEFAULT_GROUP, threshold=settings.walk_threshold_m)
+    except AssetMapError:
+        return
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Warm up, then hand over to Streamlit's own command line with ``argv``."""
+    import warnings
+
+    with warnings.catch_warnings():
+        # Outside a running app Streamlit warns that there is no script context; nothing is wrong.
+        warnings.simplefilter("ignore")
+        warm()
+    from streamlit.web import cli
+
+    sys.argv = ["streamlit", *(sys.argv[1:] if argv is None else argv)]
+    return cli.main()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
