@@ -507,26 +507,26 @@ _MAX_PAIRS = 20_000_000
 def _pairs_within(res_xy: np.ndarray, asset_xy: np.ndarray, limit: float) -> tuple[np.ndarray, ...] | None:
     """Return (resident, asset, metres) for every pair within ``limit``; None if there would be too many.
 
-    Residents are hashed into square cells of side ``limit``: every asset within ``limit`` of a resident
-    lies in the resident's cell or one of its eight neighbours, so candidates come from nine array
-    look-ups per asset, with no tree to build over a million assets.
+    Assets are counted into square cells of side ``limit`` (a counting sort, no tree to build over a
+    million points): every asset within ``limit`` of a resident lies in the resident's cell or one of
+    its eight neighbours, so each resident's candidates are nine contiguous runs of the sorted assets.
+    Working from the residents keeps the per-step arrays as short as the residents, who are far fewer.
     """
     origin = res_xy.min(axis=0) - 2 * limit  # a spare ring of cells, so that no look-up leaves the grid
     cell = ((res_xy - origin) / limit).astype(np.int64)
     nx_, ny_ = (cell.max(axis=0) + 3).tolist()
     if nx_ * ny_ > 50_000_000:  # a sparse spread over a huge box: the cell table would be too big
         return None
-    key = cell[:, 0] * ny_ + cell[:, 1]
-    by_cell = np.argsort(key, kind="stable")
-    count = np.bincount(key, minlength=nx_ * ny_)
-    first = np.cumsum(count) - count
+    rkey = cell[:, 0] * ny_ + cell[:, 1]
     acell = np.floor((asset_xy - origin) / limit).astype(np.int64)
-    near = np.flatnonzero(
-        (acell[:, 0] >= 1) & (acell[:, 0] < nx_ - 1) & (acell[:, 1] >= 1) & (acell[:, 1] < ny_ - 1)
-    )  # assets further out have no resident within the limit
-    base = acell[near, 0] * ny_ + acell[near, 1]
+    # Assets off the grid have no resident within the limit.
+    near = np.flatnonzero((acell[:, 0] >= 0) & (acell[:, 0] < nx_) & (acell[:, 1] >= 0) & (acell[:, 1] < ny_))
+    akey = acell[near, 0] * ny_ + acell[near, 1]
+    by_cell = near[np.argsort(akey, kind="stable")]
+    count = np.bincount(akey, minlength=nx_ * ny_)
+    first = np.cumsum(count) - count
     steps = (-ny_ - 1, -ny_, -ny_ + 1, -1, 0, 1, ny_ - 1, ny_, ny_ + 1)
-    cells = [base + step for step in steps]
+    cells = [rkey + step for step in steps]
     counts = [count[k] for k in cells]
     if sum(int(c.sum()) for c in counts) > _MAX_PAIRS:
         return None
@@ -536,8 +536,8 @@ def _pairs_within(res_xy: np.ndarray, asset_xy: np.ndarray, limit: float) -> tup
         n = c[hit]
         rep = np.repeat(hit, n)
         offset = np.arange(len(rep)) - np.repeat(np.cumsum(n) - n, n)
-        who.append(by_cell[first[k[rep]] + offset])
-        which.append(near[rep])
+        who.append(rep)
+        which.append(by_cell[np.repeat(first[k[hit]], n) + offset])
     w, a = np.concatenate(who), np.concatenate(which)
     metres = np.hypot(asset_xy[a, 0] - res_xy[w, 0], asset_xy[a, 1] - res_xy[w, 1])
     keep = metres <= limit
