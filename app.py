@@ -2,13 +2,18 @@
 
 import streamlit as st
 
+from assetmap.ui import auth
+from assetmap.ui.pages import add_group, moderate, print_page
 from assetmap.ui.pages import data as data_page
 from assetmap.ui.pages import gaps as gaps_page
-from assetmap.ui.pages import later, print_page
 from assetmap.ui.pages import map as map_page
 from assetmap.ui.pages import ward as ward_page
 
 st.set_page_config(page_title="assetmap", page_icon=":material/map:", layout="wide")
+# Officer pages are in the menu only when signed in; each page also refuses a signed-out
+# visitor itself, so its address alone shows nothing.
+officer = auth.sidebar() is not None
+shown = "visible" if officer else "hidden"
 st.navigation(
     {
         "Explore": [
@@ -18,11 +23,20 @@ st.navigation(
             st.Page(print_page.page, title="Print", icon=":material/print:", url_path="print"),
         ],
         "Community": [
-            st.Page(later.add_group_page, title="Add your group", icon=":material/group_add:", url_path="add"),
-            st.Page(later.moderate_page, title="Moderate", icon=":material/fact_check:", url_path="moderate"),
+            st.Page(add_group.page, title="Add your group", icon=":material/group_add:", url_path="add"),
         ],
         "Officers": [
-            st.Page(data_page.page, title="Data", icon=":material/database:", url_path="data"),
+            st.Page(
+                moderate.page, title="Moderate", icon=":material/fact_check:", url_path="moderate", visibility=shown
+            ),
+            st.Page(data_page.page, title="Data", icon=":material/database:", url_path="data", visibility=shown),
+            st.Page(
+                auth.sign_in_page,
+                title="Officer sign-in",
+                icon=":material/login:",
+                url_path="sign-in",
+                visibility="hidden" if officer else "visible",
+            ),
         ],
     }
 ).run()

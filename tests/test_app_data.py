@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 import streamlit as st
 from conftest import REPO
+from officers import sign_in, with_officer
 from streamlit.testing.v1 import AppTest
 
 import assetmap
@@ -59,7 +60,8 @@ def areas_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _app() -> AppTest:
-    return AppTest.from_function(_data_page, default_timeout=TIMEOUT_S)
+    """The Data page, signed in through its form as the test officer (the page is for officers only)."""
+    return sign_in(with_officer(AppTest.from_function(_data_page, default_timeout=TIMEOUT_S)).run())
 
 
 def _text(value: str) -> str:
@@ -94,7 +96,7 @@ def test_page_shows_the_area_on_show_and_the_form(areas_dir):
     at = _app().run()
     assert not at.exception and not at.error
     demo = assetmap.load_area(settings.demo_area_path)
-    assert at.sidebar.subheader[0].value == demo.name
+    assert at.sidebar.subheader[0].value == common.md_text(demo.name)
     assert {m.label: m.value for m in at.metric}["Areas"] == f"{len(demo.boundaries):,}"
     # The demo is on show already; there is nothing kept yet.
     assert at.button(key="data_show_demo").disabled
@@ -116,7 +118,7 @@ def test_creating_an_area_from_files_shows_it_and_switches_to_it(areas_dir):
     assert (target / "area.toml").is_file()
     assert at.session_state[common.AREA_PATH_KEY] == str(target)
     assert any("Created **Tiny Town**" in _text(s.value) for s in at.success)
-    assert at.sidebar.subheader[0].value == "Tiny Town"
+    assert at.sidebar.subheader[0].value == common.md_text("Tiny Town")
     wards = gpd.read_file(TINY / "wards.geojson")
     assert {m.label: m.value for m in at.metric}["Areas"] == str(len(wards))
     # The summary names the layers, and the form starts again empty.
@@ -197,7 +199,7 @@ def test_a_bad_boundaries_file_shows_the_loaders_message_and_writes_nothing(area
     assert any(name in e and says in e for e in _errors(at)), _errors(at)
     assert _kept(areas_dir) == []
     # The demo stays on show.
-    assert at.sidebar.subheader[0].value == assetmap.load_area(settings.demo_area_path).name
+    assert at.sidebar.subheader[0].value == common.md_text(assetmap.load_area(settings.demo_area_path).name)
 
 
 def test_an_oversized_file_is_refused_by_name_and_limit(areas_dir, monkeypatch):
@@ -265,17 +267,17 @@ def test_switching_between_kept_areas_and_the_demo(areas_dir):
     )
     demo = assetmap.load_area(settings.demo_area_path)
     at = _app().run()
-    assert at.sidebar.subheader[0].value == demo.name
+    assert at.sidebar.subheader[0].value == common.md_text(demo.name)
     assert at.selectbox(key="data_kept").options == ["Kept Town (kept-town)"]
     at.button(key="data_show_kept").click().run()
     assert not at.exception
     assert at.session_state[common.AREA_PATH_KEY] == str(made.path)
-    assert at.sidebar.subheader[0].value == "Kept Town"
+    assert at.sidebar.subheader[0].value == common.md_text("Kept Town")
 
     at.button(key="data_show_demo").click().run()
     assert not at.exception
     assert at.session_state[common.AREA_PATH_KEY] == str(settings.demo_area_path)
-    assert at.sidebar.subheader[0].value == demo.name
+    assert at.sidebar.subheader[0].value == common.md_text(demo.name)
     assert at.button(key="data_show_demo").disabled
 
 

@@ -204,8 +204,9 @@ PAGES = {
     "ward": None,
     "print": "Print ward maps",
     "add": "Add your group",
-    "moderate": "Moderate submissions",
-    "data": None,
+    "moderate": "Officers only",  # refused while signed out (tests/test_browser_register.py signs in)
+    "data": "Officers only",
+    "sign-in": "Officer sign-in",
 }
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import geopandas as gpd
 import pytest
 from conftest import REPO, serve_app
+from officers import browser_sign_in, write_secrets
 
 from assetmap import settings
 from assetmap.render import webmap
@@ -44,7 +45,8 @@ def data_server(areas_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     demo = Path(settings.demo_area_path)
     if not (demo / "area.toml").is_file():
         pytest.skip(f"No demo area: {demo / 'area.toml'} does not exist (build it first).")
-    env = {"ASSETMAP_AREAS_DIR": str(areas_dir)}
+    secrets = write_secrets(tmp_path_factory.mktemp("data-secrets"))  # the Data page is for officers
+    env = {"ASSETMAP_AREAS_DIR": str(areas_dir), "STREAMLIT_SECRETS_FILES": str(secrets)}
     with serve_app(REPO / "app.py", demo, tmp_path_factory.mktemp("data-server"), env=env) as base:
         yield base
 
@@ -67,6 +69,7 @@ def test_data_page_accepts_the_real_manchester_files_and_shows_the_area(
     wards = gpd.read_file(real_data / REAL_FILES["Ward or neighbourhood boundaries"])
     page.goto(data_server.rstrip("/") + "/data", wait_until="domcontentloaded")
     _idle(page)
+    browser_sign_in(page)
     expect(page.get_by_role("heading", level=1)).to_contain_text("Data: areas and their layers", timeout=TIMEOUT_MS)
 
     page.get_by_label("Area name").fill("Manchester")
@@ -107,6 +110,7 @@ def test_a_bad_upload_shows_the_loaders_message(data_server: str, page: Any, are
     fixtures = REPO / "tests" / "fixtures" / "tiny"
     page.goto(data_server.rstrip("/") + "/data", wait_until="domcontentloaded")
     _idle(page)
+    browser_sign_in(page)
     page.get_by_label("Area name").fill("Broken")
     for label, path in (
         ("Ward or neighbourhood boundaries", broken),

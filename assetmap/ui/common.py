@@ -16,6 +16,7 @@ from assetmap._errors import AssetMapError
 from assetmap.analysis.gaps import DEFAULT_THRESHOLDS, group_keys, group_label
 
 if TYPE_CHECKING:
+    from assetmap.store import RegisterStore
     from assetmap.workspace import Area
 
 #: Session key of the folder of the area on show.
@@ -91,16 +92,46 @@ def area_fingerprint(path: str | Path) -> str | None:
 
 
 @st.cache_resource(show_spinner="Loading the area...", max_entries=4)
-def _load_area(path: str, fingerprint: str | None) -> Area:
+def _load_area(path: str, fingerprint: str | None, register: int = 0) -> Area:
     # A resource, not data: the Area is shared as it is (no copy per rerun) and it
-    # caches its own derived tables. ``fingerprint`` is only part of the cache key.
+    # caches its own derived tables. ``fingerprint`` and ``register`` are only part of the cache key.
     import assetmap
 
     return assetmap.load_area(path)
 
 
+def register_version(path: str | Path) -> int:
+    """Return a number that changes whenever the area's register does (0 without a register).
+
+    New approvals may sit in SQLite's write-ahead log, which the file fingerprint
+    leaves out; the register's own change counter catches them at once.
+    """
+    from assetmap.store import REGISTER_FILE, open_store
+
+    if not (Path(path) / REGISTER_FILE).is_file():
+        return 0
+    try:
+        with open_store(path) as store:
+            return store.last_change()
+    except AssetMapError:
+        return -1
+
+
+def open_register(path: str | Path | None = None) -> RegisterStore:
+    """Open the register store of the area on show (``settings.register_url`` where set); close it after use.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        Area folder (default: the area on show); its ``register.sqlite`` is the store.
+    """
+    from assetmap.store import open_store
+
+    return open_store(settings.register_url or (path if path is not None else area_path()))
+
+
 def get_area(path: str | Path) -> Area:
-    """Return the area in ``path``, loaded once per version of its files' contents.
+    """Return the area in ``path``, loaded once per version of its files' contents and of its register.
 
     Parameters
     ----------
@@ -116,7 +147,7 @@ def get_area(path: str | Path) -> Area:
     AssetMapError
         When the folder cannot be loaded (failures are not cached).
     """
-    return _load_area(str(path), area_fingerprint(path))
+    return _load_area(str(path), area_fingerprint(path), register_version(path))
 
 
 def area_path() -> str:

@@ -47,12 +47,12 @@ def _options(paper: str, orientation: str, colour_by: str, chosen: common.Filter
 
 # Cached on the area folder's contents and the options; the area itself is not hashed.
 @st.cache_data(show_spinner=False, max_entries=16)
-def _ward_pdf(_area: Area, area_key: tuple[str, str | None], code: str, **options: object) -> bytes:
+def _ward_pdf(_area: Area, area_key: tuple[str, str | None, int], code: str, **options: object) -> bytes:
     return printmap.print_ward(_area, code, **options)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _ward_png(_area: Area, area_key: tuple[str, str | None], code: str, **options: object) -> bytes:
+def _ward_png(_area: Area, area_key: tuple[str, str | None, int], code: str, **options: object) -> bytes:
     return printmap.ward_preview_png(_area, code, **options)
 
 
@@ -103,7 +103,7 @@ def page() -> None:
     if colour_by == "gap":
         st.caption(f"Gap index of {md_text(group_label(chosen.group))} (choose another in the sidebar).")
     path = common.area_path()
-    area_key = (str(path), common.area_fingerprint(path))
+    area_key = (str(path), common.area_fingerprint(path), common.register_version(path))
     options = _options(paper, orientation, colour_by, chosen)
 
     st.subheader("One ward")
@@ -126,7 +126,7 @@ def page() -> None:
     _pack(area, area_key, options)
 
 
-def _pack(area: Area, area_key: tuple[str, str | None], options: dict[str, object]) -> None:
+def _pack(area: Area, area_key: tuple[str, str | None, int], options: dict[str, object]) -> None:
     st.subheader("Ward pack")
     n = len(area.boundaries)
     kind = st.radio("Pack as", list(PACK_KINDS), format_func=PACK_KINDS.__getitem__, key=PACK_KIND_KEY)

@@ -1,0 +1,455 @@
+"""Add your group page (public, no sign-in): one group by a short form, or many from a spreadsheet.
+
+Nothing sent here is public until an officer approves it on the Moderate page.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import time
+import uuid
+from typing import TYPE_CHECKING, Any
+
+import folium
+import streamlit as st
+from streamlit_folium import st_folium
+
+from assetmap import forms, settings
+from assetmap._errors import AssetMapError, ValidationError
+from assetmap.io import uploads
+from assetmap.io.export import MEDIA_TYPES
+from assetmap.model import validate_record
+from assetmap.render import webmap
+from assetmap.store import parse_bulk
+from assetmap.taxonomy import load_taxonomy
+from assetmap.ui import common
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from assetmap.workspace import Area
+
+#: Prefix of the session keys of the form's widgets (cleared for the next group).
+FIELD_PREFIX: str = "add_"
+
+#: Session key of the idempotency key of the form on show: a double click stores one record.
+FORM_ID_KEY: str = "add_form_id"
+
+#: Session key of the problems found at the last press of Send, by field.
+ERRORS_KEY: str = "add_errors"
+
+#: Session key of the reference of the group just received (the confirmation replaces the form).
+DONE_KEY: str = "add_done"
+
+#: Session key of the times this session sent groups, for the throttle.
+SENT_KEY: str = "add_sent"
+
+#: Session key of the point clicked on the map (longitude, latitude).
+CLICK_KEY: str = "add_clicked"
+
+#: Key of the honeypot field: hidden from people, filled in by form-filling robots.
+HONEYPOT_KEY: str = "add_hp_website2"
+
+#: Session key of the bulk uploader's generation: a new one empties it after a batch is sent.
+BULK_GEN_KEY: str = "add_bulk_gen"
+
+#: Session key of the message about the batch just received.
+BULK_DONE_KEY: str = "add_bulk_done"
+
+#: How the group is placed: choice to label.
+LOCATE_BY: dict[str, str] = {
+    "postcode": "By its postcode",
+    "map": "By clicking the map",
+    "coords": "By typing coordinates",
+}
+
+#: Height of the map used to place a group, in pixels.
+MAP_HEIGHT: int = 380
+
+PRIVACY_NOTICE: str = (
+    "**Privacy notice.** The council keeps what you send here in its community asset register. "
+    "The group's name, type, description, address, opening times, accessibility and its public contact "
+    "details (website, email, phone) are shown on the public map once an officer has checked them. "
+    "Your own name and email are private: only council officers see them, to ask about the entry. "
+    "A location marked as private is shown only as its ward. You can ask for the entry to be changed "
+    "or removed at any time."
+)
+
+_NEUTRAL_THANKS = "Thank you. Your submission has been received."
+
+
+def _k(field: str) -> str:
+    return f"{FIELD_PREFIX}{field}"
+
+
+def page() -> None:
+    """Draw the Add your group page."""
+    area = common.current_area()
+    st.title("Add your group")
+    st.markdown(
+        "Tell us about a community group, service or place so that residents and council teams can find it. "
+        "It takes about five minutes. An officer checks every entry before it appears on the public map."
+    )
+    if area is None:
+        return
+    _honeypot()
+    one, many = st.tabs(["One group", "Many groups (spreadsheet)"])
+    with one:
+        if DONE_KEY in st.session_state:
+            _confirmation(st.session_state[DONE_KEY])
+        else:
+            _single(area)
+    with many:
+        _bulk(area)
+
+
+def _honeypot() -> None:
+    # Hidden with CSS (display: none also hides it from screen readers); people never fill it.
+    st.html(f"<style>.st-key-{HONEYPOT_KEY}_box {{display: none !important;}}</style>")
+    with st.container(key=f"{HONEYPOT_KEY}_box"):
+        st.text_input("Leave this empty", key=HONEYPOT_KEY, label_visibility="collapsed")
+
+
+def _is_robot() -> bool:
+    return bool(str(st.session_state.get(HONEYPOT_KEY) or "").strip())
+
+
+def _throttle_wait() -> float:
+    sent = st.session_state.setdefault(SENT_KEY, [])
+    return forms.throttle_wait(
+        sent, time.monotonic(), limit=settings.max_submissions, window_s=settings.submission_window_s
+    )
+
+
+def _throttled_message(wait: float) -> None:
+    st.error(
+        f"You have sent {settings.max_submissions} entries in the last {settings.submission_window_s / 60:.0f} "
+        f"minutes. Please wait about {max(1, round(wait / 60))} minutes before sending more.",
+        icon=":material/timer:",
+    )
+
+
+# -- one group ----------------------------------------------------------------------------------------
+
+
+def _confirmation(done: tuple[str, str] | None) -> None:
+    if done:
+        reference, name = done
+        st.success(
+            f"Thank you. We have received {common.md_text(name)}. Your reference is **{common.md_text(reference)}**."
+            "\n\n"
+            "An officer will check it before it appears on the public map; nothing you sent is public until then.",
+            icon=":material/check_circle:",
+        )
+    else:
+        st.success(_NEUTRAL_THANKS, icon=":material/check_circle:")
+    st.button("Add another group", on_click=_new_form, icon=":material/add:", key="add_another")
+
+
+def _new_form() -> None:
+    fields = [*forms.FORM_LABELS, "locate", "consent"]
+    for key in [_k(f) for f in fields] + [CLICK_KEY, DONE_KEY, ERRORS_KEY, FORM_ID_KEY]:
+        st.session_state.pop(key, None)
+
+
+def _errors_for(field: str) -> None:
+    for message in st.session_state.get(ERRORS_KEY, {}).get(field, []):
+        st.error(common.md_text(message), icon=":material/error:")
+
+
+def _text(field: str, *, help: str | None = None, area: bool = False, placeholder: str | None = None) -> str:
+    widget = st.text_area if area else st.text_input
+    value = widget(forms.FORM_LABELS[field], key=_k(field), help=help, placeholder=placeholder)
+    _errors_for(field)
+    return value
+
+
+def _single(area: Area) -> None:
+    taxonomy = load_taxonomy()
+    st.session_state.setdefault(FORM_ID_KEY, uuid.uuid4().hex)
+    values: dict[str, Any] = {}
+    st.subheader("About the group")
+    values["name"] = _text("name")
+    types = {t.key: t for t in taxonomy.asset_types}
+    values["type"] = st.selectbox(
+        forms.FORM_LABELS["type"],
+        list(types),
+        index=None,
+        format_func=lambda k: types[k].label,
+        placeholder="Choose the closest kind",
+        key=_k("type"),
+    )
+    if values["type"]:
+        usual = "; ".join(f"{e}. {taxonomy.element(e).name}" for e in types[values["type"]].elements)
+        st.caption(f"Groups of this kind usually serve: {common.md_text(usual)}. Change them below if yours differs.")
+    _errors_for("type")
+    values["elements"] = st.multiselect(
+        forms.FORM_LABELS["elements"],
+        [e.id for e in taxonomy.elements],
+        format_func=lambda e: f"{e}. {taxonomy.element(e).name}",
+        key=_k("elements"),
+        placeholder="Leave empty to use the usual ones for the kind chosen",
+    )
+    with st.expander("What the elements mean"):
+        st.markdown("\n".join(f"- **{e.id}. {e.name}**: {e.description}" for e in taxonomy.elements))
+    _errors_for("elements")
+    values["description"] = _text("description", area=True)
+    values["audience"] = _text("audience", placeholder="e.g. families, older people, everyone")
+    values["opening_times"] = _text("opening_times", placeholder="e.g. Tuesdays 10:00-12:00")
+    values["accessibility"] = _text("accessibility", placeholder="e.g. step-free entrance, hearing loop")
+    values["organisation"] = _text("organisation")
+    values["charity_number"] = _text("charity_number", help="If it is a registered charity or company.")
+
+    st.subheader("Where it is")
+    values["address"] = _text("address")
+    values["postcode"] = _text("postcode")
+    how = st.radio(
+        "How shall we place it on the map?",
+        list(LOCATE_BY),
+        format_func=LOCATE_BY.__getitem__,
+        horizontal=True,
+        key=_k("locate"),
+    )
+    values.update(_location(area, how))
+    _errors_for("location")
+    values["sensitive"] = st.checkbox(
+        forms.FORM_LABELS["sensitive"],
+        key=_k("sensitive"),
+        help="For places whose address must not be published (a refuge, a support group that meets privately): "
+        "the public map then shows only the ward.",
+    )
+
+    st.subheader("Contact details")
+    st.caption("Shown on the public map, so residents can get in touch:")
+    values["website"] = _text("website", placeholder="https://")
+    values["email"] = _text("email")
+    values["phone"] = _text("phone")
+    st.caption("Private: only council officers see these, to ask about this entry.")
+    values["contact_name"] = _text("contact_name")
+    values["contact_email"] = _text("contact_email")
+
+    st.subheader("Your consent")
+    st.info(PRIVACY_NOTICE, icon=":material/privacy_tip:")
+    consent = st.checkbox(
+        "I agree to the council keeping these details and publishing the public ones once checked.",
+        key=_k("consent"),
+    )
+    _errors_for("consent")
+    if st.button("Send", type="primary", icon=":material/send:", key="add_send"):
+        _send(area, values, consent)
+    _errors_for("form")
+
+
+def _location(area: Area, how: str) -> dict[str, Any]:
+    if how == "postcode":
+        st.caption("We find the place from its postcode above.")
+        return {}
+    if how == "coords":
+        a, b = st.columns(2)
+        return {
+            "latitude": a.text_input("Latitude", key=_k("latitude"), placeholder="e.g. 51.5533"),
+            "longitude": b.text_input("Longitude", key=_k("longitude"), placeholder="e.g. -0.1048"),
+        }
+    st.caption("Click the map where the group meets; click again to move it.")
+    outline = area.boundaries.to_crs(settings.storage_crs)
+    x0, y0, x1, y1 = outline.total_bounds
+    m = webmap.base_map(attribution=area.attribution, fictional=area.fictional, bounds=[[y0, x0], [y1, x1]])
+    folium.GeoJson(
+        outline[[outline.geometry.name]].to_json(),
+        style_function=lambda _: {"color": "#0b5394", "weight": 1, "fillOpacity": 0.03},
+        interactive=False,
+    ).add_to(m)
+    clicked = st.session_state.get(CLICK_KEY)
+    if clicked:
+        folium.Marker([clicked[1], clicked[0]], tooltip="Your group").add_to(m)
+    result = st_folium(m, height=MAP_HEIGHT, use_container_width=True, returned_objects=["last_clicked"], key="add_map")
+    point = (result or {}).get("last_clicked")
+    if point and (point.get("lng"), point.get("lat")) != tuple(clicked or ()):
+        st.session_state[CLICK_KEY] = (float(point["lng"]), float(point["lat"]))
+        st.rerun()  # draw the marker where it was clicked
+    if not clicked:
+        return {"longitude": None, "latitude": None, "_map": True}
+    st.caption(f"Placed at latitude {clicked[1]:.5f}, longitude {clicked[0]:.5f}.")
+    return {"longitude": clicked[0], "latitude": clicked[1]}
+
+
+def check_form(values: dict[str, Any], consent: bool, area: Area) -> tuple[dict[str, Any] | None, dict[str, list[str]]]:
+    """Return the clean record of a filled form (or None) and the problems by field."""
+    errors: dict[str, list[str]] = {}
+    record = forms.record_from_form(values)
+    clean = None
+    if values.get("_map") and values.get("longitude") is None:
+        errors["location"] = ["The group is not placed yet. Click the map where it meets."]
+        record["longitude"] = record["latitude"] = None
+    try:
+        clean = validate_record(record, postcodes=area.postcodes)
+    except ValidationError as exc:
+        for field, messages in forms.problems_by_field(exc.problems).items():
+            if field == "location" and "location" in errors:
+                continue
+            errors.setdefault(field, []).extend(messages)
+    if not consent:
+        errors["consent"] = ["Tick the box to agree, so that we may keep and publish the entry."]
+    return (None if errors else clean), errors
+
+
+def _send(area: Area, values: dict[str, Any], consent: bool) -> None:
+    if _is_robot():
+        # Robots are told what people are told, so they learn nothing; nothing is stored.
+        st.session_state[DONE_KEY] = None
+        st.rerun()
+    wait = _throttle_wait()
+    if wait > 0:
+        _throttled_message(wait)
+        return
+    clean, errors = check_form(values, consent, area)
+    if errors:
+        st.session_state[ERRORS_KEY] = errors
+        labels = [forms.FORM_LABELS.get(f, "Location" if f == "location" else f.capitalize()) for f in errors]
+        st.session_state[ERRORS_KEY].setdefault("form", []).insert(
+            0, f"Please check: {', '.join(labels)}. The messages are beside each field."
+        )
+        st.rerun()
+    assert clean is not None
+    clean["area_code"] = forms.area_codes_of([clean["longitude"]], [clean["latitude"]], area.boundaries)[0]
+    try:
+        with common.open_register() as store:
+            reference = store.submit(clean, actor="public form", idempotency_key=st.session_state[FORM_ID_KEY])
+    except ValidationError as exc:
+        st.session_state[ERRORS_KEY] = forms.problems_by_field(exc.problems)
+        st.rerun()
+    except AssetMapError as exc:
+        st.error(f"Your group could not be saved just now. Please try again.\n\n{common.md_text(exc)}")
+        return
+    st.session_state[SENT_KEY].append(time.monotonic())
+    st.session_state.pop(ERRORS_KEY, None)
+    st.session_state.pop(FORM_ID_KEY, None)
+    st.session_state[DONE_KEY] = (reference, str(clean["name"]))
+    st.rerun()
+
+
+# -- many groups --------------------------------------------------------------------------------------
+
+
+@st.cache_data(max_entries=16, show_spinner="Checking the file...")
+def _parse(data: bytes, name: str, area_path: str, _area: Area) -> tuple[gpd.GeoDataFrame, list]:
+    # Keyed on the file's bytes and the area: checking the same file again costs nothing.
+    records, problems = parse_bulk(data, name, postcodes=_area.postcodes, max_rows=settings.max_bulk_rows)
+    if len(records):
+        points = records.geometry.to_crs(settings.storage_crs)
+        records["area_code"] = forms.area_codes_of(points.x, points.y, _area.boundaries)
+    return records, problems
+
+
+def _bulk(area: Area) -> None:
+    done = st.session_state.pop(BULK_DONE_KEY, None)
+    if done:
+        st.success(common.md_text(done), icon=":material/check_circle:")
+    st.markdown(
+        "Send many groups at once from a spreadsheet. Download the template, fill one row per group "
+        "(delete the example row), and upload it. Every row is checked first: nothing is stored until "
+        "every row is right, unless you choose to send only the rows without problems."
+    )
+    postcode = None
+    if area.postcodes is not None and len(area.postcodes):
+        postcode = str(area.postcodes["postcode"].iloc[0]) if "postcode" in area.postcodes else None
+    a, b = st.columns(2)
+    for col, fmt, label in ((a, "csv", "Template (CSV)"), (b, "xlsx", "Template (Excel)")):
+        col.download_button(
+            label,
+            data=functools.partial(forms.template_bytes, fmt, postcode=postcode),
+            file_name=f"add_groups_template.{fmt}",
+            mime=MEDIA_TYPES[fmt],
+            key=f"add_template_{fmt}",
+            on_click="ignore",
+            icon=":material/download:",
+        )
+    gen = st.session_state.setdefault(BULK_GEN_KEY, 0)
+    upload = st.file_uploader(
+        f"Your spreadsheet (CSV or Excel, up to {uploads.upload_limit_mb('assets'):g} MB and "
+        f"{settings.max_bulk_rows:,} rows)",
+        type=["csv", "xlsx"],
+        key=f"add_bulk_file_{gen}",
+    )
+    if upload is None:
+        return
+    data = upload.getvalue()
+    refused = uploads.check_upload(upload.name, len(data), "assets")
+    if refused:
+        for p in refused:
+            st.error(common.md_text(p), icon=":material/error:")
+        return
+    records, problems = _parse(data, upload.name, common.area_path(), area)
+    n_bad = len({p.row for p in problems})
+    st.markdown(
+        f"**{len(records) + n_bad:,} rows read: {len(records):,} ready, {n_bad:,} with problems.**"
+        if all(p.row is not None for p in problems)
+        else "**The file cannot be read as it is.**"
+    )
+    if problems:
+        st.error("Fix these rows (the header is row 1) and upload the file again:", icon=":material/error:")
+        st.dataframe(forms.row_report(problems), hide_index=True, width="stretch", key="add_bulk_report")
+    if not len(records):
+        return
+    try:
+        with common.open_register() as store:
+            duplicates = store.find_duplicates(records)
+    except AssetMapError:
+        duplicates = None
+    if duplicates is not None and len(duplicates):
+        st.warning(
+            f"{len(duplicates):,} rows may repeat a group already listed or another row of the file. "
+            "Check them; an officer will look too.",
+            icon=":material/content_copy:",
+        )
+        st.dataframe(forms.duplicate_report(duplicates), hide_index=True, width="stretch", key="add_bulk_duplicates")
+    st.info(PRIVACY_NOTICE, icon=":material/privacy_tip:")
+    consent = st.checkbox(
+        "I agree to the council keeping these details and publishing the public ones once checked, "
+        "and I may share the contact details in this file.",
+        key="add_bulk_consent",
+    )
+    only_valid = False
+    if problems:
+        only_valid = st.checkbox(
+            f"Leave out the {n_bad:,} rows with problems and send only the {len(records):,} rows without",
+            key="add_bulk_only_valid",
+        )
+        label = f"Send the {len(records):,} rows without problems"
+    else:
+        label = f"Send all {len(records):,} groups"
+    if not st.button(label, type="primary", disabled=bool(problems) and not only_valid, key="add_bulk_send"):
+        return
+    if not consent:
+        st.error("Tick the box to agree before sending.", icon=":material/error:")
+        return
+    if _is_robot():
+        st.session_state[BULK_DONE_KEY] = _NEUTRAL_THANKS
+        st.session_state[BULK_GEN_KEY] = gen + 1
+        st.rerun()
+    wait = _throttle_wait()
+    if wait > 0:
+        _throttled_message(wait)
+        return
+    # One key per file and session: a second press sends nothing twice.
+    key = (
+        "bulk-" + hashlib.sha256(data + st.session_state.setdefault(FORM_ID_KEY, uuid.uuid4().hex).encode()).hexdigest()
+    )
+    try:
+        with common.open_register() as store:
+            ids = store.bulk_add(records, actor="public bulk upload", idempotency_key=key, file=upload.name)
+    except ValidationError as exc:
+        st.error("Nothing was stored:", icon=":material/error:")
+        st.dataframe(forms.row_report(exc.problems), hide_index=True, width="stretch")
+        return
+    except AssetMapError as exc:
+        st.error(f"The groups could not be saved just now. Please try again.\n\n{common.md_text(exc)}")
+        return
+    st.session_state[SENT_KEY].append(time.monotonic())
+    st.session_state[BULK_DONE_KEY] = (
+        f"Thank you. We have received {len(ids):,} groups (references {ids[0]} to {ids[-1]}). "
+        "An officer will check them before they appear on the public map."
+    )
+    st.session_state[BULK_GEN_KEY] = gen + 1
+    st.rerun()

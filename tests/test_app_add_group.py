@@ -1,0 +1,220 @@
+"""The public Add your group page, run headless with streamlit.testing on a copy of the demo area."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from officers import copy_demo_area
+from streamlit.testing.v1 import AppTest
+
+from assetmap import forms, settings
+from assetmap.store import open_store
+from assetmap.ui.pages import add_group
+
+TIMEOUT_S = 120
+POSTCODE = "EB1 1AB"  # in the demo postcode lookup
+
+
+def _add_page() -> None:
+    from assetmap.ui.pages import add_group
+
+    add_group.page()
+
+
+@pytest.fixture
+def area(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = copy_demo_area(tmp_path)
+    monkeypatch.setattr(settings, "default_area_path", folder)
+    return folder
+
+
+def _records(folder: Path) -> pd.DataFrame:
+    if not (folder / "register.sqlite").exists():
+        return pd.DataFrame(columns=["asset_id", "name", "status"])
+    with open_store(folder) as store:
+        return pd.DataFrame(store.records(public=False))
+
+
+def _fill(at: AppTest, **values: object) -> AppTest:
+    fields = {"name": "Eastbrook Walking Group", "postcode": POSTCODE, "contact_email": "lead@example.org"} | values
+    for field, value in fields.items():
+        if field == "type":
+            at.selectbox(key="add_type").set_value(value)
+        elif field == "description":
+            at.text_area(key="add_description").input(value)
+        elif field in ("consent", "sensitive"):
+            at.checkbox(key=f"add_{field}").set_value(value)
+        else:
+            at.text_input(key=f"add_{field}").input(value)
+    if "type" not in values:
+        at.selectbox(key="add_type").set_value("vcse_group")
+    if "consent" not in values:
+        at.checkbox(key="add_consent").check()
+    return at
+
+
+def _send(at: AppTest) -> AppTest:
+    return at.button(key="add_send").click().run()
+
+
+def _open() -> AppTest:
+    at = AppTest.from_function(_add_page, default_timeout=TIMEOUT_S).run()
+    assert not at.exception
+    return at
+
+
+def _errors(at: AppTest) -> str:
+    return "\n".join(e.value.replace("\\", "") for e in at.error)
+
+
+def test_valid_submission_is_stored_pending_with_a_reference(area: Path) -> None:
+    at = _send(_fill(_open()))
+    assert not at.exception
+    records = _records(area)
+    assert len(records) == 1
+    record = records.iloc[0]
+    assert record["status"] == "pending" and record["source"] == "form"
+    assert record["contact_email"] == "lead@example.org" and record["postcode"] == POSTCODE
+    assert str(record["area_code"]).startswith("E05")  # placed in a demo ward
+    message = at.success[0].value
+    assert record["asset_id"] in message and "before it appears on the public map" in message
+    # The confirmation replaces the form; "Add another group" brings an empty one back.
+    at = at.button(key="add_another").click().run()
+    assert at.text_input(key="add_name").value == ""
+
+
+def _by_coordinates(latitude: str, longitude: str, **values: object) -> AppTest:
+    at = _open()
+    at.radio(key="add_locate").set_value("coords").run()
+    return _send(_fill(at, postcode="", latitude=latitude, longitude=longitude, **values))
+
+
+def test_typed_coordinates_place_the_group(area: Path) -> None:
+    _by_coordinates("51.5537", "-0.1048")
+    records = _records(area)
+    assert len(records) == 1 and abs(records["latitude"].iloc[0] - 51.5537) < 1e-9
+
+
+def test_bad_postcode_and_email_are_named_beside_their_fields_and_nothing_is_stored(area: Path) -> None:
+    at = _send(_fill(_open(), postcode="not a postcode", email="nobody-at-example"))
+    errors = _errors(at)
+    assert "'not a postcode' is not a UK postcode" in errors
+    assert "'nobody-at-example' is not an email address" in errors
+    assert "Please check: Postcode, Public email" in errors
+    assert _records(area).empty
+    assert at.text_input(key="add_name").value == "Eastbrook Walking Group"  # what was typed is kept
+
+
+def test_unknown_postcode_and_missing_type_are_reported(area: Path) -> None:
+    at = _open()
+    at.text_input(key="add_name").input("Group")
+    at.text_input(key="add_postcode").input("EB9 9ZZ")
+    at.checkbox(key="add_consent").check()
+    at = _send(at)
+    errors = _errors(at)
+    assert "not in the postcode lookup" in errors and "The type is blank" in errors
+    assert _records(area).empty
+
+
+def test_consent_is_required(area: Path) -> None:
+    at = _send(_fill(_open(), consent=False))
+    assert "Tick the box to agree" in _errors(at)
+    assert _records(area).empty
+
+
+def test_honeypot_stores_nothing_and_says_thank_you(area: Path) -> None:
+    at = _open()
+    at.text_input(key=add_group.HONEYPOT_KEY).input("http://spam.example")
+    at = _send(_fill(at))
+    assert at.success[0].value == "Thank you. Your submission has been received."
+    assert _records(area).empty
+
+
+def test_submissions_are_throttled_per_session(area: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(settings, "max_submissions", 1)
+    at = _send(_fill(_open()))
+    at = at.button(key="add_another").click().run()
+    at = _send(_fill(at, name="A Second Group"))
+    assert "Please wait" in _errors(at)
+    assert _records(area)["name"].tolist() == ["Eastbrook Walking Group"]
+
+
+def test_markup_in_the_name_is_stored_as_typed_and_shown_escaped(area: Path) -> None:
+    name = "<script>alert(1)</script> **Club**"
+    at = _send(_fill(_open(), name=name))
+    assert _records(area)["name"].tolist() == [name]
+    shown = at.success[0].value
+    assert "<script>" not in shown and "\\<script\\>" in shown and "\\*\\*Club\\*\\*" in shown
+
+
+# -- bulk upload --------------------------------------------------------------------------------------
+
+
+def _sheet(rows: list[dict]) -> bytes:
+    template = pd.read_csv(io.BytesIO(forms.template_bytes("csv", postcode=POSTCODE)), dtype=str)
+    frame = pd.concat([template, pd.DataFrame(rows)], ignore_index=True)
+    return frame.to_csv(index=False).encode()
+
+
+def _upload(at: AppTest, data: bytes, name: str = "groups.csv") -> AppTest:
+    at.file_uploader(key="add_bulk_file_0").set_value((name, data, "text/csv"))
+    return at.run()
+
+
+GOOD = {"name": "Riverside Chess Club", "type": "sports_club", "latitude": "51.552", "longitude": "-0.103"}
+BAD = {"name": "Broken Row Group", "type": "vcse_group", "postcode": "ZZ", "email": "nope"}
+
+
+def test_bulk_upload_with_a_bad_row_reports_it_and_stores_nothing(area: Path) -> None:
+    at = _upload(_open(), _sheet([GOOD, BAD]))
+    assert not at.exception
+    report = next(d.value for d in at.dataframe if "How to fix" in d.value.columns)
+    assert set(report["Row"]) == {4}
+    assert "Postcode" in set(report["Field"])
+    send = at.button(key="add_bulk_send")
+    assert send.disabled
+    assert _records(area).empty
+
+
+def test_bulk_upload_sends_only_the_valid_rows_when_asked(area: Path) -> None:
+    at = _upload(_open(), _sheet([GOOD, BAD]))
+    at.checkbox(key="add_bulk_only_valid").check()
+    at.checkbox(key="add_bulk_consent").check()
+    at = at.run()
+    at = at.button(key="add_bulk_send").click().run()
+    assert not at.exception
+    records = _records(area)
+    assert sorted(records["name"]) == ["Example Street Community Hall", "Riverside Chess Club"]
+    assert set(records["status"]) == {"pending"} and set(records["source"]) == {"bulk"}
+    assert any("received 2 groups" in s.value for s in at.success)
+
+
+def test_bulk_duplicates_are_flagged_in_the_file_and_against_the_register(area: Path) -> None:
+    _by_coordinates("51.552", "-0.103", name="Riverside Chess Club")
+    at = _upload(_open(), _sheet([GOOD, {**GOOD, "name": "Riverside Chess Club."}]))
+    table = next(d.value for d in at.dataframe if "May repeat" in d.value.columns)
+    repeats = " ".join(table["May repeat"])
+    assert "in the register" in repeats and "row 3 of this file" in repeats
+
+
+def test_bulk_upload_refuses_other_file_kinds(area: Path) -> None:
+    at = _upload(_open(), b"\x89PNG\r\n\x1a\n\x00\x00 not a sheet", name="groups.csv")
+    report = next(d.value for d in at.dataframe if "How to fix" in d.value.columns)
+    assert "binary file" in report["Problem"].iloc[0]
+    assert _records(area).empty
+
+
+def test_template_has_every_column_and_a_valid_example(area: Path) -> None:
+    from assetmap.store import parse_bulk
+    from assetmap.workspace import load_area
+
+    postcodes = load_area(area).postcodes
+    for fmt in ("csv", "xlsx"):
+        data = forms.template_bytes(fmt, postcode=POSTCODE)
+        records, problems = parse_bulk(data, f"template.{fmt}", postcodes=postcodes)
+        assert problems == [] and len(records) == 1, fmt
+    header = forms.template_bytes("csv").decode().splitlines()[0].split(",")
+    assert header == list(forms.TEMPLATE_COLUMNS)

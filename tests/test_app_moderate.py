@@ -1,0 +1,289 @@
+"""The Moderate page and the access rules, run headless with streamlit.testing on a copy of the demo area.
+
+A signed-out visitor is refused Moderate and Data and sees no pending record or
+private field anywhere; an officer signs in through the form, reviews the queue,
+approves (the group is on the public Map at once), rejects with a reason, edits,
+confirms stale records and exports with private fields.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import streamlit as st
+from conftest import make_tiny_area
+from officers import OFFICER, copy_demo_area, sign_in, with_officer
+from streamlit.testing.v1 import AppTest
+
+import assetmap
+from assetmap import settings
+from assetmap.store import open_store
+from assetmap.ui.pages import moderate
+
+TIMEOUT_S = 120
+
+# A demo postcode's place, and a pending group with private contacts.
+LON, LAT = -0.104803, 51.553772
+PENDING = {
+    "name": "Moonlight Knitters Circle",
+    "type": "vcse_group",
+    "longitude": LON,
+    "latitude": LAT,
+    "postcode": "EB1 1AB",
+    "contact_name": "Private Person Zed",
+    "contact_email": "zed.private@example.org",
+}
+PRIVATE = ("Private Person Zed", "zed.private@example.org")
+
+
+def _moderate_page() -> None:
+    from assetmap.ui.pages import moderate
+
+    moderate.page()
+
+
+def _data_page() -> None:
+    from assetmap.ui.pages import data
+
+    data.page()
+
+
+def _map_page() -> None:
+    from assetmap.ui.pages import map
+
+    map.page()
+
+
+def _public_page(name: str) -> None:
+    import importlib
+
+    importlib.import_module(f"assetmap.ui.pages.{name}").page()
+
+
+@pytest.fixture
+def area(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the demo area, on show, with one pending group in its register."""
+    folder = copy_demo_area(tmp_path)
+    monkeypatch.setattr(settings, "default_area_path", folder)
+    monkeypatch.setattr(settings, "areas_dir", tmp_path / "areas")
+    with open_store(folder) as store:
+        store.submit(PENDING, actor="public form")
+    return folder
+
+
+def _pending_id(folder: Path) -> str:
+    with open_store(folder) as store:
+        return store.records(status="pending", public=False)["asset_id"].iloc[0]
+
+
+def page_text(at: AppTest) -> str:
+    """Everything the page sent to the browser, as text (tables included)."""
+    parts: list[str] = []
+
+    def walk(node: Any) -> None:
+        proto = getattr(node, "proto", None)
+        if proto is not None:
+            parts.append(str(proto))
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(at._tree)
+    return "\n".join(parts)
+
+
+def _app(fn) -> AppTest:
+    return with_officer(AppTest.from_function(fn, default_timeout=TIMEOUT_S))
+
+
+def _signed_in(fn=_moderate_page) -> AppTest:
+    at = _app(fn).run()
+    at = sign_in(at)
+    assert not at.exception
+    return at
+
+
+def _table(at: AppTest, column: str) -> pd.DataFrame:
+    """The last table on the page with this column."""
+    return [d.value for d in at.dataframe if column in d.value.columns][-1]
+
+
+def _button(at: AppTest, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+# -- signed out ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fn", [_moderate_page, _data_page], ids=["moderate", "data"])
+def test_signed_out_visitor_is_refused_and_sees_nothing_private(area: Path, fn) -> None:
+    at = _app(fn).run()
+    assert not at.exception
+    assert [t.value for t in at.title] == ["Officers only"]
+    assert "Sign in" in at.error[0].value
+    text = page_text(at)
+    for secret in (PENDING["name"], *PRIVATE):
+        assert secret not in text
+    assert not at.dataframe and not at.get("download_button")
+
+
+def test_wrong_password_is_refused_and_throttled(area: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(settings, "max_sign_in_failures", 2)
+    at = _app(_moderate_page).run()
+    for _ in range(2):
+        at = sign_in(at, password="not the password")
+        assert "do not match" in at.error[-1].value
+    at = sign_in(at)  # the right password, too late
+    assert "Too many failed attempts" in at.error[-1].value
+    assert [t.value for t in at.title] == ["Officers only"]
+
+
+def test_no_accounts_says_how_to_add_one(area: Path) -> None:
+    at = AppTest.from_function(_moderate_page, default_timeout=TIMEOUT_S).run()
+    assert [t.value for t in at.title] == ["Officers only"]
+    assert "assetmap add-officer" in at.info[0].value
+
+
+# -- signed in -----------------------------------------------------------------------------------------
+
+
+def test_signed_in_officer_sees_the_queue_with_private_contacts(area: Path) -> None:
+    at = _signed_in()
+    assert [t.value for t in at.title] == ["Moderate submissions"]
+    queue = _table(at, "Contact email (private)")
+    assert queue["Name"].tolist() == [PENDING["name"]]
+    assert queue["Contact email (private)"].tolist() == [PENDING["contact_email"]]
+    assert at.metric[0].label == "Pending" and at.metric[0].value == "1"
+    # The Data page opens too.
+    data = _signed_in(_data_page)
+    assert data.title[0].value.startswith("Data")
+
+
+def _map_assets(area: Path) -> int:
+    at = AppTest.from_function(_map_page, default_timeout=TIMEOUT_S).run()
+    assert not at.exception
+    return int(_table(at, "Assets shown")["Assets shown"].sum())
+
+
+def test_approve_publishes_at_once_on_the_public_map(area: Path) -> None:
+    before = _map_assets(area)  # loads (and caches) the area as the public sees it
+    at = _signed_in()
+    rid = _pending_id(area)
+    at = _button(at, "Approve and publish").click().run()
+    assert not at.exception
+    assert "Approved" in at.success[0].value
+    with open_store(area) as store:
+        assert store.get(rid)["status"] == "approved"
+        assert store.get(rid)["area_code"] is None  # submitted without one here; the map places it anyway
+    assert _map_assets(area) == before + 1
+    log = _table(at, "Action")
+    assert {"submit", "approve"} <= set(log["Action"]) and OFFICER in set(log["By"])
+
+
+def test_reject_needs_a_reason(area: Path) -> None:
+    at = _signed_in()
+    rid = _pending_id(area)
+    at = _button(at, "Reject").click().run()
+    assert any("Give a reason" in e.value for e in at.error)
+    with open_store(area) as store:
+        assert store.get(rid)["status"] == "pending"
+    at.text_input(key=f"moderate_reason_{rid}").input("Not a community group")
+    at = _button(at, "Reject").click().run()
+    with open_store(area) as store:
+        assert store.get(rid)["status"] == "rejected"
+        log = store.audit(rid)
+    assert log["action"].tolist() == ["submit", "reject"] and log["reason"].iloc[-1] == "Not a community group"
+    assert any("Nothing is waiting" in s.value for s in at.success)
+
+
+def test_edit_saves_and_a_concurrent_change_is_caught(area: Path) -> None:
+    at = _signed_in()
+    rid = _pending_id(area)
+    at.text_input(key=f"moderate_edit_{rid}_1_name").input("Moonlight Knitters")
+    at = _button(at, "Save changes").click().run()
+    assert not at.exception
+    with open_store(area) as store:
+        assert store.get(rid)["name"] == "Moonlight Knitters"
+        # Someone else changes it while this officer has the form open.
+        store.edit(rid, {"description": "Changed elsewhere"}, actor="another officer")
+    at.text_input(key=f"moderate_edit_{rid}_2_name").input("Moonlight Knitting Circle")
+    at = _button(at, "Save changes").click().run()
+    assert any("changed by another officer" in e.value.replace("\\", "") for e in at.error)
+    with open_store(area) as store:
+        assert store.get(rid)["name"] == "Moonlight Knitters"
+    history = next(d.value for d in at.dataframe if "Action" in d.value.columns)
+    assert "edit" in set(history["Action"])
+
+
+def test_stale_records_are_confirmed_in_one_click(area: Path) -> None:
+    with open_store(area) as store:
+        old = store.bulk_add(
+            [{**PENDING, "name": "Old Allotment Society", "contact_email": None, "last_confirmed": "2019-05-01"}],
+            actor="officer",
+            status="approved",
+        )[0]
+    at = _signed_in()
+    at = at.button(key=f"moderate_confirm_{old}").click().run()
+    assert not at.exception
+    with open_store(area) as store:
+        assert store.get(old)["last_confirmed"] == date.today().isoformat()
+    assert any("confirmed today" in s.value for s in at.success)
+
+
+def test_officer_export_has_private_fields_public_export_does_not(area: Path) -> None:
+    at = _signed_in()
+    assert {b.proto.label for b in at.get("download_button")} >= {"CSV", "Excel (XLSX)", "GeoJSON", "GeoPackage"}
+    officer = pd.read_csv(io.BytesIO(moderate.export_bytes(str(area), "csv")))
+    assert PENDING["contact_email"] in officer["contact_email"].tolist()
+    assert PENDING["name"] in officer["name"].tolist()
+    xlsx = pd.read_excel(io.BytesIO(moderate.export_bytes(str(area), "xlsx")))
+    assert "contact_name" in xlsx.columns
+    with open_store(area) as store:
+        public = store.export("csv").decode()
+    assert "contact_email" not in public and PENDING["name"] not in public
+
+
+# -- public pages never show pending records or private fields ----------------------------------------
+
+
+def test_public_pages_never_show_pending_records_or_private_fields(monkeypatch: pytest.MonkeyPatch) -> None:
+    area = make_tiny_area()
+    monkeypatch.setattr(settings, "default_area_path", Path("tiny-area"))
+    monkeypatch.setattr(assetmap, "load_area", lambda path: area, raising=False)
+    hidden = [
+        "Pending Group Unseen",
+        "Rejected Group Unseen",
+        "Withdrawn Group Unseen",
+        "Private Person Alpha",
+        "private.alpha@example.org",
+    ]
+    st.cache_resource.clear()
+    try:
+        for page in ("map", "ward", "gaps"):
+            at = AppTest.from_function(_public_page, args=(page,), default_timeout=TIMEOUT_S).run()
+            assert not at.exception, page
+            text = page_text(at)
+            for value in hidden:
+                assert value not in text, (page, value)
+    finally:
+        st.cache_resource.clear()
+
+
+def test_the_area_cache_sees_an_approval_still_in_the_write_ahead_log(area: Path) -> None:
+    from assetmap.ui import common
+
+    st.cache_resource.clear()
+    rid = _pending_id(area)
+    before = common.get_area(area)
+    with open_store(area) as store:  # held open: the approval stays in register.sqlite-wal
+        store.approve(rid, actor=OFFICER)
+        assert (area / "register.sqlite-wal").stat().st_size > 0
+        after = common.get_area(area)
+        assert after is not before
+        assert rid in set(after.approved_assets()["asset_id"]) and rid not in set(before.assets["asset_id"])
+        assert common.get_area(area) is after  # nothing changed since: the cached area
+    st.cache_resource.clear()
