@@ -291,6 +291,89 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return subprocess.call(streamlit_command(APP_SCRIPT, args.port), env=env)
 
 
+def _cmd_add_officer(args: argparse.Namespace) -> int:
+    import getpass
+
+    from assetmap.auth import AuthError, add_officer, check_new_password
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass(f"Password for {args.username}: ")
+        check_new_password(password)  # before asking again, so a short one is refused at once
+        if getpass.getpass("Same password again: ") != password:
+            raise AuthError("the two passwords differ. Nothing was changed.")
+    new = add_officer(args.secrets, args.username, password)
+    print(f"{'Added' if new else 'Changed the password of'} officer {args.username} in {args.secrets}.")
+    return 0
+
+
+def _cmd_import_osm(args: argparse.Namespace) -> int:
+    from assetmap.io.osm import import_osm_to_area
+
+    result = import_osm_to_area(args.area, xml=args.xml, status=args.status, actor=args.actor, tags=args.tags)
+    print(f"OpenStreetMap import into {args.area}: {result.summary()}")
+    for line in result.skipped[:20]:
+        print(f"  {line}")
+    if len(result.skipped) > 20:
+        print(f"  ... and {len(result.skipped) - 20} more left out")
+    print(settings.attribution_osm)
+    return 0
+
+
+def _cmd_build_network(args: argparse.Namespace) -> int:
+    from assetmap.io.osm import build_network
+
+    out = build_network(args.area, xml=args.xml)
+    print(f"Wrote the walk network {out} and recorded it in {Path(args.area) / 'area.toml'}")
+    print(settings.attribution_osm)
+    return 0
+
+
+def _cmd_import_oruk(args: argparse.Namespace) -> int:
+    from assetmap.io.oruk import import_oruk_to_area
+
+    result = import_oruk_to_area(
+        args.area, args.source, status=args.status, actor=args.actor, default_type=args.default_type
+    )
+    print(f"Open Referral import into {args.area}: {result.summary()}")
+    for line in result.skipped[:20]:
+        print(f"  {line}")
+    if len(result.skipped) > 20:
+        print(f"  ... and {len(result.skipped) - 20} more left out")
+    return 0
+
+
+def _cmd_export_oruk(args: argparse.Namespace) -> int:
+    from assetmap.io.oruk import export_oruk
+    from assetmap.store import open_store
+
+    with open_store(args.area) as store:
+        text = export_oruk(store)
+    Path(args.out).write_text(text, encoding="utf-8")
+    print(f"Wrote the approved register as Open Referral UK JSON to {args.out}")
+    return 0
+
+
+def _cmd_import_grants(args: argparse.Namespace) -> int:
+    from assetmap.io.grants import import_grants_to_area
+
+    report = import_grants_to_area(args.area, args.file)
+    print(report)
+    return 0
+
+
+def _cmd_fetch_area(args: argparse.Namespace) -> int:
+    from assetmap.fetch import fetch_area
+
+    area = fetch_area(
+        args.authority, args.directory, status=args.status, overwrite=args.overwrite, osm=not args.no_osm, log=print
+    )
+    _print_area(area)
+    print(f"Created area folder {args.directory}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the command-line parser (also used to check that every command is documented)."""
     parser = argparse.ArgumentParser(prog="assetmap", description="Community asset mapping against deprivation.")
@@ -397,6 +480,51 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--area", help="area folder (default: the demo area)")
     p.add_argument("--port", type=int, default=8501, help="port (default 8501)")
     p.set_defaults(func=_cmd_serve)
+
+    p = sub.add_parser("add-officer", help="add an officer account (or change its password) in the app's secrets")
+    p.add_argument("username", help="user name to sign in with")
+    p.add_argument("--secrets", default=".streamlit/secrets.toml", help="secrets file (default: %(default)s)")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from standard input (scripts)")
+    p.set_defaults(func=_cmd_add_officer)
+
+    p = sub.add_parser("import-osm", help="import community places from OpenStreetMap into an area's register")
+    p.add_argument("--area", required=True, help="area folder")
+    p.add_argument("--xml", help="OpenStreetMap XML file (.osm); without it the area is downloaded (online)")
+    p.add_argument("--status", choices=["pending", "approved"], default="pending", help="status of new records")
+    p.add_argument("--tags", help="own OSM tag mapping (default: assetmap/osm_tags.toml)")
+    p.add_argument("--actor", default="osm import", help="who imports, for the audit log")
+    p.set_defaults(func=_cmd_import_osm)
+
+    p = sub.add_parser("build-network", help="build the walk network from OpenStreetMap and save it in the area")
+    p.add_argument("--area", required=True, help="area folder")
+    p.add_argument("--xml", help="OpenStreetMap XML file (.osm); without it the area is downloaded (online)")
+    p.set_defaults(func=_cmd_build_network)
+
+    p = sub.add_parser("import-oruk", help="import services from an Open Referral UK JSON file or API")
+    p.add_argument("--area", required=True, help="area folder")
+    p.add_argument("source", help="ORUK JSON file, or the API's base URL (its /services are read page by page)")
+    p.add_argument("--status", choices=["pending", "approved"], default="pending", help="status of new records")
+    p.add_argument("--default-type", help="asset type for services whose taxonomy terms are not recognised")
+    p.add_argument("--actor", default="oruk import", help="who imports, for the audit log")
+    p.set_defaults(func=_cmd_import_oruk)
+
+    p = sub.add_parser("export-oruk", help="export the approved register as Open Referral UK JSON")
+    p.add_argument("--area", required=True, help="area folder")
+    p.add_argument("--out", required=True, help="output .json")
+    p.set_defaults(func=_cmd_export_oruk)
+
+    p = sub.add_parser("import-grants", help="add a 360Giving grants file to an area (funding per ward on Gaps)")
+    p.add_argument("--area", required=True, help="area folder")
+    p.add_argument("file", help="360Giving CSV or JSON")
+    p.set_defaults(func=_cmd_import_grants)
+
+    p = sub.add_parser("fetch-area", help="download an authority's boundaries, IoD and OSM data as an area (online)")
+    p.add_argument("authority", help="local authority name or GSS code (e.g. Manchester or E08000003)")
+    p.add_argument("directory", help="folder to create")
+    p.add_argument("--status", choices=["pending", "approved"], default="pending", help="status of OSM records")
+    p.add_argument("--no-osm", action="store_true", help="skip the OpenStreetMap places and walk network")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing area folder")
+    p.set_defaults(func=_cmd_fetch_area)
     return parser
 
 

@@ -31,6 +31,7 @@ FIELDS: dict[str, str] = {
     "accessibility": "Access information (step-free, hearing loop...).",
     "audience": "Who it is for.",
     "source": "Where the record came from: form, bulk, osm, oruk, officer, register.",
+    "source_id": "Identifier of the record at its source (an OpenStreetMap 'way/123', an Open Referral service id).",
     "status": "pending, approved, rejected or withdrawn.",
     "sensitive": "True where the exact location must not be public (shown at ward level).",
     "last_confirmed": "Date the record was last confirmed as current (YYYY-MM-DD).",
@@ -70,6 +71,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "accessibility": ("accessibility", "access", "access information"),
     "audience": ("audience", "who for", "for"),
     "source": ("source",),
+    "source_id": ("source id", "osm id", "external id"),
     "status": ("status",),
     "sensitive": ("sensitive", "sensitive location", "hide location"),
     "last_confirmed": (
@@ -194,6 +196,7 @@ MAX_FIELD_CHARS: dict[str, int] = {
     "email": 254,
     "phone": 40,
     "contact_email": 254,
+    "source_id": 200,
 }
 MAX_TEXT_CHARS = 500
 
@@ -216,6 +219,7 @@ _TEXT_FIELDS = (
     "audience",
     "created_by",
     "updated_by",
+    "source_id",
 )
 # C0 and C1 control characters, and Unicode's bidirectional overrides (used to disguise text).
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")

@@ -61,6 +61,21 @@ upload_limit_mb: dict[str, float] = {
 #: Largest number of asset register files in one upload.
 max_upload_files: int = 20
 
+#: Most groups one browser session may submit through the public form within ``submission_window_s``.
+max_submissions: int = 5
+
+#: Seconds over which ``max_submissions`` is counted.
+submission_window_s: float = 600.0
+
+#: Most rows in one bulk upload of groups on the public page.
+max_bulk_rows: int = 500
+
+#: Failed officer sign-ins a session may make before it must wait ``sign_in_lockout_s``.
+max_sign_in_failures: int = 5
+
+#: Seconds a session waits after too many failed sign-ins.
+sign_in_lockout_s: float = 300.0
+
 #: Rough bounds of Great Britain in EPSG:27700 (minx, miny, maxx, maxy): coordinates
 #: outside them are not British National Grid.
 bng_bounds: tuple[float, float, float, float] = (-1_000.0, -1_000.0, 700_000.0, 1_300_000.0)
@@ -106,3 +121,40 @@ attribution_osm: str = "© OpenStreetMap contributors, ODbL."
 
 #: Public address of the app (``ASSETMAP_PUBLIC_URL``); printed maps then carry a QR code linking to each ward.
 public_url: str | None = os.environ.get("ASSETMAP_PUBLIC_URL", "").strip() or None
+
+# -- downloads (``assetmap fetch-area``, Open Referral APIs) ------------------------------------
+# Base addresses are settings so that an authority can point them at a mirror, and tests at a
+# local server. ONS renames its services with each boundary vintage: update the names here.
+
+#: Seconds a download waits for the server before giving up on one try.
+fetch_timeout_s: float = 30.0
+
+#: Further tries of a download that failed on a timeout or a server error (with backoff).
+fetch_retries: int = 2
+
+#: Seconds before the first retry; each later retry waits twice as long.
+fetch_backoff_s: float = 1.0
+
+#: ONS Open Geography Portal's ArcGIS REST services folder.
+ons_arcgis_url: str = "https://services1.arcgis.com/ESMARspQHYMw9BZ9/arcgis/rest/services"
+
+#: ONS ward to local authority lookup service (fields ``WDnnCD``, ``WDnnNM``, ``LADnnCD``, ``LADnnNM``).
+ons_ward_lookup_service: str = "WD24_LAD24_UK_LU"
+
+#: ONS ward boundaries service (generalised, clipped: BGC).
+ons_ward_service: str = "Wards_May_2024_Boundaries_UK_BGC"
+
+#: ONS LSOA 2021 boundaries service (generalised, clipped: BGC).
+ons_lsoa_service: str = "Lower_layer_Super_Output_Areas_December_2021_Boundaries_EW_BGC_V5"
+
+#: Features asked for per page of an ArcGIS query (the server may cap it lower).
+ons_page_size: int = 1000
+
+#: IoD File 7 (all ranks, scores, deciles and population denominators), latest edition, CSV.
+iod_file7_url: str = (
+    "https://assets.publishing.service.gov.uk/media/68ff5daabcb10f6bf9bef911/"
+    "File_7_IoD2025_All_Ranks_Scores_Deciles_Population_Denominators.csv"
+)
+
+#: Overpass API endpoint for OpenStreetMap extracts of an area.
+overpass_url: str = "https://overpass-api.de/api/interpreter"

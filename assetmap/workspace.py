@@ -74,6 +74,8 @@ class Area:
         ``settings.stale_after_days`` before it are stale (default: today).
     network_source : str or None
         Where the street network comes from (``osm`` by default for OSM XML); decides its attribution.
+    grants_path : Path or None
+        360Giving grants file (``[layers.grants]``), read on demand by :func:`assetmap.io.grants.area_funding`.
     vintages : dict
         Layer name to a short description of its edition ("IoD2025", "Wards May 2024").
     notes : list of str
@@ -93,6 +95,7 @@ class Area:
     fictional: bool = False
     as_of: date = field(default_factory=date.today)
     network_source: str | None = None
+    grants_path: Path | None = None
     vintages: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
@@ -194,6 +197,7 @@ _LAYER_FOLDERS = {
     "network": "streets",
     "postcodes": "postcodes",
     "assets": "assets",
+    "grants": "grants",
 }
 
 
@@ -345,6 +349,11 @@ def _load_layers(root: Path, meta: dict[str, Any], layers: dict[str, Any], taxon
         postcodes = read_postcodes(_layer_path(root, spec, "postcodes"))
         vintages["postcodes"] = spec.get("vintage", Path(spec["path"]).name)
 
+    grants_path = None
+    if "grants" in layers:
+        grants_path = _layer_path(root, layers["grants"], "grants")
+        vintages["grants"] = layers["grants"].get("vintage", grants_path.name)
+
     network_path = network_source = None
     if "network" in layers:
         network_path = _layer_path(root, layers["network"], "network")
@@ -395,6 +404,7 @@ def _load_layers(root: Path, meta: dict[str, Any], layers: dict[str, Any], taxon
         postcodes=postcodes,
         network_path=network_path,
         network_source=network_source,
+        grants_path=grants_path,
         path=root,
         as_of=as_of,
         vintages=vintages,

@@ -302,7 +302,7 @@ def test_bulk_good_file_reads_and_bad_rows_are_listed(store: SQLiteStore) -> Non
         (b"<html><body>hi</body></html>", "HTML"),
         (b"name,type\n", "no rows"),
         (b"a,b\n1,2\n", "no name column"),
-        (b'name,type\n"a","b","c"\n', "more cells than the header"),
+        (b'name,type\n"a","b","c"\n', "cells but the header has"),
     ],
 )
 def test_bulk_unreadable_files_get_one_clear_message(data: bytes, words: str) -> None:

@@ -92,6 +92,7 @@ RECORD_COLUMNS: tuple[str, ...] = (
     "area_code",
     "merged_into",
     "version",
+    "source_id",
 )
 
 #: Fields :meth:`RegisterStore.edit` may change; status changes go through approve, reject and withdraw.

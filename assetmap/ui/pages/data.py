@@ -15,7 +15,7 @@ from assetmap._errors import AssetMapError, ValidationError
 from assetmap.io import uploads
 from assetmap.render import webmap
 from assetmap.taxonomy import load_taxonomy
-from assetmap.ui import common
+from assetmap.ui import auth, common
 
 if TYPE_CHECKING:
     from assetmap.workspace import Area
@@ -69,7 +69,8 @@ def _show(path: str) -> None:
 
 
 def page() -> None:
-    """Draw the Data page."""
+    """Draw the Data page (officers only)."""
+    auth.require_officer()
     st.title("Data: areas and their layers")
     if CREATED_KEY in st.session_state:
         _created(st.session_state[CREATED_KEY])
@@ -78,6 +79,7 @@ def page() -> None:
     _switch()
     st.subheader("Create an area from your files")
     _form()
+    osm_import_section()
 
 
 def _counts(area: Area) -> None:
@@ -270,3 +272,53 @@ def _create(files: dict[str, list[uploads.Upload]], *, name: str, **options: Any
     state[CREATED_KEY] = str(area.path)
     state[common.AREA_PATH_KEY] = str(area.path)
     st.rerun()
+
+
+# -- OpenStreetMap import (officers) ---------------------------------------------------------------
+
+
+def osm_import_section() -> None:
+    """Import community places from an OpenStreetMap file into the register of the area on show."""
+    import tempfile
+
+    from assetmap.io.osm import import_osm_to_area
+
+    st.subheader("Import community places from OpenStreetMap (file)")
+    st.caption(
+        "Community centres, halls, food banks, libraries, places of worship, allotments, community gardens and "
+        "clubs are read from an OpenStreetMap export (.osm) by the tag mapping in osm_tags.toml; private places "
+        "and homes are left out. Importing the same file again changes nothing. " + settings.attribution_osm
+    )
+    path = common.area_path()
+    if Path(path).resolve() == settings.demo_area_path.resolve():
+        st.info("Switch to an area of your own to import into its register.", icon=":material/info:")
+        return
+    with st.form("data_osm_import"):
+        upload = st.file_uploader("OpenStreetMap export (.osm)", type=["osm", "xml"], key="data_osm_file")
+        status = st.radio(
+            "New places go in as",
+            ["pending", "approved"],
+            format_func={"pending": "Pending (review them first)", "approved": "Approved (publish now)"}.__getitem__,
+            horizontal=True,
+            key="data_osm_status",
+        )
+        go = st.form_submit_button("Import from OpenStreetMap", icon=":material/map:")
+    if not go or upload is None:
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        xml = Path(folder) / "upload.osm"
+        xml.write_bytes(upload.getvalue())
+        try:
+            actor = auth.current_officer() or "officer (Data page)"  # the audit log names who imported
+            result = import_osm_to_area(path, xml=xml, status=status, actor=actor)
+        except AssetMapError as exc:
+            show_error(exc)
+            return
+    a, b, c, d = st.columns(4)
+    a.metric("Added", f"{len(result.added):,}")
+    b.metric("Updated", f"{len(result.updated):,}")
+    c.metric("Unchanged", f"{len(result.unchanged):,}")
+    d.metric("Matched to existing records", f"{len(result.matched):,}")
+    if result.skipped:
+        with st.expander(f"{len(result.skipped)} features left out"):
+            st.markdown("\n".join(f"- {plain(line)}" for line in result.skipped[:200]))

@@ -104,12 +104,57 @@ def page() -> None:
         key="gaps_table",
     )
 
+    if by == "area":
+        _funding(area, rows)
     _downloads(result.table, group, by)
     with st.expander("About the method"):
         st.markdown(result.note)
     if by == "area":
         _coverage_matrix(table)
     _what_if(area, group, threshold, include_stale, rows)
+
+
+def _funding(area, rows: pd.DataFrame) -> None:
+    """Grant funding per ward (360Giving), beside need and provision, where the area has a grants layer."""
+    from assetmap.io.grants import area_funding
+
+    try:
+        funding = area_funding(area)
+    except AssetMapError as exc:
+        st.error(common.md_text(exc), icon=":material/error:")
+        return
+    if funding is None:
+        return
+    st.subheader("Grant funding (360Giving)")
+    st.caption("Grants placed in each ward by beneficiary ward or LSOA code, or by the recipient's postcode.")
+    shown = rows[["code", "name", "need_percentile", "assets_per_1000", "gap_index"]].merge(
+        funding[["code", "n_grants", "funding", "funding_per_1000"]], on="code", how="left"
+    )
+    shown = shown.sort_values("gap_index", ascending=False).rename(
+        columns={
+            "name": "Area",
+            "code": "Code",
+            "need_percentile": "Need (national percentile)",
+            "assets_per_1000": "Assets per 1,000",
+            "gap_index": "Gap index",
+            "n_grants": "Grants",
+            "funding": "Funding (£)",
+            "funding_per_1000": "Funding per 1,000 residents (£)",
+        }
+    )
+    st.dataframe(
+        shown,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "Need (national percentile)": st.column_config.NumberColumn(format="%.0f"),
+            "Assets per 1,000": st.column_config.NumberColumn(format="%.2f"),
+            "Gap index": st.column_config.NumberColumn(format="%.3f"),
+            "Funding (£)": st.column_config.NumberColumn(format="localized"),
+            "Funding per 1,000 residents (£)": st.column_config.NumberColumn(format="%.0f"),
+        },
+        key="gaps_funding",
+    )
 
 
 def _downloads(table: pd.DataFrame, group: str, by: str) -> None:

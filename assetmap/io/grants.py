@@ -1,0 +1,313 @@
+"""360Giving grants as an overlay: who funds what where, per ward and per 1,000 residents.
+
+A 360Giving file (the flattened CSV or the JSON package) lists grants with an
+amount, a recipient organisation (with a postcode) and beneficiary locations
+(``geoCode`` with ``geoCodeType``: ``WD`` ward, ``LSOA``...). Each grant is placed
+in the area's wards by, in turn,
+
+1. ward codes among its beneficiary locations (the amount split evenly between them);
+2. LSOA codes among them (split evenly, then by the lookup's population weights);
+3. the recipient's postcode, through the area's postcode lookup.
+
+Grants placed by none of these are outside the area, or cannot be placed, and are
+counted as such. Keep a grants file in an area with ``assetmap import-grants``: it
+becomes the area's ``[layers.grants]`` and the Gaps page shows funding beside need
+and provision.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from assetmap._errors import DataFormatError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from assetmap.workspace import Area
+
+#: Columns of the table :func:`read_grants` returns.
+GRANT_COLUMNS: tuple[str, ...] = (
+    "grant_id",
+    "title",
+    "amount",
+    "currency",
+    "award_date",
+    "recipient",
+    "recipient_postcode",
+    "funder",
+    "locations",
+)
+
+#: Columns of the table :func:`funding_by_area` returns.
+FUNDING_COLUMNS: tuple[str, ...] = ("code", "name", "n_grants", "funding", "population", "funding_per_1000")
+
+_WARD_CODE = re.compile(r"^[EWSN]05\d{6}$")
+_LSOA_CODE = re.compile(r"^[EW]0[10]\d{6}$")
+
+
+def _key(text: str) -> str:
+    return re.sub(r"[^a-z0-9:]+", " ", text.lower()).strip()
+
+
+def _amount(value: Any) -> float | None:
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    try:
+        return float(str(value).replace(",", "").replace("£", "").strip())
+    except ValueError:
+        return None
+
+
+def _from_json(data: Any) -> list[dict[str, Any]]:
+    grants = data.get("grants") if isinstance(data, dict) else data
+    if not isinstance(grants, list):
+        raise DataFormatError("not a 360Giving JSON package: no 'grants' list.")
+    rows = []
+    for grant in grants:
+        if not isinstance(grant, dict):
+            continue
+        recipient = next(iter(grant.get("recipientOrganization") or [{}]), {}) or {}
+        funder = next(iter(grant.get("fundingOrganization") or [{}]), {}) or {}
+        rows.append(
+            {
+                "grant_id": grant.get("id"),
+                "title": grant.get("title"),
+                "amount": _amount(grant.get("amountAwarded")),
+                "currency": grant.get("currency"),
+                "award_date": grant.get("awardDate"),
+                "recipient": recipient.get("name"),
+                "recipient_postcode": recipient.get("postalCode"),
+                "funder": funder.get("name"),
+                "locations": [
+                    (str(loc.get("geoCode") or "").strip(), str(loc.get("geoCodeType") or "").strip().upper())
+                    for loc in grant.get("beneficiaryLocation") or []
+                    if isinstance(loc, dict) and loc.get("geoCode")
+                ],
+            }
+        )
+    return rows
+
+
+def _from_csv(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    columns = {_key(c): c for c in frame.columns}
+
+    def col(*names: str) -> str | None:
+        return next((columns[n] for n in names if n in columns), None)
+
+    ident, amount = col("identifier"), col("amount awarded")
+    if ident is None or amount is None:
+        raise DataFormatError(
+            "not a 360Giving CSV: it needs the columns 'Identifier' and 'Amount Awarded' "
+            "(as the 360Giving spreadsheet template writes them)."
+        )
+    # "Beneficiary Location:Geographic Code", or numbered: "Beneficiary Location:0:Geographic Code".
+    code_cols = [
+        c for c in frame.columns if re.fullmatch(r"beneficiary location:(\d+:)?geographic code", c.strip().lower())
+    ]
+    type_cols = {c.strip().lower(): c for c in frame.columns}
+    rows = []
+    for record in frame.to_dict("records"):
+        locations = []
+        for c in code_cols:
+            code = record.get(c)
+            if isinstance(code, str) and code.strip():
+                type_col = type_cols.get(f"{c.strip().lower()} type")
+                kind = record.get(type_col) if type_col else None
+                locations.append((code.strip(), str(kind or "").strip().upper()))
+        rows.append(
+            {
+                "grant_id": record.get(ident),
+                "title": record.get(col("title")) if col("title") else None,
+                "amount": _amount(record.get(amount)),
+                "currency": record.get(col("currency")) if col("currency") else None,
+                "award_date": record.get(col("award date")) if col("award date") else None,
+                "recipient": record.get(col("recipient org:name")) if col("recipient org:name") else None,
+                "recipient_postcode": record.get(col("recipient org:postal code"))
+                if col("recipient org:postal code")
+                else None,
+                "funder": record.get(col("funding org:name", "funding org:0:name"))
+                if col("funding org:name", "funding org:0:name")
+                else None,
+                "locations": locations,
+            }
+        )
+    return rows
+
+
+def read_grants(path: str | Path) -> pd.DataFrame:
+    """Read a 360Giving file (CSV or JSON package) into one row per grant.
+
+    Returns
+    -------
+    DataFrame
+        :data:`GRANT_COLUMNS`; ``locations`` is a list of (geoCode, geoCodeType) pairs,
+        ``amount`` a float (grants without a readable amount are refused).
+
+    Raises
+    ------
+    DataFormatError
+        Not a 360Giving file, or grants without an identifier or amount (named).
+    """
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DataFormatError(f"{path}: cannot read it ({exc}).") from exc
+    head = raw.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    try:
+        if head in (b"{", b"["):
+            rows = _from_json(json.loads(raw.decode("utf-8-sig")))
+        else:
+            import io
+
+            rows = _from_csv(pd.read_csv(io.BytesIO(raw), dtype=str, encoding="utf-8-sig", keep_default_na=False))
+    except (json.JSONDecodeError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise DataFormatError(f"{path.name}: cannot read it as 360Giving JSON or CSV ({exc}).") from exc
+    except DataFormatError as exc:
+        raise DataFormatError(f"{path.name}: {exc}") from exc
+    frame = pd.DataFrame(rows, columns=list(GRANT_COLUMNS))
+    bad = frame["grant_id"].isna() | frame["grant_id"].astype(str).str.strip().eq("") | frame["amount"].isna()
+    if bad.any():
+        shown = ", ".join(str(v) for v in frame.loc[bad, "grant_id"].head(5))
+        raise DataFormatError(
+            f"{path.name}: {int(bad.sum())} grants have no identifier or no amount ({shown}). "
+            "Every 360Giving grant needs an Identifier and an Amount Awarded."
+        )
+    return frame
+
+
+def attach_grants(grants: pd.DataFrame, area: Area) -> pd.DataFrame:
+    """Place each grant in the area's wards (see the module note for the order of methods).
+
+    Parameters
+    ----------
+    grants : DataFrame
+        From :func:`read_grants`.
+    area : Area
+        The area: its ward codes, LSOA lookup and postcode lookup are used.
+
+    Returns
+    -------
+    DataFrame
+        One row per grant and ward it reaches: ``grant_id``, ``area_code`` (None for a
+        grant not placed in the area), ``amount`` (its share), ``method`` (``ward code``,
+        ``LSOA code``, ``postcode`` or ``not placed``).
+    """
+    from assetmap.model import normalise_postcode
+
+    wards = set(area.boundaries["code"])
+    lookup = area.lookup.groupby("lsoa_code")
+    lsoa_wards = {code: list(zip(g["area_code"], g["weight"], strict=True)) for code, g in lookup}
+    postcode_lsoa: dict[str, str] = {}
+    if area.postcodes is not None and "lsoa_code" in area.postcodes:
+        live = area.postcodes
+        if "terminated" in live:
+            live = live[~live["terminated"].fillna(False).astype(bool)]
+        postcode_lsoa = dict(zip(live["postcode"], live["lsoa_code"], strict=True))
+    out: list[dict[str, Any]] = []
+    for grant in grants.to_dict("records"):
+        shares: dict[str, float] = {}
+        method = "not placed"
+        in_wards = [c for c, t in grant["locations"] if (t == "WD" or _WARD_CODE.match(c)) and c in wards]
+        in_lsoas = [c for c, t in grant["locations"] if (t in ("LSOA", "") or _LSOA_CODE.match(c)) and c in lsoa_wards]
+        if in_wards:
+            method = "ward code"
+            for c in dict.fromkeys(in_wards):
+                shares[c] = shares.get(c, 0.0) + 1.0 / len(set(in_wards))
+        elif in_lsoas:
+            method = "LSOA code"
+            unique = list(dict.fromkeys(in_lsoas))
+            for lsoa in unique:
+                for ward, weight in lsoa_wards[lsoa]:
+                    shares[ward] = shares.get(ward, 0.0) + float(weight) / len(unique)
+        else:
+            postcode = normalise_postcode(grant["recipient_postcode"]) if grant["recipient_postcode"] else None
+            lsoa = postcode_lsoa.get(postcode) if postcode else None
+            if lsoa in lsoa_wards:
+                method = "postcode"
+                for ward, weight in lsoa_wards[lsoa]:
+                    shares[ward] = shares.get(ward, 0.0) + float(weight)
+        if not shares:
+            out.append({"grant_id": grant["grant_id"], "area_code": None, "amount": grant["amount"], "method": method})
+        for ward, share in shares.items():
+            out.append(
+                {"grant_id": grant["grant_id"], "area_code": ward, "amount": grant["amount"] * share, "method": method}
+            )
+    return pd.DataFrame(out, columns=["grant_id", "area_code", "amount", "method"])
+
+
+def funding_by_area(attached: pd.DataFrame, area: Area) -> pd.DataFrame:
+    """Total funding per ward, and per 1,000 residents.
+
+    Parameters
+    ----------
+    attached : DataFrame
+        From :func:`attach_grants`.
+    area : Area
+        The area (its wards, and the population of its LSOAs through the lookup).
+
+    Returns
+    -------
+    DataFrame
+        :data:`FUNDING_COLUMNS`, one row per ward (zero where no grant reaches it).
+    """
+    pop = area.deprivation.set_index("lsoa_code")["population"]
+    lookup = area.lookup
+    residents = (lookup["lsoa_code"].map(pop).fillna(0) * lookup["weight"]).groupby(lookup["area_code"]).sum()
+    placed = attached[attached["area_code"].notna()]
+    funding = placed.groupby("area_code")["amount"].sum()
+    counts = placed.groupby("area_code")["grant_id"].nunique()
+    out = pd.DataFrame({"code": area.boundaries["code"].to_numpy(), "name": area.boundaries["name"].to_numpy()})
+    out["n_grants"] = out["code"].map(counts).fillna(0).astype(int)
+    out["funding"] = out["code"].map(funding).fillna(0.0)
+    out["population"] = out["code"].map(residents).fillna(0.0)
+    out["funding_per_1000"] = (out["funding"] / out["population"].where(out["population"] > 0) * 1000).astype(float)
+    return out[list(FUNDING_COLUMNS)]
+
+
+def area_funding(area: Area) -> pd.DataFrame | None:
+    """Funding per ward from the area's grants layer (cached on the area); None where it has none."""
+    path = getattr(area, "grants_path", None)
+    if path is None:
+        return None
+    if "grant_funding" not in area._cache:
+        area._cache["grant_funding"] = funding_by_area(attach_grants(read_grants(path), area), area)
+    return area._cache["grant_funding"].copy()
+
+
+def import_grants_to_area(area_dir: str | Path, path: str | Path) -> str:
+    """Copy a 360Giving file into an area (``grants/``), record it as ``[layers.grants]``, and report.
+
+    Returns
+    -------
+    str
+        How many grants and how much, how they were placed, and how many were not.
+    """
+    from assetmap.io.osm import set_layer
+    from assetmap.workspace import load_area, read_manifest
+
+    root, src = Path(area_dir), Path(path)
+    read_manifest(root)
+    grants = read_grants(src)
+    folder = root / "grants"
+    folder.mkdir(exist_ok=True)
+    shutil.copy2(src, folder / src.name)
+    set_layer(root, "grants", {"path": f"grants/{src.name}", "vintage": f"360Giving grants: {src.name}"})
+    area = load_area(root)
+    attached = attach_grants(grants, area)
+    by_grant = attached.drop_duplicates("grant_id")
+    methods = by_grant["method"].value_counts()
+    placed = by_grant[by_grant["method"] != "not placed"]
+    lines = [
+        f"{len(grants)} grants, {grants['amount'].sum():,.0f} in total, recorded in {root / 'area.toml'}",
+        f"  placed in the area's wards: {len(placed)} "
+        f"({methods.get('ward code', 0)} by ward code, {methods.get('LSOA code', 0)} by LSOA code, "
+        f"{methods.get('postcode', 0)} by recipient postcode)",
+        f"  not placed (outside the area, or no code or postcode the area knows): {methods.get('not placed', 0)}",
+    ]
+    return "\n".join(lines)

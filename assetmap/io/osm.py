@@ -1,0 +1,571 @@
+"""Community places and walk networks from OpenStreetMap, through osmnx.
+
+Offline, from an OSM XML file (:func:`features_from_xml`, :func:`walk_network_from_xml`);
+online, from the area's polygon (:func:`features_from_polygon`,
+:func:`walk_network_from_polygon`). Which tags become which asset types, and which
+features are never assets (private places, homes, residential land), is data in
+``assetmap/osm_tags.toml``.
+
+Imported records carry source ``osm`` and ``source_id`` ``node/123`` or ``way/456``;
+:func:`import_osm` matches them against the register so that importing the same
+extract again changes nothing. Data from OpenStreetMap is © OpenStreetMap
+contributors under the ODbL: an area with OSM records or an OSM street network
+shows that attribution (:attr:`assetmap.workspace.Area.attribution`).
+
+osmnx is imported only inside the functions that need it: it is slow to import.
+"""
+
+from __future__ import annotations
+
+import tomllib
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import pandas as pd
+
+from assetmap import settings
+from assetmap._errors import AssetMapError, DataFormatError, ValidationError
+from assetmap.io._sync import SyncResult, sync_records
+from assetmap.model import validate_record
+from assetmap.taxonomy import Taxonomy, load_taxonomy
+
+if TYPE_CHECKING:  # pragma: no cover
+    import networkx as nx
+    from shapely.geometry.base import BaseGeometry
+
+    from assetmap.store.base import RegisterStore
+
+#: The shipped tag mapping.
+TAGS_FILE: Path = Path(__file__).resolve().parent.parent / "osm_tags.toml"
+
+#: File name of the walk network saved in an area's ``streets`` folder.
+NETWORK_FILE: str = "walk_network.graphml"
+
+#: Record fields that follow OpenStreetMap on a re-import (the rest stay as officers set them).
+OSM_FIELDS: tuple[str, ...] = (
+    "name",
+    "address",
+    "postcode",
+    "website",
+    "email",
+    "phone",
+    "opening_times",
+    "longitude",
+    "latitude",
+)
+
+# Record field to the OSM tags that give it, first found wins.
+_TAG_FIELDS: dict[str, tuple[str, ...]] = {
+    "website": ("website", "contact:website", "url"),
+    "email": ("email", "contact:email"),
+    "phone": ("phone", "contact:phone"),
+    "opening_times": ("opening_hours",),
+    "description": ("description",),
+    "postcode": ("addr:postcode",),
+}
+
+# Optional fields dropped, one at a time, when OSM's value is not usable in the register.
+_OPTIONAL = ("postcode", "website", "email", "phone", "opening_times", "description", "address")
+
+
+class OSMError(AssetMapError):
+    """OpenStreetMap data could not be read or fetched (the message says why and what to do)."""
+
+
+@dataclass(frozen=True)
+class TagRule:
+    """One rule of the tag mapping: tags a feature must carry, and the asset type it becomes."""
+
+    tags: tuple[tuple[str, str], ...]
+    type: str
+
+    def matches(self, row: dict[str, Any]) -> bool:
+        """Whether a feature's tags satisfy the rule (``"*"`` matches any value)."""
+        for key, value in self.tags:
+            have = row.get(key)
+            if have is None or (isinstance(have, float) and have != have):
+                return False
+            if value != "*" and str(have).strip() != value:
+                return False
+        return True
+
+
+@dataclass(frozen=True)
+class TagMap:
+    """The mapping from OpenStreetMap tags to asset types, and the exclusions."""
+
+    rules: tuple[TagRule, ...]
+    exclude: dict[str, tuple[str, ...]]
+    path: Path | None = None
+
+    def query_tags(self) -> dict[str, list[str] | bool]:
+        """Return the tags to ask osmnx for: each rule's first key with its values (``True`` for any)."""
+        out: dict[str, list[str] | bool] = {}
+        for rule in self.rules:
+            key, value = rule.tags[0]
+            if value == "*" or out.get(key) is True:
+                out[key] = True
+            else:
+                values = out.setdefault(key, [])
+                if value not in values:  # type: ignore[operator]
+                    values.append(value)  # type: ignore[union-attr]
+        return out
+
+    def excluded(self, row: dict[str, Any]) -> str | None:
+        """Return the tag that rules a feature out (``access=private``), or None."""
+        for key, values in self.exclude.items():
+            have = row.get(key)
+            if isinstance(have, str) and have.strip() in values:
+                return f"{key}={have.strip()}"
+        return None
+
+    def type_of(self, row: dict[str, Any]) -> str | None:
+        """Return the asset type of the first rule a feature matches, or None."""
+        for rule in self.rules:
+            if rule.matches(row):
+                return rule.type
+        return None
+
+
+def load_tag_map(path: str | Path | None = None, *, taxonomy: Taxonomy | None = None) -> TagMap:
+    """Read a tag mapping (default: the shipped ``osm_tags.toml``), checking every type it names.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        A TOML file with ``[[rules]]`` (``tags``, ``type``) and ``[exclude]``.
+    taxonomy : Taxonomy, optional
+        Asset types the rules must name (default: the shipped taxonomy).
+
+    Raises
+    ------
+    DataFormatError
+        Bad TOML, a rule without tags, or a type the taxonomy does not have.
+    """
+    path = Path(path) if path is not None else TAGS_FILE
+    tax = taxonomy or load_taxonomy()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise DataFormatError(f"{path.name}: cannot read the OSM tag mapping ({exc}). Fix the TOML syntax.") from exc
+    rules = []
+    for n, rule in enumerate(data.get("rules", []), start=1):
+        tags = rule.get("tags") or {}
+        if not isinstance(tags, dict) or not tags:
+            raise DataFormatError(f'{path.name}: rule {n} has no tags. Give tags = {{ amenity = "library" }}.')
+        type_key = tax.normalise_type(str(rule.get("type", "")))
+        if type_key is None:
+            raise DataFormatError(
+                f"{path.name}: rule {n} names type '{rule.get('type')}', which is not in the taxonomy. "
+                f"Use one of: {', '.join(tax.type_keys)}."
+            )
+        rules.append(TagRule(tuple((str(k), str(v)) for k, v in tags.items()), type_key))
+    if not rules:
+        raise DataFormatError(f"{path.name}: no [[rules]]. Add at least one tag-to-type rule.")
+    exclude = {
+        str(k): tuple(str(v) for v in (vs if isinstance(vs, list) else [vs]))
+        for k, vs in data.get("exclude", {}).items()
+    }
+    return TagMap(tuple(rules), exclude, path)
+
+
+# -- features ------------------------------------------------------------------------------
+
+
+def features_from_xml(path: str | Path, tag_map: TagMap | None = None) -> gpd.GeoDataFrame:
+    """Read the features of an OSM XML file that the tag mapping asks for.
+
+    Parameters
+    ----------
+    path : str or Path
+        An OpenStreetMap XML file (``.osm``), as exported from openstreetmap.org or Overpass.
+    tag_map : TagMap, optional
+        Default: the shipped mapping.
+
+    Returns
+    -------
+    GeoDataFrame
+        osmnx's features (EPSG:4326), indexed by (``element``, ``id``), a column per tag;
+        empty where none match.
+    """
+    import osmnx as ox
+
+    path = Path(path)
+    tag_map = tag_map or load_tag_map()
+    if not path.is_file() or path.stat().st_size == 0:
+        raise DataFormatError(f"{path}: missing or empty OpenStreetMap file.")
+    with path.open("rb") as fh:
+        if b"<osm" not in fh.read(2048):
+            raise DataFormatError(
+                f"{path.name}: not an OpenStreetMap XML file. Export the area from openstreetmap.org (Export, .osm)."
+            )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # osmnx warns about clipped ways at the edge
+            return ox.features_from_xml(path, tags=tag_map.query_tags())
+    except ox._errors.InsufficientResponseError:
+        return _no_features()
+    except Exception as exc:  # osmnx and its XML parser raise many types for a broken file
+        raise DataFormatError(f"{path.name}: cannot read the OpenStreetMap file ({exc}).") from exc
+
+
+def features_from_polygon(polygon: BaseGeometry, tag_map: TagMap | None = None) -> gpd.GeoDataFrame:
+    """Download the features inside a polygon (WGS84) that the tag mapping asks for (online).
+
+    Raises
+    ------
+    OSMError
+        When OpenStreetMap's servers cannot be reached: the message says to use an OSM XML file.
+    """
+    import osmnx as ox
+
+    tag_map = tag_map or load_tag_map()
+    try:
+        return ox.features_from_polygon(polygon, tags=tag_map.query_tags())
+    except ox._errors.InsufficientResponseError:
+        return _no_features()
+    except Exception as exc:  # requests' connection errors and Overpass refusals alike
+        raise OSMError(
+            f"cannot download from OpenStreetMap ({exc}). This machine may be offline: export the area as an "
+            "OSM XML file on a machine that is online and import that file (--xml)."
+        ) from exc
+
+
+def _no_features() -> gpd.GeoDataFrame:
+    index = pd.MultiIndex.from_arrays([[], []], names=["element", "id"])
+    return gpd.GeoDataFrame({"geometry": gpd.GeoSeries([], crs=settings.storage_crs)}, index=index)
+
+
+def _text(row: dict[str, Any], *keys: str) -> str | None:
+    for key in keys:
+        value = row.get(key)
+        if isinstance(value, str) and value.strip():
+            return " ".join(value.split())
+    return None
+
+
+def assets_from_features(
+    features: gpd.GeoDataFrame, tag_map: TagMap | None = None, *, taxonomy: Taxonomy | None = None
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Turn OSM features into asset records, one per feature the mapping accepts.
+
+    A polygon (a library building, an allotment site) is placed at its representative
+    point, worked out in EPSG:27700. Features the mapping excludes, matches no rule
+    for, or that have no name are left out; values the register cannot take (a
+    malformed postcode or website) are dropped from the record, not the record.
+
+    Parameters
+    ----------
+    features : GeoDataFrame
+        As :func:`features_from_xml` returns.
+    tag_map : TagMap, optional
+        Default: the shipped mapping.
+    taxonomy : Taxonomy, optional
+        Default: the shipped taxonomy.
+
+    Returns
+    -------
+    records : list of dict
+        Valid records with ``source`` ``osm`` and ``source_id`` (``node/123``), sorted by source id.
+    notes : list of str
+        One line per feature left out, saying why.
+    """
+    tag_map = tag_map or load_tag_map(taxonomy=taxonomy)
+    tax = taxonomy or load_taxonomy()
+    if features is None or not len(features):
+        return [], []
+    points = features.geometry.to_crs(settings.analysis_crs).representative_point()
+    lonlat = points.to_crs(settings.storage_crs)
+    records: list[dict[str, Any]] = []
+    notes: list[str] = []
+    plain = pd.DataFrame(features.drop(columns=features.geometry.name))
+    for (element, osm_id), row, point in zip(plain.index, plain.to_dict("records"), lonlat, strict=True):
+        source_id = f"{element}/{osm_id}"
+        ruled_out = tag_map.excluded(row)
+        if ruled_out:
+            notes.append(f"{source_id}: left out ({ruled_out}).")
+            continue
+        type_key = tag_map.type_of(row)
+        if type_key is None:
+            continue  # asked for by its first tag, but no rule's other tags match (a private garden)
+        name = _text(row, "name", "official_name", "operator")
+        if name is None:
+            notes.append(f"{source_id}: left out (no name).")
+            continue
+        street = " ".join(p for p in (_text(row, "addr:housenumber"), _text(row, "addr:street")) if p)
+        address = ", ".join(p for p in (_text(row, "addr:housename"), street, _text(row, "addr:city")) if p)
+        record: dict[str, Any] = {
+            "name": name,
+            "type": type_key,
+            "address": address or None,
+            "longitude": round(float(point.x), 7),
+            "latitude": round(float(point.y), 7),
+            "source": "osm",
+            "source_id": source_id,
+        }
+        for fieldname, keys in _TAG_FIELDS.items():
+            record[fieldname] = _text(row, *keys)
+        if _text(row, "wheelchair"):
+            record["accessibility"] = f"Wheelchair access: {_text(row, 'wheelchair')}"
+        clean = _validate(record, tax)
+        if clean is None:
+            notes.append(f"{source_id} ({name}): left out (not usable as a register record).")
+            continue
+        records.append(clean)
+    records.sort(key=lambda r: r["source_id"])
+    return records, notes
+
+
+def _validate(record: dict[str, Any], tax: Taxonomy) -> dict[str, Any] | None:
+    """Return the record as the register keeps it, dropping optional values it cannot take."""
+    for _ in range(len(_OPTIONAL) + 1):
+        try:
+            clean = validate_record(record, taxonomy=tax)
+        except ValidationError as exc:
+            bad = [p.field for p in exc.problems if p.field in _OPTIONAL and record.get(p.field) is not None]
+            if not bad:
+                return None
+            for fieldname in bad:
+                record[fieldname] = None
+            continue
+        out = {k: clean[k] for k in ("name", "type", *_OPTIONAL, "longitude", "latitude", "accessibility")}
+        out.update(source="osm", source_id=record["source_id"])
+        return out
+    return None  # pragma: no cover - every pass drops at least one field
+
+
+def dedupe_batch(records: list[dict[str, Any]], distance_m: float = 50.0) -> tuple[list[dict[str, Any]], list[str]]:
+    """Keep one of several features of one place (two outlines of one mosque): same type, similar name, close.
+
+    Returns
+    -------
+    records : list of dict
+        The records kept, in order.
+    notes : list of str
+        One line per feature folded into an earlier one.
+    """
+    from pyproj import Transformer
+
+    from assetmap.store.duplicates import name_key, names_similar
+
+    to_bng = Transformer.from_crs(settings.storage_crs, settings.analysis_crs, always_xy=True)
+    kept: list[tuple[dict[str, Any], str, float, float]] = []
+    notes: list[str] = []
+    for record in records:
+        x, y = to_bng.transform(record["longitude"], record["latitude"])
+        key = name_key(record["name"])
+        twin = next(
+            (
+                r
+                for r, k, kx, ky in kept
+                if r["type"] == record["type"]
+                and names_similar(k, key)
+                and (kx - x) ** 2 + (ky - y) ** 2 <= distance_m**2
+            ),
+            None,
+        )
+        if twin is not None:
+            notes.append(f"{record['source_id']}: taken as the same place as {twin['source_id']} ({twin['name']}).")
+            continue
+        kept.append((record, key, x, y))
+    return [r for r, _, _, _ in kept], notes
+
+
+def import_osm(
+    store: RegisterStore,
+    features: gpd.GeoDataFrame,
+    *,
+    status: str = "pending",
+    actor: str,
+    tag_map: TagMap | None = None,
+) -> SyncResult:
+    """Bring OSM features into the register: new places added, known ones refreshed, nothing twice.
+
+    A feature whose OSM id is in the register refreshes that record's OSM-held fields
+    (:data:`OSM_FIELDS`) where they changed; one with a similar name within 50 m of a
+    pending or approved record is taken as that record; the rest are added with
+    ``status``. Importing the same data again writes nothing.
+
+    Parameters
+    ----------
+    store : RegisterStore
+        The register.
+    features : GeoDataFrame
+        From :func:`features_from_xml` or :func:`features_from_polygon`.
+    status : {"pending", "approved"}
+        Status of added records: ``pending`` for review, ``approved`` to publish at once.
+    actor : str
+        Who imports, for the audit log.
+    tag_map : TagMap, optional
+        Default: the shipped mapping.
+
+    Returns
+    -------
+    SyncResult
+        Ids added, updated, unchanged and matched; ``skipped`` lists the features left out.
+    """
+    records, notes = assets_from_features(features, tag_map, taxonomy=store.taxonomy)
+    records, folded = dedupe_batch(records)
+    result = SyncResult(skipped=notes + folded)
+    return sync_records(store, records, source="osm", status=status, actor=actor, fields=OSM_FIELDS, result=result)
+
+
+# -- the area's polygon, and its manifest -------------------------------------------------------
+
+
+def area_polygon(area_dir: str | Path) -> BaseGeometry:
+    """Return the union of an area folder's boundaries in WGS84 (for online downloads)."""
+    from assetmap.io.boundaries import read_boundaries
+    from assetmap.workspace import _layer_path, read_manifest
+
+    root = Path(area_dir)
+    spec = read_manifest(root)["layers"]["boundaries"]
+    options = {key: spec.get(key) for key in ("code_col", "name_col", "layer", "crs")}
+    wards = read_boundaries(_layer_path(root, spec, "boundaries"), **options)
+    return wards.to_crs(settings.storage_crs).geometry.union_all()
+
+
+def set_layer(area_dir: str | Path, layer: str, spec: dict[str, Any]) -> None:
+    """Record (or replace) one single-file layer in an area folder's ``area.toml``.
+
+    Parameters
+    ----------
+    area_dir : str or Path
+        The area folder.
+    layer : str
+        Layer name (``network``, ``grants``...).
+    spec : dict
+        Its settings, ``path`` relative to the folder.
+    """
+    from assetmap.workspace import read_manifest, write_manifest
+
+    root = Path(area_dir)
+    data = read_manifest(root)
+    layers = dict(data["layers"])
+    layers[layer] = spec
+    write_manifest(root, dict(data.get("area", {})), layers)
+
+
+def import_osm_to_area(
+    area_dir: str | Path,
+    *,
+    xml: str | Path | None = None,
+    status: str = "pending",
+    actor: str = "osm import",
+    tags: str | Path | None = None,
+) -> SyncResult:
+    """Import OSM community places into an area's register, from a file or (online) the area's polygon.
+
+    Parameters
+    ----------
+    area_dir : str or Path
+        The area folder; its ``register.sqlite`` is created if absent.
+    xml : str or Path, optional
+        An OSM XML file; without one the area's polygon is downloaded (online machines).
+    status : {"pending", "approved"}
+        Status of added records.
+    actor : str
+        Who imports, for the audit log.
+    tags : str or Path, optional
+        Own tag mapping (default: the shipped ``osm_tags.toml``).
+    """
+    from assetmap.store import open_store
+    from assetmap.workspace import read_manifest
+
+    root = Path(area_dir)
+    read_manifest(root)  # an area folder, or a clear error
+    with open_store(root) as store:
+        tag_map = load_tag_map(tags, taxonomy=store.taxonomy)
+        features = (
+            features_from_xml(xml, tag_map) if xml is not None else features_from_polygon(area_polygon(root), tag_map)
+        )
+        return import_osm(store, features, status=status, actor=actor, tag_map=tag_map)
+
+
+# -- walk networks -------------------------------------------------------------------------------
+
+
+def walk_network_from_xml(path: str | Path) -> nx.MultiDiGraph:
+    """Build the walk network (WGS84, unprojected) of an OSM XML file with the project's walkable filter."""
+    import osmnx as ox
+
+    from assetmap.io.network import network_format, walkable_streets
+
+    path = Path(path)
+    if network_format(path) != "osm":
+        raise DataFormatError(f"{path.name}: not an OpenStreetMap XML file. Give the .osm extract of the area.")
+    tags = list(ox.settings.useful_tags_way)
+    try:
+        ox.settings.useful_tags_way = [*tags, "foot"] if "foot" not in tags else tags
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            graph = ox.graph_from_xml(path, bidirectional=True, simplify=False, retain_all=True)
+    except Exception as exc:  # osmnx and its parsers raise many types for a broken file
+        raise DataFormatError(f"{path.name}: cannot read the street network ({exc}).") from exc
+    finally:
+        ox.settings.useful_tags_way = tags
+    graph = walkable_streets(graph)
+    if graph.number_of_nodes() == 0:
+        raise DataFormatError(f"{path.name}: no walkable streets (no ways tagged highway) in the file.")
+    return graph
+
+
+def walk_network_from_polygon(polygon: BaseGeometry) -> nx.MultiDiGraph:
+    """Download the walk network inside a polygon (WGS84) from OpenStreetMap (online).
+
+    Raises
+    ------
+    OSMError
+        When OpenStreetMap cannot be reached: the message says to use an OSM XML file.
+    """
+    import osmnx as ox
+
+    from assetmap.io.network import walkable_streets
+
+    try:
+        graph = ox.graph_from_polygon(polygon, network_type="walk", simplify=False, retain_all=True)
+    except Exception as exc:  # requests' connection errors and Overpass refusals alike
+        raise OSMError(
+            f"cannot download the street network from OpenStreetMap ({exc}). This machine may be offline: "
+            "export the area as an OSM XML file on a machine that is online and use --xml."
+        ) from exc
+    return walkable_streets(graph)
+
+
+def build_network(area_dir: str | Path, *, xml: str | Path | None = None) -> Path:
+    """Build an area's walk network and save it in the area folder, so later runs are offline.
+
+    The network is saved as GraphML in ``<area>/streets/walk_network.graphml`` and
+    recorded as the area's ``[layers.network]`` (source ``osm``).
+
+    Parameters
+    ----------
+    area_dir : str or Path
+        The area folder.
+    xml : str or Path, optional
+        An OSM XML file; without one the area's polygon is downloaded (online machines).
+
+    Returns
+    -------
+    Path
+        The GraphML file written.
+    """
+    import osmnx as ox
+
+    from assetmap.workspace import read_manifest
+
+    root = Path(area_dir)
+    read_manifest(root)
+    graph = walk_network_from_xml(xml) if xml is not None else walk_network_from_polygon(area_polygon(root))
+    folder = root / "streets"
+    folder.mkdir(exist_ok=True)
+    out = folder / NETWORK_FILE
+    ox.save_graphml(graph, out)
+    source = Path(xml).name if xml is not None else "OpenStreetMap (downloaded)"
+    set_layer(
+        root, "network", {"path": f"streets/{NETWORK_FILE}", "source": "osm", "vintage": f"Walk network from {source}"}
+    )
+    return out
