@@ -378,7 +378,8 @@ def _load_layers(root: Path, meta: dict[str, Any], layers: dict[str, Any], taxon
         frames.append(frame)
     from assetmap.store import REGISTER_FILE, register_assets
 
-    register = register_assets(root, taxonomy=taxonomy)  # approved records of <area>/register.sqlite, if any
+    # Approved records of <area>/register.sqlite, or of the shared register in this area's wards.
+    register = register_assets(root, taxonomy=taxonomy, area_codes=boundaries["code"])
     if register is not None and len(register):
         frames.append(register)
         vintages["register"] = f"{REGISTER_FILE}: {len(register)} approved records"

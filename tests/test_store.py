@@ -480,3 +480,31 @@ def test_load_area_reads_approved_register_records(tmp_path: Path) -> None:
         "contact_name" not in after.assets
         or after.assets.loc[after.assets["asset_id"] == a, "contact_name"].isna().all()
     )
+
+
+def test_load_area_reads_a_shared_register_for_its_own_wards(
+    store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from assetmap import load_area, settings
+
+    area_dir = tmp_path / "area"
+    shutil.copytree(settings.demo_area_path, area_dir, ignore=shutil.ignore_patterns("register.sqlite*"))
+    before = load_area(area_dir)
+    inside = before.boundaries.to_crs(4326).geometry.iloc[0].representative_point()
+    with open_store(store_url) as s:
+        here, elsewhere = s.bulk_add(
+            [
+                group(1, name="Shared Here", longitude=inside.x, latitude=inside.y),
+                group(2, name="Shared Elsewhere", longitude=inside.x, latitude=inside.y),
+            ],
+            actor="p",
+        )
+        s.edit(here, {"area_code": before.boundaries["code"].iloc[0]}, actor="o")
+        s.edit(elsewhere, {"area_code": "E05000000"}, actor="o")  # a ward of another authority
+        s.approve([here, elsewhere], actor="o")
+    monkeypatch.setattr(settings, "register_url", store_url)
+    after = load_area(area_dir)
+    assert set(after.assets["asset_id"]) - set(before.assets["asset_id"]) == {here}
+    assert not (area_dir / "register.sqlite").exists()

@@ -13,6 +13,7 @@ then ``submit``/``bulk_add`` records (pending), moderate them (``approve``,
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import geopandas as gpd
@@ -100,7 +101,9 @@ def open_store(target: str | Path | None = None, *, taxonomy: Taxonomy | None = 
     return SQLiteStore(path, taxonomy=taxonomy)
 
 
-def register_assets(folder: str | Path, *, taxonomy: Taxonomy | None = None) -> gpd.GeoDataFrame | None:
+def register_assets(
+    folder: str | Path, *, taxonomy: Taxonomy | None = None, area_codes: Iterable[str] | None = None
+) -> gpd.GeoDataFrame | None:
     """Approved records of an area folder's embedded register, shaped like a register file's layer.
 
     Parameters
@@ -109,20 +112,26 @@ def register_assets(folder: str | Path, *, taxonomy: Taxonomy | None = None) -> 
         An area folder.
     taxonomy : Taxonomy, optional
         Asset types and elements.
+    area_codes : iterable of str, optional
+        Codes of the area's wards. Where ``settings.register_url`` names a register
+        shared by several areas, only its records placed in these wards are read.
 
     Returns
     -------
     GeoDataFrame or None
         Approved records without private fields, with ``file`` (the register's file
         name), ``row`` (None) and ``location_method`` (``lonlat``) as
-        :func:`assetmap.io.assets.read_assets` gives; None where the folder has no
-        register file (none is created).
+        :func:`assetmap.io.assets.read_assets` gives; None where there is no
+        register (none is created).
     """
+    shared = settings.register_url
     path = Path(folder) / REGISTER_FILE
-    if not path.is_file():
+    if not shared and not path.is_file():
         return None
-    with open_store(path, taxonomy=taxonomy) as store:
+    with open_store(shared or path, taxonomy=taxonomy) as store:
         frame = store.records(public=True)
+    if shared and area_codes is not None:
+        frame = frame[frame["area_code"].isin(list(area_codes))]
     frame = frame.drop(columns=["area_code"])
     # Text as pandas strings, as a register file gives them, so the two combine cleanly.
     for column in frame.columns:

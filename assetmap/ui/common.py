@@ -108,10 +108,10 @@ def register_version(path: str | Path) -> int:
     """
     from assetmap.store import REGISTER_FILE, open_store
 
-    if not (Path(path) / REGISTER_FILE).is_file():
+    if not settings.register_url and not (Path(path) / REGISTER_FILE).is_file():
         return 0
     try:
-        with open_store(path) as store:
+        with open_store(settings.register_url or path) as store:
             return store.last_change()
     except AssetMapError:
         return -1
