@@ -389,3 +389,22 @@ def test_walk_graph_survives_a_round_trip_through_a_file(tmp_path):
     assert back.x.tolist() == graph.x.tolist() and back.y.tolist() == graph.y.tolist()
     assert back.node_ids.tolist() == [11, 22, 33] and back.crs == graph.crs
     assert [p.name for p in tmp_path.iterdir()] == ["g.npz"]  # no temporary file left behind
+
+
+def test_asset_arrays_skip_missing_and_empty_and_place_polygons_inside():
+    from assetmap.analysis.access import _asset_arrays
+    from assetmap.taxonomy import load_taxonomy
+
+    square = box(100, 100, 300, 300)
+    assets = gpd.GeoDataFrame(
+        {
+            "status": ["approved", "approved", "approved", "approved", "pending"],
+            "elements": [(6,), (6,), (1,), (11,), (6,)],
+        },
+        geometry=[Point(10, 20), None, Point(), square, Point(5, 5)],
+        crs=settings.analysis_crs,
+    )
+    xy, masks = _asset_arrays(assets, load_taxonomy())
+    assert xy[0].tolist() == [10.0, 20.0] and len(xy) == 2  # missing, empty and pending left out
+    assert square.contains(Point(xy[1]))
+    assert masks.tolist() == [1 << 6, 1 << 11]

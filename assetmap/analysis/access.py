@@ -661,18 +661,22 @@ def _asset_arrays(assets: pd.DataFrame, tax: Taxonomy) -> tuple[np.ndarray, np.n
                 f"the assets are in {assets.crs}, not {settings.analysis_crs}. Reproject them with "
                 f".to_crs('{settings.analysis_crs}') first."
             )
-    approved = assets["status"].eq("approved").to_numpy(bool) if "status" in assets else np.ones(len(assets), bool)
+    approved = (
+        np.asarray(assets["status"].to_numpy(object) == "approved", dtype=bool)
+        if "status" in assets
+        else np.ones(len(assets), bool)
+    )
     # Work on the two arrays needed rather than copying a large register's every column.
     geoms = np.asarray(gpd.GeoSeries(assets["geometry"]).array)[approved]
-    has = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms)) if len(geoms) else np.zeros(0, bool)
+    kind = shapely.get_type_id(geoms)  # -1 where missing, 0 for points (nearly all)
+    other = kind > 0
+    if other.any():
+        # Polygons stand at their representative point.
+        geoms = geoms.copy()
+        geoms[other] = shapely.point_on_surface(geoms[other])
+    has = (kind >= 0) & ~shapely.is_empty(geoms)
     pts = geoms[has]
-    if len(pts):
-        # Polygons stand at their representative point; points (nearly all) are taken as they are.
-        other = shapely.get_type_id(pts) != 0
-        if other.any():
-            pts = pts.copy()
-            pts[other] = shapely.point_on_surface(pts[other])
-    xy = shapely.get_coordinates(pts) if len(pts) else np.zeros((0, 2))
+    xy = np.column_stack([shapely.get_x(pts), shapely.get_y(pts)]) if len(pts) else np.zeros((0, 2))
     if "element_mask" in assets:
         masks = pd.to_numeric(assets["element_mask"]).to_numpy(np.int64)[approved][has]
     elif "elements" in assets:
