@@ -16,6 +16,7 @@ import pandas as pd
 
 from assetmap import settings
 from assetmap._errors import Problem
+from assetmap.store.base import EDITABLE_FIELDS
 from assetmap.taxonomy import Taxonomy, load_taxonomy
 
 #: Form fields in the order asked, with the label shown to the public.
@@ -44,28 +45,9 @@ FORM_LABELS: dict[str, str] = {
 #: Where on the form each record field's problems are shown (coordinates and "no location" go with the location).
 PROBLEM_FIELD: dict[str, str] = {"location": "location", "latitude": "location", "longitude": "location"}
 
-#: Columns of the bulk-upload template, in order.
-TEMPLATE_COLUMNS: tuple[str, ...] = (
-    "name",
-    "type",
-    "elements",
-    "description",
-    "organisation",
-    "charity_number",
-    "address",
-    "postcode",
-    "longitude",
-    "latitude",
-    "website",
-    "email",
-    "phone",
-    "contact_name",
-    "contact_email",
-    "opening_times",
-    "accessibility",
-    "audience",
-    "sensitive",
-)
+#: Columns of the bulk-upload template, in order: what a group may give about itself (officers
+#: set the confirmation date and the ward).
+TEMPLATE_COLUMNS: tuple[str, ...] = tuple(f for f in EDITABLE_FIELDS if f not in ("last_confirmed", "area_code"))
 
 #: Columns of the per-row report of an upload's problems.
 REPORT_COLUMNS: tuple[str, ...] = ("Row", "Field", "Problem", "How to fix")
