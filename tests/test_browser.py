@@ -223,3 +223,39 @@ def test_every_page_opens_without_an_error(app_server: str, page: Any, artifacts
     if path in ("map", "gaps", "ward"):  # the analysis pages share the sidebar's filters
         expect(page.get_by_label("Element or pillar")).to_be_visible()
     page.screenshot(path=str(artifacts / f"page_{path}.png"), full_page=True)
+
+
+def test_controls_work_from_the_keyboard(app_server: str, page: Any, expected: dict) -> None:
+    from playwright.sync_api import expect
+
+    _open(page, app_server)
+    expect(page.locator(".am-legend")).to_contain_text("IMD score", timeout=TIMEOUT_MS)
+    # No mouse: focus the control, type to narrow the list, confirm with Enter.
+    page.get_by_label("Shade areas by").focus()
+    page.keyboard.type("Population")
+    page.keyboard.press("Enter")
+    expect(page.locator(".am-legend")).to_contain_text("Population", timeout=TIMEOUT_MS)
+    expect(page.frame_locator(MAP_FRAME).locator(f"path.{webmap.AREA_CLASS}")).to_have_count(expected["n_areas"])
+
+
+def test_readable_at_200_percent_zoom(app_server: str, browser: Any, artifacts: Path) -> None:
+    from conftest import _offline
+    from playwright.sync_api import expect
+
+    # 200% zoom of a 1280 x 900 window: the page lays out in half the CSS pixels, at twice the density.
+    context = browser.new_context(viewport={"width": 640, "height": 450}, device_scale_factor=2)
+    context.route("**/*", _offline)
+    try:
+        page = context.new_page()
+        _open(page, app_server)
+        heading = page.get_by_role("heading", level=1)
+        expect(heading).to_be_visible(timeout=TIMEOUT_MS)
+        expect(page.get_by_label("Shade areas by")).to_be_visible()
+        expect(page.frame_locator(MAP_FRAME).locator(f"path.{webmap.AREA_CLASS}").first).to_be_attached(
+            timeout=TIMEOUT_MS
+        )
+        # Nothing runs off the side: the page never needs a horizontal scroll bar.
+        assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth + 1")
+        page.screenshot(path=str(artifacts / "map_zoom_200.png"), full_page=True)
+    finally:
+        context.close()
