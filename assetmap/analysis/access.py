@@ -522,7 +522,7 @@ def _pairs_within(res_xy: np.ndarray, asset_xy: np.ndarray, limit: float) -> tup
     # Assets off the grid have no resident within the limit.
     near = np.flatnonzero((acell[:, 0] >= 0) & (acell[:, 0] < nx_) & (acell[:, 1] >= 0) & (acell[:, 1] < ny_))
     akey = acell[near, 0] * ny_ + acell[near, 1]
-    by_cell = near[np.argsort(akey, kind="stable")]
+    by_cell = near[np.argsort(akey)]  # order within a cell does not matter, so no stable sort
     count = np.bincount(akey, minlength=nx_ * ny_)
     first = np.cumsum(count) - count
     steps = (-ny_ - 1, -ny_, -ny_ + 1, -1, 0, 1, ny_ - 1, ny_, ny_ + 1)
