@@ -56,9 +56,11 @@ def _open_hello(browser: Any, url: str) -> float:
 
 
 def _hello_change(page: Any, option: str) -> float:
-    start = time.perf_counter()
     page.get_by_label("Choice").click()
-    page.get_by_role("option", name=option, exact=True).click()
+    choice = page.get_by_role("option", name=option, exact=True)
+    choice.wait_for(timeout=TIMEOUT_MS)
+    start = time.perf_counter()
+    choice.click()
     page.get_by_text(option, exact=True).last.wait_for(timeout=TIMEOUT_MS)
     page.locator(APP_IDLE).wait_for(state="attached", timeout=TIMEOUT_MS)
     return time.perf_counter() - start
@@ -88,8 +90,13 @@ def _choose(page: Any, label: str, option: str) -> None:
 
 
 def _change_group(page: Any, group: str, n_areas: int) -> float:
+    # The clock starts at the click that picks the option: opening the list and typing are the reader's time.
+    page.get_by_label("Element or pillar").click()
+    page.keyboard.type(group)
+    option = page.get_by_role("option", name=group, exact=True)
+    option.wait_for(timeout=TIMEOUT_MS)
     start = time.perf_counter()
-    _choose(page, "Element or pillar", group)
+    option.click()
     _map_ready(page, n_areas, legend=group)
     return time.perf_counter() - start
 
