@@ -13,13 +13,16 @@ ASSETMAP_REAL_DATA
 ASSETMAP_REGISTER_URL
     Register store shared by every area: ``postgresql://...`` for PostgreSQL with
     PostGIS, or ``sqlite:///path`` (default: none; each area folder keeps its own
-    ``register.sqlite``). The app may also take it from ``st.secrets``.
+    ``register.sqlite``).
 ASSETMAP_AREAS_DIR
     Folder where the app keeps areas created from uploaded files (default:
     ``assetmap/areas`` under the user's data folder, ``$XDG_DATA_HOME`` or
     ``~/.local/share``).
 ASSETMAP_PUBLIC_URL
     Public address of the app; printed ward maps then carry a QR code linking to the ward.
+ASSETMAP_CACHE_DIR
+    Folder for derived data kept between runs, such as street networks prepared for
+    routing (default: ``assetmap`` under ``$XDG_CACHE_HOME`` or ``~/.cache``).
 """
 
 from __future__ import annotations
