@@ -256,6 +256,7 @@ def _cmd_print(args: argparse.Namespace) -> int:
         "orientation": args.orientation,
         "colour_by": args.colour_by,
         "group": group[0] if group else None,
+        "tiles": args.tiles,
     }
     if args.all:
 
@@ -465,6 +466,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--orientation", choices=["landscape", "portrait"], default="landscape", help="default landscape")
     p.add_argument(
         "--colour-by", choices=["imd", "gap"], default="imd", help="shade LSOAs by IMD decile (default) or gap index"
+    )
+    p.add_argument(
+        "--tiles",
+        metavar="URL",
+        help="online map tiles under the map, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png (default: none)",
     )
     which = p.add_mutually_exclusive_group()
     which.add_argument("--element", help="element of the gap shading, 1 to 11")

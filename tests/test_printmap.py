@@ -335,3 +335,60 @@ def test_ward_file_names_are_safe():
 
 def test_print_ward_is_public():
     assert assetmap.print_ward is printmap.print_ward
+
+
+@pytest.fixture(scope="module")
+def tile_server():
+    """A tile server on 127.0.0.1 answering every tile with one plain 256 x 256 PNG, counting requests."""
+    import http.server
+    import threading
+
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(2.56, 2.56), dpi=100)
+    fig.patch.set_facecolor("#88aadd")
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    png = buf.getvalue()
+    hits: list[str] = []
+
+    class Tiles(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            hits.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.send_header("Content-Length", str(len(png)))
+            self.end_headers()
+            self.wfile.write(png)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Tiles)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/{{z}}/{{x}}/{{y}}.png", hits
+    finally:
+        server.shutdown()
+
+
+def test_online_tiles_are_an_option(demo, tile_server, tmp_path):
+    url, hits = tile_server
+    code = _busiest(demo)
+    plain = pypdf.PdfReader(io.BytesIO(printmap.print_ward(demo, code)))
+    assert not list(plain.pages[0].images)  # by default no tiles, no request
+    assert not hits
+    pdf = printmap.print_ward(demo, code, tiles=url)
+    first = pypdf.PdfReader(io.BytesIO(pdf)).pages[0]
+    assert hits and all(re.fullmatch(r"/\d+/\d+/\d+\.png", h) for h in hits)
+    assert list(first.images)  # the tiles are in the map
+    assert "could not be fetched" not in _pages(pdf)[0]
+
+
+def test_unreachable_tiles_print_without_them_and_say_so(demo):
+    from assetmap.server import free_port
+
+    url = f"http://127.0.0.1:{free_port()}/{{z}}/{{x}}/{{y}}.png"  # nothing listens there
+    pdf = printmap.print_ward(demo, _busiest(demo), tiles=url)
+    assert "Online map tiles could not be fetched; printed without them." in _pages(pdf)[0]

@@ -390,6 +390,9 @@ class PrintLayers:
     facts: pd.DataFrame | None = None
     names: dict[str, str] = field(default_factory=dict)
     measure: _Measure = field(default_factory=_Measure, repr=False)
+    tiles: str | None = None
+    tiles_attribution: str | None = None
+    tile_failures: list[str] = field(default_factory=list)
 
 
 def _geom_path(geom: Any) -> MplPath:
@@ -527,6 +530,8 @@ def prepare_print(
     threshold: float | None = None,
     include_stale: bool = True,
     public_url: str | None = None,
+    tiles: str | None = None,
+    tiles_attribution: str | None = None,
 ) -> PrintLayers:
     """Make what every ward's pages share: shading, paths, streets, assets, the gap table.
 
@@ -544,6 +549,12 @@ def prepare_print(
         Count records not confirmed recently in access and gaps (they are listed either way).
     public_url : str, optional
         Base address of the app, for a QR code on each map (default ``settings.public_url``; none without one).
+    tiles : str, optional
+        An online tile address such as ``https://tile.openstreetmap.org/{z}/{x}/{y}.png``, drawn faintly
+        under the map (default: none; the street base comes from the area's own network). Where the tiles
+        cannot be fetched the map prints without them and its footer says so.
+    tiles_attribution : str, optional
+        Credit for the tiles, printed in the footer (default: OpenStreetMap's for its tile servers).
 
     Returns
     -------
@@ -600,6 +611,9 @@ def prepare_print(
         threshold=t,
         facts=_deprivation_facts(area),
         names={str(c): clean_text(n) for c, n in zip(area.boundaries["code"], area.boundaries["name"], strict=True)},
+        tiles=tiles or None,
+        tiles_attribution=tiles_attribution
+        or (settings.attribution_osm if tiles and "openstreetmap" in tiles.lower() else None),
     )
 
 
@@ -827,6 +841,18 @@ def _header(fig: Figure, layers: PrintLayers, layout: PageLayout, title: str, qr
         )
 
 
+def _add_tiles(ax: Any, layers: PrintLayers) -> None:
+    """Draw online tiles faintly under the map; on failure, note it for the footer and go on without them."""
+    import contextily
+
+    try:
+        contextily.add_basemap(
+            ax, source=layers.tiles, crs=settings.analysis_crs, attribution=False, alpha=0.5, zorder=0.5
+        )
+    except Exception as exc:  # any network or image error: the map is still worth printing
+        layers.tile_failures.append(f"{type(exc).__name__}: {exc}")
+
+
 def _footer(fig: Figure, layers: PrintLayers, layout: PageLayout, page: int, n_pages: int) -> None:
     m = layout.margin
     y = m + layout.footer
@@ -841,7 +867,12 @@ def _footer(fig: Figure, layers: PrintLayers, layout: PageLayout, page: int, n_p
     )
     page_text = f"Page {page} of {n_pages}"
     width_pt = (layout.width - 2 * m - 30.0 * layout.font_scale) * _PT_PER_MM
-    lines = layers.measure.wrap(clean_text(layers.area.attribution), width_pt, 6.0 * layout.font_scale, max_lines=3)
+    credit = layers.area.attribution
+    if layers.tiles and layers.tile_failures:
+        credit += " Online map tiles could not be fetched; printed without them."
+    elif layers.tiles and layers.tiles_attribution:
+        credit += f" Map tiles: {layers.tiles_attribution}"
+    lines = layers.measure.wrap(clean_text(credit), width_pt, 6.0 * layout.font_scale, max_lines=3)
     _text(fig, layout, m, y - 1.2, "\n".join(lines), 6.0, color=_MUTED, va="top", linespacing=1.2)
     _text(fig, layout, layout.width - m, y - 1.2, page_text, 6.5, color=_MUTED, ha="right", va="top")
 
@@ -928,6 +959,8 @@ def _map_page(fig: Figure, layers: PrintLayers, ward: _WardContent, layout: Page
     for spine in ax.spines.values():
         spine.set_linewidth(0.6)
         spine.set_color("#666666")
+    if layers.tiles:
+        _add_tiles(ax, layers)
 
     # Assets and their numbers first: placing the numbers needs a draw, cheapest with nothing else there.
     shown = ward.assets[~ward.assets["sensitive"].astype(bool)] if len(ward.assets) else ward.assets
@@ -1379,6 +1412,7 @@ def print_ward(
     threshold: float | None = None,
     include_stale: bool = True,
     public_url: str | None = None,
+    tiles: str | None = None,
     layers: PrintLayers | None = None,
 ) -> bytes:
     """Return a print-ready PDF of one ward: the map, then its facts and the index of its assets.
@@ -1404,6 +1438,8 @@ def print_ward(
     public_url : str, optional
         Base address of the app; the map then carries a QR code of ``<public_url>/ward?code=<code>``
         (default ``settings.public_url``, from ``ASSETMAP_PUBLIC_URL``; no QR code without one).
+    tiles : str, optional
+        Online tiles drawn faintly under the map (see :func:`prepare_print`); default none.
     layers : PrintLayers, optional
         From :func:`prepare_print`, to share the preparation between several wards.
 
@@ -1426,6 +1462,7 @@ def print_ward(
         threshold=threshold,
         include_stale=include_stale,
         public_url=public_url,
+        tiles=tiles,
     )
     ward = _ward_content(layers, code, layout)
     buf = io.BytesIO()
@@ -1492,6 +1529,7 @@ def print_pack(
     threshold: float | None = None,
     include_stale: bool = True,
     public_url: str | None = None,
+    tiles: str | None = None,
     progress: ProgressCallback | None = None,
 ) -> bytes:
     """Return one PDF of several wards (default every ward, by name) after a contents page.
@@ -1502,7 +1540,7 @@ def print_pack(
         A loaded area.
     codes : iterable of str, optional
         Ward codes, printed in this order (default: every ward, sorted by name).
-    paper, orientation, colour_by, group, threshold, include_stale, public_url
+    paper, orientation, colour_by, group, threshold, include_stale, public_url, tiles
         As for :func:`print_ward`.
     progress : callable, optional
         Called as ``progress(done, total, message)`` after each ward is laid out and drawn.
@@ -1515,7 +1553,13 @@ def print_pack(
     layout = page_layout(paper, orientation)
     wanted = _ward_codes(area, codes)
     layers = prepare_print(
-        area, colour_by=colour_by, group=group, threshold=threshold, include_stale=include_stale, public_url=public_url
+        area,
+        colour_by=colour_by,
+        group=group,
+        threshold=threshold,
+        include_stale=include_stale,
+        public_url=public_url,
+        tiles=tiles,
     )
     wards = [_ward_content(layers, code, layout) for code in wanted]
     n_contents = max(1, math.ceil(len(wards) / _contents_rows_per_page(layout)))
@@ -1553,13 +1597,14 @@ def print_pack_zip(
     threshold: float | None = None,
     include_stale: bool = True,
     public_url: str | None = None,
+    tiles: str | None = None,
     progress: ProgressCallback | None = None,
 ) -> bytes:
     """Return a zip archive of one PDF per ward (as :func:`print_ward` makes), sharing one preparation.
 
     Parameters
     ----------
-    area, codes, paper, orientation, colour_by, group, threshold, include_stale, public_url, progress
+    area, codes, paper, orientation, colour_by, group, threshold, include_stale, public_url, tiles, progress
         As for :func:`print_pack`.
 
     Returns
@@ -1570,7 +1615,13 @@ def print_pack_zip(
     wanted = _ward_codes(area, codes)
     layout = page_layout(paper, orientation)
     layers = prepare_print(
-        area, colour_by=colour_by, group=group, threshold=threshold, include_stale=include_stale, public_url=public_url
+        area,
+        colour_by=colour_by,
+        group=group,
+        threshold=threshold,
+        include_stale=include_stale,
+        public_url=public_url,
+        tiles=tiles,
     )
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
