@@ -97,6 +97,13 @@ MEASURES: dict[str, Measure] = {
     "bivariate_class": Measure("Need and access", scheme="bivariate"),
 }
 
+#: Style of asset popups (see :func:`popup_html`), added once to every map's page.
+POPUP_CSS: str = (
+    ".am-popup{min-width:180px;max-width:300px}.am-popup .am-type{color:#444}"
+    ".am-popup table{font-size:0.85rem;margin-top:4px}"
+    ".am-popup th{text-align:left;padding-right:6px;vertical-align:top}"
+)
+
 #: CSS class of the walking-catchment shading.
 CATCHMENT_CLASS: str = "am-catchment"
 
@@ -372,16 +379,11 @@ def popup_html(record: pd.Series | dict[str, Any], taxonomy: Taxonomy | None = N
         ("Email", _mailto(get("email"))),
         ("Phone", safe_text(get("phone"))),
     ]
-    body = "".join(
-        f'<tr><th style="text-align:left;padding-right:6px;vertical-align:top">{label}</th><td>{value}</td></tr>'
-        for label, value in rows
-        if value
-    )
+    body = "".join(f"<tr><th>{label}</th><td>{value}</td></tr>" for label, value in rows if value)
+    # Styled by POPUP_CSS, which every map carries once, rather than inline in each of hundreds of popups.
     return (
-        f'<div class="am-popup" style="min-width:180px;max-width:300px">'
-        f"<strong>{safe_text(get('name'))}</strong>"
-        f'<div style="color:#444">{safe_text(type_label)}</div>'
-        f'<table style="font-size:0.85rem;margin-top:4px">{body}</table></div>'
+        f'<div class="am-popup"><strong>{safe_text(get("name"))}</strong>'
+        f'<div class="am-type">{safe_text(type_label)}</div><table>{body}</table></div>'
     )
 
 
@@ -793,7 +795,7 @@ def base_map(
         folium.TileLayer(tiles, name="Basemap", control=False).add_to(m)
     # A long attribution would otherwise wrap across the whole width and cover the scale bar.
     m.get_root().header.add_child(
-        folium.Element("<style>.leaflet-control-attribution{max-width:65%;font-size:11px}</style>")
+        folium.Element(f"<style>.leaflet-control-attribution{{max-width:65%;font-size:11px}}{POPUP_CSS}</style>")
     )
     data_attribution = (
         "Fictional demo data. " if fictional and "fictional" not in attribution.lower() else ""
