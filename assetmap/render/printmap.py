@@ -1524,13 +1524,9 @@ def print_pack(
     *,
     paper: str = "a4",
     orientation: str = "landscape",
-    colour_by: str = "imd",
-    group: str | None = None,
-    threshold: float | None = None,
-    include_stale: bool = True,
-    public_url: str | None = None,
-    tiles: str | None = None,
     progress: ProgressCallback | None = None,
+    layers: PrintLayers | None = None,
+    **options: Any,
 ) -> bytes:
     """Return one PDF of several wards (default every ward, by name) after a contents page.
 
@@ -1540,10 +1536,15 @@ def print_pack(
         A loaded area.
     codes : iterable of str, optional
         Ward codes, printed in this order (default: every ward, sorted by name).
-    paper, orientation, colour_by, group, threshold, include_stale, public_url, tiles
+    paper, orientation
         As for :func:`print_ward`.
     progress : callable, optional
         Called as ``progress(done, total, message)`` after each ward is laid out and drawn.
+    layers : PrintLayers, optional
+        From :func:`prepare_print`, when they are already made.
+    **options
+        ``colour_by``, ``group``, ``threshold``, ``include_stale``, ``public_url``, ``tiles``: as for
+        :func:`prepare_print`, which is called once for the whole pack.
 
     Returns
     -------
@@ -1552,15 +1553,7 @@ def print_pack(
     """
     layout = page_layout(paper, orientation)
     wanted = _ward_codes(area, codes)
-    layers = prepare_print(
-        area,
-        colour_by=colour_by,
-        group=group,
-        threshold=threshold,
-        include_stale=include_stale,
-        public_url=public_url,
-        tiles=tiles,
-    )
+    layers = layers or prepare_print(area, **options)
     wards = [_ward_content(layers, code, layout) for code in wanted]
     n_contents = max(1, math.ceil(len(wards) / _contents_rows_per_page(layout)))
     entries, page = [], n_contents + 1
@@ -1592,19 +1585,15 @@ def print_pack_zip(
     *,
     paper: str = "a4",
     orientation: str = "landscape",
-    colour_by: str = "imd",
-    group: str | None = None,
-    threshold: float | None = None,
-    include_stale: bool = True,
-    public_url: str | None = None,
-    tiles: str | None = None,
     progress: ProgressCallback | None = None,
+    layers: PrintLayers | None = None,
+    **options: Any,
 ) -> bytes:
     """Return a zip archive of one PDF per ward (as :func:`print_ward` makes), sharing one preparation.
 
     Parameters
     ----------
-    area, codes, paper, orientation, colour_by, group, threshold, include_stale, public_url, tiles, progress
+    area, codes, paper, orientation, progress, layers, **options
         As for :func:`print_pack`.
 
     Returns
@@ -1614,15 +1603,7 @@ def print_pack_zip(
     """
     wanted = _ward_codes(area, codes)
     layout = page_layout(paper, orientation)
-    layers = prepare_print(
-        area,
-        colour_by=colour_by,
-        group=group,
-        threshold=threshold,
-        include_stale=include_stale,
-        public_url=public_url,
-        tiles=tiles,
-    )
+    layers = layers or prepare_print(area, **options)
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for i, code in enumerate(wanted):
