@@ -278,3 +278,36 @@ def selected_area_code() -> str | None:
 def select_area(code: str | None) -> None:
     """Select the ward (or neighbourhood) with this code for the Ward profile."""
     st.session_state[SELECTED_AREA_KEY] = code
+
+
+def table_download(label: str, frame: Any, fmt: str, *, file_name: str, key: str, layer: str = "table") -> None:
+    """Offer a table as a download, written only when the button is clicked and with no rerun after.
+
+    Parameters
+    ----------
+    label : str
+        The button's text.
+    frame : DataFrame or GeoDataFrame
+        The table; CSV and XLSX cells are neutralised against spreadsheet formulas.
+    fmt : {"csv", "xlsx", "geojson", "gpkg"}
+        File format.
+    file_name : str
+        Name offered to the browser.
+    key : str
+        Widget key.
+    layer : str
+        Layer name inside a GeoPackage.
+    """
+    import functools
+
+    from assetmap.io.export import MEDIA_TYPES, table_bytes
+
+    st.download_button(
+        label,
+        # Made only when clicked: writing files on every rerun would slow each filter change.
+        data=functools.partial(table_bytes, frame, fmt, layer=layer),
+        file_name=file_name,
+        mime=MEDIA_TYPES[fmt],
+        key=key,
+        on_click="ignore",
+    )

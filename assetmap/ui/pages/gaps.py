@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import functools
-
 import pandas as pd
 import streamlit as st
 
 from assetmap._errors import AssetMapError
 from assetmap.analysis.gaps import group_keys, group_label
-from assetmap.io.export import MEDIA_TYPES, table_bytes
+from assetmap.io.export import MEDIA_TYPES
 from assetmap.ui import common
 
 #: Columns of the ranked table, as the page shows them.
@@ -162,15 +160,15 @@ def _downloads(table: pd.DataFrame, group: str, by: str) -> None:
     columns = st.columns(len(MEDIA_TYPES))
     for column, fmt in zip(columns, MEDIA_TYPES, strict=True):
         frame = subset.drop(columns="geometry") if fmt in ("csv", "xlsx") else subset
-        column.download_button(
-            f"Download {_FORMAT_NAMES[fmt]}",
-            # Made only when clicked: writing four files on every rerun would slow each filter change.
-            data=functools.partial(table_bytes, frame, fmt, layer="gaps"),
-            file_name=f"gaps_{group}_{by}.{fmt}",
-            mime=MEDIA_TYPES[fmt],
-            key=f"gaps_download_{fmt}",
-            on_click="ignore",  # a download needs no rerun
-        )
+        with column:
+            common.table_download(
+                f"Download {_FORMAT_NAMES[fmt]}",
+                frame,
+                fmt,
+                file_name=f"gaps_{group}_{by}.{fmt}",
+                key=f"gaps_download_{fmt}",
+                layer="gaps",
+            )
 
 
 def _coverage_matrix(table: pd.DataFrame) -> None:

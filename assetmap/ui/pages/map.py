@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import streamlit as st
@@ -10,7 +9,6 @@ from streamlit_folium import st_folium
 
 from assetmap import coverage
 from assetmap._errors import AssetMapError
-from assetmap.io.export import MEDIA_TYPES, table_bytes
 from assetmap.render import webmap
 from assetmap.taxonomy import load_taxonomy
 from assetmap.ui import common
@@ -185,13 +183,8 @@ def page() -> None:
         },
         key="map_table",
     )
-    st.download_button(
-        "Download this table (CSV)",
-        data=functools.partial(table_bytes, table, "csv"),
-        file_name=f"map_{value}_{by}.csv",
-        mime=MEDIA_TYPES["csv"],
-        key="map_download",
-        on_click="ignore",  # a download needs no rerun
+    common.table_download(
+        "Download this table (CSV)", table, "csv", file_name=f"map_{value}_{by}.csv", key="map_download"
     )
 
 

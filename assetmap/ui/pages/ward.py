@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from typing import TYPE_CHECKING
 
 import altair as alt
@@ -13,7 +12,6 @@ import streamlit as st
 from assetmap import profile, settings
 from assetmap._errors import AssetMapError
 from assetmap.analysis.gaps import group_label
-from assetmap.io.export import MEDIA_TYPES, table_bytes
 from assetmap.taxonomy import load_taxonomy
 from assetmap.ui import common
 
@@ -343,30 +341,14 @@ def _downloads(code: str, table: pd.DataFrame, assets: pd.DataFrame) -> None:
     )
     left, middle, right = st.columns(3)
     with left:
-        st.download_button(
-            "Download profile (CSV)",
-            # Made only when clicked: an XLSX on every rerun would slow each choice.
-            data=functools.partial(table_bytes, table, "csv"),
-            file_name=f"ward_profile_{code}.csv",
-            mime=MEDIA_TYPES["csv"],
-            key="ward_download_csv",
-            on_click="ignore",  # a download needs no rerun
+        common.table_download(
+            "Download profile (CSV)", table, "csv", file_name=f"ward_profile_{code}.csv", key="ward_download_csv"
         )
     with middle:
-        st.download_button(
-            "Download profile (Excel)",
-            data=functools.partial(table_bytes, table, "xlsx"),
-            file_name=f"ward_profile_{code}.xlsx",
-            mime=MEDIA_TYPES["xlsx"],
-            key="ward_download_xlsx",
-            on_click="ignore",  # a download needs no rerun
+        common.table_download(
+            "Download profile (Excel)", table, "xlsx", file_name=f"ward_profile_{code}.xlsx", key="ward_download_xlsx"
         )
     with right:
-        st.download_button(
-            "Download assets (CSV)",
-            data=functools.partial(table_bytes, listed, "csv"),
-            file_name=f"ward_assets_{code}.csv",
-            mime=MEDIA_TYPES["csv"],
-            key="ward_download_assets",
-            on_click="ignore",  # a download needs no rerun
+        common.table_download(
+            "Download assets (CSV)", listed, "csv", file_name=f"ward_assets_{code}.csv", key="ward_download_assets"
         )
