@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tempfile
 import warnings
 from pathlib import Path
@@ -31,7 +32,10 @@ def _empty(fname: str) -> gpd.GeoDataFrame:
 
 def _whole_file(exc: Exception, fname: str) -> list[Problem]:
     """Return a problem with the whole file, named by its uploaded name rather than the temporary copy's."""
-    return [Problem(str(exc).replace("upload.bin: ", "").replace("upload.bin", fname), file=fname)]
+    # The message starts with the file's name ("upload.bin: ..." or "upload.bin, line 3: ..."), which
+    # the Problem names again: drop it there, and name the upload elsewhere in the text.
+    text = re.sub(r"^upload\.bin(: |, )", "", str(exc))
+    return [Problem(text.replace("upload.bin", fname), file=fname)]
 
 
 def parse_bulk(
@@ -96,14 +100,6 @@ def parse_bulk(
             table = read_table(path)
         except DataFormatError as exc:
             return _empty(fname), _whole_file(exc, fname)
-        if not isinstance(table.index, pd.RangeIndex):  # pandas took the first column for an index
-            return _empty(fname), [
-                Problem(
-                    "some rows have more cells than the header has columns.",
-                    file=fname,
-                    fix="Look for a stray comma or a value with commas that is not in quotes, or name every column.",
-                )
-            ]
         if len(table) > max_rows:
             return _empty(fname), [
                 Problem(f"{len(table):,} rows, over the limit of {max_rows:,}.", file=fname, fix="Split the file.")
