@@ -8,24 +8,6 @@ from assetmap import ValidationError, init_area, summarise_deprivation
 pytestmark = pytest.mark.realdata
 
 
-@pytest.fixture(scope="module")
-def manchester(real_data, tmp_path_factory):
-    r = real_data
-    return init_area(
-        tmp_path_factory.mktemp("areas") / "manchester",
-        boundaries=r / "boundaries" / "manchester_wards_2023.geojson",
-        small_areas=r / "boundaries" / "manchester_lsoa21.geojson",
-        imd=r / "deprivation" / "IoD2025_File_7_manchester_partial.csv",
-        lookup=r / "lookups" / "LSOA21_to_WD24_LAD24_EW.csv",
-        postcodes=r / "postcodes" / "manchester_postcodes_codepoint_2025.csv",
-        assets=[r / "assets" / "libraries_manchester.geojson", r / "assets" / "gm_food_banks.csv"],
-        asset_type="food_bank",
-        skip_invalid_assets=True,
-        name="Manchester",
-        code="E08000003",
-    )
-
-
 def test_layers_and_population(manchester):
     assert len(manchester.boundaries) == 32
     assert len(manchester.small_areas) == 295

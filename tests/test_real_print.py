@@ -9,31 +9,12 @@ import numpy as np
 import pytest
 import shapely
 
-from assetmap import init_area, profile
+from assetmap import profile
 from assetmap.render import printmap
 
 pytestmark = pytest.mark.realdata
 
 pypdf = pytest.importorskip("pypdf")
-
-
-@pytest.fixture(scope="module")
-def manchester(real_data, tmp_path_factory):
-    r = real_data
-    return init_area(
-        tmp_path_factory.mktemp("areas") / "manchester",
-        boundaries=r / "boundaries" / "manchester_wards_2023.geojson",
-        small_areas=r / "boundaries" / "manchester_lsoa21.geojson",
-        imd=r / "deprivation" / "IoD2025_File_7_manchester_partial.csv",
-        lookup=r / "lookups" / "LSOA21_to_WD24_LAD24_EW.csv",
-        network=r / "osm" / "levenshulme.osm",
-        postcodes=r / "postcodes" / "manchester_postcodes_codepoint_2025.csv",
-        assets=[r / "assets" / "libraries_manchester.geojson", r / "assets" / "gm_food_banks.csv"],
-        asset_type="food_bank",
-        skip_invalid_assets=True,
-        name="Manchester",
-        code="E08000003",
-    )
 
 
 def test_ward_under_the_extract_prints_with_streets_assets_and_osm_attribution(manchester, artifacts):
