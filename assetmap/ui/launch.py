@@ -9,6 +9,7 @@ for imports, the street network and the first access run.
 
 from __future__ import annotations
 
+import inspect
 import sys
 
 from assetmap import settings
@@ -37,12 +38,21 @@ def warm(area_path: str | None = None) -> None:
 
     try:
         area = common.get_area(area_path or settings.default_area_path)
-        from assetmap.coverage import catchment, map_layer
+        from assetmap.coverage import catchment, map_layer, shown_assets
+        from assetmap.render import webmap
 
-        map_layer(area, common.DEFAULT_GROUP, threshold=settings.walk_threshold_m)
+        layer = map_layer(area, common.DEFAULT_GROUP, threshold=settings.walk_threshold_m)
         catchment(area, common.DEFAULT_GROUP, threshold=settings.walk_threshold_m)
+        # The Map page's first drawing: its classifier (mapclassify brings in scipy.stats, a second
+        # on its own) and its layer builders are loaded here rather than on the first visit.
+        layers = webmap.map_layers(layer, shown_assets(area), value="avg_score", fictional=area.fictional)
+        webmap.base_map(attribution=area.attribution, fictional=area.fictional, bounds=layers.bounds).render()
     except AssetMapError:
-        return
+        pass
+    # Streamlit finds the module of each component declared on the first visit with
+    # inspect.getmodule, which maps every loaded module to its file once and then keeps
+    # the map: made here for the thousands of modules loaded above, not on the first visit.
+    inspect.getmodule(inspect.currentframe())
 
 
 def main(argv: list[str] | None = None) -> int:
