@@ -2,14 +2,15 @@
 
 import streamlit as st
 
-from assetmap.ui import auth
+from assetmap.ui import auth, common
 from assetmap.ui.pages import add_group, moderate, print_page
 from assetmap.ui.pages import data as data_page
 from assetmap.ui.pages import gaps as gaps_page
 from assetmap.ui.pages import map as map_page
 from assetmap.ui.pages import ward as ward_page
 
-st.set_page_config(page_title="assetmap", page_icon=":material/map:", layout="wide")
+# The icon is a file of the app's own: a Material icon as page icon would be fetched from Google's fonts site.
+st.set_page_config(page_title="assetmap", page_icon=str(common.ICON), layout="wide")
 # Officer pages are in the menu only when signed in; each page also refuses a signed-out
 # visitor itself, so its address alone shows nothing.
 officer = auth.sidebar() is not None

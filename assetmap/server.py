@@ -44,7 +44,18 @@ def streamlit_command(app: Path, port: int, *, headless: bool = False) -> list[s
     list of str
     """
     # Through the launcher: it loads the area before the server answers, so the first visitor does not wait.
-    cmd = [sys.executable, "-m", "assetmap.ui.launch", "run", str(app), "--server.port", str(port)]
+    # Static serving gives the maps their scripts (static/ beside app.py), whichever folder the server starts in.
+    cmd = [
+        sys.executable,
+        "-m",
+        "assetmap.ui.launch",
+        "run",
+        str(app),
+        "--server.port",
+        str(port),
+        "--server.enableStaticServing",
+        "true",
+    ]
     if headless:
         cmd += [
             "--server.address",

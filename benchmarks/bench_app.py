@@ -36,10 +36,8 @@ def _browser(p: Any) -> Any:
 
 
 def _page(browser: Any) -> tuple[Any, Any]:
-    from conftest import _offline
-
+    # A new context: an empty cache, and no request intercepted (the browser's arguments keep it offline).
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    context.route("**/*", _offline)
     return context, context.new_page()
 
 

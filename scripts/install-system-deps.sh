@@ -1,16 +1,12 @@
 #!/usr/bin/env bash
-# System packages the tests drive for real: Debian's Chromium (browser tests), the
-# Leaflet, MarkerCluster and jQuery scripts the browser tests serve in place of the
-# map's CDN (the test machines are offline), poppler-utils (PDF pages to images), and
-# PostgreSQL with PostGIS (the register store tests start their own server).
+# System packages the tests drive for real: Debian's Chromium (browser tests),
+# poppler-utils (PDF pages to images), and PostgreSQL with PostGIS (the register store
+# tests start their own server). The app serves its maps' scripts itself (static/).
 # Installs only what is missing.
 set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
-[ -f /usr/share/javascript/leaflet/leaflet.js ] || need+=(libjs-leaflet)
-[ -f /usr/share/javascript/leaflet/leaflet.markercluster.js ] || need+=(libjs-leaflet.markercluster)
-[ -f /usr/share/javascript/jquery/jquery.min.js ] || need+=(libjs-jquery)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)
 compgen -G "/usr/share/postgresql/*/extension/postgis.control" >/dev/null || need+=(postgresql-15-postgis-3)
 if [ ${#need[@]} -eq 0 ]; then

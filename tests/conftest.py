@@ -16,7 +16,6 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import geopandas as gpd
 import numpy as np
@@ -31,6 +30,16 @@ REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPO / "test-artifacts"
 
 CHROMIUM = Path("/usr/bin/chromium")
+# Features Playwright turns off in Chromium (its own --disable-features list), repeated
+# because Chromium keeps only the last --disable-features it is given.
+_PLAYWRIGHT_DISABLED_FEATURES = (
+    "AvoidUnnecessaryBeforeUnloadCheckSync,DestroyProfileOnBrowserClose,HttpsUpgrades,"
+    "HttpsFirstBalancedModeAutoEnable,LensOverlay,MediaRouter,PaintHolding,ThirdPartyStoragePartitioning,"
+    "AvoidCorsURLLoaderRestartOnRedirect,TcpPortRandomizationWin,OptimizationHints,NetworkTimeServiceQuerying,"
+    "AimEnabled,PreconnectToSearch"
+)
+
+CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -40,18 +49,14 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    # No internet: every host name but the app's fails at once (map tiles, any CDN), so a
+    # page that reached outside the app would show it. Nothing is intercepted on the way.
+    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost , EXCLUDE 127.0.0.1",
+    # Each new window of this Chromium builds its address bar's suggestion popup (a WebUI
+    # page with its own renderer), nearly a CPU-second that a visitor's open browser has
+    # long paid: off, so pages are timed and tested without it.
+    f"--disable-features={_PLAYWRIGHT_DISABLED_FEATURES},WebUIOmniboxPopup,WebUIOmniboxFullPopup,WebUIOmniboxAimPopup",
 ]
-
-# CDN files the web map loads, by file name, and the Debian copies served in their place.
-_JS = Path("/usr/share/javascript")
-LOCAL_WEB_LIBS: dict[str, Path] = {
-    "leaflet.js": _JS / "leaflet" / "leaflet.js",
-    "leaflet.css": _JS / "leaflet" / "leaflet.css",
-    "leaflet.markercluster.js": _JS / "leaflet" / "leaflet.markercluster.js",
-    "MarkerCluster.css": _JS / "leaflet" / "MarkerCluster.css",
-    "MarkerCluster.Default.css": _JS / "leaflet" / "MarkerCluster.Default.css",
-    "jquery-3.7.1.min.js": _JS / "jquery" / "jquery.min.js",
-}
 
 SERVER_START_TIMEOUT_S = 90.0
 
@@ -309,37 +314,11 @@ def app_server(app_script: Path, app_area: Path, tmp_path_factory: pytest.TempPa
         yield base
 
 
-def _offline(route: Any) -> None:
-    """Serve the app itself, stand in for the CDN with local copies, refuse everything else."""
-    url = urlparse(route.request.url)
-    if url.hostname in ("127.0.0.1", "localhost"):
-        route.continue_()
-        return
-    name = url.path.rsplit("/", 1)[-1]
-    if name in LOCAL_WEB_LIBS:
-        route.fulfill(path=str(LOCAL_WEB_LIBS[name]))
-    elif url.path.endswith(f"/images/{name}") and (_JS / "leaflet" / "images" / name).is_file():
-        route.fulfill(path=str(_JS / "leaflet" / "images" / name))  # Leaflet's control icons
-    elif name.endswith(".js"):
-        # Plugins the map does not use (Bootstrap, awesome-markers): an empty script, as if cached.
-        route.fulfill(status=200, content_type="text/javascript", body="")
-    elif name.endswith(".css"):
-        route.fulfill(status=200, content_type="text/css", body="")
-    else:
-        route.abort()  # tiles, fonts: fail fast, as with no network
-
-
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     """A headless Debian Chromium driven by Playwright, for the session."""
     if not CHROMIUM.exists():
         missing_requirement(f"{CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium).")
-    absent = [str(p) for p in LOCAL_WEB_LIBS.values() if not p.exists()]
-    if absent:
-        missing_requirement(
-            f"Local web libraries missing ({', '.join(absent)}): "
-            "apt-get install libjs-leaflet libjs-leaflet.markercluster libjs-jquery."
-        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -352,9 +331,8 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
-    """A fresh browser page with no network beyond the app (CDN files served locally)."""
+    """A fresh browser page (a new context: no cookies, no cache) with no network beyond the app."""
     context = browser.new_context(viewport={"width": 1400, "height": 1600})
-    context.route("**/*", _offline)
     tab = context.new_page()
     try:
         yield tab

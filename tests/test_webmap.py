@@ -246,3 +246,38 @@ def test_catchment_and_selected_area_are_drawn(tiny):
     assert "Within &lt;800 m&gt;" in page and "Within <800 m>" not in page
     selected = [f["properties"]["selected"] for f in _features(m, "area")]
     assert selected == [c == code for c in areas["code"]]
+
+
+def _script_and_style_links(page: str) -> list[str]:
+    return re.findall(r'<script src="([^"]+)"', page) + re.findall(r'<link rel="stylesheet" href="([^"]+)"', page)
+
+
+def test_maps_load_leaflet_alone_from_the_cdn_by_default(tiny):
+    page = webmap.area_map(tiny["summary"], tiny["assets"], attribution="x", cluster_above=2).get_root().render()
+    links = _script_and_style_links(page)
+    assert links and all(link.startswith("https://cdn.jsdelivr.net/npm/leaflet") for link in links), links
+    # Clustered points bring the clusterer; jQuery, Bootstrap and Font Awesome are never loaded.
+    assert any("leaflet.markercluster" in link for link in links)
+    assert not re.search(r"jquery|bootstrap|fontawesome|awesome-markers", page, re.I)
+
+
+def test_maps_can_load_the_apps_own_copies(tiny):
+    page = (
+        webmap.area_map(tiny["summary"], tiny["assets"], attribution="x", cluster_above=2, libs_url="/libs/")
+        .get_root()
+        .render()
+    )
+    links = _script_and_style_links(page)
+    libs = webmap.MAP_JS + webmap.MAP_CSS + webmap.CLUSTER_JS + webmap.CLUSTER_CSS
+    assert sorted(links) == sorted(f"/libs/{lib.path}" for lib in libs)
+
+
+def test_the_app_ships_every_library_a_map_loads():
+    from assetmap import settings
+
+    static = settings.package_root.parent / "static"
+    for lib in webmap.MAP_JS + webmap.MAP_CSS + webmap.CLUSTER_JS + webmap.CLUSTER_CSS:
+        path = static / lib.path
+        assert path.is_file() and path.stat().st_size > 500, path
+    # Leaflet finds its marker and control images beside its stylesheet.
+    assert (static / "leaflet" / "images" / "marker-icon.png").is_file()

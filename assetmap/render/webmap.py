@@ -53,6 +53,49 @@ ASSET_CLASS: str = "am-asset"
 
 
 @dataclass(frozen=True)
+class WebLib:
+    """A script or stylesheet a map loads: its path in the app's ``static`` folder and its CDN address."""
+
+    name: str
+    path: str
+    cdn: str
+
+    def url(self, base: str | None) -> str:
+        """Return the address under ``base`` (the app's copy), or the CDN's when ``base`` is None."""
+        return self.cdn if base is None else f"{base}{self.path}"
+
+
+_LEAFLET_CDN = "https://cdn.jsdelivr.net/npm/leaflet@1.9.4/dist"
+_CLUSTER_CDN = "https://cdn.jsdelivr.net/npm/leaflet.markercluster@1.5.3/dist"
+
+#: What every map loads: Leaflet alone. folium's defaults add jQuery, Bootstrap and Font
+#: Awesome, which nothing here uses, and the app's map fetches its scripts one after another.
+MAP_JS: tuple[WebLib, ...] = (WebLib("leaflet", "leaflet/leaflet.js", f"{_LEAFLET_CDN}/leaflet.js"),)
+MAP_CSS: tuple[WebLib, ...] = (WebLib("leaflet_css", "leaflet/leaflet.css", f"{_LEAFLET_CDN}/leaflet.css"),)
+
+#: What a map with clustered points loads as well.
+CLUSTER_JS: tuple[WebLib, ...] = (
+    WebLib(
+        "markerclusterjs", "leaflet.markercluster/leaflet.markercluster.js", f"{_CLUSTER_CDN}/leaflet.markercluster.js"
+    ),
+)
+CLUSTER_CSS: tuple[WebLib, ...] = (
+    WebLib("markerclustercss", "leaflet.markercluster/MarkerCluster.css", f"{_CLUSTER_CDN}/MarkerCluster.css"),
+    WebLib(
+        "markerclusterdefaultcss",
+        "leaflet.markercluster/MarkerCluster.Default.css",
+        f"{_CLUSTER_CDN}/MarkerCluster.Default.css",
+    ),
+)
+
+
+def _use_libs(element: Any, js: Sequence[WebLib], css: Sequence[WebLib], base: str | None) -> None:
+    # Instance attributes: folium reads default_js and default_css from each element it renders.
+    element.default_js = [(lib.name, lib.url(base)) for lib in js]
+    element.default_css = [(lib.name, lib.url(base)) for lib in css]
+
+
+@dataclass(frozen=True)
 class Measure:
     """How to shade areas by one column.
 
@@ -577,6 +620,21 @@ function(feature, layer) {
 """
 
 
+#: The fields of an asset that its point uses: its popup's, and those that choose its pillar.
+_POINT_FIELDS: tuple[str, ...] = (
+    "name",
+    "type",
+    "elements",
+    "pillars",
+    "address",
+    "postcode",
+    "opening_times",
+    "website",
+    "email",
+    "phone",
+)
+
+
 def _asset_properties(record: dict[str, Any], taxonomy: Taxonomy) -> dict[str, str]:
     return {"kind": "asset", "name": safe_text(record.get("name")), "popup": popup_html(record, taxonomy)}
 
@@ -586,14 +644,18 @@ def _point_layers(
     pillars: Sequence[str] | None,
     taxonomy: Taxonomy,
     cluster_above: int,
+    libs_url: str | None = None,
 ) -> tuple[list[folium.FeatureGroup], list[tuple[str, str, int]]]:
     """Return one layer of points per pillar, and (key, name, count) of each."""
     legend_pillars: list[tuple[str, str, int]] = []
     layers: list[folium.FeatureGroup] = []
     if not len(drawn):
         return layers, legend_pillars
-    drawn = drawn.to_crs(settings.storage_crs)
-    drawn = drawn.set_geometry(_round_coords(drawn.geometry.to_numpy()), crs=drawn.crs)
+    # Only the fields a point shows: a register has dozens of columns, and splitting and
+    # reading all of them once per pillar was most of this function's time.
+    keep = [c for c in _POINT_FIELDS if c in drawn.columns]
+    points = drawn.geometry.to_crs(settings.storage_crs)
+    drawn = gpd.GeoDataFrame(drawn[keep], geometry=_round_coords(points.to_numpy()), crs=points.crs)
     elements = drawn["elements"] if "elements" in drawn.columns else pd.Series(None, index=drawn.index)
     own = drawn["pillars"] if "pillars" in drawn.columns else pd.Series(None, index=drawn.index)
     main = [
@@ -618,15 +680,14 @@ def _point_layers(
         # the map), holding the clusterer when there are many points.
         layer = folium.FeatureGroup(name=layer_name)
         layers.append(layer)
-        parent = (
-            folium.plugins.MarkerCluster(
+        parent = layer
+        if cluster:
+            parent = folium.plugins.MarkerCluster(
                 icon_create_function=_cluster_icon(colour),
                 options={"showCoverageOnHover": False, "maxClusterRadius": 40},
                 control=False,
             ).add_to(layer)
-            if cluster
-            else layer
-        )
+            _use_libs(parent, CLUSTER_JS, CLUSTER_CSS, libs_url)
         props = [_asset_properties(row, taxonomy) for row in group.drop(columns=group.geometry.name).to_dict("records")]
         folium.GeoJson(
             _feature_collection(group, props),
@@ -664,6 +725,7 @@ def area_map(
     catchment: gpd.GeoSeries | None = None,
     catchment_label: str | None = None,
     selected: str | None = None,
+    libs_url: str | None = None,
 ) -> folium.Map:
     """Draw areas shaded by a measure, with the public assets on top, as a folium map.
 
@@ -707,6 +769,10 @@ def area_map(
         What the catchment shows, for the legend.
     selected : str, optional
         Code of an area to outline boldly (the one chosen for its profile).
+    libs_url : str, optional
+        Address of a folder holding copies of the map's scripts and stylesheets
+        (:data:`MAP_JS`, :data:`CLUSTER_JS` and their CSS, at their ``path``), ending
+        in "/". By default they come from a public CDN.
 
     Returns
     -------
@@ -734,8 +800,9 @@ def area_map(
         catchment=catchment,
         catchment_label=catchment_label,
         selected=selected,
+        libs_url=libs_url,
     )
-    m = base_map(attribution=attribution, fictional=fictional, tiles=tiles, bounds=layers.bounds)
+    m = base_map(attribution=attribution, fictional=fictional, tiles=tiles, bounds=layers.bounds, libs_url=libs_url)
     for group in layers.groups:
         group.add_to(m)
     _Legend(layers.legend).add_to(m)
@@ -768,6 +835,7 @@ def base_map(
     fictional: bool = False,
     tiles: str | None = DEFAULT_TILES,
     bounds: list[list[float]] | None = None,
+    libs_url: str | None = None,
 ) -> folium.Map:
     """Return the map every view shares: tiles, scale, attribution and extent, with no data layers.
 
@@ -785,12 +853,17 @@ def base_map(
         Basemap tiles; None for none.
     bounds : list, optional
         ``[[south, west], [north, east]]`` in WGS84 to fit the view to.
+    libs_url : str, optional
+        Address of a folder holding copies of the map's scripts and stylesheets
+        (:data:`MAP_JS`, :data:`CLUSTER_JS` and their CSS, at their ``path``), ending
+        in "/". By default they come from a public CDN.
 
     Returns
     -------
     folium.Map
     """
     m = folium.Map(tiles=None, control_scale=True, zoom_snap=0.25)
+    _use_libs(m, MAP_JS, MAP_CSS, libs_url)
     if tiles:
         folium.TileLayer(tiles, name="Basemap", control=False).add_to(m)
     # A long attribution would otherwise wrap across the whole width and cover the scale bar.
@@ -822,6 +895,7 @@ def map_layers(
     catchment: gpd.GeoSeries | None = None,
     catchment_label: str | None = None,
     selected: str | None = None,
+    libs_url: str | None = None,
 ) -> MapLayers:
     """Return the data layers of :func:`area_map` and their legend, without a map to hold them.
 
@@ -888,7 +962,7 @@ def map_layers(
     drawn, n_hidden, n_unplaced = points_to_draw(assets, pillars, taxonomy)
     note = " ".join(_notes(n_hidden, n_unplaced)) or None
     point_groups, legend_pillars = (
-        _point_layers(drawn, pillars, taxonomy, cluster_above) if drawn is not None else ([], [])
+        _point_layers(drawn, pillars, taxonomy, cluster_above, libs_url) if drawn is not None else ([], [])
     )
     groups += point_groups
 

@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 #: Session key of the folder of the area on show.
 AREA_PATH_KEY: str = "area_path"
 
+#: The app's icon (a map pin), shown by the browser beside its title.
+ICON: Path = Path(__file__).with_name("icon.png")
+
 #: Session key of the code of the ward (or neighbourhood) selected for the Ward profile.
 SELECTED_AREA_KEY: str = "selected_area"
 
@@ -29,6 +32,12 @@ SELECTED_AREA_KEY: str = "selected_area"
 GROUP_KEY: str = "group"
 THRESHOLD_KEY: str = "threshold"
 STALE_KEY: str = "include_stale"
+
+#: Where the app's maps load Leaflet from: its own copies in ``static/`` next to app.py,
+#: served at ``app/static/`` (no CDN, so maps work on networks that block one). Relative to
+#: streamlit-folium's frame (``component/streamlit_folium.st_folium/index.html``), so a
+#: server under a base URL path finds them too.
+WEB_LIBS_URL: str = "../../app/static/"
 
 #: The element or pillar chosen when a session starts.
 DEFAULT_GROUP: str = "strengthening"

@@ -254,7 +254,12 @@ def _location(area: Area, how: str) -> dict[str, Any]:
     st.caption("Click the map where the group meets; click again to move it.")
     outline = area.boundaries.to_crs(settings.storage_crs)
     x0, y0, x1, y1 = outline.total_bounds
-    m = webmap.base_map(attribution=area.attribution, fictional=area.fictional, bounds=[[y0, x0], [y1, x1]])
+    m = webmap.base_map(
+        attribution=area.attribution,
+        fictional=area.fictional,
+        bounds=[[y0, x0], [y1, x1]],
+        libs_url=common.WEB_LIBS_URL,
+    )
     folium.GeoJson(
         outline[[outline.geometry.name]].to_json(),
         style_function=lambda _: {"color": "#0b5394", "weight": 1, "fillOpacity": 0.03},

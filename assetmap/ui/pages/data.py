@@ -144,7 +144,12 @@ def _created(path: str) -> None:
         summary = area.area_summary()
         value = next((k for k in ("avg_score", "population") if k in summary.columns), "n_assets")
         fmap = webmap.area_map(
-            summary, area.assets, value=value, attribution=area.attribution, fictional=area.fictional
+            summary,
+            area.assets,
+            value=value,
+            attribution=area.attribution,
+            fictional=area.fictional,
+            libs_url=common.WEB_LIBS_URL,
         )
     # returned_objects=[]: panning and zooming need nothing back, so they do not rerun the page.
     st_folium(fmap, returned_objects=[], height=MAP_HEIGHT, use_container_width=True, key="data_preview_map")

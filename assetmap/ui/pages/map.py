@@ -135,10 +135,13 @@ def page() -> None:
         catchment=shade,
         catchment_label=f"Within {chosen.threshold:,.0f} m ({method}) of {chosen.label}",
         selected=common.selected_area_code() if by == "area" else None,
+        libs_url=common.WEB_LIBS_URL,
     )
     # The base map is the same on every rerun of a view, so the browser keeps it (and the
     # reader's pan and zoom); a filter change sends only the data layers.
-    base = webmap.base_map(attribution=area.attribution, fictional=area.fictional, bounds=layers.bounds)
+    base = webmap.base_map(
+        attribution=area.attribution, fictional=area.fictional, bounds=layers.bounds, libs_url=common.WEB_LIBS_URL
+    )
     map_column, legend_column = st.columns([4, 1])
     with map_column:
         # Only a click on an area comes back: panning and zooming do not rerun the page.

@@ -143,7 +143,9 @@ def _details(record: dict[str, Any]) -> pd.DataFrame:
 def _preview(record: dict[str, Any]) -> None:
     lat, lon = float(record["latitude"]), float(record["longitude"])
     m = webmap.base_map(
-        attribution=settings.attribution_osm, bounds=[[lat - 0.004, lon - 0.006], [lat + 0.004, lon + 0.006]]
+        attribution=settings.attribution_osm,
+        bounds=[[lat - 0.004, lon - 0.006], [lat + 0.004, lon + 0.006]],
+        libs_url=common.WEB_LIBS_URL,
     )
     # Popup and tooltip are escaped: folium writes them into the page as HTML.
     folium.Marker(
