@@ -45,7 +45,16 @@ def at() -> AppTest:
 
 
 def _twin(at: AppTest):
-    return at.dataframe[0].value
+    """The table twin as the page shows it: its cells' text, numbers read back from it."""
+    from htmlread import number, read_table
+
+    caption, table = read_table(at.get("html")[-1].proto.body)
+    assert "assets shown in each" in caption
+    for column in table.columns[2:]:
+        values = number(table[column])
+        if values.notna().any():
+            table[column] = values
+    return table
 
 
 def _shade(at: AppTest, value: str, by: str = "area") -> AppTest:
@@ -57,14 +66,15 @@ def test_access_shading_is_the_gap_tables_share(at, demo):
     table = _twin(at)
     label = next(c for c in table.columns if c.startswith("Share of residents within 800 m"))
     expected = map_layer(demo, "strengthening").set_index("code")["access_share"]
-    assert table.set_index("Code")[label].to_dict() == pytest.approx(expected.to_dict())
+    # Shares are written to a tenth of a percentage point.
+    assert table.set_index("Code")[label].to_dict() == pytest.approx(expected.to_dict(), abs=0.0005)
     # The sidebar's element changes the figures the map shows.
     at.selectbox(key="_w_group").set_value("e6").run()
     e6 = _twin(at)
     label6 = next(c for c in e6.columns if c.startswith("Share of residents"))
     assert group_label("e6") in label6
     assert e6.set_index("Code")[label6].to_dict() == pytest.approx(
-        map_layer(demo, "e6").set_index("code")["access_share"].to_dict()
+        map_layer(demo, "e6").set_index("code")["access_share"].to_dict(), abs=0.0005
     )
 
 
@@ -121,3 +131,38 @@ def test_catchment_toggle_and_download(at):
     assert not at.exception and not at.error
     button = at.get("download_button")
     assert button, "the table twin has a download"
+
+
+def test_table_order_can_be_chosen(at):
+    keyed = _twin(at)
+    value = keyed.columns[2]
+    # The key's order first: darkest shading (the highest IMD score) at the top.
+    assert keyed[value].dropna().is_monotonic_decreasing
+    at.selectbox(key="map_table_order").set_value("name").run()
+    by_name = _twin(at)
+    assert by_name["Area"].tolist() == sorted(keyed["Area"], key=str.casefold)
+    at.selectbox(key="map_table_order").set_value("assets_most").run()
+    assert _twin(at)["Assets shown"].is_monotonic_decreasing
+    at.selectbox(key="map_table_order").set_value("shade_reversed").run()
+    lightest = _twin(at)
+    assert lightest[value].dropna().is_monotonic_increasing
+    assert sorted(lightest["Code"]) == sorted(keyed["Code"])
+
+
+def test_order_table_keeps_areas_without_a_value_last():
+    import pandas as pd
+
+    from assetmap.ui.pages.map import order_table
+
+    table = pd.DataFrame(
+        {
+            "Code": ["a", "b", "c", "d"],
+            "Area": ["b", "A", "c", "D"],
+            "Score": [9.0, 5.0, 1.0, None],
+            "Assets shown": [1, 3, 2, 0],
+        }
+    )
+    assert order_table(table, "shade_reversed")["Code"].tolist() == ["c", "b", "a", "d"]
+    assert order_table(table, "name")["Area"].tolist() == ["A", "b", "c", "D"]
+    assert order_table(table, "assets_fewest")["Code"].tolist() == ["d", "a", "c", "b"]
+    assert order_table(table, "shade")["Code"].tolist() == ["a", "b", "c", "d"]

@@ -88,8 +88,9 @@ def test_map_page_draws_areas_and_assets(app_server: str, page: Any, expected: d
     if expected["n_points"]:
         _wait_for_points(page, expected["n_points"])
 
-    # The table twin has one row per area.
-    expect(page.locator('[data-testid="stDataFrame"]')).to_be_visible()
+    # The table twin, a real table named by its caption, has one row per area.
+    twin = page.get_by_role("table", name="assets shown in each")
+    expect(twin.locator("tbody tr")).to_have_count(expected["n_areas"])
     page.screenshot(path=str(artifacts / "map_page.png"), full_page=True)
     assert dialogs == []
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
 from assetmap import coverage
 from assetmap._errors import AssetMapError
-from assetmap.render import webmap
+from assetmap.render import htmltable, webmap
 from assetmap.taxonomy import load_taxonomy
 from assetmap.ui import common
 
@@ -25,14 +26,24 @@ SHADES: dict[str, tuple[str, ...]] = {
 #: Session key of the last map click acted on (the map keeps returning it on every rerun).
 _LAST_CLICK_KEY = "map_last_click"
 
+#: How the table twin writes each measure (format specifications, as for :func:`format`).
 _NUMBER_FORMATS: dict[str, str] = {
-    "avg_score": "%.1f",
-    "share_pop_decile_1_2": "percent",
-    "access_share": "percent",
-    "population": "localized",
-    "imd_decile": "%d",
-    "gap_index": "%.3f",
-    "need_percentile": "%.0f",
+    "avg_score": ".1f",
+    "share_pop_decile_1_2": ".1%",
+    "access_share": ".1%",
+    "population": ",d",
+    "imd_decile": "d",
+    "gap_index": ".3f",
+    "need_percentile": ".0f",
+}
+
+#: Orders the table twin can be read in; the first is the map key's, darkest shading first.
+TABLE_ORDERS: dict[str, str] = {
+    "shade": "Shading, darkest first (as the key)",
+    "shade_reversed": "Shading, lightest first",
+    "name": "Area name, A to Z",
+    "assets_most": "Assets shown, most first",
+    "assets_fewest": "Assets shown, fewest first",
 }
 
 
@@ -172,23 +183,48 @@ def page() -> None:
 
     st.subheader("The map as a table")
     table = webmap.map_table(layer, assets, value=value, value_label=label, pillars=opts["pillars"])
-    st.dataframe(
-        table,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            label: (
-                st.column_config.NumberColumn(label, format=_NUMBER_FORMATS.get(value, "%.2f"))
-                if value != "bivariate_class"
-                else st.column_config.TextColumn(label)
-            ),
-            "Assets shown": st.column_config.NumberColumn("Assets shown", format="%d"),
-        },
-        key="map_table",
+    order = st.selectbox(
+        "Order the table by", list(TABLE_ORDERS), format_func=TABLE_ORDERS.__getitem__, key="map_table_order"
+    )
+    table = order_table(table, order)
+    # A plain HTML table rather than an interactive grid: screen readers and keyboards move
+    # through it as a table, it prints, and it costs the browser a fraction of a grid.
+    st.html(
+        htmltable.html_table(
+            table,
+            caption=f"{'Wards' if by == 'area' else 'LSOAs'}: {label}, and the assets shown in each",
+            formats={label: _NUMBER_FORMATS.get(value, ".2f"), "Assets shown": ",d"},
+        )
     )
     common.table_download(
         "Download this table (CSV)", table, "csv", file_name=f"map_{value}_{by}.csv", key="map_download"
     )
+
+
+def order_table(table: pd.DataFrame, order: str) -> pd.DataFrame:
+    """Return the table twin in one of the :data:`TABLE_ORDERS` (it arrives in the key's order).
+
+    Parameters
+    ----------
+    table : DataFrame
+        From :func:`assetmap.render.webmap.map_table`, darkest shading first.
+    order : str
+        A key of :data:`TABLE_ORDERS`.
+
+    Returns
+    -------
+    DataFrame
+    """
+    if order == "shade_reversed":
+        shaded = table.iloc[:, 2].notna().to_numpy()
+        # Lightest first, with areas that have no value still last.
+        return pd.concat([table[shaded].iloc[::-1], table[~shaded]]).reset_index(drop=True)
+    if order == "name":
+        return table.sort_values("Area", key=lambda s: s.str.casefold(), kind="stable").reset_index(drop=True)
+    if order in ("assets_most", "assets_fewest"):
+        ascending = order == "assets_fewest"
+        return table.sort_values("Assets shown", ascending=ascending, kind="stable").reset_index(drop=True)
+    return table
 
 
 def _select_clicked(clicked: dict[str, Any] | None, layer, by: str) -> None:
