@@ -281,3 +281,30 @@ def test_the_app_ships_every_library_a_map_loads():
         assert path.is_file() and path.stat().st_size > 500, path
     # Leaflet finds its marker and control images beside its stylesheet.
     assert (static / "leaflet" / "images" / "marker-icon.png").is_file()
+
+
+def test_screen_geometry_is_remembered_for_the_same_objects_only(monkeypatch):
+    import threading
+
+    from shapely.geometry import box
+
+    calls = []
+    real = webmap._reproject_for_screen
+    monkeypatch.setattr(webmap, "_reproject_for_screen", lambda g, s: calls.append(len(g)) or real(g, s))
+    points = gpd.GeoSeries([box(530000 + 50 * i, 180000, 530040 + 50 * i, 180040) for i in range(5)], crs=27700)
+    first = webmap._for_screen(points)
+    # Again, from another thread (the app runs each script run on a new one): remembered.
+    out = {}
+    worker = threading.Thread(target=lambda: out.setdefault("again", webmap._for_screen(points)))
+    worker.start()
+    worker.join()
+    assert calls == [5]
+    assert out["again"].crs.to_epsg() == 4326
+    assert [g.wkt for g in out["again"]] == [g.wkt for g in first]
+    # New geometry objects are drawn afresh, even where they look the same.
+    moved = gpd.GeoSeries([box(531000 + 50 * i, 180000, 531040 + 50 * i, 180040) for i in range(5)], crs=27700)
+    assert webmap._for_screen(moved).bounds.minx.tolist() != first.bounds.minx.tolist()
+    assert calls == [5, 5]
+    # The same objects with another simplification, or in another CRS, are other drawings.
+    webmap._for_screen(points, 10.0)
+    assert calls == [5, 5, 5]

@@ -16,6 +16,8 @@ from __future__ import annotations
 import html
 import json
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -294,17 +296,49 @@ def _round_coords(geoms: np.ndarray) -> np.ndarray:
     return shapely.transform(geoms, lambda xy: np.round(xy, COORD_DECIMALS))
 
 
-def _screen_geometry(areas: gpd.GeoDataFrame, simplify_m: float) -> gpd.GeoSeries:
-    """Simplify (in metres, keeping shared edges shared) and reproject to WGS84."""
-    geom = areas.geometry
+#: Geometries already drawn for the screen, by the identity of the geometry objects drawn
+#: (see :func:`_for_screen`); each entry keeps its source alive so no identity is reused.
+_SCREEN_CACHE: OrderedDict[tuple[Any, ...], tuple[np.ndarray, np.ndarray]] = OrderedDict()
+_SCREEN_CACHE_SIZE: int = 32
+_SCREEN_LOCK = threading.Lock()
+
+
+def _reproject_for_screen(geom: gpd.GeoSeries, simplify_m: float) -> np.ndarray:
     if simplify_m > 0 and geom.crs.is_projected:
         try:
             geom = geom.simplify_coverage(simplify_m)
         except (shapely.errors.GEOSException, ValueError):
             # Overlapping neighbourhoods are not a coverage: simplify each on its own.
             geom = geom.simplify(simplify_m, preserve_topology=True)
-    geom = geom.to_crs(settings.storage_crs)
-    return gpd.GeoSeries(_round_coords(geom.to_numpy()), index=geom.index, crs=geom.crs)
+    return _round_coords(geom.to_crs(settings.storage_crs).to_numpy())
+
+
+def _for_screen(geom: gpd.GeoSeries, simplify_m: float = 0.0) -> gpd.GeoSeries:
+    """Simplify (in metres, keeping shared edges shared), reproject to WGS84 and round.
+
+    The result is remembered for the same geometry objects. The app draws the same
+    areas and assets on every run, each run on a new thread, and pyproj builds its
+    transformation afresh on each thread (tens of milliseconds); geometries are
+    immutable, so the same objects always give the same drawing.
+    """
+    source = geom.to_numpy()
+    key = (geom.crs.srs if geom.crs is not None else None, float(simplify_m), *map(id, source))
+    with _SCREEN_LOCK:
+        hit = _SCREEN_CACHE.get(key)
+        if hit is not None:
+            _SCREEN_CACHE.move_to_end(key)
+            return gpd.GeoSeries(hit[1], index=geom.index, crs=settings.storage_crs)
+    drawn = _reproject_for_screen(geom, simplify_m)
+    with _SCREEN_LOCK:
+        _SCREEN_CACHE[key] = (source, drawn)
+        while len(_SCREEN_CACHE) > _SCREEN_CACHE_SIZE:
+            _SCREEN_CACHE.popitem(last=False)
+    return gpd.GeoSeries(drawn, index=geom.index, crs=settings.storage_crs)
+
+
+def _screen_geometry(areas: gpd.GeoDataFrame, simplify_m: float) -> gpd.GeoSeries:
+    """Simplify (in metres, keeping shared edges shared) and reproject to WGS84."""
+    return _for_screen(areas.geometry, simplify_m)
 
 
 def classify_measure(values: Any, measure: Measure, *, scheme: str | None = None, k: int = 5) -> styles.Classification:
@@ -654,8 +688,8 @@ def _point_layers(
     # Only the fields a point shows: a register has dozens of columns, and splitting and
     # reading all of them once per pillar was most of this function's time.
     keep = [c for c in _POINT_FIELDS if c in drawn.columns]
-    points = drawn.geometry.to_crs(settings.storage_crs)
-    drawn = gpd.GeoDataFrame(drawn[keep], geometry=_round_coords(points.to_numpy()), crs=points.crs)
+    points = _for_screen(drawn.geometry)
+    drawn = gpd.GeoDataFrame(drawn[keep], geometry=points.to_numpy(), crs=points.crs)
     elements = drawn["elements"] if "elements" in drawn.columns else pd.Series(None, index=drawn.index)
     own = drawn["pillars"] if "pillars" in drawn.columns else pd.Series(None, index=drawn.index)
     main = [
