@@ -58,3 +58,16 @@ def number(text: pd.Series) -> pd.Series:
     percent = clean.str.endswith("%")
     values = pd.to_numeric(clean.str.rstrip("%"), errors="coerce")
     return values.where(~percent, values / 100)
+
+
+def map_twin(at) -> pd.DataFrame:
+    """The Map page's table twin in a ``streamlit.testing`` run, numbers read back from its text."""
+    bodies = [h.proto.body for h in at.get("html") if "assets shown in each</caption>" in h.proto.body]
+    twins = [read_table(body)[1] for body in bodies]
+    assert len(twins) == 1, f"expected one table twin, found {len(twins)}"
+    table = twins[0]
+    for column in table.columns[2:]:
+        values = number(table[column])
+        if values.notna().any():
+            table[column] = values
+    return table

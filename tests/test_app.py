@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import streamlit as st
 from conftest import REPO, make_tiny_area
+from htmlread import map_twin
 from streamlit.testing.v1 import AppTest
 
 import assetmap
@@ -65,23 +66,23 @@ def test_map_page_shows_the_area(tiny_app):
 
 def test_shading_choice_changes_the_table_twin(tiny_app):
     at = tiny_app.run()
-    before = at.dataframe[0].value
+    before = map_twin(at)
     assert webmap.MEASURES["avg_score"].label in before.columns
     assert len(before) == 3
 
     at.selectbox(key="map_shade_area").set_value("population").run()
     assert not at.exception
-    after = at.dataframe[0].value
+    after = map_twin(at)
     assert "Population" in after.columns and webmap.MEASURES["avg_score"].label not in after.columns
     assert after["Population"].tolist() == sorted(after["Population"], reverse=True)
 
 
 def test_pillar_choice_changes_the_counts(tiny_app):
     at = tiny_app.run()
-    assert at.dataframe[0].value["Assets shown"].sum() == 6
+    assert map_twin(at)["Assets shown"].sum() == 6
     at.multiselect(key="map_pillars").set_value(["scaling"]).run()
     assert not at.exception
-    assert at.dataframe[0].value["Assets shown"].sum() == 1
+    assert map_twin(at)["Assets shown"].sum() == 1
 
 
 def test_sensitive_assets_are_explained(tiny_app):
@@ -106,7 +107,7 @@ def test_demo_area(monkeypatch):
     assert common.md_text(area.name) in at.title[0].value
     if area.fictional:
         assert any("Fictional demo data" in t for t in _texts(at))
-    assert len(at.dataframe[0].value) == len(area.area_summary())
+    assert len(map_twin(at)) == len(area.area_summary())
     at.selectbox(key="map_shade_area").set_value("share_pop_decile_1_2").run()
     assert not at.exception
-    assert webmap.MEASURES["share_pop_decile_1_2"].label in at.dataframe[0].value.columns
+    assert webmap.MEASURES["share_pop_decile_1_2"].label in map_twin(at).columns

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import streamlit as st
+from htmlread import map_twin
 from streamlit.testing.v1 import AppTest
 
 import assetmap
@@ -46,15 +47,7 @@ def at() -> AppTest:
 
 def _twin(at: AppTest):
     """The table twin as the page shows it: its cells' text, numbers read back from it."""
-    from htmlread import number, read_table
-
-    caption, table = read_table(at.get("html")[-1].proto.body)
-    assert "assets shown in each" in caption
-    for column in table.columns[2:]:
-        values = number(table[column])
-        if values.notna().any():
-            table[column] = values
-    return table
+    return map_twin(at)
 
 
 def _shade(at: AppTest, value: str, by: str = "area") -> AppTest:

@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 import streamlit as st
 from conftest import make_tiny_area
+from htmlread import map_twin
 from officers import OFFICER, copy_demo_area, sign_in, with_officer
 from streamlit.testing.v1 import AppTest
 
@@ -166,7 +167,7 @@ def test_signed_in_officer_sees_the_queue_with_private_contacts(area: Path) -> N
 def _map_assets(area: Path) -> int:
     at = AppTest.from_function(_map_page, default_timeout=TIMEOUT_S).run()
     assert not at.exception
-    return int(_table(at, "Assets shown")["Assets shown"].sum())
+    return int(map_twin(at)["Assets shown"].sum())
 
 
 def test_approve_publishes_at_once_on_the_public_map(area: Path) -> None:
