@@ -52,7 +52,7 @@ def format_cell(value: Any, spec: str | None = None) -> str:
     if spec is None:
         spec = ",d" if float(value).is_integer() else ",.2f"
     if spec.endswith("d"):
-        value = int(round(float(value)))
+        value = round(float(value))
     return format(value, spec)
 
 
