@@ -46,6 +46,7 @@ def expected(app_area: Path) -> dict[str, Any]:
         "fictional": area.fictional,
         "n_areas": int((~(summary.geometry.isna() | summary.geometry.is_empty)).sum()),
         "n_points": 0 if drawn is None else len(drawn),
+        "drawn": drawn,
     }
 
 
@@ -130,6 +131,14 @@ def test_asset_popup_opens(app_server: str, page: Any, expected: dict, artifacts
     expect(popup).to_be_visible(timeout=TIMEOUT_MS)
     expect(popup.locator("strong")).not_to_be_empty()
     frame.locator(".leaflet-popup-content").screenshot(path=str(artifacts / "map_popup.png"))
+    # The browser puts the popup together from the point's fields: it reads as the server's own.
+    name = popup.locator("strong").inner_text()
+    drawn = expected["drawn"]
+    records = drawn[drawn["name"] == name]
+    assert len(records), f"no drawn asset is named {name!r}"
+    shown = popup.inner_text().split()
+    page.set_content(webmap.popup_html(records.iloc[0]))
+    assert shown == page.locator(".am-popup").inner_text().split()
 
 
 def test_changing_the_shading_redraws_the_map(app_server: str, page: Any, expected: dict) -> None:

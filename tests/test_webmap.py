@@ -308,3 +308,23 @@ def test_screen_geometry_is_remembered_for_the_same_objects_only(monkeypatch):
     # The same objects with another simplification, or in another CRS, are other drawings.
     webmap._for_screen(points, 10.0)
     assert calls == [5, 5, 5]
+
+
+def test_popup_fields_are_escaped_and_name_elements_by_number(tiny):
+    from assetmap.taxonomy import load_taxonomy
+
+    record = {
+        "name": "<b>Bold</b>",
+        "type": "vcse_group",
+        "elements": [6, "x<y"],
+        "website": "javascript:alert(1)",
+        "phone": "`${1}`",
+    }
+    fields = webmap.popup_fields(record, load_taxonomy())
+    assert fields["name"] == "&lt;b&gt;Bold&lt;/b&gt;"
+    assert fields["e"] == [6, "x&lt;y"]
+    assert fields["w"] == "javascript:alert(1)"  # text, not a link
+    assert fields["p"] == "&#96;&#36;{1}&#96;"
+    assert "a" not in fields and "m" not in fields  # empty rows are left out
+    # Inside the page's script, nothing can close it or open markup.
+    assert webmap._script_json({"6": "</script><b>"}) == '{"6": "\\u003c/script\\u003e\\u003cb\\u003e"}'

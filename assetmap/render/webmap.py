@@ -417,8 +417,72 @@ def _mailto(email: Any) -> str:
     return safe_text(text)
 
 
+#: The rows of an asset's popup, in order: (label, key of its field in :func:`popup_fields`).
+POPUP_ROWS: tuple[tuple[str, str], ...] = (
+    ("Address", "a"),
+    ("Opening times", "o"),
+    ("Website", "w"),
+    ("Email", "m"),
+    ("Phone", "p"),
+)
+
+
+def popup_fields(record: pd.Series | dict[str, Any], taxonomy: Taxonomy) -> dict[str, Any]:
+    """Return what an asset's popup shows, each value ready for HTML: public fields only, escaped.
+
+    Parameters
+    ----------
+    record : Series or dict
+        One asset record.
+    taxonomy : Taxonomy
+        For the type label and element names.
+
+    Returns
+    -------
+    dict
+        ``name`` and ``t`` (type label), escaped; ``e``, the elements: numbers of the
+        taxonomy's elements, or escaped text for anything else; and the :data:`POPUP_ROWS`
+        keys that have a value (escaped text, or a link made by :func:`_link` or :func:`_mailto`).
+    """
+    get = record.get
+    type_key = get("type")
+    try:
+        type_label = taxonomy.asset_type(str(type_key)).label if _present(type_key) else ""
+    except KeyError:
+        type_label = str(type_key)
+    elements: list[int | str] = []
+    given = get("elements")
+    if isinstance(given, (list, tuple)):
+        for e in given:
+            try:
+                taxonomy.element(int(e))
+                elements.append(int(e))
+            except (KeyError, ValueError, TypeError):
+                elements.append(safe_text(e))
+    address = ", ".join(str(get(k)).strip() for k in ("address", "postcode") if _present(get(k)))
+    rows = {
+        "a": safe_text(address),
+        "o": safe_text(get("opening_times")),
+        "w": _link(get("website")),
+        "m": _mailto(get("email")),
+        "p": safe_text(get("phone")),
+    }
+    fields: dict[str, Any] = {"name": safe_text(get("name")), "t": safe_text(type_label)}
+    if elements:
+        fields["e"] = elements
+    fields.update({k: v for k, v in rows.items() if v})
+    return fields
+
+
+def _element_text(e: int | str, taxonomy: Taxonomy) -> str:
+    return f"{e}. {safe_text(taxonomy.element(e).name)}" if isinstance(e, int) else e
+
+
 def popup_html(record: pd.Series | dict[str, Any], taxonomy: Taxonomy | None = None) -> str:
     """Return the popup of one asset: public fields only, every value escaped.
+
+    The app's maps build the same popup in the browser from :func:`popup_fields`
+    (:data:`_BIND_ASSET_POPUP`), so each point carries its fields and not the markup.
 
     Parameters
     ----------
@@ -433,34 +497,14 @@ def popup_html(record: pd.Series | dict[str, Any], taxonomy: Taxonomy | None = N
         An HTML fragment.
     """
     taxonomy = taxonomy or load_taxonomy()
-    get = record.get
-    type_key = get("type")
-    try:
-        type_label = taxonomy.asset_type(str(type_key)).label if _present(type_key) else ""
-    except KeyError:
-        type_label = str(type_key)
-    element_names = []
-    elements = get("elements")
-    if isinstance(elements, (list, tuple)):
-        for e in elements:
-            try:
-                element_names.append(f"{int(e)}. {taxonomy.element(int(e)).name}")
-            except (KeyError, ValueError):
-                element_names.append(str(e))
-    address = ", ".join(str(get(k)).strip() for k in ("address", "postcode") if _present(get(k)))
-    rows = [
-        ("Elements", "; ".join(safe_text(n) for n in element_names)),
-        ("Address", safe_text(address)),
-        ("Opening times", safe_text(get("opening_times"))),
-        ("Website", _link(get("website"))),
-        ("Email", _mailto(get("email"))),
-        ("Phone", safe_text(get("phone"))),
-    ]
+    fields = popup_fields(record, taxonomy)
+    rows = [("Elements", "; ".join(_element_text(e, taxonomy) for e in fields.get("e", [])))]
+    rows += [(label, fields.get(key, "")) for label, key in POPUP_ROWS]
     body = "".join(f"<tr><th>{label}</th><td>{value}</td></tr>" for label, value in rows if value)
     # Styled by POPUP_CSS, which every map carries once, rather than inline in each of hundreds of popups.
     return (
-        f'<div class="am-popup"><strong>{safe_text(get("name"))}</strong>'
-        f'<div class="am-type">{safe_text(type_label)}</div><table>{body}</table></div>'
+        f'<div class="am-popup"><strong>{fields["name"]}</strong>'
+        f'<div class="am-type">{fields["t"]}</div><table>{body}</table></div>'
     )
 
 
@@ -645,13 +689,34 @@ def _cluster_icon(colour: str) -> str:
 
 # Popups and tooltips are bound to each marker, not to its layer: a cluster adopts the
 # markers but not the layer, and a layer that is not on the map cannot open a popup.
-# The properties hold HTML already escaped by safe_text.
+# Each point carries its popup's fields (popup_fields: escaped text, or links made safe)
+# and the popup is put together when opened, as popup_html does: a register's markup is
+# not sent with every redraw. ELEMENTS and ROWS are filled in per layer.
 _BIND_ASSET_POPUP = """
 function(feature, layer) {
-    layer.bindPopup(feature.properties.popup, {maxWidth: 320});
-    layer.bindTooltip(feature.properties.name, {sticky: true});
+    var p = feature.properties, names = ELEMENTS, rows = ROWS;
+    layer.bindPopup(function() {
+        var elements = (p.e || []).map(function(e) { return typeof e === "number" ? e + ". " + names[e] : e; });
+        var body = elements.length ? "<tr><th>Elements</th><td>" + elements.join("; ") + "</td></tr>" : "";
+        rows.forEach(function(r) { if (p[r[1]]) { body += "<tr><th>" + r[0] + "</th><td>" + p[r[1]] + "</td></tr>"; } });
+        return '<div class="am-popup"><strong>' + p.name + '</strong><div class="am-type">' + p.t
+            + "</div><table>" + body + "</table></div>";
+    }, {maxWidth: 320});
+    layer.bindTooltip(p.name, {sticky: true});
 }
 """
+
+
+def _script_json(value: Any) -> str:
+    """JSON for inside a <script>: the characters that could end it or start markup are escaped."""
+    return json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _bind_asset_popup(props: list[dict[str, Any]], taxonomy: Taxonomy) -> str:
+    numbers = sorted({e for p in props for e in p.get("e", []) if isinstance(e, int)})
+    names = {n: safe_text(taxonomy.element(n).name) for n in numbers}
+    rows = [list(r) for r in POPUP_ROWS]
+    return _BIND_ASSET_POPUP.replace("ELEMENTS", _script_json(names)).replace("ROWS", _script_json(rows))
 
 
 #: The fields of an asset that its point uses: its popup's, and those that choose its pillar.
@@ -669,8 +734,8 @@ _POINT_FIELDS: tuple[str, ...] = (
 )
 
 
-def _asset_properties(record: dict[str, Any], taxonomy: Taxonomy) -> dict[str, str]:
-    return {"kind": "asset", "name": safe_text(record.get("name")), "popup": popup_html(record, taxonomy)}
+def _asset_properties(record: dict[str, Any], taxonomy: Taxonomy) -> dict[str, Any]:
+    return {"kind": "asset", **popup_fields(record, taxonomy)}
 
 
 def _point_layers(
@@ -736,7 +801,7 @@ def _point_layers(
                 fill_opacity=1.0,
                 class_name=ASSET_CLASS,
             ),
-            on_each_feature=JsCode(_BIND_ASSET_POPUP),
+            on_each_feature=JsCode(_bind_asset_popup(props, taxonomy)),
         ).add_to(parent)
     return layers, legend_pillars
 
