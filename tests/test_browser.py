@@ -23,7 +23,7 @@ TIMEOUT_MS = 60_000
 # Points drawn one by one plus the counts written on cluster discs: every drawn asset once.
 _COUNT_POINTS = f"""
 () => {{
-  const single = document.querySelectorAll('path.{webmap.ASSET_CLASS}').length;
+  const single = document.querySelectorAll('.{webmap.ASSET_CLASS}').length;
   let clustered = 0;
   document.querySelectorAll('.am-cluster span').forEach(s => {{ clustered += parseInt(s.textContent, 10); }});
   return single + clustered;
@@ -88,6 +88,11 @@ def test_map_page_draws_areas_and_assets(app_server: str, page: Any, expected: d
     expect(frame.locator(".leaflet-control-attribution")).to_contain_text("Crown copyright")
     if expected["n_points"]:
         _wait_for_points(page, expected["n_points"])
+        # The key shows each pillar's symbol (its shape as well as its colour), drawn.
+        symbols = page.locator(".am-legend img")
+        expect(symbols.first).to_be_visible()
+        assert symbols.count() >= 2
+        assert page.evaluate("() => [...document.querySelectorAll('.am-legend img')].every(i => i.naturalWidth > 0)")
 
     # The table twin, a real table named by its caption, has one row per area.
     twin = page.get_by_role("table", name="assets shown in each")
@@ -117,16 +122,18 @@ def test_asset_popup_opens(app_server: str, page: Any, expected: dict, artifacts
         pytest.skip("The area has no drawn assets.")
     _open(page, app_server)
     frame = page.frame_locator(MAP_FRAME)
-    marker = frame.locator(f"path.{webmap.ASSET_CLASS}, .am-cluster").first
+    marker = frame.locator(f".{webmap.ASSET_CLASS}, .am-cluster").first
     expect(marker).to_be_attached(timeout=TIMEOUT_MS)
     # Clicks are dispatched to the element itself: a marker may sit under the legend.
     # A cluster zooms in on click; repeat until a single marker is drawn (bounded by the zoom levels).
     for _ in range(20):
-        if frame.locator(f"path.{webmap.ASSET_CLASS}").count():
+        if frame.locator(f".{webmap.ASSET_CLASS}").count():
             break
         frame.locator(".am-cluster").first.dispatch_event("click")
-        expect(frame.locator(f"path.{webmap.ASSET_CLASS}, .am-cluster").first).to_be_attached()
-    frame.locator(f"path.{webmap.ASSET_CLASS}").first.dispatch_event("click")
+        expect(frame.locator(f".{webmap.ASSET_CLASS}, .am-cluster").first).to_be_attached()
+    # From the keyboard: a marker takes focus (Tab reaches it) and Enter opens its popup.
+    frame.locator(f".{webmap.ASSET_CLASS}").first.focus()
+    page.keyboard.press("Enter")
     popup = frame.locator(".leaflet-popup-content .am-popup")
     expect(popup).to_be_visible(timeout=TIMEOUT_MS)
     expect(popup.locator("strong")).not_to_be_empty()

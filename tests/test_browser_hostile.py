@@ -55,7 +55,7 @@ def test_hostile_name_is_shown_literally_and_runs_nothing(hostile_server: str, p
     page.goto(hostile_server, wait_until="domcontentloaded")
     expect(page.locator(APP_IDLE)).to_be_attached(timeout=TIMEOUT_MS)
     frame = page.frame_locator(MAP_FRAME)
-    markers = frame.locator(f"path.{webmap.ASSET_CLASS}")
+    markers = frame.locator(f".{webmap.ASSET_CLASS}")
     expect(markers).to_have_count(4, timeout=TIMEOUT_MS)
     popups = frame.locator(".leaflet-popup-content .am-popup")
     popup = popups.filter(has_text=HOSTILE)

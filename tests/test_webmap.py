@@ -328,3 +328,15 @@ def test_popup_fields_are_escaped_and_name_elements_by_number(tiny):
     assert "a" not in fields and "m" not in fields  # empty rows are left out
     # Inside the page's script, nothing can close it or open markup.
     assert webmap._script_json({"6": "</script><b>"}) == '{"6": "\\u003c/script\\u003e\\u003cb\\u003e"}'
+
+
+def test_assets_are_shaped_as_well_as_coloured_by_pillar(tiny):
+    page = _html(webmap.area_map(tiny["summary"], tiny["assets"], attribution="x", tiles=None))
+    # Each drawn pillar's markers carry its symbol, and the legend shows it beside the pillar's name.
+    drawn = [k for k in styles.PILLAR_MARKERS if webmap.pillar_symbol(k) in page]
+    assert len(drawn) >= 2, drawn
+    for key in drawn:
+        assert webmap.pillar_symbol_img(key) in page
+    # Every pillar's symbol differs from the others' in shape, not only in colour.
+    outlines = {re.sub(r'fill="[^"]+"', "", webmap.pillar_symbol(k)) for k in styles.PILLAR_MARKERS}
+    assert len(outlines) == len(styles.PILLAR_MARKERS)

@@ -13,6 +13,7 @@ drawn as points.
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 import re
@@ -508,6 +509,53 @@ def popup_html(record: pd.Series | dict[str, Any], taxonomy: Taxonomy | None = N
     )
 
 
+#: Each printed marker of :data:`assetmap.render.styles.PILLAR_MARKERS` as SVG on a 16 x 16 box.
+_SVG_SHAPES: dict[str, str] = {
+    "o": '<circle cx="8" cy="8" r="6"/>',
+    "s": '<rect x="2.5" y="2.5" width="11" height="11"/>',
+    "^": '<polygon points="8,1.5 14.5,14 1.5,14"/>',
+    "D": '<polygon points="8,1 15,8 8,15 1,8"/>',
+}
+
+
+def pillar_symbol(key: str, size: int = 16) -> str:
+    """Return a pillar's map symbol as inline SVG: its colour and its printed shape.
+
+    Pillars differ by shape as well as colour, so the map reads without colour vision
+    and matches the printed maps.
+
+    Parameters
+    ----------
+    key : str
+        Pillar key (an unknown one gets the fallback colour and a circle).
+    size : int, default 16
+        Width and height in pixels.
+
+    Returns
+    -------
+    str
+        An ``<svg>`` element, hidden from screen readers (the legend names the pillar).
+    """
+    shape = _SVG_SHAPES.get(styles.PILLAR_MARKERS.get(key, "o"), _SVG_SHAPES["o"])
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{int(size)}" height="{int(size)}" viewBox="0 0 16 16" '
+        'aria-hidden="true" focusable="false">'
+        f'<g fill="{styles.pillar_colour(key)}" stroke="#222222" stroke-width="1.5">{shape}</g></svg>'
+    )
+
+
+def pillar_symbol_img(key: str, size: int = 13) -> str:
+    """Return :func:`pillar_symbol` as an ``<img>`` with the SVG inline (for HTML that may not hold SVG).
+
+    Streamlit's HTML element keeps images but removes inline SVG, and the legend is shown there.
+    """
+    data = base64.b64encode(pillar_symbol(key, size).encode()).decode()
+    return (
+        f'<img src="data:image/svg+xml;base64,{data}" width="{int(size)}" height="{int(size)}" alt="" '
+        'style="vertical-align:middle">'
+    )
+
+
 def _luminance(colour: str) -> float:
     r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
     return 0.2126 * r + 0.7152 * g + 0.0722 * b
@@ -567,11 +615,10 @@ def legend_html(
         )
     if pillars:
         parts.append('<div style="font-weight:bold;margin:6px 0 2px">Assets by pillar</div>')
-        dot = "display:inline-block;width:11px;height:11px;border-radius:50%;margin-right:6px;vertical-align:middle"
         for key, name, count in pillars:
             parts.append(
-                f'<div><span style="{dot};background:{styles.pillar_colour(key)};border:1.5px solid #222"></span>'
-                f"{safe_text(name)} ({count:,})</div>"
+                f'<div><span style="display:inline-block;margin-right:6px;vertical-align:middle;line-height:0">'
+                f"{pillar_symbol_img(key)}</span>{safe_text(name)} ({count:,})</div>"
             )
     if note:
         parts.append(f'<div style="margin-top:6px;color:#333">{safe_text(note)}</div>')
@@ -792,14 +839,12 @@ def _point_layers(
             _feature_collection(group, props),
             name=layer_name,
             control=False,
-            marker=folium.CircleMarker(
-                radius=6,
-                color="#222222",
-                weight=1.5,
-                fill=True,
-                fill_color=colour,
-                fill_opacity=1.0,
-                class_name=ASSET_CLASS,
+            # A marker with the pillar's symbol: shaped as well as coloured by pillar, and
+            # (unlike a drawn circle) reachable with the Tab key, opening its popup with Enter.
+            marker=folium.Marker(
+                icon=folium.DivIcon(
+                    html=pillar_symbol(key), icon_size=(16, 16), icon_anchor=(8, 8), class_name=ASSET_CLASS
+                )
             ),
             on_each_feature=JsCode(_bind_asset_popup(props, taxonomy)),
         ).add_to(parent)
