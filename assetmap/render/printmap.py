@@ -1407,13 +1407,8 @@ def print_ward(
     *,
     paper: str = "a4",
     orientation: str = "landscape",
-    colour_by: str = "imd",
-    group: str | None = None,
-    threshold: float | None = None,
-    include_stale: bool = True,
-    public_url: str | None = None,
-    tiles: str | None = None,
     layers: PrintLayers | None = None,
+    **options: Any,
 ) -> bytes:
     """Return a print-ready PDF of one ward: the map, then its facts and the index of its assets.
 
@@ -1427,21 +1422,13 @@ def print_ward(
         Paper size (default A4).
     orientation : {"landscape", "portrait"}
         Default landscape.
-    colour_by : {"imd", "gap"}
-        Shade the ward's LSOAs by national IMD decile (decile 1 darkest), or by the gap index of ``group``.
-    group : str, optional
-        Element (``e1``..``e11``) or pillar key, for ``colour_by="gap"``.
-    threshold : float, optional
-        Metres counted as within reach (default ``settings.walk_threshold_m``).
-    include_stale : bool
-        Count records not confirmed recently in access and gaps (they are listed either way).
-    public_url : str, optional
-        Base address of the app; the map then carries a QR code of ``<public_url>/ward?code=<code>``
-        (default ``settings.public_url``, from ``ASSETMAP_PUBLIC_URL``; no QR code without one).
-    tiles : str, optional
-        Online tiles drawn faintly under the map (see :func:`prepare_print`); default none.
     layers : PrintLayers, optional
         From :func:`prepare_print`, to share the preparation between several wards.
+    **options
+        ``colour_by`` (LSOAs shaded by national IMD decile, decile 1 darkest, or by the gap
+        index of ``group``), ``group``, ``threshold``, ``include_stale``, ``public_url`` (the
+        map then carries a QR code of ``<public_url>/ward?code=<code>``), ``tiles``,
+        ``tiles_attribution``: as for :func:`prepare_print`, when ``layers`` is not given.
 
     Returns
     -------
@@ -1455,15 +1442,7 @@ def print_ward(
     """
     layout = page_layout(paper, orientation)
     (code,) = _ward_codes(area, [code])
-    layers = layers or prepare_print(
-        area,
-        colour_by=colour_by,
-        group=group,
-        threshold=threshold,
-        include_stale=include_stale,
-        public_url=public_url,
-        tiles=tiles,
-    )
+    layers = layers or prepare_print(area, **options)
     ward = _ward_content(layers, code, layout)
     buf = io.BytesIO()
     with PdfPages(buf, metadata=_metadata(layers, f"{ward.name} ({code})")) as pdf:
@@ -1543,8 +1522,7 @@ def print_pack(
     layers : PrintLayers, optional
         From :func:`prepare_print`, when they are already made.
     **options
-        ``colour_by``, ``group``, ``threshold``, ``include_stale``, ``public_url``, ``tiles``: as for
-        :func:`prepare_print`, which is called once for the whole pack.
+        As for :func:`print_ward`: passed to :func:`prepare_print`, called once for the whole pack.
 
     Returns
     -------
