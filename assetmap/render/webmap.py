@@ -855,68 +855,23 @@ def area_map(
     areas: gpd.GeoDataFrame,
     assets: gpd.GeoDataFrame | None = None,
     *,
-    value: str = "avg_score",
-    value_label: str | None = None,
     attribution: str,
-    fictional: bool = False,
-    pillars: Sequence[str] | None = None,
-    taxonomy: Taxonomy | None = None,
     tiles: str | None = DEFAULT_TILES,
-    scheme: str | None = None,
-    k: int = 5,
-    cluster_above: int = CLUSTER_ABOVE,
-    simplify_m: float = 2.0,
-    catchment: gpd.GeoSeries | None = None,
-    catchment_label: str | None = None,
-    selected: str | None = None,
-    libs_url: str | None = None,
+    **options: Any,
 ) -> folium.Map:
     """Draw areas shaded by a measure, with the public assets on top, as a folium map.
 
     Parameters
     ----------
-    areas : GeoDataFrame
-        One row per area with ``code``, ``name``, ``geometry`` (any known CRS,
-        normally EPSG:27700) and the ``value`` column, such as
-        :meth:`assetmap.workspace.Area.area_summary`.
-    assets : GeoDataFrame, optional
-        The asset register with point geometry. Only ``approved`` records are
-        drawn; sensitive ones are left out of the point layer (the legend says
-        how many); private fields are never read.
-    value : str, default "avg_score"
-        Column to shade by (see :data:`MEASURES` for the known ones).
-    value_label : str, optional
-        Legend title (default: from :data:`MEASURES`, else the column name).
+    areas, assets
+        As for :func:`map_layers`.
     attribution : str
         Data attribution and licences, added to the map's attribution line.
-    fictional : bool, default False
-        Say on the map that the data is invented.
-    pillars : sequence of str, optional
-        Pillar keys whose assets to draw (default: all).
-    taxonomy : Taxonomy, optional
-        Pillar names, type labels and element names (default: the built-in taxonomy).
     tiles : str or None, default "OpenStreetMap"
         Basemap tiles; None for none (the map then needs no network at all for tiles).
-    scheme : str, optional
-        Classification scheme (default: the measure's own).
-    k : int, default 5
-        Number of classes for classed schemes.
-    cluster_above : int, default 150
-        Cluster each pillar's points when more than this many points are drawn in all.
-    simplify_m : float, default 2.0
-        Simplification tolerance for area outlines, in the layer's units (metres
-        for EPSG:27700); shared edges stay shared. 0 to keep every vertex.
-    catchment : GeoSeries, optional
-        Land within reach of an asset (see :func:`assetmap.coverage.catchment`),
-        drawn as a dashed, lightly filled outline above the shading.
-    catchment_label : str, optional
-        What the catchment shows, for the legend.
-    selected : str, optional
-        Code of an area to outline boldly (the one chosen for its profile).
-    libs_url : str, optional
-        Address of a folder holding copies of the map's scripts and stylesheets
-        (:data:`MAP_JS`, :data:`CLUSTER_JS` and their CSS, at their ``path``), ending
-        in "/". By default they come from a public CDN.
+    **options
+        The other parameters of :func:`map_layers` (``fictional`` and ``libs_url`` also
+        apply to the base map).
 
     Returns
     -------
@@ -929,24 +884,14 @@ def area_map(
     KeyError
         When ``areas`` lacks ``code``, ``name`` or the ``value`` column.
     """
-    layers = map_layers(
-        areas,
-        assets,
-        value=value,
-        value_label=value_label,
-        fictional=fictional,
-        pillars=pillars,
-        taxonomy=taxonomy,
-        scheme=scheme,
-        k=k,
-        cluster_above=cluster_above,
-        simplify_m=simplify_m,
-        catchment=catchment,
-        catchment_label=catchment_label,
-        selected=selected,
-        libs_url=libs_url,
+    layers = map_layers(areas, assets, **options)
+    m = base_map(
+        attribution=attribution,
+        fictional=options.get("fictional", False),
+        tiles=tiles,
+        bounds=layers.bounds,
+        libs_url=options.get("libs_url"),
     )
-    m = base_map(attribution=attribution, fictional=fictional, tiles=tiles, bounds=layers.bounds, libs_url=libs_url)
     for group in layers.groups:
         group.add_to(m)
     _Legend(layers.legend).add_to(m)
@@ -1043,7 +988,46 @@ def map_layers(
 ) -> MapLayers:
     """Return the data layers of :func:`area_map` and their legend, without a map to hold them.
 
-    Parameters are those of :func:`area_map` (less the base map's).
+    Parameters
+    ----------
+    areas : GeoDataFrame
+        One row per area with ``code``, ``name``, ``geometry`` (any known CRS,
+        normally EPSG:27700) and the ``value`` column, such as
+        :meth:`assetmap.workspace.Area.area_summary`.
+    assets : GeoDataFrame, optional
+        The asset register with point geometry. Only ``approved`` records are
+        drawn; sensitive ones are left out of the point layer (the legend says
+        how many); private fields are never read.
+    value : str, default "avg_score"
+        Column to shade by (see :data:`MEASURES` for the known ones).
+    value_label : str, optional
+        Legend title (default: from :data:`MEASURES`, else the column name).
+    fictional : bool, default False
+        Say on the map that the data is invented.
+    pillars : sequence of str, optional
+        Pillar keys whose assets to draw (default: all).
+    taxonomy : Taxonomy, optional
+        Pillar names, type labels and element names (default: the built-in taxonomy).
+    scheme : str, optional
+        Classification scheme (default: the measure's own).
+    k : int, default 5
+        Number of classes for classed schemes.
+    cluster_above : int, default 150
+        Cluster each pillar's points when more than this many points are drawn in all.
+    simplify_m : float, default 2.0
+        Simplification tolerance for area outlines, in the layer's units (metres
+        for EPSG:27700); shared edges stay shared. 0 to keep every vertex.
+    catchment : GeoSeries, optional
+        Land within reach of an asset (see :func:`assetmap.coverage.catchment`),
+        drawn as a dashed, lightly filled outline above the shading.
+    catchment_label : str, optional
+        What the catchment shows, for the legend.
+    selected : str, optional
+        Code of an area to outline boldly (the one chosen for its profile).
+    libs_url : str, optional
+        Address of a folder holding copies of the map's scripts and stylesheets
+        (:data:`MAP_JS`, :data:`CLUSTER_JS` and their CSS, at their ``path``), ending
+        in "/". By default they come from a public CDN.
 
     Returns
     -------
