@@ -16,6 +16,7 @@ import pandas as pd
 
 from assetmap import settings
 from assetmap._errors import Problem
+from assetmap.model import is_blank
 from assetmap.store.base import EDITABLE_FIELDS
 from assetmap.taxonomy import Taxonomy, load_taxonomy
 
@@ -56,10 +57,6 @@ _TEXT = ("name", "description", "organisation", "charity_number", "address", "po
 _TEXT += ("contact_name", "contact_email", "opening_times", "accessibility", "audience")
 
 
-def _blank(value: object) -> bool:
-    return value is None or (isinstance(value, float) and value != value) or str(value).strip() == ""
-
-
 def record_from_form(values: Mapping[str, Any]) -> dict[str, Any]:
     """Return the record a filled form describes, ready for :func:`assetmap.model.validate_record`.
 
@@ -80,13 +77,13 @@ def record_from_form(values: Mapping[str, Any]) -> dict[str, Any]:
     record: dict[str, Any] = {}
     for name in _TEXT:
         value = values.get(name)
-        record[name] = None if _blank(value) else str(value).strip()
+        record[name] = None if is_blank(value) else str(value).strip()
     record["type"] = values.get("type") or None
     elements = values.get("elements") or ()
     record["elements"] = tuple(sorted({int(e) for e in elements})) or None
     for name in ("longitude", "latitude"):
         value = values.get(name)
-        record[name] = None if _blank(value) else (value.strip() if isinstance(value, str) else value)
+        record[name] = None if is_blank(value) else (value.strip() if isinstance(value, str) else value)
     record["sensitive"] = bool(values.get("sensitive"))
     record["status"], record["source"] = "pending", "form"
     return record

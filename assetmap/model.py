@@ -234,7 +234,8 @@ _TRUE_WORDS = {"true", "yes", "y", "1", "t"}
 _FALSE_WORDS = {"false", "no", "n", "0", "f", ""}
 
 
-def _blank(value: object) -> bool:
+def is_blank(value: object) -> bool:
+    """Return True for a missing value: None, NaN, pandas' NA or NaT, or text that is only spaces."""
     if value is None:
         return True
     if isinstance(value, float) and value != value:
@@ -312,7 +313,7 @@ def validate_record(
 
     for fieldname in (*_TEXT_FIELDS, "area_code"):
         value = record.get(fieldname)
-        if _blank(value):
+        if is_blank(value):
             continue
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             flag(fieldname, f"a {type(value).__name__} where text was expected.", "Type it as text.")
@@ -339,7 +340,7 @@ def validate_record(
     # Type and elements.
     raw_type = record.get("type")
     type_key = None
-    if _blank(raw_type):
+    if is_blank(raw_type):
         flag("type", "the type is blank.", f"Choose one of: {', '.join(t.label for t in tax.asset_types)}.")
     elif not isinstance(raw_type, str) or len(raw_type) > MAX_FIELD_CHARS["type"]:
         flag("type", "the type is not one of the list.", f"Choose one of: {', '.join(tax.type_keys)}.")
@@ -355,7 +356,7 @@ def validate_record(
     try:
         if isinstance(raw_elements, tuple | list | set | frozenset):
             raw_elements = ";".join(str(v) for v in raw_elements)
-        if not _blank(raw_elements) and len(str(raw_elements)) > 100:
+        if not is_blank(raw_elements) and len(str(raw_elements)) > 100:
             raise ValueError("too long a list")
         elements = parse_elements(raw_elements, valid_elements)
     except (ValueError, OverflowError) as exc:
@@ -367,7 +368,7 @@ def validate_record(
     # Postcode and location.
     postcode = None
     raw_postcode = record.get("postcode")
-    if not _blank(raw_postcode):
+    if not is_blank(raw_postcode):
         postcode = normalise_postcode(raw_postcode) if isinstance(raw_postcode, str) else None
         if postcode is None:
             shown = str(raw_postcode).strip()[:20]
@@ -378,7 +379,7 @@ def validate_record(
 
     def number(fieldname: str) -> float | None:
         value = record.get(fieldname)
-        if _blank(value):
+        if is_blank(value):
             return None
         if isinstance(value, bool):
             return math.nan
@@ -435,7 +436,7 @@ def validate_record(
     sensitive = record.get("sensitive")
     if isinstance(sensitive, bool):
         out["sensitive"] = sensitive
-    elif _blank(sensitive):
+    elif is_blank(sensitive):
         out["sensitive"] = False
     elif str(sensitive).strip().lower() in _TRUE_WORDS | _FALSE_WORDS:
         out["sensitive"] = str(sensitive).strip().lower() in _TRUE_WORDS
@@ -444,7 +445,7 @@ def validate_record(
         flag("sensitive", "not yes or no.", "Write yes or no.")
     for fieldname, allowed in (("status", STATUSES), ("source", SOURCES)):
         value = record.get(fieldname)
-        if _blank(value):
+        if is_blank(value):
             continue
         text = str(value).strip().lower()
         if text not in allowed:
@@ -452,7 +453,7 @@ def validate_record(
         else:
             out[fieldname] = text
     confirmed = record.get("last_confirmed")
-    if _blank(confirmed):  # first: pandas' NaT is a datetime too
+    if is_blank(confirmed):  # first: pandas' NaT is a datetime too
         out["last_confirmed"] = None
     elif isinstance(confirmed, datetime):
         out["last_confirmed"] = confirmed.date().isoformat()
@@ -465,7 +466,7 @@ def validate_record(
             flag("last_confirmed", f"'{str(confirmed)[:30]}' is not a date.", "Write it as YYYY-MM-DD.")
     for fieldname in ("created_at", "updated_at"):
         value = record.get(fieldname)
-        out[fieldname] = None if _blank(value) else str(value)[:40]
+        out[fieldname] = None if is_blank(value) else str(value)[:40]
 
     if problems:
         raise ValidationError(problems)

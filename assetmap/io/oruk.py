@@ -32,7 +32,7 @@ import pandas as pd
 from assetmap import settings
 from assetmap._errors import DataFormatError, ValidationError
 from assetmap.io._sync import SyncResult, sync_records
-from assetmap.model import validate_record
+from assetmap.model import is_blank, validate_record
 from assetmap.taxonomy import Taxonomy, load_taxonomy
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -456,10 +456,6 @@ def import_oruk_to_area(
 # -- export ---------------------------------------------------------------------------------------
 
 
-def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and value != value) or (isinstance(value, str) and not value)
-
-
 def export_oruk(store: RegisterStore) -> str:
     """Return the approved register as ORUK (HSDS 3) JSON: one page holding every service.
 
@@ -474,7 +470,7 @@ def export_oruk(store: RegisterStore) -> str:
     for row in frame.drop(columns=frame.geometry.name).to_dict("records"):
         sid = (
             str(row["source_id"])
-            if row.get("source") == "oruk" and not _blank(row.get("source_id"))
+            if row.get("source") == "oruk" and not is_blank(row.get("source_id"))
             else row["asset_id"]
         )
         location: dict[str, Any] = {"id": f"{sid}-location", "name": row["name"], "location_type": "physical"}
@@ -483,14 +479,14 @@ def export_oruk(store: RegisterStore) -> str:
             location["addresses"] = [
                 {
                     "id": f"{sid}-address",
-                    "address_1": None if _blank(row.get("address")) else row["address"],
+                    "address_1": None if is_blank(row.get("address")) else row["address"],
                     "city": None,
-                    "postal_code": None if _blank(row.get("postcode")) else row["postcode"],
+                    "postal_code": None if is_blank(row.get("postcode")) else row["postcode"],
                     "country": "GB",
                     "address_type": "physical",
                 }
             ]
-        if not _blank(row.get("accessibility")):
+        if not is_blank(row.get("accessibility")):
             location["accessibility"] = [{"id": f"{sid}-access", "description": row["accessibility"]}]
         terms = [
             {
@@ -518,22 +514,22 @@ def export_oruk(store: RegisterStore) -> str:
         service: dict[str, Any] = {
             "id": sid,
             "name": row["name"],
-            "description": None if _blank(row.get("description")) else row["description"],
-            "url": None if _blank(row.get("website")) else row["website"],
-            "email": None if _blank(row.get("email")) else row["email"],
+            "description": None if is_blank(row.get("description")) else row["description"],
+            "url": None if is_blank(row.get("website")) else row["website"],
+            "email": None if is_blank(row.get("email")) else row["email"],
             "status": "active",
-            "assured_date": None if _blank(row.get("last_confirmed")) else str(row["last_confirmed"]),
+            "assured_date": None if is_blank(row.get("last_confirmed")) else str(row["last_confirmed"]),
             "organization": None
-            if _blank(row.get("organisation"))
+            if is_blank(row.get("organisation"))
             else {"id": f"{sid}-organization", "name": row["organisation"]},
             "service_at_locations": [{"id": f"{sid}-sal", "location": location}],
             "attributes": terms,
-            "phones": [] if _blank(row.get("phone")) else [{"id": f"{sid}-phone", "number": row["phone"]}],
+            "phones": [] if is_blank(row.get("phone")) else [{"id": f"{sid}-phone", "number": row["phone"]}],
             "schedules": []
-            if _blank(row.get("opening_times"))
+            if is_blank(row.get("opening_times"))
             else [{"id": f"{sid}-schedule", "description": row["opening_times"]}],
             "service_areas": []
-            if _blank(row.get("area_code"))
+            if is_blank(row.get("area_code"))
             else [{"id": f"{sid}-area", "name": row["area_code"], "extent_type": "ward"}],
         }
         services.append(service)

@@ -36,7 +36,7 @@ from jinja2 import Template
 
 from assetmap import settings
 from assetmap._errors import CRSError
-from assetmap.model import PRIVATE_FIELDS
+from assetmap.model import PRIVATE_FIELDS, is_blank
 from assetmap.render import styles
 from assetmap.taxonomy import Taxonomy, load_taxonomy
 
@@ -183,11 +183,7 @@ def safe_text(value: Any) -> str:
 
 
 def _present(value: Any) -> bool:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return False
-    if isinstance(value, float) and np.isnan(value):
-        return False
-    return str(value).strip() != ""
+    return not is_blank(value)
 
 
 def public_assets(assets: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
