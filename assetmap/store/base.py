@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import random
 import threading
 import time
@@ -250,6 +251,32 @@ class RegisterStore(ABC):
     def __init__(self, *, taxonomy: Taxonomy | None = None, retry_seconds: float = 30.0):
         self.taxonomy = taxonomy or load_taxonomy()
         self.retry_seconds = retry_seconds
+        # One connection per thread and process (a connection must not cross a fork),
+        # each remembered so close() can reach them all.
+        self._local = threading.local()
+        self._all: list[Any] = []
+        self._lock = threading.Lock()
+
+    def _thread_connection(self) -> Any | None:
+        """Return this thread's connection, made in this process, or None."""
+        conn = getattr(self._local, "conn", None)
+        return conn if conn is not None and self._local.pid == os.getpid() else None
+
+    def _keep(self, conn: Any) -> Any:
+        """Make ``conn`` this thread's connection, and return it."""
+        self._local.conn, self._local.pid = conn, os.getpid()
+        with self._lock:
+            self._all.append(conn)
+        return conn
+
+    def close(self) -> None:
+        """Close every connection this store opened (in any thread)."""
+        with self._lock:
+            conns, self._all = self._all, []
+        for conn in conns:
+            with contextlib.suppress(Exception):  # closing a connection that is already gone
+                conn.close()
+        self._local = threading.local()
 
     # -- what a backend provides -----------------------------------------------------------
 
@@ -268,10 +295,6 @@ class RegisterStore(ABC):
     @abstractmethod
     def _migration_lock(self, tx: Tx) -> None:
         """Serialise migrations between processes (inside the migration transaction)."""
-
-    @abstractmethod
-    def close(self) -> None:
-        """Close every connection this store opened."""
 
     def _near(self, tx: Tx, x: np.ndarray, y: np.ndarray, distance_m: float) -> list[dict[str, Any]]:
         """Pending or approved records within ``distance_m`` of any point (x, y in EPSG:27700).

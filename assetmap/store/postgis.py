@@ -9,8 +9,6 @@ deadlocks are retried with backoff, like a busy SQLite file.
 from __future__ import annotations
 
 import contextlib
-import os
-import threading
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
@@ -70,18 +68,15 @@ class PostGISStore(RegisterStore):
         self._psycopg = _psycopg()
         self.url = url
         self.connect_timeout = connect_timeout
-        self._local = threading.local()
-        self._all: list[Any] = []
-        self._lock = threading.Lock()
         self.migrate()
 
     def __repr__(self) -> str:
         return f"PostGISStore({_redact(self.url)!r})"
 
     def _connection(self) -> Any:
-        # One connection per thread and process; a broken one is replaced before use.
-        conn = getattr(self._local, "conn", None)
-        if conn is not None and self._local.pid == os.getpid() and not conn.closed and not conn.broken:
+        # A broken connection is replaced before use.
+        conn = self._thread_connection()
+        if conn is not None and not conn.closed and not conn.broken:
             return conn
         try:
             conn = self._psycopg.connect(self.url, autocommit=True, connect_timeout=self.connect_timeout)
@@ -90,10 +85,7 @@ class PostGISStore(RegisterStore):
                 f"cannot connect to the register database at {_redact(self.url)} ({str(exc).strip()}). "
                 "Check that the server is running and the address in the settings."
             ) from exc
-        self._local.conn, self._local.pid = conn, os.getpid()
-        with self._lock:
-            self._all.append(conn)
-        return conn
+        return self._keep(conn)
 
     @contextlib.contextmanager
     def _transaction(self, *, write: bool) -> Iterator[Tx]:
@@ -124,12 +116,3 @@ class PostGISStore(RegisterStore):
             "WHERE r.status IN ('pending', 'approved')",
             (x[ok].tolist(), y[ok].tolist(), float(distance_m)),
         )
-
-    def close(self) -> None:
-        """Close every connection this store opened (in any thread)."""
-        with self._lock:
-            conns, self._all = self._all, []
-        for conn in conns:
-            with contextlib.suppress(Exception):  # closing a connection that is already gone
-                conn.close()
-        self._local = threading.local()

@@ -10,7 +10,6 @@ never reaches a user.
 from __future__ import annotations
 
 import contextlib
-import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -60,9 +59,6 @@ class SQLiteStore(RegisterStore):
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"{self.path.parent}: cannot create the register's folder ({exc}).") from exc
-        self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
         # Writers in this process queue here, in turn, rather than polling SQLite's lock
         # (its busy handler sleeps up to 100 ms between tries); other processes still
         # meet at the file lock and busy_timeout.
@@ -78,9 +74,8 @@ class SQLiteStore(RegisterStore):
         return f"sqlite:///{self.path.resolve()}"
 
     def _connection(self) -> sqlite3.Connection:
-        # One connection per thread and process: a connection must not cross a fork.
-        conn = getattr(self._local, "conn", None)
-        if conn is not None and self._local.pid == os.getpid():
+        conn = self._thread_connection()
+        if conn is not None:
             return conn
         try:
             conn = sqlite3.connect(
@@ -105,10 +100,7 @@ class SQLiteStore(RegisterStore):
             )
         conn.execute(f"PRAGMA synchronous = {self.synchronous}")
         conn.execute("PRAGMA foreign_keys = ON")
-        self._local.conn, self._local.pid = conn, os.getpid()
-        with self._lock:
-            self._all.append(conn)
-        return conn
+        return self._keep(conn)
 
     @contextlib.contextmanager
     def _transaction(self, *, write: bool) -> Iterator[Tx]:
@@ -157,15 +149,6 @@ class SQLiteStore(RegisterStore):
         if current.strip():
             statements.append(current.strip())
         return statements
-
-    def close(self) -> None:
-        """Close every connection this store opened (in any thread)."""
-        with self._lock:
-            conns, self._all = self._all, []
-        for conn in conns:
-            with contextlib.suppress(sqlite3.Error):
-                conn.close()
-        self._local = threading.local()
 
     def integrity_check(self) -> str:
         """Run SQLite's integrity check; return ``"ok"`` for a sound file."""
