@@ -157,3 +157,11 @@ def test_a_row_longer_than_the_header_is_named(tmp_path, where):
     line = 2 if where == "first row" else 3
     with pytest.raises(DataFormatError, match=rf"register.csv, line {line}: 5 cells but the header has 4 columns"):
         read_assets(path)
+
+
+def test_a_long_row_after_a_lone_carriage_return_is_still_a_clear_message(tmp_path):
+    # Found by fuzzing: a carriage return inside a line made the row check itself fail.
+    path = tmp_path / "register.csv"
+    path.write_bytes(b"name,type,lat,lon\nHall A\rx,community_centre,52.6,-2.0,surplus\n")
+    with pytest.raises(DataFormatError, match=r"register.csv"):
+        read_assets(path)

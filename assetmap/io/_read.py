@@ -173,14 +173,18 @@ def read_vector(path: str | Path, *, layer: str | int | None = None) -> gpd.GeoD
 
 def _long_row_message(name: str, text: str) -> str | None:
     """Name the first line with more cells than the header (None if there is none), for an officer to act on."""
-    rows = csv.reader(io.StringIO(text))
-    header = next(rows, [])
-    for row in rows:
-        if len(row) > len(header):
-            return (
-                f"{name}, line {rows.line_num}: {len(row)} cells but the header has {len(header)} columns. "
-                "Quote any cell that contains a comma, or remove the extra cells."
-            )
+    # newline="": a lone carriage return ends a line, as it does for pandas' reader.
+    rows = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(rows, [])
+        for row in rows:
+            if len(row) > len(header):
+                return (
+                    f"{name}, line {rows.line_num}: {len(row)} cells but the header has {len(header)} columns. "
+                    "Quote any cell that contains a comma, or remove the extra cells."
+                )
+    except csv.Error:
+        return None  # the caller's general message stands
     return None
 
 
