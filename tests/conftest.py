@@ -76,6 +76,26 @@ def _private_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pat
         os.environ["ASSETMAP_CACHE_DIR"] = env_before
 
 
+@pytest.fixture
+def fresh_streamlit_caches() -> Iterator[None]:
+    """Clear Streamlit's caches before and after a test: cached areas outlive an AppTest run."""
+    import streamlit as st
+
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+@pytest.fixture(scope="module")
+def demo() -> Any:
+    """The built-in demo area, loaded once per test module (a module may change its copy)."""
+    import assetmap
+
+    return assetmap.load_area(settings.demo_area_path)
+
+
 def missing_requirement(reason: str) -> None:
     """Fail under CI (where every test must run), skip elsewhere."""
     if os.environ.get("CI"):

@@ -6,7 +6,6 @@ import re
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from conftest import REPO, make_tiny_area
 from htmlread import map_twin
 from streamlit.testing.v1 import AppTest
@@ -20,6 +19,9 @@ APP = REPO / "app.py"
 DEMO = settings.demo_area_path
 TIMEOUT_S = 60
 
+# Cached areas outlive an AppTest run; each test starts from nothing.
+pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
+
 
 def _app() -> AppTest:
     return AppTest.from_file(str(APP), default_timeout=TIMEOUT_S)
@@ -27,14 +29,6 @@ def _app() -> AppTest:
 
 def _texts(at: AppTest) -> list[str]:
     return [e.value for kind in ("markdown", "caption", "title", "subheader") for e in getattr(at, kind)]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    # Cached areas outlive an AppTest run; each test starts from nothing.
-    st.cache_resource.clear()
-    yield
-    st.cache_resource.clear()
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import pytest
-import streamlit as st
 from conftest import REPO
 from officers import sign_in, with_officer
 from streamlit.testing.v1 import AppTest
@@ -19,6 +18,9 @@ from assetmap.io import uploads
 from assetmap.ui import common
 
 TIMEOUT_S = 90
+
+# Cached areas outlive an AppTest run; each test starts from nothing.
+pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
 TINY = REPO / "tests" / "fixtures" / "tiny"
 BAD = REPO / "tests" / "fixtures" / "bad"
 
@@ -41,13 +43,6 @@ def _create_with_a_docx() -> None:
         "deprivation": [Upload("file7.csv", (tiny / "file7.csv").read_bytes())],
     }
     data.create_area({"boundaries": [Upload("../notes.docx", b"PK\x03\x04 not a map")], **good}, name="Docx")
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    st.cache_resource.clear()
-    yield
-    st.cache_resource.clear()
 
 
 @pytest.fixture

@@ -17,18 +17,14 @@ from assetmap.io.export import table_bytes
 
 TIMEOUT_S = 90
 
+# Cached areas outlive an AppTest run; each test starts from nothing.
+pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
+
 
 def _gaps_page() -> None:
     from assetmap.ui.pages import gaps
 
     gaps.page()
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    st.cache_resource.clear()
-    yield
-    st.cache_resource.clear()
 
 
 @pytest.fixture(scope="module")

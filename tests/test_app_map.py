@@ -7,34 +7,22 @@ import streamlit as st
 from htmlread import map_twin
 from streamlit.testing.v1 import AppTest
 
-import assetmap
 from assetmap import settings
 from assetmap.analysis.gaps import group_label
 from assetmap.coverage import map_layer
 
 TIMEOUT_S = 90
 
-pytestmark = pytest.mark.skipif(
-    not (settings.demo_area_path / "area.toml").is_file(), reason="the demo area is not built"
-)
+pytestmark = [
+    pytest.mark.usefixtures("fresh_streamlit_caches"),
+    pytest.mark.skipif(not (settings.demo_area_path / "area.toml").is_file(), reason="the demo area is not built"),
+]
 
 
 def _map_page() -> None:
     from assetmap.ui.pages import map as map_page
 
     map_page.page()
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    st.cache_resource.clear()
-    yield
-    st.cache_resource.clear()
-
-
-@pytest.fixture(scope="module")
-def demo():
-    return assetmap.load_area(settings.demo_area_path)
 
 
 @pytest.fixture

@@ -19,20 +19,14 @@ pypdf = pytest.importorskip("pypdf")
 
 TIMEOUT_S = 120
 
+# Cached areas outlive an AppTest run; each test starts from nothing.
+pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
+
 
 def _print_page() -> None:
     from assetmap.ui.pages import print_page
 
     print_page.page()
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield
-    st.cache_resource.clear()
-    st.cache_data.clear()
 
 
 def _record_downloads(monkeypatch) -> dict[str, Callable[[], bytes]]:

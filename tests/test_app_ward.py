@@ -22,23 +22,14 @@ from assetmap.ui.pages.ward import md_text
 
 TIMEOUT_S = 120
 
+# Cached areas outlive an AppTest run; each test starts from nothing.
+pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
+
 
 def _ward_page() -> None:
     from assetmap.ui.pages import ward
 
     ward.page()
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    st.cache_resource.clear()
-    yield
-    st.cache_resource.clear()
-
-
-@pytest.fixture(scope="module")
-def demo():
-    return assetmap.load_area(settings.demo_area_path)
 
 
 @pytest.fixture(scope="module")

@@ -16,11 +16,6 @@ from assetmap.coverage import resolve_groups
 
 
 @pytest.fixture(scope="module")
-def demo():
-    return assetmap.load_area(settings.demo_area_path)
-
-
-@pytest.fixture(scope="module")
 def demo_gaps(demo):
     return demo.gaps()
 

@@ -19,11 +19,6 @@ FIXTURES = Path(__file__).parent / "fixtures" / "grants"
 EXPECTED = {"E05999901": 12_500.0, "E05999902": 2_500.0, "E05999908": 3_000.0, "E05999906": 2_000.0}
 
 
-@pytest.fixture(scope="module")
-def demo():
-    return load_area(settings.demo_area_path)
-
-
 @pytest.mark.parametrize("name", ["grants.csv", "grants.json"])
 def test_read_and_attach_by_ward_lsoa_and_postcode(demo, name):
     frame = grants.read_grants(FIXTURES / name)
