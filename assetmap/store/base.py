@@ -96,30 +96,27 @@ RECORD_COLUMNS: tuple[str, ...] = (
     "source_id",
 )
 
-#: Fields :meth:`RegisterStore.edit` may change; status changes go through approve, reject and withdraw.
-EDITABLE_FIELDS: tuple[str, ...] = (
-    "name",
-    "type",
-    "elements",
-    "description",
-    "organisation",
-    "charity_number",
-    "address",
-    "postcode",
-    "longitude",
-    "latitude",
-    "website",
-    "email",
-    "phone",
-    "contact_name",
-    "contact_email",
-    "opening_times",
-    "accessibility",
-    "audience",
-    "sensitive",
-    "last_confirmed",
-    "area_code",
+#: Columns the store keeps itself: identity, grid position, provenance, moderation and history.
+_STORE_COLUMNS: frozenset[str] = frozenset(
+    {
+        "id",
+        "x",
+        "y",
+        "source",
+        "status",
+        "created_at",
+        "updated_at",
+        "created_by",
+        "updated_by",
+        "merged_into",
+        "version",
+        "source_id",
+    }
 )
+
+#: Fields :meth:`RegisterStore.edit` may change (every other column, in order); status changes go
+#: through approve, reject and withdraw.
+EDITABLE_FIELDS: tuple[str, ...] = tuple(c for c in RECORD_COLUMNS if c not in _STORE_COLUMNS)
 
 #: Statuses from which each moderation action may start.
 _ALLOWED_FROM: dict[str, tuple[str, ...]] = {
