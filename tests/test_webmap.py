@@ -63,12 +63,12 @@ def test_user_text_is_escaped(fmap):
     assert "<b>High</b>" not in page
     # folium puts popups and tooltips in JavaScript template literals: no live ${ } or backtick.
     assert "${alert(2)}" not in page
-    assert "&#36;{alert(2)}" in page
+    assert "&#36;&#123;alert(2)&#125;" in page
 
 
 def test_safe_text_neutralises_html_and_template_literals():
     assert webmap.safe_text('<a href="x">`${1}`\\</a>') == (
-        "&lt;a href=&quot;x&quot;&gt;&#96;&#36;{1}&#96;&#92;&lt;/a&gt;"
+        "&lt;a href=&quot;x&quot;&gt;&#96;&#36;&#123;1&#125;&#96;&#92;&lt;/a&gt;"
     )
     assert webmap.safe_text(None) == "" and webmap.safe_text(float("nan")) == ""
 
@@ -324,7 +324,7 @@ def test_popup_fields_are_escaped_and_name_elements_by_number(tiny):
     assert fields["name"] == "&lt;b&gt;Bold&lt;/b&gt;"
     assert fields["e"] == [6, "x&lt;y"]
     assert fields["w"] == "javascript:alert(1)"  # text, not a link
-    assert fields["p"] == "&#96;&#36;{1}&#96;"
+    assert fields["p"] == "&#96;&#36;&#123;1&#125;&#96;"
     assert "a" not in fields and "m" not in fields  # empty rows are left out
     # Inside the page's script, nothing can close it or open markup.
     assert webmap._script_json({"6": "</script><b>"}) == '{"6": "\\u003c/script\\u003e\\u003cb\\u003e"}'

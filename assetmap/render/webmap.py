@@ -14,7 +14,6 @@ drawn as points.
 from __future__ import annotations
 
 import base64
-import html
 import json
 import re
 import threading
@@ -156,17 +155,38 @@ CATCHMENT_CLASS: str = "am-catchment"
 #: Outline and fill of the walking catchment: a dark green that reads over every shading used.
 CATCHMENT_COLOUR: str = "#00441b"
 
-# Characters that end an HTML context or a JavaScript template literal (folium writes
-# popups and tooltips into backtick strings), replaced by their character references.
-_JS_TEMPLATE_CHARS = str.maketrans({"`": "&#96;", "$": "&#36;", "\\": "&#92;"})
+# Every character that means something to HTML, to JavaScript template literals (folium
+# writes popups and tooltips into backtick strings) or to Jinja (folium and branca compile
+# the script they render as a template a second time, so "{{ 7*7 }}" in a group's name would
+# be evaluated on the server), replaced by its character reference in one pass: no "{" is
+# left, so no "{{", "{%" or "{#" can reach a template.
+_SAFE_CHARS = str.maketrans(
+    {
+        "&": "&amp;",
+        "<": "&lt;",
+        ">": "&gt;",
+        '"': "&quot;",
+        "'": "&#x27;",
+        "`": "&#96;",
+        "$": "&#36;",
+        "\\": "&#92;",
+        "{": "&#123;",
+        "}": "&#125;",
+        "#": "&#35;",
+    }
+)
 
 
 def safe_text(value: Any) -> str:
-    """Return ``value`` as text that is inert inside HTML and inside folium's JavaScript strings.
+    """Return ``value`` as text that is inert in HTML, in folium's JavaScript strings and in Jinja.
 
-    ``html.escape`` alone is not enough for folium: it writes popup and tooltip
-    HTML into JavaScript template literals, where a backtick, ``${`` or a
-    backslash from user text would still run as code.
+    This is the one way user text (record fields, area and ward names, file
+    names, notes) reaches a folium or branca map. ``html.escape`` alone is not
+    enough there: folium writes popup and tooltip HTML into JavaScript template
+    literals, where a backtick, ``${`` or a backslash would run as code, and
+    branca compiles each rendered script again as a Jinja template, where
+    ``{{ }}``, ``{% %}`` and ``{# #}`` would be evaluated on the server. The
+    result shows exactly the original text wherever the browser reads it as HTML.
 
     Parameters
     ----------
@@ -176,10 +196,12 @@ def safe_text(value: Any) -> str:
     Returns
     -------
     str
+        Text with no ``<``, ``>``, quote, backtick, ``$``, backslash, ``{`` or ``}``,
+        and ``#`` only inside character references.
     """
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA or value is pd.NaT:
         return ""
-    return html.escape(str(value), quote=True).translate(_JS_TEMPLATE_CHARS)
+    return str(value).translate(_SAFE_CHARS)
 
 
 def _present(value: Any) -> bool:
@@ -377,7 +399,7 @@ def _format_value(value: Any, fmt: str) -> str:
     try:
         return format(float(value), fmt)
     except (TypeError, ValueError):
-        return str(value)
+        return safe_text(value)
 
 
 def _feature_collection(frame: gpd.GeoDataFrame, properties: list[dict[str, Any]]) -> dict[str, Any]:
