@@ -55,6 +55,9 @@ def streamlit_command(app: Path, port: int, *, headless: bool = False) -> list[s
         str(port),
         "--server.enableStaticServing",
         "true",
+        # Tables' own CSV export would bypass the neutralising downloads (see .streamlit/config.toml).
+        "--client.disableDataExport",
+        "true",
     ]
     if headless:
         cmd += [
