@@ -1,7 +1,9 @@
 """End to end: a register holding hostile text, served for real and opened in Chromium.
 
 A record's name that looks like HTML must be shown as text in the popup and the
-table twin, and no script it carries may run.
+table twin, and no script it carries may run. A name that is template syntax must
+be shown as typed on every page and must do nothing on the server, and no table
+offers a download of its own that would bypass the app's neutralised ones.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 import pandas as pd
 import pytest
 from conftest import REPO, serve_app
+from hostile import JINJA, JINJA_EFFECT, MARKER_ENV, assert_not_evaluated, marker_path
 from test_browser import APP_IDLE, MAP_FRAME, TIMEOUT_MS
 
 from assetmap import settings
@@ -37,13 +40,23 @@ def hostile_area(tmp_path_factory: pytest.TempPathFactory) -> Path:
     approved = register[(register["status"] == "approved") & (register["sensitive"] == "false")].head(4).copy()
     approved.iloc[0, approved.columns.get_loc("name")] = HOSTILE
     approved.iloc[0, approved.columns.get_loc("description")] = "<b>bold?</b> javascript:alert(3)"
+    approved.iloc[1, approved.columns.get_loc("name")] = JINJA["jinja_expression"]
+    approved.iloc[2, approved.columns.get_loc("name")] = JINJA_EFFECT
+    approved.iloc[2, approved.columns.get_loc("address")] = JINJA["jinja_raw_block"]
     approved.to_csv(path, index=False)
     return folder
 
 
 @pytest.fixture(scope="module")
-def hostile_server(hostile_area: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with serve_app(REPO / "app.py", hostile_area, tmp_path_factory.mktemp("hostile-server")) as base:
+def marker(hostile_area: Path) -> Path:
+    """Where the side-effect payload would create a folder if the server evaluated it."""
+    return marker_path(hostile_area.parent)
+
+
+@pytest.fixture(scope="module")
+def hostile_server(hostile_area: Path, marker: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    env = {MARKER_ENV: str(marker)}
+    with serve_app(REPO / "app.py", hostile_area, tmp_path_factory.mktemp("hostile-server"), env=env) as base:
         yield base
 
 
@@ -71,3 +84,53 @@ def test_hostile_name_is_shown_literally_and_runs_nothing(hostile_server: str, p
     assert popup.locator("script, img, b").count() == 0
     popup.screenshot(path=str(artifacts / "hostile_popup.png"))
     assert dialogs == []
+
+
+def _open(page: Any, url: str) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(url, wait_until="domcontentloaded")
+    expect(page.locator(APP_IDLE)).to_be_attached(timeout=TIMEOUT_MS)
+
+
+def test_template_syntax_is_shown_as_typed_and_runs_nothing_on_the_server(
+    hostile_server: str, page: Any, marker: Path, artifacts: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    _open(page, hostile_server)
+    frame = page.frame_locator(MAP_FRAME)
+    markers = frame.locator(f".{webmap.ASSET_CLASS}")
+    expect(markers).to_have_count(4, timeout=TIMEOUT_MS)
+    popups = frame.locator(".leaflet-popup-content .am-popup")
+    wanted = {JINJA["jinja_expression"], JINJA_EFFECT}
+    seen: set[str] = set()
+    for i in range(4):
+        markers.nth(i).dispatch_event("click")
+        expect(popups.first).to_be_visible(timeout=TIMEOUT_MS)
+        seen.add(popups.first.locator("strong").inner_text())
+    assert wanted <= seen, seen
+    # Every public page, with the same register: as typed, never evaluated, never an error.
+    for path in ("", "gaps", "ward", "print", "add"):
+        _open(page, f"{hostile_server.rstrip('/')}/{path}")
+        assert page.locator('[data-testid="stException"]').count() == 0, path
+        assert_not_evaluated(page.content(), marker)
+    page.screenshot(path=str(artifacts / "hostile_add_page.png"))
+    assert not marker.exists()
+
+
+def test_tables_offer_no_download_of_their_own(hostile_server: str, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    _open(page, f"{hostile_server.rstrip('/')}/ward")
+    table = page.locator('[data-testid="stDataFrame"]').first
+    expect(table).to_be_visible(timeout=TIMEOUT_MS)
+    table.hover()
+    toolbar = page.locator('[data-testid="stElementToolbar"]').first
+    expect(toolbar).to_be_attached(timeout=TIMEOUT_MS)
+    # The table's toolbar (search, full screen) is there, but not its CSV export: the
+    # page's own download buttons, which neutralise formulas, are the way to a file.
+    expect(page.get_by_role("button", name="Download as CSV")).to_have_count(0)
+    assert (
+        page.get_by_role("button", name="Download").count() + page.locator('[data-testid="stDownloadButton"]').count()
+    )
