@@ -375,6 +375,107 @@ def _cmd_fetch_area(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- personal data: housekeeping, export for one person, erasure -------------------------------
+
+
+def _area_register(area: str | None, *, needed: bool):
+    """Open the register the app uses for this area (the shared one where ``settings.register_url`` is set).
+
+    Return None where the area folder has no register yet (none is created); with
+    ``needed``, say so as an error instead.
+    """
+    from assetmap.store import REGISTER_FILE, open_store
+
+    if settings.register_url:
+        return open_store(settings.register_url)
+    folder = Path(area) if area else settings.default_area_path
+    if not folder.is_dir():
+        raise AssetMapError(f"{folder}: no such area folder. Give an existing area folder with --area.")
+    if not (folder / REGISTER_FILE).is_file():
+        if needed:
+            raise AssetMapError(
+                f"{folder} has no register ({REGISTER_FILE}): it holds no records. Check the folder given with --area."
+            )
+        return None
+    return open_store(folder)
+
+
+def _cmd_housekeeping(args: argparse.Namespace) -> int:
+    store = _area_register(args.area, needed=False)
+    if store is None:
+        print(f"Housekeeping: {args.area or settings.default_area_path} has no register yet; nothing to do.")
+        return 0
+    with store:
+        erased = store.erase_expired()
+    days = settings.personal_data_retention_days
+    if erased:
+        ids = ", ".join(list(erased)[:10]) + (" ..." if len(erased) > 10 else "")
+        print(
+            f"Housekeeping: erased the personal details of {len(erased)} rejected or withdrawn "
+            f"record{'s' if len(erased) != 1 else ''} unchanged for over {days} days ({ids})."
+        )
+    else:
+        print(f"Housekeeping: no rejected or withdrawn record has kept personal details for over {days} days.")
+    return 0
+
+
+def _cmd_personal_data(args: argparse.Namespace) -> int:
+    import json
+
+    out = Path(args.out)
+    if out.suffix.lower() != ".json":
+        raise AssetMapError(f"{out.name}: the personal data export is JSON. Give --out a file ending .json.")
+    if not out.parent.is_dir():
+        raise AssetMapError(f"{out.parent}: no such folder for --out. Create it, or write the file elsewhere.")
+    if not args.email.strip():
+        raise AssetMapError("--email is blank. Give the email address of the person asking.")
+    with _area_register(args.area, needed=True) as store:
+        held = store.subject_access(args.email, actor=args.actor, reason=args.reason)
+    out.write_text(json.dumps(held, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+    print(
+        f"Wrote {len(held['records'])} records and {len(held['audit'])} audit rows held about {held['email']} "
+        f"to {out}; the export is recorded in the audit log."
+    )
+    return 0
+
+
+def _cmd_erase_personal(args: argparse.Namespace) -> int:
+    if not args.reason.strip():
+        raise AssetMapError("--reason is blank. Say which request the erasure answers.")
+    with _area_register(args.area, needed=True) as store:
+        erased = store.erase_personal(args.ids, actor=args.actor, reason=args.reason)
+    for rid in args.ids:
+        fields = erased.get(rid)
+        print(f"  {rid}: " + (f"erased {', '.join(fields)}" if fields else "no personal details held"))
+    print(f"Erased the personal details of {len(erased)} of {len(args.ids)} records; the erasure is in the audit log.")
+    return 0
+
+
+def _personal_data_parsers(sub: argparse._SubParsersAction) -> None:
+    area_help = "area folder (default: the demo area; the shared register where ASSETMAP_REGISTER_URL is set)"
+    p = sub.add_parser(
+        "housekeeping",
+        help="erase the personal details of rejected and withdrawn records kept past the retention period",
+    )
+    p.add_argument("--area", help=area_help)
+    p.set_defaults(func=_cmd_housekeeping)
+
+    p = sub.add_parser("personal-data", help="export everything the register holds about one person, by email")
+    p.add_argument("--area", help=area_help)
+    p.add_argument("--email", required=True, help="the person's email address")
+    p.add_argument("--out", required=True, help="output .json")
+    p.add_argument("--reason", help="the request it answers, for the audit log")
+    p.add_argument("--actor", default="command line", help="who asks, for the audit log (default: %(default)s)")
+    p.set_defaults(func=_cmd_personal_data)
+
+    p = sub.add_parser("erase-personal", help="erase the personal details of records on request")
+    p.add_argument("--area", help=area_help)
+    p.add_argument("ids", nargs="+", metavar="ID", help="record references (R...)")
+    p.add_argument("--reason", required=True, help="the request it answers, for the audit log")
+    p.add_argument("--actor", default="command line", help="who erases, for the audit log (default: %(default)s)")
+    p.set_defaults(func=_cmd_erase_personal)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the command-line parser (also used to check that every command is documented)."""
     parser = argparse.ArgumentParser(prog="assetmap", description="Community asset mapping against deprivation.")
@@ -531,6 +632,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-osm", action="store_true", help="skip the OpenStreetMap places and walk network")
     p.add_argument("--overwrite", action="store_true", help="replace an existing area folder")
     p.set_defaults(func=_cmd_fetch_area)
+
+    _personal_data_parsers(sub)
     return parser
 
 

@@ -44,6 +44,12 @@ FIELDS: dict[str, str] = {
 #: Fields never shown on a public page or in a public export.
 PRIVATE_FIELDS: tuple[str, ...] = ("contact_name", "contact_email", "created_by", "updated_by")
 
+#: Fields that may hold a person's details (a volunteer's name, email or phone): exported for
+#: that person on request, and erased on request or once the retention period has passed
+#: (``settings.personal_data_retention_days``). The public email and phone count too: a small
+#: group often gives a volunteer's own.
+PERSONAL_FIELDS: tuple[str, ...] = ("contact_name", "contact_email", "email", "phone")
+
 STATUSES: tuple[str, ...] = ("pending", "approved", "rejected", "withdrawn")
 SOURCES: tuple[str, ...] = ("form", "bulk", "osm", "oruk", "officer", "register")
 

@@ -23,6 +23,10 @@ ASSETMAP_PUBLIC_URL
 ASSETMAP_CACHE_DIR
     Folder for derived data kept between runs, such as street networks prepared for
     routing (default: ``assetmap`` under ``$XDG_CACHE_HOME`` or ``~/.cache``).
+ASSETMAP_PERSONAL_DATA_RETENTION_DAYS
+    Days the personal details of rejected and withdrawn records are kept after their
+    last change before ``assetmap housekeeping`` (and the app, at start) erases them
+    (default: 365, about 12 months).
 """
 
 from __future__ import annotations
@@ -124,6 +128,26 @@ attribution_osm: str = "© OpenStreetMap contributors, ODbL."
 
 #: Public address of the app (``ASSETMAP_PUBLIC_URL``); printed maps then carry a QR code linking to each ward.
 public_url: str | None = os.environ.get("ASSETMAP_PUBLIC_URL", "").strip() or None
+
+# -- personal data ----------------------------------------------------------------------------
+
+
+def _whole_number(name: str, default: int) -> int:
+    # A value that is not a whole number is kept as given, so that the code using it can refuse
+    # it with a message naming the variable, instead of the import failing for every command.
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        return int(text)
+    except ValueError:
+        return text  # type: ignore[return-value]
+
+
+#: Days the personal details (``assetmap.model.PERSONAL_FIELDS``) of rejected and withdrawn records
+#: are kept after their last change (``ASSETMAP_PERSONAL_DATA_RETENTION_DAYS``; default 365, about
+#: 12 months); ``assetmap housekeeping`` and the app at start erase them after that.
+personal_data_retention_days: int = _whole_number("ASSETMAP_PERSONAL_DATA_RETENTION_DAYS", 365)
 
 # -- downloads (``assetmap fetch-area``, Open Referral APIs) ------------------------------------
 # Base addresses are settings so that an authority can point them at a mirror, and tests at a

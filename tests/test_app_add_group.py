@@ -218,3 +218,16 @@ def test_template_has_every_column_and_a_valid_example(area: Path) -> None:
         assert problems == [] and len(records) == 1, fmt
     header = forms.template_bytes("csv").decode().splitlines()[0].split(",")
     assert header == list(forms.TEMPLATE_COLUMNS)
+
+
+def test_privacy_notice_says_how_long_details_are_kept_and_how_to_see_or_erase_them(
+    area: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (notice,) = [i.value for i in _open().info if "Privacy notice" in i.value]
+    assert "erased 12 months after its last change" in notice
+    assert "see everything it holds about you, or to erase your details" in notice
+    monkeypatch.setattr(settings, "personal_data_retention_days", 90)
+    assert any("erased 90 days after" in i.value for i in _open().info)
+    # A misconfigured period is refused by housekeeping; the notice stays true without a number.
+    monkeypatch.setattr(settings, "personal_data_retention_days", "a year")
+    assert "erased at the end of the period the council keeps them for" in add_group.privacy_notice()

@@ -288,3 +288,52 @@ def test_the_area_cache_sees_an_approval_still_in_the_write_ahead_log(area: Path
         assert rid in set(after.approved_assets()["asset_id"]) and rid not in set(before.assets["asset_id"])
         assert common.get_area(area) is after  # nothing changed since: the cached area
     st.cache_resource.clear()
+
+
+# -- personal data requests ----------------------------------------------------------------------------
+
+
+def _find_person(at: AppTest, email: str) -> AppTest:
+    at.text_input(key="moderate_pd_email").input(email)
+    at.text_input(key="moderate_pd_reference").input("request 17")
+    return _button(at, "Find everything held").click().run()
+
+
+def test_officer_finds_everything_held_about_a_person_audited(area: Path) -> None:
+    at = _find_person(_signed_in(), "  ZED.private@EXAMPLE.org ")
+    assert not at.exception
+    rid = _pending_id(area)
+    found = _table(at, "Contact email (private)")
+    found = found[found["Reference"] == rid]
+    assert found["Contact name (private)"].tolist() == [PENDING["contact_name"]]
+    assert "Download everything held (JSON)" in {b.proto.label for b in at.get("download_button")}
+    held = at.session_state[moderate.HELD_KEY]  # what the download holds
+    assert [r["asset_id"] for r in held["records"]] == [rid]
+    assert [a["action"] for a in held["audit"]] == ["submit"]
+    with open_store(area) as store:
+        last = store.audit(rid).iloc[-1]
+    assert (last["action"], last["actor"]) == ("subject access", OFFICER) and "request 17" in last["reason"]
+
+
+def test_officer_erases_a_records_personal_details_with_reason_and_confirmation(area: Path) -> None:
+    at = _find_person(_signed_in(), PENDING["contact_email"])
+    rid = _pending_id(area)
+    at.selectbox(key="moderate_pd_pick").set_value(rid)
+    at.text_input(key="moderate_pd_reason").input("erasure request 18")
+    at = _button(at, "Erase personal details").click().run()
+    assert any("Tick the box" in e.value for e in at.error)
+    with open_store(area) as store:
+        assert store.get(rid)["contact_email"] == PENDING["contact_email"]  # not without the confirmation
+    at.checkbox(key="moderate_pd_sure").check()
+    at = _button(at, "Erase personal details").click().run()
+    assert not at.exception
+    assert any("Erased the personal details" in s.value for s in at.success)
+    with open_store(area) as store:
+        record = store.get(rid)
+        log = store.audit(rid)
+    assert record["contact_email"] is None and record["contact_name"] is None
+    assert (log["action"].iloc[-1], log["actor"].iloc[-1]) == ("erase", OFFICER)
+    assert log["reason"].iloc[-1] == "erasure request 18"
+    text = page_text(at)  # the page (its audit log included) no longer shows them anywhere
+    for secret in PRIVATE:
+        assert secret not in text

@@ -262,3 +262,91 @@ def test_suggest_sites(tmp_path, capsys):
 def test_suggest_needs_a_group(tmp_path, capsys):
     assert main(["suggest", "--k", "3", "--out", str(tmp_path / "s.csv")]) == 2
     assert "--element N or --pillar NAME" in capsys.readouterr().err
+
+
+# -- personal data ---------------------------------------------------------------------------------
+
+PERSON = {
+    "name": "Moonlight Knitters",
+    "type": "vcse_group",
+    "longitude": -0.12,
+    "latitude": 51.5,
+    "contact_name": "Zed Quorn",
+    "contact_email": "zed.quorn@example.org",
+}
+
+
+def _register_with_person(folder):
+    """An area folder whose register holds one rejected record of PERSON, last changed two years ago."""
+    from assetmap.store import open_store
+
+    with open_store(folder) as store:
+        rid = store.submit(PERSON, actor="public form")
+        store.reject(rid, actor="officer", reason="not local")
+        # Two years pass.
+        store._run(lambda tx: tx.execute("UPDATE records SET updated_at = '2001-01-01T00:00:00.000000Z'"))
+    return rid
+
+
+def test_housekeeping_erases_expired_personal_details(tmp_path, capsys):
+    from assetmap.store import open_store
+
+    rid = _register_with_person(tmp_path)
+    assert main(["housekeeping", "--area", str(tmp_path)]) == 0
+    assert f"erased the personal details of 1 rejected or withdrawn record unchanged for over 365 days ({rid})" in (
+        capsys.readouterr().out
+    )
+    with open_store(tmp_path) as store:
+        assert store.get(rid)["contact_email"] is None
+        assert store.audit(rid)["action"].iloc[-1] == "erase"
+    assert main(["housekeeping", "--area", str(tmp_path)]) == 0  # nothing more to do
+    assert "no rejected or withdrawn record has kept personal details" in capsys.readouterr().out
+
+
+def test_housekeeping_reports_a_broken_register_or_setting(tmp_path, capsys, monkeypatch):
+    from assetmap import settings
+
+    assert main(["housekeeping", "--area", str(tmp_path / "nowhere")]) == 2
+    assert "no such area folder" in capsys.readouterr().err
+    assert main(["housekeeping", "--area", str(tmp_path)]) == 0  # no register yet: none is made
+    assert not (tmp_path / "register.sqlite").exists()
+    (tmp_path / "register.sqlite").write_bytes(b"not a database")
+    assert main(["housekeeping", "--area", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "register cannot be read" in err and "Traceback" not in err
+    monkeypatch.setattr(settings, "personal_data_retention_days", "a year")
+    (tmp_path / "register.sqlite").unlink()
+    _register_with_person(tmp_path)
+    assert main(["housekeeping", "--area", str(tmp_path)]) == 2
+    assert "ASSETMAP_PERSONAL_DATA_RETENTION_DAYS" in capsys.readouterr().err
+
+
+def test_personal_data_export_and_erasure(tmp_path, capsys):
+    import json
+
+    from assetmap.store import open_store
+
+    rid = _register_with_person(tmp_path)
+    out = tmp_path / "zed.json"
+    area = ["--area", str(tmp_path)]
+    status = main(["personal-data", *area, "--email", "ZED.quorn@example.org", "--out", str(out), "--reason", "r 17"])
+    assert status == 0 and "Wrote 1 records and 2 audit rows" in capsys.readouterr().out
+    held = json.loads(out.read_text(encoding="utf-8"))
+    assert [r["contact_name"] for r in held["records"]] == ["Zed Quorn"]
+    assert [a["action"] for a in held["audit"]] == ["submit", "reject"]
+    with open_store(tmp_path) as store:
+        last = store.audit(rid).iloc[-1]
+    assert (last["action"], last["actor"]) == ("subject access", "command line")
+
+    assert main(["personal-data", "--area", str(tmp_path), "--email", "z@example.org", "--out", "x.csv"]) == 2
+    assert "ending .json" in capsys.readouterr().err
+
+    assert main(["erase-personal", "--area", str(tmp_path), rid, "--reason", "request 18"]) == 0
+    assert f"{rid}: erased contact_name, contact_email" in capsys.readouterr().out
+    with open_store(tmp_path) as store:
+        assert store.get(rid)["contact_name"] is None
+        assert "zed.quorn" not in json.dumps(store.audit().to_dict("records"), default=str)
+    assert main(["erase-personal", "--area", str(tmp_path), "R-NO-SUCH", "--reason", "request 19"]) == 2
+    assert "error: no record with id R-NO-SUCH" in capsys.readouterr().err
+    assert main(["erase-personal", "--area", str(tmp_path / "none"), rid, "--reason", "x"]) == 2
+    assert "no such area folder" in capsys.readouterr().err

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import signal
 import subprocess
@@ -13,6 +14,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -508,3 +510,145 @@ def test_load_area_reads_a_shared_register_for_its_own_wards(
     after = load_area(area_dir)
     assert set(after.assets["asset_id"]) - set(before.assets["asset_id"]) == {here}
     assert not (area_dir / "register.sqlite").exists()
+
+
+# -- personal data: one person's export, erasure, retention ---------------------------------------
+
+# Everything a person gave about themselves on one record, and where it may later appear.
+ZED = {"contact_name": "Zed Quorn", "contact_email": "zed.quorn@example.org", "phone": "020 7946 0123"}
+
+
+def _everything_said(store: RegisterStore) -> str:
+    """The whole audit log and every record, as text."""
+    rows = store._run(lambda tx: tx.execute("SELECT * FROM audit") + tx.execute("SELECT * FROM records"), write=False)
+    return json.dumps(rows, default=str)
+
+
+def test_subject_access_returns_every_record_and_its_history_and_is_audited(store: RegisterStore) -> None:
+    mine = store.submit(group(1, **ZED), actor="public form")
+    public = store.submit(group(2, email=" ZED.Quorn@example.org"), actor="public form")
+    other = store.submit(group(3), actor="public form")
+    store.edit(mine, {"description": "Knitting on Tuesdays"}, actor="officer1")
+    store.reject(public, actor="officer1", reason="duplicate")
+
+    held = store.subject_access("  Zed.QUORN@example.org ", actor="officer2", reason="request 17")
+
+    assert json.loads(json.dumps(held)) == held  # JSON as it is
+    assert held["email"] == ZED["contact_email"]
+    assert [r["asset_id"] for r in held["records"]] == [mine, public]
+    assert held["records"][0]["contact_name"] == ZED["contact_name"]
+    assert {(a["record_id"], a["action"]) for a in held["audit"]} == {
+        (mine, "submit"),
+        (mine, "edit"),
+        (public, "submit"),
+        (public, "reject"),
+    }
+    assert all(a["record_id"] != other for a in held["audit"])
+    requests = store.audit().query("action == 'subject access'")
+    assert sorted(requests["record_id"]) == sorted([mine, public])
+    assert set(requests["actor"]) == {"officer2"} and all("request 17" in r for r in requests["reason"])
+    assert ZED["contact_email"] not in json.dumps(requests[["reason", "before", "after"]].to_dict("records"))
+
+    nobody = store.subject_access("nobody@example.org", actor="officer2")
+    assert nobody["records"] == [] and nobody["audit"] == []
+    last = store.audit().iloc[-1]
+    assert last["action"] == "subject access" and last["record_id"] is None
+    with pytest.raises(ValidationError, match="email"):
+        store.subject_access("  ", actor="officer2")
+
+
+def test_erase_personal_blanks_the_record_and_scrubs_the_audit_log(store: RegisterStore) -> None:
+    rid = store.submit(group(1, **ZED, email="zed.club@example.org"), actor="public form")
+    store.edit(rid, {"contact_email": "zq@example.org"}, actor="officer1", reason="Zed Quorn gave a new email")
+    other = store.submit(group(2), actor="public form")
+    with pytest.raises(RecordNotFoundError):
+        store.erase_personal([rid, "R-NO-SUCH"], actor="officer1", reason="request 18")
+    with pytest.raises(ValidationError, match="reason"):
+        store.erase_personal(rid, actor="officer1", reason=" ")
+    assert store.get(rid)["contact_name"] == ZED["contact_name"]  # all or none: nothing was erased
+    version = store.get(rid)["version"]
+
+    erased = store.erase_personal(rid, actor="officer1", reason="request 18 from zed quorn")
+
+    assert erased == {rid: ["contact_name", "contact_email", "email", "phone"]}
+    record = store.get(rid)
+    assert all(record[f] is None for f in ("contact_name", "contact_email", "email", "phone"))
+    assert record["name"] == "Group 1" and record["version"] == version + 1
+    said = _everything_said(store).lower()
+    for value in (*ZED.values(), "zed.club@example.org", "zq@example.org"):
+        assert value.lower() not in said, value
+    log = store.audit(rid)
+    assert log["action"].tolist() == ["submit", "edit", "erase"]
+    erase = log.iloc[-1]
+    assert erase["actor"] == "officer1" and erase["reason"] == "request 18 from [erased]"
+    assert erase["before"]["contact_name"] == "[erased]" and erase["after"]["contact_name"] is None
+    assert log.iloc[0]["after"]["contact_email"] == "[erased]"  # history keeps that a value was there
+    assert log.iloc[1]["reason"] == "[erased] gave a new email"
+    # Another person's record and history are untouched.
+    assert store.get(other)["contact_email"] == "private2@example.org"
+    assert store.audit(other).iloc[0]["after"]["contact_email"] == "private2@example.org"
+    assert store.subject_access(ZED["contact_email"], actor="officer1")["records"] == []
+    assert store.erase_personal(rid, actor="officer1", reason="again") == {}  # nothing left to erase
+
+
+def test_erase_expired_erases_rejected_and_withdrawn_records_past_retention_once(
+    store: RegisterStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rejected, withdrawn, approved, pending, blanked = store.bulk_add(
+        [group(1), group(2), group(3), group(4), group(5)], actor="public form"
+    )
+    store.reject(rejected, actor="o", reason="not a group")
+    store.approve(approved, actor="o")
+    store.withdraw(withdrawn, actor="o")
+    store.edit(blanked, {"contact_name": None, "contact_email": None}, actor="o")  # held only in the history now
+    store.withdraw(blanked, actor="o")
+    now = datetime.now(UTC)
+
+    assert store.erase_expired(365, now=now + timedelta(days=364)) == {}  # not yet
+    erased = store.erase_expired(365, now=now + timedelta(days=366))
+
+    assert erased == {
+        rejected: ["contact_name", "contact_email"],
+        withdrawn: ["contact_name", "contact_email"],
+        blanked: [],
+    }
+    for rid in (rejected, withdrawn):
+        assert store.get(rid)["contact_email"] is None and store.audit(rid)["action"].iloc[-1] == "erase"
+        assert store.audit(rid)["actor"].iloc[-1] == "housekeeping"
+    said = _everything_said(store)
+    for n in (1, 2, 5):
+        assert f"private{n}@example.org" not in said and f"Private Person {n}" not in said
+    for rid, n in ((approved, 3), (pending, 4)):
+        assert store.get(rid)["contact_email"] == f"private{n}@example.org"
+    # Idempotent: nothing more to erase, however late it runs again.
+    assert store.erase_expired(365, now=now + timedelta(days=366)) == {}
+    assert store.erase_expired(365, now=now + timedelta(days=5000)) == {}
+    # A record that changes again after its erasure is kept for a new period.
+    store.approve(rejected, actor="o")
+    store.edit(rejected, {"contact_email": "new@example.org"}, actor="o")
+    store.withdraw(rejected, actor="o")
+    assert store.erase_expired(365, now=now + timedelta(days=100)) == {}
+    assert store.erase_expired(365, now=now + timedelta(days=400)) == {rejected: ["contact_email"]}
+    assert "new@example.org" not in _everything_said(store)
+
+
+def test_erase_expired_refuses_a_bad_retention_setting(store: RegisterStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    from assetmap import settings
+    from assetmap.store import StoreError
+
+    for bad in (0, -5, 1.5, "twelve months"):
+        monkeypatch.setattr(settings, "personal_data_retention_days", bad)
+        with pytest.raises(StoreError, match="ASSETMAP_PERSONAL_DATA_RETENTION_DAYS"):
+            store.erase_expired()
+    monkeypatch.setattr(settings, "personal_data_retention_days", 30)
+    rid = store.submit(group(1), actor="p")
+    store.reject(rid, actor="o", reason="no")
+    assert store.erase_expired(now=datetime.now(UTC) + timedelta(days=31)) == {rid: ["contact_name", "contact_email"]}
+
+
+def test_a_register_file_that_is_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
+    from assetmap.store import StoreError
+
+    (tmp_path / "register.sqlite").write_text("not a database\n", encoding="utf-8")
+    with pytest.raises(StoreError, match=r"register\.sqlite: the register cannot be read .*backup"):
+        open_store(tmp_path)

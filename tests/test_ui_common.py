@@ -72,3 +72,50 @@ def test_launcher_warms_the_area_the_app_opens_on(area_copy, monkeypatch):
 
     monkeypatch.setattr(assetmap, "load_area", no_loading)
     assert common.get_area(area_copy) is area
+
+
+def _expired_personal_record(folder):
+    """Put a rejected record with a private contact, unchanged for two years, in the folder's register."""
+    from assetmap.store import open_store
+
+    with open_store(folder) as store:
+        rid = store.submit(
+            {
+                "name": "Moonlight Knitters",
+                "type": "vcse_group",
+                "longitude": -0.1048,
+                "latitude": 51.5537,
+                "contact_name": "Zed Quorn",
+                "contact_email": "zed.quorn@example.org",
+            },
+            actor="public form",
+        )
+        store.reject(rid, actor="officer", reason="not local")
+        store._run(lambda tx: tx.execute("UPDATE records SET updated_at = '2001-01-01T00:00:00.000000Z'"))
+    return rid
+
+
+def test_launcher_erases_expired_personal_details_before_the_first_visitor(area_copy):
+    from assetmap.store import open_store
+    from assetmap.ui import launch
+
+    rid = _expired_personal_record(area_copy)
+    launch.warm(str(area_copy))
+    with open_store(area_copy) as store:
+        assert store.get(rid)["contact_email"] is None
+        assert store.audit(rid)["action"].iloc[-1] == "erase"
+
+
+def test_launcher_starts_whatever_is_wrong_with_the_register(tmp_path, monkeypatch, capsys):
+    from assetmap.ui import launch
+
+    assert "no register yet" in launch.housekeeping(str(tmp_path))
+    assert not (tmp_path / "register.sqlite").exists()  # none is made for housekeeping
+    (tmp_path / "register.sqlite").write_bytes(b"not a database")
+    message = launch.housekeeping(str(tmp_path))
+    assert "could not run" in message and "register cannot be read" in message
+    assert message in capsys.readouterr().err
+    (tmp_path / "register.sqlite").unlink()
+    _expired_personal_record(tmp_path)
+    monkeypatch.setattr(settings, "personal_data_retention_days", "a year")
+    assert "ASSETMAP_PERSONAL_DATA_RETENTION_DAYS" in launch.housekeeping(str(tmp_path))

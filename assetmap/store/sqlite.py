@@ -91,6 +91,12 @@ class SQLiteStore(RegisterStore):
             except sqlite3.OperationalError as exc:
                 if not self._is_transient(exc):
                     raise
+            except sqlite3.DatabaseError as exc:  # a damaged file, or one that is not a database at all
+                conn.close()
+                raise StoreError(
+                    f"{self.path}: the register cannot be read ({exc}). Restore it from a backup, or move the "
+                    "file aside to start an empty register."
+                ) from exc
         else:  # pragma: no cover - only on a file locked for seconds on end
             mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
         if str(mode).lower() != "wal":

@@ -12,12 +12,52 @@ from __future__ import annotations
 import gc
 import inspect
 import sys
+from pathlib import Path
 
 from assetmap import settings
 
 
+def housekeeping(area_path: str | None = None) -> str:
+    """Erase the personal details kept past the retention period from the register the app opens.
+
+    As ``assetmap housekeeping`` does, at each start of the server. Whatever is wrong
+    with the register, the server still starts: the problem is reported here (and
+    shown again by the pages that use the register), never raised.
+
+    Parameters
+    ----------
+    area_path : str, optional
+        Area folder (default: ``settings.default_area_path``); the shared register
+        where ``settings.register_url`` is set.
+
+    Returns
+    -------
+    str
+        What was done, as printed.
+    """
+    from assetmap.store import REGISTER_FILE, open_store
+
+    folder = Path(area_path or settings.default_area_path)
+    if not settings.register_url and not (folder / REGISTER_FILE).is_file():
+        return "housekeeping: no register yet; nothing to erase."  # none is created just for this
+    try:
+        with open_store(settings.register_url or folder) as store:
+            erased = store.erase_expired()
+    except Exception as exc:  # any failure here must not stop the server from starting
+        message = f"housekeeping could not run, the app starts without it: {exc}"
+    else:
+        message = (
+            f"housekeeping: erased the personal details of {len(erased)} rejected or withdrawn records kept longer "
+            f"than {settings.personal_data_retention_days} days."
+        )
+    print(f"assetmap {message}", file=sys.stderr)
+    return message
+
+
 def warm(area_path: str | None = None) -> None:
-    """Import the libraries the pages use and load the area the app opens on, with its default gap analysis.
+    """Erase expired personal details, import the libraries the pages use and load the area the app opens on.
+
+    The area is loaded with its default gap analysis; :func:`housekeeping` runs first.
 
     Failures are left for the page to report to its reader: an area that cannot
     load is shown as an error there, not as a server that will not start.
@@ -37,6 +77,7 @@ def warm(area_path: str | None = None) -> None:
     from assetmap._errors import AssetMapError
     from assetmap.ui import common
 
+    housekeeping(area_path)
     try:
         area = common.get_area(area_path or settings.default_area_path)
         from assetmap.coverage import catchment, map_layer, shown_assets

@@ -76,6 +76,30 @@ PRIVACY_NOTICE: str = (
     "or removed at any time."
 )
 
+
+def privacy_notice(retention_days: int | None = None) -> str:
+    """Return the privacy notice shown above the consent box: :data:`PRIVACY_NOTICE` and how long details are kept.
+
+    Parameters
+    ----------
+    retention_days : int, optional
+        Days personal details of rejected and withdrawn entries are kept (default:
+        ``settings.personal_data_retention_days``).
+    """
+    days = settings.personal_data_retention_days if retention_days is None else retention_days
+    if isinstance(days, int) and not isinstance(days, bool) and days >= 1:
+        # Whole years read as months ("12 months"), as people say them.
+        period = f"{days * 12 // 365} months" if days % 365 == 0 else f"{days} day{'s' if days != 1 else ''}"
+        after = f"{period} after its last change"
+    else:  # a misconfigured period is reported to officers; the public notice stays true without it
+        after = "at the end of the period the council keeps them for"
+    return (
+        f"{PRIVACY_NOTICE} If the entry is turned down or withdrawn, your name and email and the group's "
+        f"email and phone are erased {after}. You can ask the council at any time to see everything it holds "
+        "about you, or to erase your details."
+    )
+
+
 _NEUTRAL_THANKS = "Thank you. Your submission has been received."
 
 
@@ -230,7 +254,7 @@ def _single(area: Area) -> None:
     values["contact_email"] = _text("contact_email")
 
     st.subheader("Your consent")
-    st.info(PRIVACY_NOTICE, icon=":material/privacy_tip:")
+    st.info(privacy_notice(), icon=":material/privacy_tip:")
     consent = st.checkbox(
         "I agree to the council keeping these details and publishing the public ones once checked.",
         key=_k("consent"),
@@ -409,7 +433,7 @@ def _bulk(area: Area) -> None:
             icon=":material/content_copy:",
         )
         st.dataframe(forms.duplicate_report(duplicates), hide_index=True, width="stretch", key="add_bulk_duplicates")
-    st.info(PRIVACY_NOTICE, icon=":material/privacy_tip:")
+    st.info(privacy_notice(), icon=":material/privacy_tip:")
     consent = st.checkbox(
         "I agree to the council keeping these details and publishing the public ones once checked, "
         "and I may share the contact details in this file.",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +15,7 @@ from streamlit_folium import st_folium
 from assetmap import forms, settings
 from assetmap._errors import AssetMapError, ValidationError
 from assetmap.io.export import MEDIA_TYPES
+from assetmap.model import PERSONAL_FIELDS
 from assetmap.render import webmap
 from assetmap.store import EDITABLE_FIELDS, ConflictError, StoreError
 from assetmap.taxonomy import load_taxonomy
@@ -89,7 +91,9 @@ def page() -> None:
         cols = st.columns(4)
         for col, status in zip(cols, ("pending", "approved", "rejected", "withdrawn"), strict=True):
             col.metric(status.capitalize(), f"{counts[status]:,}")
-        queue, stale, log, export = st.tabs(["Queue", "Stale records", "Audit log", "Export"])
+        queue, stale, log, export, personal = st.tabs(
+            ["Queue", "Stale records", "Audit log", "Export", "Personal data"]
+        )
         with queue:
             _queue(store, officer, area)
         with stale:
@@ -98,6 +102,8 @@ def page() -> None:
             _audit_table(store.audit(limit=500), key="moderate_audit_all")
         with export:
             _exports(path)
+        with personal:
+            _personal_data(store, officer)
 
 
 # -- the queue ---------------------------------------------------------------------------------------
@@ -358,3 +364,98 @@ def _exports(path: str) -> None:
             on_click="ignore",
             icon=":material/download:",
         )
+
+
+# -- personal data requests ----------------------------------------------------------------------------
+
+#: Session key of everything found about one person at the last search (the download and erasure use it).
+HELD_KEY: str = "moderate_pd_held"
+
+#: Columns of the table of records found about one person.
+PERSONAL_COLUMNS: dict[str, str] = {
+    "asset_id": "Reference",
+    "name": "Name",
+    "status": "Status",
+    "contact_name": "Contact name (private)",
+    "contact_email": "Contact email (private)",
+    "email": "Public email",
+    "phone": "Public phone",
+}
+
+
+def _personal_data(store: RegisterStore, officer: str) -> None:
+    st.markdown("**Personal data requests**")
+    st.caption(
+        "Find everything the register holds about one person by their email, to send it to them, or erase "
+        f"a record's personal details ({', '.join(PERSONAL_FIELDS)}) at their request. Each search and "
+        f"each erasure is recorded in the audit log under your name. Rejected and withdrawn records lose "
+        f"their personal details by themselves {settings.personal_data_retention_days} days after their "
+        "last change."
+    )
+    with st.form("moderate_pd_find"):
+        email = st.text_input("Email of the person asking", key="moderate_pd_email")
+        reference = st.text_input("Request reference (for the audit log)", key="moderate_pd_reference")
+        go = st.form_submit_button("Find everything held", icon=":material/person_search:")
+    if go:
+        if not email.strip():
+            st.error("Give the email address of the person asking.", icon=":material/error:")
+        else:
+            try:
+                st.session_state[HELD_KEY] = store.subject_access(
+                    email, actor=officer, reason=reference.strip() or None
+                )
+            except (ValidationError, StoreError) as exc:
+                st.error(common.md_text(exc), icon=":material/error:")
+    held = st.session_state.get(HELD_KEY)
+    if not held:
+        return
+    records = held["records"]
+    st.markdown(
+        f"{len(records)} record{'s' if len(records) != 1 else ''} and {len(held['audit'])} audit rows "
+        f"held about {common.md_text(held['email'])}."
+    )
+    if records:
+        table = pd.DataFrame(records).reindex(columns=list(PERSONAL_COLUMNS)).rename(columns=PERSONAL_COLUMNS)
+        st.dataframe(table, hide_index=True, width="stretch", key="moderate_pd_records")
+    st.download_button(
+        "Download everything held (JSON)",
+        data=json.dumps(held, indent=2, ensure_ascii=False, default=str).encode("utf-8"),
+        file_name="personal_data.json",
+        mime="application/json",
+        key="moderate_pd_download",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+    if records:
+        _erase_form(store, officer, records)
+
+
+def _erase_form(store: RegisterStore, officer: str, records: list[dict[str, Any]]) -> None:
+    names = {r["asset_id"]: r["name"] for r in records}
+    with st.form("moderate_pd_erase"):
+        chosen = st.selectbox(
+            "Record whose personal details to erase",
+            list(names),
+            format_func=lambda i: f"{names[i]} ({i})",
+            key="moderate_pd_pick",
+        )
+        reason = st.text_input("Reason for erasing (required; for the audit log)", key="moderate_pd_reason")
+        sure = st.checkbox(
+            "I understand the erased details cannot be recovered, from the record or its history",
+            key="moderate_pd_sure",
+        )
+        go = st.form_submit_button("Erase personal details", icon=":material/delete_forever:")
+    if not go:
+        return
+    if not reason.strip():
+        st.error("Give a reason: the request the erasure answers.", icon=":material/error:")
+    elif not sure:
+        st.error("Tick the box to confirm the erasure: it cannot be undone.", icon=":material/error:")
+    else:
+
+        def erase() -> None:
+            store.erase_personal(chosen, actor=officer, reason=reason.strip())
+            # What was found before the erasure holds the erased values: forget it.
+            st.session_state.pop(HELD_KEY, None)
+
+        _act(erase, f"Erased the personal details of {names[chosen]} ({chosen}).")
