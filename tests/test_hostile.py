@@ -260,3 +260,62 @@ def test_every_page_shows_payloads_without_evaluating_them(
             assert not at.exception
             assert_not_evaluated(_text(at), marker)
     st.cache_resource.clear()
+
+
+# -- coordinates -----------------------------------------------------------------------------------------
+
+#: Longitude and latitude that are no place in the United Kingdom, as typed into a file.
+UNREAL = {
+    "nan": ("nan", "51.5"),
+    "infinity": ("Infinity", "51.5"),
+    "minus_infinity": ("-0.1", "-inf"),
+    "latitude_91": ("-0.1", "91"),
+    "paris": ("2.35", "48.85"),
+}
+
+
+@pytest.mark.parametrize(("lon", "lat"), UNREAL.values(), ids=list(UNREAL))
+def test_unreal_coordinates_are_refused_in_every_source(lon: str, lat: str, tmp_path: Path) -> None:
+    from assetmap._errors import AssetMapError
+    from assetmap.io.assets import read_assets
+    from assetmap.io.oruk import record_from_service
+    from assetmap.store import parse_bulk
+
+    # The form, and every write to the register: refused, nothing stored.
+    record = {"name": "Somewhere Club", "type": "vcse_group", "longitude": float(lon), "latitude": float(lat)}
+    with pytest.raises(ValidationError, match="latitude"):
+        validate_record(record)
+    with open_store(tmp_path) as store:
+        with pytest.raises(ValidationError):
+            store.submit(record, actor="public form")
+        assert sum(store.counts().values()) == 0
+    # A register or asset file, and the public bulk upload: the row and field named.
+    csv = f"name,type,longitude,latitude\nGood Club,vcse_group,-0.1,51.5\nSomewhere Club,vcse_group,{lon},{lat}\n"
+    (tmp_path / "groups.csv").write_text(csv, encoding="utf-8")
+    with pytest.raises(AssetMapError, match=r"groups\.csv, row 3, field 'latitude'"):
+        read_assets(tmp_path / "groups.csv")
+    records, problems = parse_bulk(csv.encode(), "groups.csv")
+    assert [(p.row, p.field) for p in problems] == [(3, "latitude")]
+    assert records["name"].tolist() == ["Good Club"]
+    # A map layer whose point is there: GeoJSON writes NaN and Infinity as such.
+    point = [float(lon), float(lat)]
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"name": n, "type": "vcse_group"},
+            "geometry": {"type": "Point", "coordinates": c},
+        }
+        for n, c in (("Good Club", [-0.1, 51.5]), ("Somewhere Club", point))
+    ]
+    (tmp_path / "groups.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    with pytest.raises(AssetMapError, match=r"groups\.geojson, row 3, field 'geometry'"):
+        read_assets(tmp_path / "groups.geojson")
+    # Open Referral: the service is left out, named.
+    service = {
+        "id": "svc-1",
+        "name": "Somewhere Club",
+        "status": "active",
+        "service_at_locations": [{"location": {"latitude": float(lat), "longitude": float(lon)}}],
+    }
+    clean, messages = record_from_service(service, default_type="vcse_group")
+    assert clean is None and "svc-1" in messages[0] and "not coordinates in the United Kingdom" in messages[0]

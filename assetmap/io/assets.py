@@ -189,16 +189,33 @@ def read_assets(
         x = np.where(has, shapely.get_x(np.where(has, pts, shapely.Point(0, 0))), np.nan)
         y = np.where(has, shapely.get_y(np.where(has, pts, shapely.Point(0, 0))), np.nan)
         glon, glat = to_wgs.transform(x, y)
+        # A point at NaN or Infinity, or far outside the country, is no place at all.
+        unreal = has & ~(np.isfinite(glon) & np.isfinite(glat))
+        flag(
+            unreal,
+            "geometry",
+            "the feature's coordinates are not real numbers (NaN or Infinity).",
+            "Fix the feature's geometry, or give latitude/longitude or a postcode instead.",
+        )
+        gx0, gy0, gx1, gy1 = settings.uk_lonlat_bounds
+        abroad = has & ~unreal & ~((glon >= gx0) & (glon <= gx1) & (glat >= gy0) & (glat <= gy1))
+        flag(
+            abroad,
+            "geometry",
+            "the feature lies outside the United Kingdom.",
+            "Check the layer's coordinate reference system and the feature's coordinates.",
+        )
+        has &= ~(unreal | abroad)
         lon, lat = np.where(has, glon, lon), np.where(has, glat, lat)
         method[has] = "geometry"
     if "longitude" in df and "latitude" in df:
         flon = pd.to_numeric(df["longitude"], errors="coerce").to_numpy(float)
         flat = pd.to_numeric(df["latitude"], errors="coerce").to_numpy(float)
-        bad_num = (df["longitude"].notna() & np.isnan(flon)) | (df["latitude"].notna() & np.isnan(flat))
+        bad_num = (df["longitude"].notna() & ~np.isfinite(flon)) | (df["latitude"].notna() & ~np.isfinite(flat))
         flag(
             bad_num.to_numpy(),
             "latitude",
-            "latitude/longitude are not numbers.",
+            "latitude/longitude are not numbers (or are NaN or Infinity).",
             "Write them as decimal degrees, e.g. 53.4808 and -2.2426.",
         )
         use = np.isnan(lon) & np.isfinite(flon) & np.isfinite(flat)
@@ -223,6 +240,13 @@ def read_assets(
     if "easting" in df and "northing" in df:
         east = pd.to_numeric(df["easting"], errors="coerce").to_numpy(float)
         north = pd.to_numeric(df["northing"], errors="coerce").to_numpy(float)
+        bad_en = (df["easting"].notna() & ~np.isfinite(east)) | (df["northing"].notna() & ~np.isfinite(north))
+        flag(
+            bad_en.to_numpy() & np.isnan(lon),
+            "easting",
+            "easting/northing are not numbers (or are NaN or Infinity).",
+            "Write them as British National Grid metres, e.g. 383700 and 398200.",
+        )
         use = np.isnan(lon) & np.isfinite(east) & np.isfinite(north)
         bx0, by0, bx1, by1 = settings.bng_bounds
         outside = use & ~((east >= bx0) & (east <= bx1) & (north >= by0) & (north <= by1))
@@ -276,7 +300,7 @@ def read_assets(
                         AssetMapWarning,
                         stacklevel=2,
                     )
-    attempted = {int(p.row) for p in problems if p.field in ("latitude", "easting", "postcode")}
+    attempted = {int(p.row) for p in problems if p.field in ("geometry", "latitude", "easting", "postcode")}
     no_location = np.isnan(lon) & ~np.isin(rows, list(attempted))
     flag(
         no_location,
