@@ -38,7 +38,7 @@ from assetmap.analysis.access import (
     save_walk_graph,
     walk_graph_from_networkx,
 )
-from assetmap.analysis.assign import assign_to_areas
+from assetmap.analysis.assign import assign_to_areas, generalise_sensitive
 from assetmap.analysis.gaps import (
     DEFAULT_THRESHOLDS,
     MAX_THRESHOLD_M,
@@ -50,6 +50,7 @@ from assetmap.analysis.gaps import (
     method_note,
 )
 from assetmap.analysis.scenario import WhatIf, suggest_sites, what_if
+from assetmap.model import sensitive_mask
 from assetmap.taxonomy import load_taxonomy
 
 if TYPE_CHECKING:
@@ -175,11 +176,16 @@ def walk_graph(area: Area) -> WalkGraph | None:
 
 
 def counted_assets(area: Area, *, include_stale: bool = True) -> gpd.GeoDataFrame:
-    """Return the approved assets the analysis counts: all of them, or only those confirmed recently."""
+    """Return the approved assets the analysis counts: all of them, or only those confirmed recently.
+
+    Assets with a sensitive location count at their ward's representative point
+    (:func:`assetmap.analysis.assign.generalise_sensitive`), so that no catchment,
+    small-area figure, what-if or suggestion reveals the place itself.
+    """
     approved = area.approved_assets()
-    if include_stale:
-        return approved
-    return approved[~area.stale_mask().loc[approved.index]]
+    if not include_stale:
+        approved = approved[~area.stale_mask().loc[approved.index]]
+    return generalise_sensitive(approved, area.boundaries)
 
 
 def stale_records(area: Area) -> pd.DataFrame:
@@ -368,6 +374,12 @@ def _caveats(
             f"{len(stale)} approved records were last confirmed more than {settings.stale_after_days:,} days "
             f"before {area.as_of.isoformat()} and "
             + ("are counted; check they still run." if include_stale else "are left out.")
+        )
+    n_sensitive = int(sensitive_mask(area.approved_assets()).sum())
+    if n_sensitive:
+        notes.append(
+            f"{n_sensitive} approved records have a sensitive location and count at their ward's central point, "
+            "so that no figure or shading reveals the place"
         )
     if "method" in area.lookup and area.lookup["method"].eq("apportioned").any():
         cut = area.lookup.loc[area.lookup["method"].eq("apportioned"), "lsoa_code"].nunique()

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Record fields in display order, with a one-line meaning each.
 FIELDS: dict[str, str] = {
@@ -477,3 +481,63 @@ def validate_record(
     if problems:
         raise ValidationError(problems)
     return out
+
+
+# -- what the public may see ------------------------------------------------------------------------
+
+#: Fields that place a record exactly: blanked where its location is sensitive, in public outputs.
+EXACT_LOCATION_FIELDS: tuple[str, ...] = ("address", "postcode", "longitude", "latitude")
+
+
+def sensitive_mask(records: pd.DataFrame) -> pd.Series:
+    """Return which records have a sensitive location (shown publicly at ward level only).
+
+    Parameters
+    ----------
+    records : DataFrame
+        Records with a ``sensitive`` column of booleans or of text ("yes", "true", "1"...);
+        a frame without one has no sensitive record.
+
+    Returns
+    -------
+    Series of bool
+        Aligned with ``records``. Blank means not sensitive; any other unclear value
+        counts as sensitive, since a place once published cannot be unpublished.
+    """
+    import pandas as pd
+
+    if "sensitive" not in records.columns:
+        return pd.Series(False, index=records.index)
+    flags = records["sensitive"]
+    if flags.dtype == bool:
+        return flags
+    text = flags.astype("string").fillna("").str.strip().str.lower()
+    return ~text.isin(list(_FALSE_WORDS | {"0.0"}))
+
+
+def public_records(records: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Return the records a public view may show: approved, without private fields.
+
+    Parameters
+    ----------
+    records : DataFrame or None
+        An asset register.
+
+    Returns
+    -------
+    DataFrame or None
+        A new frame; records of any other status are dropped, and so are the columns
+        in :data:`PRIVATE_FIELDS`. A register without a ``status`` column has nothing
+        approved, so nothing is returned. Sensitive locations are kept: callers that
+        place records generalise them (:func:`assetmap.analysis.assign.generalise_sensitive`)
+        or leave them out.
+    """
+    import pandas as pd
+
+    if records is None:
+        return None
+    if "status" in records.columns:
+        keep = records["status"].astype("string").str.strip().str.lower().eq("approved").fillna(False)
+    else:
+        keep = pd.Series(False, index=records.index)
+    return records.loc[keep.to_numpy()].drop(columns=[c for c in PRIVATE_FIELDS if c in records.columns])

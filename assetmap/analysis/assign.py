@@ -176,3 +176,56 @@ def lookup_from_geometry(
         }
     )
     return result.sort_values(["lsoa_code", "area_code"], kind="stable").reset_index(drop=True)
+
+
+def generalise_sensitive(
+    assets: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *, code_col: str = "area_code"
+) -> gpd.GeoDataFrame:
+    """Place each asset with a sensitive location at its area's representative point.
+
+    Public outputs (catchments, small-area counts and access, what-if and
+    suggestions, exports) are computed from this, so that no figure or shape
+    gives away a sensitive place to better than its ward. Exact address,
+    postcode and coordinates of those records are blanked as well.
+
+    Parameters
+    ----------
+    assets : GeoDataFrame
+        Records with point geometry, ``code_col`` (the area each lies in) and
+        ``sensitive``.
+    areas : GeoDataFrame
+        Areas with ``code`` and polygon geometry, in the CRS of ``assets``.
+    code_col : str, default "area_code"
+        Column of ``assets`` naming each record's area.
+
+    Returns
+    -------
+    GeoDataFrame
+        ``assets`` itself when no record is sensitive; otherwise a new frame in which
+        sensitive records sit at their area's representative point (no geometry, so
+        in no catchment, where their area is unknown). Other records are unchanged.
+
+    Raises
+    ------
+    CRSError
+        When the two layers are in different CRSs.
+    """
+    from assetmap.model import EXACT_LOCATION_FIELDS, sensitive_mask
+
+    hidden = sensitive_mask(assets).to_numpy(dtype=bool)
+    if not hidden.any():
+        return assets
+    _same_crs(assets, areas, "generalise_sensitive")
+    points = pd.Series(areas.geometry.representative_point().to_numpy(), index=areas["code"].to_numpy())
+    points = points[~points.index.duplicated()]
+    codes = assets[code_col] if code_col in assets.columns else pd.Series(None, index=assets.index)
+    placed = codes[hidden].map(points)
+    out = assets.copy()
+    geometry = out.geometry.to_numpy().copy()
+    geometry[hidden] = np.asarray([g if isinstance(g, shapely.Geometry) else None for g in placed], dtype=object)
+    out[out.geometry.name] = gpd.GeoSeries(geometry, index=out.index, crs=assets.crs)
+    for column in EXACT_LOCATION_FIELDS:
+        if column in out.columns:
+            out[column] = out[column].astype(object)
+            out.loc[hidden, column] = None
+    return out

@@ -35,7 +35,7 @@ from jinja2 import Template
 
 from assetmap import settings
 from assetmap._errors import CRSError
-from assetmap.model import PRIVATE_FIELDS, is_blank
+from assetmap.model import is_blank, public_records, sensitive_mask
 from assetmap.render import styles
 from assetmap.taxonomy import Taxonomy, load_taxonomy
 
@@ -209,40 +209,8 @@ def _present(value: Any) -> bool:
 
 
 def public_assets(assets: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
-    """Return the records a public view may show: approved, without private fields.
-
-    Parameters
-    ----------
-    assets : GeoDataFrame or None
-        An asset register (see :mod:`assetmap.model`).
-
-    Returns
-    -------
-    GeoDataFrame or None
-        A new frame; records of any other status are dropped, and so are the
-        columns in :data:`assetmap.model.PRIVATE_FIELDS`. A register without a
-        ``status`` column has nothing approved, so nothing is returned.
-    """
-    if assets is None:
-        return None
-    if "status" in assets.columns:
-        keep = assets["status"].astype("string").str.strip().str.lower().eq("approved").fillna(False)
-    else:
-        keep = pd.Series(False, index=assets.index)
-    out = assets.loc[keep.to_numpy()].drop(columns=[c for c in PRIVATE_FIELDS if c in assets.columns])
-    return out
-
-
-def _sensitive(assets: pd.DataFrame) -> pd.Series:
-    if "sensitive" not in assets.columns:
-        return pd.Series(False, index=assets.index)
-    flags = assets["sensitive"]
-    if flags.dtype == bool:
-        return flags
-    # A register read from text may say "yes"/"true"/"1". Blank means not sensitive; any
-    # other unclear value counts as sensitive, since a drawn refuge cannot be undrawn.
-    text = flags.astype("string").fillna("").str.strip().str.lower()
-    return ~text.isin(["false", "0", "0.0", "no", "n", ""])
+    """Return the records a public view may show: see :func:`assetmap.model.public_records`."""
+    return public_records(assets)
 
 
 def _pillars_of_row(elements: Any, pillars: Any, taxonomy: Taxonomy) -> list[str]:
@@ -1189,7 +1157,7 @@ def points_to_draw(
         return public, 0, 0
     _check_crs(public, "assets")
     public = filter_by_pillars(public, pillars, taxonomy)
-    hidden = _sensitive(public).to_numpy()
+    hidden = sensitive_mask(public).to_numpy()
     unplaced = (public.geometry.isna() | public.geometry.is_empty).to_numpy()
     return public.loc[~hidden & ~unplaced], int(hidden.sum()), int((unplaced & ~hidden).sum())
 

@@ -30,7 +30,15 @@ from pyproj import Transformer
 
 from assetmap import settings
 from assetmap._errors import AssetMapError, Problem, ValidationError
-from assetmap.model import FIELDS, PERSONAL_FIELDS, PRIVATE_FIELDS, is_blank, validate_record
+from assetmap.model import (
+    EXACT_LOCATION_FIELDS,
+    FIELDS,
+    PERSONAL_FIELDS,
+    PRIVATE_FIELDS,
+    is_blank,
+    sensitive_mask,
+    validate_record,
+)
 from assetmap.store.duplicates import find_duplicates
 from assetmap.taxonomy import Taxonomy, load_taxonomy
 
@@ -141,6 +149,21 @@ def _to_bng() -> Transformer:
         transformer = Transformer.from_crs(settings.storage_crs, settings.analysis_crs, always_xy=True)
         _local.to_bng = transformer
     return transformer
+
+
+def _ward_level(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Return public records with each sensitive one's exact place blanked: its ward code alone places it."""
+    hidden = sensitive_mask(frame).to_numpy(dtype=bool)
+    if not hidden.any():
+        return frame
+    out = frame.copy()
+    for column in EXACT_LOCATION_FIELDS:
+        if column in out.columns:
+            out[column] = out[column].astype(object)
+            out.loc[hidden, column] = None
+    geometry = out.geometry.to_numpy().copy()
+    geometry[hidden] = None
+    return out.set_geometry(gpd.GeoSeries(geometry, index=out.index, crs=out.crs))
 
 
 def now_iso() -> str:
@@ -1049,13 +1072,17 @@ class RegisterStore(ABC):
             The format.
         officer : bool
             False (the default): approved records without private fields, as anyone may
-            see. True: every record (or those ``filters`` select) with every field.
+            see, a sensitive record at ward level only (its ``area_code``; no address,
+            postcode, coordinates or geometry). True: every record (or those ``filters``
+            select) with every field.
         **filters
             Passed to :meth:`records` (``status``, ``area_code``, ``element``).
         """
         from assetmap.io.export import table_bytes
 
         frame = self.records(public=not officer, **filters)
+        if not officer:
+            frame = _ward_level(frame)
         return table_bytes(frame, fmt, layer="register")
 
     # -- personal data ---------------------------------------------------------------------
