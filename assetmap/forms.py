@@ -262,13 +262,18 @@ def row_report(problems: Iterable[Problem]) -> pd.DataFrame:
     return frame
 
 
-def duplicate_report(duplicates: pd.DataFrame) -> pd.DataFrame:
+def duplicate_report(duplicates: pd.DataFrame, *, public: bool = False) -> pd.DataFrame:
     """Return likely duplicates as a table to read: row, name, what it may repeat, and why.
 
     Parameters
     ----------
     duplicates : DataFrame
         From :func:`assetmap.store.find_duplicates` (or ``RegisterStore.find_duplicates``).
+    public : bool, default False
+        For the public page: a register match is named by its public name alone ("a
+        group already listed"), with no record id and no reason (a reason such as
+        "same postcode" would describe the other record). Compare only with public
+        records as well (``find_duplicates(public=True)``).
 
     Returns
     -------
@@ -282,9 +287,14 @@ def duplicate_report(duplicates: pd.DataFrame) -> pd.DataFrame:
             row = d["other_row"]
             row = int(row) if isinstance(row, int | float) and row == row else row
             other = f"row {row} of this file: {d['other_name']}"
+            why = d["reason"]
+        elif public:
+            other = f"a group already listed: {d['other_name']}"
+            why = ""
         else:
             other = f"record {d['duplicate_of']} in the register: {d['other_name']}"
-        rows.append({"Row": d["row"], "Name": d["name"], "May repeat": other, "Why": d["reason"]})
+            why = d["reason"]
+        rows.append({"Row": d["row"], "Name": d["name"], "May repeat": other, "Why": why})
     frame = pd.DataFrame(rows, columns=["Row", "Name", "May repeat", "Why"])
     frame["Row"] = pd.to_numeric(frame["Row"], errors="coerce").astype("Int64")
     return frame

@@ -192,12 +192,34 @@ def test_bulk_upload_sends_only_the_valid_rows_when_asked(area: Path) -> None:
     assert any("received 2 groups" in s.value for s in at.success)
 
 
-def test_bulk_duplicates_are_flagged_in_the_file_and_against_the_register(area: Path) -> None:
-    _by_coordinates("51.552", "-0.103", name="Riverside Chess Club")
-    at = _upload(_open(), _sheet([GOOD, {**GOOD, "name": "Riverside Chess Club."}]))
+def test_bulk_duplicates_are_flagged_in_the_file_and_against_public_records_only(area: Path) -> None:
+    # A pending submission and an approved refuge (sensitive) at the same place: neither is public.
+    _by_coordinates("51.552", "-0.103", name="Riverside Chess Club", contact_email="zed.private@example.org")
+    with open_store(area) as store:
+        refuge = store.submit(
+            {**GOOD, "type": "vcse_group", "name": "Riverside Chess Club Refuge", "sensitive": True},
+            actor="officer",
+        )
+        store.approve(refuge, actor="officer")
+        (pending,) = store.records(status="pending", public=False)["asset_id"]
+    rows = [GOOD, {**GOOD, "name": "Riverside Chess Club."}]
+    at = _upload(_open(), _sheet(rows))
+    assert not at.exception
     table = next(d.value for d in at.dataframe if "May repeat" in d.value.columns)
-    repeats = " ".join(table["May repeat"])
-    assert "in the register" in repeats and "row 3 of this file" in repeats
+    text = table.to_string()
+    assert "row 3 of this file" in " ".join(table["May repeat"])
+    # The public page is no oracle: nothing of the pending or the sensitive record shows.
+    for secret in (pending, refuge, "Refuge", "zed.private", "already listed", "register"):
+        assert secret not in text, secret
+    # Once approved, the group is public, and named as the public map names it: no id, no reason.
+    with open_store(area) as store:
+        store.approve(pending, actor="officer")
+    at = _upload(_open(), _sheet(rows))
+    table = next(d.value for d in at.dataframe if "May repeat" in d.value.columns)
+    listed = table[table["May repeat"].str.startswith("a group already listed")]
+    assert set(listed["May repeat"]) == {"a group already listed: Riverside Chess Club"}
+    assert (listed["Why"] == "").all()
+    assert pending not in table.to_string() and refuge not in table.to_string()
 
 
 def test_bulk_upload_refuses_other_file_kinds(area: Path) -> None:

@@ -312,6 +312,18 @@ def test_find_duplicates_against_register_and_batch(store: RegisterStore) -> Non
     assert queue.empty
 
 
+def test_public_duplicate_check_sees_only_what_the_public_map_shows(store: RegisterStore) -> None:
+    pending = store.submit(group(1, name="Riverside Food Bank", postcode="E1 6AN"), actor="p")
+    hidden = store.submit(group(2, name="Riverside Food Bank Annex", postcode="E1 6AN", sensitive=True), actor="p")
+    store.approve(hidden, actor="officer")
+    batch = [group(1, name="The Riverside Foodbank", postcode="E1 6AN", row=2)]
+    assert set(store.find_duplicates(batch)["duplicate_of"]) == {pending, hidden}  # officers see both
+    assert store.find_duplicates(batch, public=True).empty  # the public sees neither
+    store.approve(pending, actor="officer")
+    public = store.find_duplicates(batch, public=True)
+    assert set(public["duplicate_of"]) == {pending}
+
+
 # -- reliability ---------------------------------------------------------------------------------
 
 

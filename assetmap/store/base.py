@@ -1011,7 +1011,11 @@ class RegisterStore(ABC):
         return frame
 
     def find_duplicates(
-        self, records: pd.DataFrame | Sequence[Mapping[str, Any]] | None = None, *, distance_m: float = 50.0
+        self,
+        records: pd.DataFrame | Sequence[Mapping[str, Any]] | None = None,
+        *,
+        distance_m: float = 50.0,
+        public: bool = False,
     ) -> pd.DataFrame:
         """Flag likely duplicates of ``records`` within themselves and against the register.
 
@@ -1023,12 +1027,16 @@ class RegisterStore(ABC):
             against approved records.
         distance_m : float
             Distance within which same or similar names count as one place.
+        public : bool, default False
+            For a member of the public: compare ``records`` only with what the public
+            map shows (approved records without a sensitive location), so the answer
+            reveals nothing that is not already public. Officers leave it False.
 
         Returns
         -------
         DataFrame
             As :func:`assetmap.store.duplicates.find_duplicates`; register matches are
-            pending or approved records.
+            pending or approved records (approved and not sensitive when ``public``).
         """
         if records is None:
             batch = self.records(status="pending", public=False)
@@ -1057,6 +1065,9 @@ class RegisterStore(ABC):
             return list(found.values())
 
         register = self._frame(self._run(read, write=False), public=False)
+        if public:
+            shown = register["status"].eq("approved") & ~sensitive_mask(register)
+            register = register[shown.to_numpy(dtype=bool)].drop(columns=list(PRIVATE_FIELDS), errors="ignore")
         register["x"], register["y"] = register.geometry.x, register.geometry.y
         return find_duplicates(frame, register, distance_m=distance_m)
 

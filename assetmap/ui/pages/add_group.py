@@ -423,7 +423,9 @@ def _bulk(area: Area) -> None:
         return
     try:
         with common.open_register() as store:
-            duplicates = store.find_duplicates(records)
+            # Only against what the public map shows: the answer must not reveal a pending
+            # or sensitive record (officers see every match on the Moderate page).
+            duplicates = store.find_duplicates(records, public=True)
     except AssetMapError:
         duplicates = None
     if duplicates is not None and len(duplicates):
@@ -432,7 +434,9 @@ def _bulk(area: Area) -> None:
             "Check them; an officer will look too.",
             icon=":material/content_copy:",
         )
-        st.dataframe(forms.duplicate_report(duplicates), hide_index=True, width="stretch", key="add_bulk_duplicates")
+        st.dataframe(
+            forms.duplicate_report(duplicates, public=True), hide_index=True, width="stretch", key="add_bulk_duplicates"
+        )
     st.info(privacy_notice(), icon=":material/privacy_tip:")
     consent = st.checkbox(
         "I agree to the council keeping these details and publishing the public ones once checked, "
