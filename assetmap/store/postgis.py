@@ -81,8 +81,9 @@ class PostGISStore(RegisterStore):
         try:
             conn = self._psycopg.connect(self.url, autocommit=True, connect_timeout=self.connect_timeout)
         except self._psycopg.OperationalError as exc:
+            detail = " ".join(str(exc).split())  # one line: the server's message spans several
             raise StoreError(
-                f"cannot connect to the register database at {_redact(self.url)} ({str(exc).strip()}). "
+                f"cannot connect to the register database at {_redact(self.url)} ({detail}). "
                 "Check that the server is running and the address in the settings."
             ) from exc
         return self._keep(conn)
