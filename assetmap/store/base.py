@@ -1076,17 +1076,22 @@ class RegisterStore(ABC):
             What the secret is for (``"limits"`` keys limit hashes, ``"cookies"`` signs cookies).
         """
 
-        def get(tx: Tx) -> bytes:
+        def read(tx: Tx) -> list[dict[str, Any]]:
+            return tx.execute("SELECT value FROM store_secrets WHERE name = ?", (name,))
+
+        def make(tx: Tx) -> list[dict[str, Any]]:
             # ON CONFLICT: two processes making the secret at once keep the first one written.
             tx.execute(
                 "INSERT INTO store_secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
                 (name, secrets.token_hex(32)),
             )
-            return bytes.fromhex(tx.execute("SELECT value FROM store_secrets WHERE name = ?", (name,))[0]["value"])
+            return read(tx)
 
         cache: dict[str, bytes] = self.__dict__.setdefault("_secret_cache", {})
         if name not in cache:
-            cache[name] = self._run(get)
+            # Read first: a write transaction only the first time, not on every page run.
+            rows = self._run(read, write=False) or self._run(make)
+            cache[name] = bytes.fromhex(rows[0]["value"])
         return cache[name]
 
     def _key_hash(self, kind: str, key: str) -> str:
