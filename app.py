@@ -1,43 +1,64 @@
-"""The assetmap web app: ``streamlit run app.py`` (the area comes from ASSETMAP_AREA)."""
+"""The assetmap web app: ``streamlit run app.py`` (the area comes from ASSETMAP_AREA).
+
+Streamlit runs this file as the page script (``__main__``); the server imports it
+once as a module and finds ``app``, an ``st.App`` serving the script with the
+app's own routes (the sign-in cookie, see :mod:`assetmap.ui.routes`).
+"""
 
 import streamlit as st
 
-from assetmap.ui import auth, common
-from assetmap.ui.pages import add_group, moderate, print_page
-from assetmap.ui.pages import data as data_page
-from assetmap.ui.pages import gaps as gaps_page
-from assetmap.ui.pages import map as map_page
-from assetmap.ui.pages import ward as ward_page
 
-# The icon is a file of the app's own: a Material icon as page icon would be fetched from Google's fonts site.
-st.set_page_config(page_title="assetmap", page_icon=str(common.ICON), layout="wide")
-# Officer pages are in the menu only when signed in; each page also refuses a signed-out
-# visitor itself, so its address alone shows nothing.
-officer = auth.sidebar() is not None
-shown = "visible" if officer else "hidden"
-st.navigation(
-    {
-        "Explore": [
-            st.Page(map_page.page, title="Map", icon=":material/map:", url_path="map", default=True),
-            st.Page(gaps_page.page, title="Gaps", icon=":material/leaderboard:", url_path="gaps"),
-            st.Page(ward_page.page, title="Ward profile", icon=":material/location_city:", url_path="ward"),
-            st.Page(print_page.page, title="Print", icon=":material/print:", url_path="print"),
-        ],
-        "Community": [
-            st.Page(add_group.page, title="Add your group", icon=":material/group_add:", url_path="add"),
-        ],
-        "Officers": [
-            st.Page(
-                moderate.page, title="Moderate", icon=":material/fact_check:", url_path="moderate", visibility=shown
-            ),
-            st.Page(data_page.page, title="Data", icon=":material/database:", url_path="data", visibility=shown),
-            st.Page(
-                auth.sign_in_page,
-                title="Officer sign-in",
-                icon=":material/login:",
-                url_path="sign-in",
-                visibility="hidden" if officer else "visible",
-            ),
-        ],
-    }
-).run()
+def main() -> None:
+    """Draw the app: the menu of pages, with officer pages only for a signed-in officer."""
+    from assetmap.ui import auth, common
+    from assetmap.ui.pages import add_group, moderate, print_page
+    from assetmap.ui.pages import data as data_page
+    from assetmap.ui.pages import gaps as gaps_page
+    from assetmap.ui.pages import map as map_page
+    from assetmap.ui.pages import ward as ward_page
+
+    # The icon is a file of the app's own: a Material icon as page icon would be fetched from Google's fonts site.
+    st.set_page_config(page_title="assetmap", page_icon=str(common.ICON), layout="wide")
+    # Officer pages are in the menu only when signed in; each page also refuses a signed-out
+    # visitor itself, so its address alone shows nothing.
+    officer = auth.sidebar() is not None
+    shown = "visible" if officer else "hidden"
+    st.navigation(
+        {
+            "Explore": [
+                st.Page(map_page.page, title="Map", icon=":material/map:", url_path="map", default=True),
+                st.Page(gaps_page.page, title="Gaps", icon=":material/leaderboard:", url_path="gaps"),
+                st.Page(ward_page.page, title="Ward profile", icon=":material/location_city:", url_path="ward"),
+                st.Page(print_page.page, title="Print", icon=":material/print:", url_path="print"),
+            ],
+            "Community": [
+                st.Page(add_group.page, title="Add your group", icon=":material/group_add:", url_path="add"),
+            ],
+            "Officers": [
+                st.Page(
+                    moderate.page,
+                    title="Moderate",
+                    icon=":material/fact_check:",
+                    url_path="moderate",
+                    visibility=shown,
+                ),
+                st.Page(data_page.page, title="Data", icon=":material/database:", url_path="data", visibility=shown),
+                st.Page(
+                    auth.sign_in_page,
+                    title="Officer sign-in",
+                    icon=":material/login:",
+                    url_path="sign-in",
+                    visibility="hidden" if officer else "visible",
+                ),
+            ],
+        }
+    ).run()
+
+
+if __name__ == "__main__":
+    main()
+else:
+    from assetmap.ui import routes
+
+    # Found by `streamlit run app.py` (it looks for `app = st.App(...)`): the pages, served with the app's routes.
+    app = st.App(__file__, routes=routes.routes(), middleware=routes.middleware())

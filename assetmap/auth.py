@@ -272,3 +272,61 @@ def oidc_allowed(email: object, allowed: object) -> bool:
         if text and (address == text or (text.startswith("@") and address.endswith(text))):
             return True
     return False
+
+
+# -- signed sign-in cookies ---------------------------------------------------------------------
+
+#: Cookie holding an officer's signed sign-in session (HttpOnly, SameSite=Strict).
+SESSION_COOKIE: str = "assetmap_officer"
+
+#: Cookie naming a browser (HttpOnly, random), a second key of the public submission limit.
+BROWSER_COOKIE: str = "assetmap_browser"
+
+_COOKIE_RE = re.compile(r"^([A-Za-z0-9_-]{16,128})\.(\d{1,12})\.([A-Za-z0-9_-]{43})$")
+_BROWSER_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+def _cookie_mac(session_id: str, expires: int, secret: bytes) -> str:
+    mac = hmac.new(secret, f"{session_id}.{expires}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).decode("ascii").rstrip("=")
+
+
+def sign_session_cookie(session_id: str, expires: int, secret: bytes) -> str:
+    """Return the value of a sign-in cookie: the session id, its expiry and their HMAC-SHA256.
+
+    Parameters
+    ----------
+    session_id : str
+        The session's id (URL-safe characters, from the register store).
+    expires : int
+        When the cookie stops being accepted (``time.time()`` seconds).
+    secret : bytes
+        The server's key (the register store's ``"cookies"`` secret).
+    """
+    return f"{session_id}.{int(expires)}.{_cookie_mac(session_id, int(expires), secret)}"
+
+
+def read_session_cookie(value: object, secret: bytes, now: float) -> str | None:
+    """Return the session id of a sign-in cookie whose signature holds and which has not expired; else None.
+
+    Parameters
+    ----------
+    value : object
+        The cookie's value, as the browser sent it.
+    secret : bytes
+        The key it was signed with.
+    now : float
+        The time now (``time.time()`` seconds).
+    """
+    match = _COOKIE_RE.match(value) if isinstance(value, str) else None
+    if match is None:
+        return None
+    session_id, expires, mac = match.group(1), int(match.group(2)), match.group(3)
+    if not hmac.compare_digest(mac, _cookie_mac(session_id, expires, secret)) or expires <= now:
+        return None
+    return session_id
+
+
+def browser_id(value: object) -> str | None:
+    """Return a browser cookie's value if it has the form the app gives it, else None."""
+    return value if isinstance(value, str) and _BROWSER_RE.match(value) else None

@@ -1,8 +1,8 @@
 """What the public "Add your group" page and the Moderate page need, without Streamlit.
 
-Turning a form's answers into a record, placing it in a ward, counting
-submissions per session, the bulk-upload template, and the per-row report of
-problems and likely duplicates.
+Turning a form's answers into a record, placing it in a ward, the rule of how
+long a limit makes one wait (its events are kept in the register), the
+bulk-upload template, and the per-row report of problems and likely duplicates.
 """
 
 from __future__ import annotations

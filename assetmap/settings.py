@@ -68,7 +68,8 @@ upload_limit_mb: dict[str, float] = {
 #: Largest number of asset register files in one upload.
 max_upload_files: int = 20
 
-#: Most groups one browser session may submit through the public form within ``submission_window_s``.
+#: Most groups one client address, and one browser, may submit through the public page within
+#: ``submission_window_s`` (counted in the register, so a reload does not reset it).
 max_submissions: int = 5
 
 #: Seconds over which ``max_submissions`` is counted.
@@ -77,11 +78,18 @@ submission_window_s: float = 600.0
 #: Most rows in one bulk upload of groups on the public page.
 max_bulk_rows: int = 500
 
-#: Failed officer sign-ins a session may make before it must wait ``sign_in_lockout_s``.
+#: Failed officer sign-ins one user name, and one client address, may make before waiting
+#: ``sign_in_lockout_s`` (counted in the register, so a reload does not reset it).
 max_sign_in_failures: int = 5
 
-#: Seconds a session waits after too many failed sign-ins.
+#: Seconds a user name or client address waits after too many failed sign-ins.
 sign_in_lockout_s: float = 300.0
+
+#: Seconds an officer stays signed in (the lifetime of the signed sign-in cookie and its session).
+officer_session_s: float = 8 * 3600.0
+
+#: Seconds the one-time link that hands a new sign-in to the browser's cookie stays usable.
+sign_in_link_s: float = 60.0
 
 #: Rough bounds of Great Britain in EPSG:27700 (minx, miny, maxx, maxy): coordinates
 #: outside them are not British National Grid.

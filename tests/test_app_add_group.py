@@ -142,6 +142,25 @@ def test_submissions_are_throttled_per_session(area: Path, monkeypatch: pytest.M
     assert _records(area)["name"].tolist() == ["Eastbrook Walking Group"]
 
 
+def test_a_new_session_is_still_throttled(area: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A fresh AppTest is a new browser session, as a reload or a new tab would be.
+    monkeypatch.setattr(settings, "max_submissions", 1)
+    _send(_fill(_open()))
+    at = _send(_fill(_open(), name="A Second Group"))
+    assert "Please wait about 10 minutes" in _errors(at)
+    assert _records(area)["name"].tolist() == ["Eastbrook Walking Group"]
+
+
+def test_a_bulk_upload_in_a_new_session_is_throttled_too(area: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(settings, "max_submissions", 1)
+    _send(_fill(_open()))
+    at = _upload(_open(), _sheet([GOOD]))  # a new session
+    at.checkbox(key="add_bulk_consent").check()
+    at = at.run().button(key="add_bulk_send").click().run()
+    assert "Please wait" in _errors(at)
+    assert len(_records(area)) == 1
+
+
 def test_markup_in_the_name_is_stored_as_typed_and_shown_escaped(area: Path) -> None:
     name = "<script>alert(1)</script> **Club**"
     at = _send(_fill(_open(), name=name))

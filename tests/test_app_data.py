@@ -47,10 +47,14 @@ def _create_with_a_docx() -> None:
 
 @pytest.fixture
 def areas_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An empty areas folder, and the demo area as the default on show."""
+    """An empty areas folder, and the demo area as the default on show.
+
+    The register is a temporary one: signing in keeps its session there, never in the repository's demo area.
+    """
     folder = tmp_path / "areas"
     monkeypatch.setattr(settings, "areas_dir", folder)
     monkeypatch.setattr(settings, "default_area_path", settings.demo_area_path)
+    monkeypatch.setattr(settings, "register_url", f"sqlite:///{tmp_path / 'register.sqlite'}")
     return folder
 
 

@@ -24,6 +24,7 @@ from streamlit.testing.v1 import AppTest
 import assetmap
 from assetmap import settings
 from assetmap.store import open_store
+from assetmap.ui import auth as ui_auth
 from assetmap.ui.pages import moderate
 
 TIMEOUT_S = 120
@@ -52,6 +53,13 @@ def _data_page() -> None:
     from assetmap.ui.pages import data
 
     data.page()
+
+
+def _signed_out_page() -> None:
+    from assetmap.ui import auth
+
+    auth.sign_out()
+    auth.require_officer()
 
 
 def _map_page() -> None:
@@ -141,6 +149,50 @@ def test_wrong_password_is_refused_and_throttled(area: Path, monkeypatch: pytest
     at = sign_in(at)  # the right password, too late
     assert "Too many failed attempts" in at.error[-1].value
     assert [t.value for t in at.title] == ["Officers only"]
+
+
+def test_a_new_session_is_still_locked_out_for_the_user_name(area: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A fresh AppTest is a new browser session, as a reload or a new tab would be.
+    monkeypatch.setattr(settings, "max_sign_in_failures", 2)
+    for _ in range(2):
+        at = sign_in(_app(_moderate_page).run(), password="not the password")
+        assert "do not match" in at.error[-1].value
+    at = sign_in(_app(_moderate_page).run())  # the right password, in a new session, too late
+    assert "Too many failed attempts. Try again in 5 minutes." in at.error[-1].value
+    assert [t.value for t in at.title] == ["Officers only"]
+
+
+def test_failures_under_other_user_names_lock_out_the_client_address(
+    area: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(settings, "max_sign_in_failures", 2)
+    for name in ("someone.else", "another.name"):
+        sign_in(_app(_moderate_page).run(), username=name, password="not the password")
+    at = sign_in(_app(_moderate_page).run())
+    assert "Too many failed attempts" in at.error[-1].value
+
+
+def test_a_sign_in_clears_the_user_names_failures(area: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(settings, "max_sign_in_failures", 3)
+    at = sign_in(_app(_moderate_page).run(), password="not the password")
+    assert [t.value for t in sign_in(at).title] == ["Moderate submissions"]
+    with open_store(area) as store:  # the user name's failure is gone; the address's stays counted
+        times = store.recent_events("sign_in_failed", [f"user:{OFFICER}", "address:local"], window_s=300)
+    assert times[f"user:{OFFICER}"] == [] and len(times["address:local"]) == 1
+
+
+def test_signing_out_ends_the_session_in_the_register(area: Path) -> None:
+    at = _signed_in()
+    session = at.session_state[ui_auth.SESSION_KEY]
+    with open_store(area) as store:
+        assert store.session_officer(session) == OFFICER
+    # Sign out in a new run of the same tab (the Sign out button's work), then open an officer page.
+    at = AppTest.from_function(_signed_out_page, default_timeout=TIMEOUT_S)
+    at.session_state[ui_auth.SESSION_KEY] = session
+    at = with_officer(at).run()
+    with open_store(area) as store:
+        assert store.session_officer(session) is None
+    assert at.title[0].value == "Officers only"
 
 
 def test_no_accounts_says_how_to_add_one(area: Path) -> None:

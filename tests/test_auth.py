@@ -117,3 +117,26 @@ def test_cli_add_officer_asks_twice_and_refuses_a_mismatch(tmp_path: Path, monke
     answers = iter([PASSWORD, PASSWORD])
     assert cli.main(["add-officer", "jsmith", "--secrets", str(secrets)]) == 0
     assert "jsmith" in auth.read_officers(secrets)
+
+
+# -- signed sign-in cookies ---------------------------------------------------------------------
+
+
+SECRET = b"k" * 32
+SESSION = "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-abcde"
+
+
+def test_a_signed_cookie_reads_back_until_it_expires():
+    value = auth.sign_session_cookie(SESSION, 2_000, SECRET)
+    assert auth.read_session_cookie(value, SECRET, now=1_999) == SESSION
+    assert auth.read_session_cookie(value, SECRET, now=2_000) is None  # expired
+
+
+def test_a_tampered_or_foreign_cookie_is_refused():
+    value = auth.sign_session_cookie(SESSION, 2_000, SECRET)
+    session, expires, mac = value.split(".")
+    assert auth.read_session_cookie(f"{session}.9999999999.{mac}", SECRET, now=1_000) is None  # later expiry
+    assert auth.read_session_cookie(f"{session[:-1]}x.{expires}.{mac}", SECRET, now=1_000) is None
+    assert auth.read_session_cookie(value, b"another secret", now=1_000) is None
+    for junk in (None, "", "a.b.c", value + ".x", 12):
+        assert auth.read_session_cookie(junk, SECRET, now=1_000) is None

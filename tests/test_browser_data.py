@@ -46,7 +46,13 @@ def data_server(areas_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     if not (demo / "area.toml").is_file():
         pytest.skip(f"No demo area: {demo / 'area.toml'} does not exist (build it first).")
     secrets = write_secrets(tmp_path_factory.mktemp("data-secrets"))  # the Data page is for officers
-    env = {"ASSETMAP_AREAS_DIR": str(areas_dir), "STREAMLIT_SECRETS_FILES": str(secrets)}
+    # A temporary register: signing in keeps its session there, never in the repository's demo area.
+    register = tmp_path_factory.mktemp("data-register") / "register.sqlite"
+    env = {
+        "ASSETMAP_AREAS_DIR": str(areas_dir),
+        "STREAMLIT_SECRETS_FILES": str(secrets),
+        "ASSETMAP_REGISTER_URL": f"sqlite:///{register}",
+    }
     with serve_app(REPO / "app.py", demo, tmp_path_factory.mktemp("data-server"), env=env) as base:
         yield base
 

@@ -1,27 +1,39 @@
 """Officer sign-in for the app: local accounts from ``st.secrets``, or the identity provider where configured.
 
-Signed-in state lives in the browser session's ``st.session_state`` only (and,
-for OpenID Connect, in Streamlit's own signed cookie). Officer pages call
-:func:`require_officer` first, so a page reached by its address is refused
-just as a hidden menu entry is.
+A local sign-in is a session kept in the register store (:func:`assetmap.ui.common.open_limits`):
+the browser tab holds its id in ``st.session_state``, and the browser a signed, expiring,
+HttpOnly cookie set by the app's own route (:mod:`assetmap.ui.routes`), so a reload or a new
+tab stays signed in; signing out ends the session in the store, so a copied cookie stops
+working. Failed sign-ins are counted in the store per user name and per client address, so
+a reload does not reset the lockout. Officer pages call :func:`require_officer` first, so a
+page reached by its address is refused just as a hidden menu entry is.
 """
 
 from __future__ import annotations
 
+import json
+import math
 import time
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 import streamlit as st
 
 from assetmap import auth, settings
-from assetmap.forms import throttle_wait
+from assetmap._errors import AssetMapError
 from assetmap.ui import common
 
-#: Session key of the signed-in officer's user name (local accounts).
-OFFICER_KEY: str = "officer"
+#: Session key of the id of this tab's sign-in session in the register store.
+SESSION_KEY: str = "_officer_session"
 
-#: Session key of the times of failed sign-ins, for the throttle.
-FAILURES_KEY: str = "_sign_in_failures"
+#: Session key of the one-time token to hand to the cookie route on the next run.
+LINK_KEY: str = "_officer_link"
+
+#: Session key set when signing out must also clear the browser's cookie on the next run.
+CLEAR_COOKIE_KEY: str = "_officer_clear_cookie"
+
+#: Kind of limit event of a failed sign-in, in the register store.
+SIGN_IN_FAILED: str = "sign_in_failed"
 
 
 def _secret_table(name: str) -> dict[str, Any]:
@@ -56,23 +68,78 @@ def _oidc_officer() -> str | None:
     return str(email) if auth.oidc_allowed(email, list(allowed)) else None
 
 
+def _user_key(username: str) -> str:
+    return f"user:{str(username).strip().lower()}"
+
+
+def _cookie_session(store: Any) -> str | None:
+    return auth.read_session_cookie(common.cookie(auth.SESSION_COOKIE), store.secret("cookies"), time.time())
+
+
 def current_officer() -> str | None:
     """Return the signed-in officer's name (or email), or None for a member of the public."""
-    name = st.session_state.get(OFFICER_KEY)
-    if isinstance(name, str) and name in officers():  # an account removed from the file signs its sessions out
-        return name
+    tab, has_cookie = st.session_state.get(SESSION_KEY), common.cookie(auth.SESSION_COOKIE) is not None
+    if tab or has_cookie:  # public visitors have neither: no store is opened for them
+        accounts = officers()
+        try:
+            with common.open_limits() as store:
+                for session in (tab, _cookie_session(store) if has_cookie else None):
+                    name = store.session_officer(session)
+                    if name is not None and name in accounts:  # an account removed from the file signs out
+                        return name
+        except AssetMapError:
+            pass  # a register that cannot be reached signs no one in
     return _oidc_officer()
 
 
 def sign_out() -> None:
-    """Sign the session out (and out of the identity provider where it signed in there)."""
-    st.session_state.pop(OFFICER_KEY, None)
+    """Sign out: end this tab's and the cookie's sessions in the store (and the identity provider's)."""
+    tab = st.session_state.pop(SESSION_KEY, None)
+    has_cookie = common.cookie(auth.SESSION_COOKIE) is not None
+    try:
+        with common.open_limits() as store:
+            store.end_session(tab)
+            if has_cookie:
+                store.end_session(_cookie_session(store))
+    except AssetMapError as exc:
+        st.error(f"Signing out could not be recorded just now. Close the browser to be sure.\n\n{common.md_text(exc)}")
+    if has_cookie:
+        st.session_state[CLEAR_COOKIE_KEY] = True
     if _oidc_officer() is not None:
         st.logout()
 
 
+def _go_to(path: str, **query: str) -> None:
+    # The browser itself must visit the route for it to set or clear the HttpOnly cookie.
+    try:
+        here = urlsplit(st.context.url or "").path or "/"
+    except Exception:  # no client context outside a running server (AppTest)
+        here = "/"
+    target = f"{path}?{urlencode({**query, 'next': here})}"
+    st.html(f"<script>window.location.replace({json.dumps(target)});</script>", unsafe_allow_javascript=True)
+
+
+def _hand_over_to_browser() -> None:
+    """After a sign-in or sign-out, send the browser to the route that sets or clears its cookie."""
+    from assetmap.ui import routes
+
+    token = st.session_state.pop(LINK_KEY, None)
+    if token:
+        _go_to(routes.SESSION_PATH, token=token)
+    elif st.session_state.pop(CLEAR_COOKIE_KEY, False):
+        _go_to(routes.SIGN_OUT_PATH)
+
+
+def _refuse_for(wait: float) -> None:
+    minutes = max(1, math.ceil(wait / 60))
+    st.error(
+        f"Too many failed attempts. Try again in {minutes} minute{'s' if minutes != 1 else ''}.",
+        icon=":material/timer:",
+    )
+
+
 def sign_in_form(key: str = "sign_in") -> None:
-    """Draw the officer sign-in form; on success remember the officer and rerun."""
+    """Draw the officer sign-in form; on success start a session and rerun."""
     accounts = officers()
     oidc = oidc_configured()
     if not accounts and not oidc:
@@ -91,29 +158,39 @@ def sign_in_form(key: str = "sign_in") -> None:
             pass
     if not accounts:
         return
-    failures: list[float] = st.session_state.setdefault(FAILURES_KEY, [])
     with st.form(key, clear_on_submit=True):
         username = st.text_input("User name", key=f"{key}_user", autocomplete="username")
         password = st.text_input("Password", type="password", key=f"{key}_password", autocomplete="current-password")
         go = st.form_submit_button("Sign in", icon=":material/login:")
     if not go:
         return
-    wait = throttle_wait(
-        failures, time.monotonic(), limit=settings.max_sign_in_failures, window_s=settings.sign_in_lockout_s
-    )
-    if wait > 0:
-        st.error(f"Too many failed attempts. Try again in {wait / 60:.0f} minutes.", icon=":material/timer:")
+    keys = [_user_key(username), common.client_address_key()]
+    try:
+        with common.open_limits() as store:
+            # Checked before the password hash, the costly part, is computed.
+            wait = common.limit_wait(
+                store, SIGN_IN_FAILED, keys, limit=settings.max_sign_in_failures, window_s=settings.sign_in_lockout_s
+            )
+            if wait > 0:
+                _refuse_for(wait)
+                return
+            if not auth.check_credentials(accounts, username, password):
+                store.note_event(SIGN_IN_FAILED, keys, keep_s=settings.sign_in_lockout_s)
+                st.error("That user name and password do not match an officer account.", icon=":material/error:")
+                return
+            name = username.strip()
+            store.clear_events(SIGN_IN_FAILED, keys[:1])
+            st.session_state[SESSION_KEY] = store.start_session(name, lifetime_s=settings.officer_session_s)
+            st.session_state[LINK_KEY] = store.start_session(name, lifetime_s=settings.sign_in_link_s, kind="token")
+    except AssetMapError as exc:
+        st.error(f"Signing in is not possible just now. Please try again.\n\n{common.md_text(exc)}")
         return
-    if auth.check_credentials(accounts, username, password):
-        st.session_state[OFFICER_KEY] = username.strip()
-        failures.clear()
-        st.rerun()
-    failures.append(time.monotonic())
-    st.error("That user name and password do not match an officer account.", icon=":material/error:")
+    st.rerun()
 
 
 def sidebar() -> str | None:
     """Show who is signed in, with a sign-out button, in the sidebar; return the officer, or None."""
+    _hand_over_to_browser()
     officer = current_officer()
     if officer is not None:
         with st.sidebar:

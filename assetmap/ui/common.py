@@ -320,3 +320,60 @@ def table_download(label: str, frame: Any, fmt: str, *, file_name: str, key: str
         key=key,
         on_click="ignore",
     )
+
+
+# -- limits that outlive a reload ------------------------------------------------------------------
+
+
+def open_limits() -> RegisterStore:
+    """Open the register that keeps officer sign-in sessions and limits; close it after use.
+
+    The shared register where one is set, else the default area's: the same for
+    every page, visitor and app instance whatever area is on show, so switching
+    areas neither signs an officer out nor resets a limit.
+    """
+    return open_register(settings.default_area_path)
+
+
+def client_address_key() -> str:
+    """Return the limit key of the visitor's client address (``local`` where Streamlit gives none, as on localhost)."""
+    try:
+        address = st.context.ip_address
+    except Exception:  # no client context outside a running server
+        address = None
+    # Only text is an address (a test harness may give a stand-in object).
+    return f"address:{address if isinstance(address, str) and address else 'local'}"
+
+
+def cookie(name: str) -> str | None:
+    """Return the value of a cookie the browser sent, or None (and None outside a running server)."""
+    try:
+        value = st.context.cookies.get(name)
+    except Exception:  # no client context outside a running server (AppTest)
+        return None
+    return value if isinstance(value, str) else None
+
+
+def client_keys() -> list[str]:
+    """Return the limit keys of the visitor: the client address and, where the browser has one, its cookie."""
+    from assetmap import auth
+
+    keys = [client_address_key()]
+    browser = auth.browser_id(cookie(auth.BROWSER_COOKIE))
+    if browser:
+        keys.append(f"browser:{browser}")
+    return keys
+
+
+def limit_wait(store: RegisterStore, kind: str, keys: list[str], *, limit: int, window_s: float) -> float:
+    """Return the seconds to wait before one more event of ``kind`` is allowed for every key (0: allowed now).
+
+    Each key is counted on its own by :func:`assetmap.forms.throttle_wait`; the longest wait wins.
+    """
+    import time
+
+    from assetmap.forms import throttle_wait
+
+    now = time.time()
+    times = store.recent_events(kind, keys, window_s=window_s, now=now)
+    return max((throttle_wait(t, now, limit=limit, window_s=window_s) for t in times.values()), default=0.0)

@@ -5,9 +5,9 @@ Nothing sent here is public until an officer approves it on the Moderate page.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
-import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -42,8 +42,9 @@ ERRORS_KEY: str = "add_errors"
 #: Session key of the reference of the group just received (the confirmation replaces the form).
 DONE_KEY: str = "add_done"
 
-#: Session key of the times this session sent groups, for the throttle.
-SENT_KEY: str = "add_sent"
+#: Kind of limit event of a public submission (form or bulk), counted in the register store
+#: per client address and per browser cookie, so a reload or a new tab does not reset it.
+SUBMISSION: str = "submission"
 
 #: Session key of the point clicked on the map (longitude, latitude).
 CLICK_KEY: str = "add_clicked"
@@ -140,10 +141,21 @@ def _is_robot() -> bool:
 
 
 def _throttle_wait() -> float:
-    sent = st.session_state.setdefault(SENT_KEY, [])
-    return forms.throttle_wait(
-        sent, time.monotonic(), limit=settings.max_submissions, window_s=settings.submission_window_s
-    )
+    # A register that cannot be reached refuses (the message says to try again), as the submission would.
+    with common.open_limits() as store:
+        return common.limit_wait(
+            store,
+            SUBMISSION,
+            common.client_keys(),
+            limit=settings.max_submissions,
+            window_s=settings.submission_window_s,
+        )
+
+
+def _note_sent() -> None:
+    # The entry is stored by now: a failure to count it must not turn its confirmation into an error.
+    with contextlib.suppress(AssetMapError), common.open_limits() as store:
+        store.note_event(SUBMISSION, common.client_keys(), keep_s=settings.submission_window_s)
 
 
 def _throttled_message(wait: float) -> None:
@@ -328,7 +340,11 @@ def _send(area: Area, values: dict[str, Any], consent: bool) -> None:
         # Robots are told what people are told, so they learn nothing; nothing is stored.
         st.session_state[DONE_KEY] = None
         st.rerun()
-    wait = _throttle_wait()
+    try:
+        wait = _throttle_wait()
+    except AssetMapError as exc:
+        st.error(f"Your group could not be saved just now. Please try again.\n\n{common.md_text(exc)}")
+        return
     if wait > 0:
         _throttled_message(wait)
         return
@@ -351,7 +367,7 @@ def _send(area: Area, values: dict[str, Any], consent: bool) -> None:
     except AssetMapError as exc:
         st.error(f"Your group could not be saved just now. Please try again.\n\n{common.md_text(exc)}")
         return
-    st.session_state[SENT_KEY].append(time.monotonic())
+    _note_sent()
     st.session_state.pop(ERRORS_KEY, None)
     st.session_state.pop(FORM_ID_KEY, None)
     st.session_state[DONE_KEY] = (reference, str(clean["name"]))
@@ -461,7 +477,11 @@ def _bulk(area: Area) -> None:
         st.session_state[BULK_DONE_KEY] = _NEUTRAL_THANKS
         st.session_state[BULK_GEN_KEY] = gen + 1
         st.rerun()
-    wait = _throttle_wait()
+    try:
+        wait = _throttle_wait()
+    except AssetMapError as exc:
+        st.error(f"The groups could not be saved just now. Please try again.\n\n{common.md_text(exc)}")
+        return
     if wait > 0:
         _throttled_message(wait)
         return
@@ -479,7 +499,7 @@ def _bulk(area: Area) -> None:
     except AssetMapError as exc:
         st.error(f"The groups could not be saved just now. Please try again.\n\n{common.md_text(exc)}")
         return
-    st.session_state[SENT_KEY].append(time.monotonic())
+    _note_sent()
     st.session_state[BULK_DONE_KEY] = (
         f"Thank you. We have received {len(ids):,} groups (references {ids[0]} to {ids[-1]}). "
         "An officer will check them before they appear on the public map."
