@@ -43,6 +43,12 @@ def test_database_side_files_do_not_change_the_fingerprint(area_copy):
     before = common.area_fingerprint(area_copy)
     (area_copy / "register.sqlite-wal").write_bytes(b"in use")
     assert common.area_fingerprint(area_copy) == before
+    # Sign-ins and limits written to the register do not reload the area either.
+    from assetmap.store import open_store
+
+    with open_store(area_copy) as store:
+        store.note_event("sign_in_failure", ["user:someone"], keep_s=60)
+    assert common.area_fingerprint(area_copy) == before
     assert common.area_fingerprint(area_copy / "nowhere") is None
 
 

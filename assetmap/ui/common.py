@@ -93,7 +93,11 @@ def area_fingerprint(path: str | Path) -> str | None:
     if not (root / _MANIFEST).is_file():
         return None
     digest = hashlib.sha256()
-    for file in sorted(p for p in root.rglob("*") if p.is_file() and not p.name.endswith(_TRANSIENT)):
+    # The register is left out: its records are followed by register_version, and it also
+    # takes sign-in sessions and limits, which must not reload the area.
+    skip = root / "register.sqlite"
+    files = (p for p in root.rglob("*") if p.is_file() and not p.name.endswith(_TRANSIENT) and p != skip)
+    for file in sorted(files):
         stat = file.stat()
         digest.update(str(file.relative_to(root)).encode())
         digest.update(_file_digest_cached(str(file), stat.st_size, stat.st_mtime_ns).encode())
