@@ -285,6 +285,11 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _cmd_serve(args: argparse.Namespace) -> int:
     from assetmap.server import APP_SCRIPT, streamlit_command
 
+    # A register that cannot be read is said here, on one line, not left for every visitor to meet.
+    store = _area_register(args.area, needed=False)
+    if store is not None:
+        with store:
+            store.counts()
     env = {
         **os.environ,
         "ASSETMAP_AREA": str(Path(args.area).resolve()) if args.area else str(settings.default_area_path),

@@ -239,7 +239,7 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
     return data
 
 
-def load_area(path: str | Path, *, taxonomy: Taxonomy | None = None) -> Area:
+def load_area(path: str | Path, *, taxonomy: Taxonomy | None = None, register: bool = True) -> Area:
     """Load an area folder: every layer read, checked and put in EPSG:27700.
 
     Parameters
@@ -248,6 +248,9 @@ def load_area(path: str | Path, *, taxonomy: Taxonomy | None = None) -> Area:
         Folder with an ``area.toml`` manifest.
     taxonomy : Taxonomy, optional
         Asset types and elements (default: the shipped taxonomy).
+    register : bool, default True
+        Add the approved records of the area's register. False leaves the register
+        unread (for a page that must work while the register cannot be reached).
 
     Returns
     -------
@@ -265,7 +268,7 @@ def load_area(path: str | Path, *, taxonomy: Taxonomy | None = None) -> Area:
     layers = data["layers"]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", AssetMapWarning)
-        area = _load_layers(root, meta, layers, taxonomy)
+        area = _load_layers(root, meta, layers, taxonomy, register=register)
     for w in caught:
         if issubclass(w.category, AssetMapWarning):
             area.notes.append(str(w.message))
@@ -274,7 +277,9 @@ def load_area(path: str | Path, *, taxonomy: Taxonomy | None = None) -> Area:
     return area
 
 
-def _load_layers(root: Path, meta: dict[str, Any], layers: dict[str, Any], taxonomy: Taxonomy | None) -> Area:
+def _load_layers(
+    root: Path, meta: dict[str, Any], layers: dict[str, Any], taxonomy: Taxonomy | None, *, register: bool = True
+) -> Area:
     notes: list[str] = []
     vintages: dict[str, str] = {}
 
@@ -379,10 +384,10 @@ def _load_layers(root: Path, meta: dict[str, Any], layers: dict[str, Any], taxon
     from assetmap.store import REGISTER_FILE, register_assets
 
     # Approved records of <area>/register.sqlite, or of the shared register in this area's wards.
-    register = register_assets(root, taxonomy=taxonomy, area_codes=boundaries["code"])
-    if register is not None and len(register):
-        frames.append(register)
-        vintages["register"] = f"{REGISTER_FILE}: {len(register)} approved records"
+    records = register_assets(root, taxonomy=taxonomy, area_codes=boundaries["code"]) if register else None
+    if records is not None and len(records):
+        frames.append(records)
+        vintages["register"] = f"{REGISTER_FILE}: {len(records)} approved records"
     as_of = meta.get("as_of", date.today())
     if isinstance(as_of, str):
         try:

@@ -316,6 +316,14 @@ class RegisterStore(ABC):
     def _is_duplicate_key(self, exc: BaseException) -> bool:
         """Whether an error is a unique-key violation."""
 
+    def _unavailable(self, exc: BaseException) -> StoreError | None:
+        """Return the error to raise for a database that cannot be used, or None for any other error.
+
+        Read-only, damaged or unreachable: a :class:`StoreError` naming the file or
+        server and the fix.
+        """
+        return None
+
     @abstractmethod
     def _migration_lock(self, tx: Tx) -> None:
         """Serialise migrations between processes (inside the migration transaction)."""
@@ -349,6 +357,9 @@ class RegisterStore(ABC):
                     return fn(tx)
             except Exception as exc:  # only transient errors are retried; the rest propagate unchanged
                 if not self._is_transient(exc):
+                    unavailable = None if self._is_duplicate_key(exc) else self._unavailable(exc)
+                    if unavailable is not None:
+                        raise unavailable from exc
                     raise
                 if time.monotonic() + delay > deadline:
                     raise StoreBusyError(

@@ -101,6 +101,18 @@ class PostGISStore(RegisterStore):
     def _is_duplicate_key(self, exc: BaseException) -> bool:
         return isinstance(exc, self._psycopg.errors.UniqueViolation)
 
+    def _unavailable(self, exc: BaseException) -> StoreError | None:
+        # A server that went away, shut down or refuses to write (read-only standby, full disk).
+        errors = self._psycopg.errors
+        gone = isinstance(exc, self._psycopg.OperationalError | self._psycopg.InterfaceError)
+        if not gone and not isinstance(exc, errors.ReadOnlySqlTransaction | errors.DiskFull):
+            return None
+        detail = " ".join(str(exc).split())
+        return StoreError(
+            f"the register database at {_redact(self.url)} cannot be used just now ({detail}). "
+            "Check that the server is running and accepts writes."
+        )
+
     def _migration_lock(self, tx: Tx) -> None:
         """Hold a transaction-level advisory lock, so that two processes never migrate at once."""
         tx.execute("SELECT pg_advisory_xact_lock(hashtext('assetmap register migrations'))")

@@ -138,6 +138,20 @@ class SQLiteStore(RegisterStore):
     def _is_duplicate_key(self, exc: BaseException) -> bool:
         return isinstance(exc, sqlite3.IntegrityError) and "unique" in str(exc).lower()
 
+    def _unavailable(self, exc: BaseException) -> StoreError | None:
+        if isinstance(exc, sqlite3.IntegrityError) or not isinstance(exc, sqlite3.DatabaseError):
+            return None
+        text = str(exc).lower()
+        if "readonly" in text or "read-only" in text:
+            return StoreError(
+                f"{self.path}: the register is read-only ({exc}). Let the app's user write the file and its "
+                "folder, or move the register to a folder it can write."
+            )
+        return StoreError(
+            f"{self.path}: the register cannot be used ({exc}). Check the disk, restore the file from a "
+            "backup, or move it aside to start an empty register."
+        )
+
     def _migration_lock(self, tx: Tx) -> None:
         """Nothing to do: a write transaction already holds the database's only write lock."""
 

@@ -199,6 +199,16 @@ def sidebar() -> str | None:
     return officer
 
 
+def _register_problem() -> str | None:
+    """Return why the register that keeps sign-ins cannot be used (naming its file or server), or None."""
+    try:
+        with common.open_limits() as store:
+            store.counts()
+    except AssetMapError as exc:
+        return str(exc)
+    return None
+
+
 def require_officer() -> str:
     """Return the signed-in officer; otherwise refuse the page (heading, message, sign-in form) and stop it."""
     officer = current_officer()
@@ -206,6 +216,13 @@ def require_officer() -> str:
         return officer
     st.title("Officers only")
     st.error("This page is for council officers. Sign in to see it.", icon=":material/lock:")
+    problem = _register_problem()
+    if problem is not None:
+        # Officers need to know what to fix before signing in can work again.
+        st.error(
+            f"Signing in needs the register, which cannot be used: {common.md_text(problem)}",
+            icon=":material/cloud_off:",
+        )
     sign_in_form()
     st.stop()
     raise RuntimeError("officer sign-in required")  # pragma: no cover - st.stop ends the run first

@@ -14,6 +14,7 @@ import streamlit as st
 from assetmap import settings
 from assetmap._errors import AssetMapError
 from assetmap.analysis.gaps import DEFAULT_THRESHOLDS, group_keys, group_label
+from assetmap.store.base import StoreError
 
 if TYPE_CHECKING:
     from assetmap.store import RegisterStore
@@ -105,12 +106,12 @@ def area_fingerprint(path: str | Path) -> str | None:
 
 
 @st.cache_resource(show_spinner="Loading the area...", max_entries=4)
-def _load_area(path: str, fingerprint: str | None, register: int = 0) -> Area:
+def _load_area(path: str, fingerprint: str | None, register: int = 0, with_register: bool = True) -> Area:
     # A resource, not data: the Area is shared as it is (no copy per rerun) and it
     # caches its own derived tables. ``fingerprint`` and ``register`` are only part of the cache key.
     import assetmap
 
-    return assetmap.load_area(path)
+    return assetmap.load_area(path, register=with_register)
 
 
 def register_version(path: str | Path) -> int:
@@ -143,13 +144,15 @@ def open_register(path: str | Path | None = None) -> RegisterStore:
     return open_store(settings.register_url or (path if path is not None else area_path()))
 
 
-def get_area(path: str | Path) -> Area:
+def get_area(path: str | Path, *, register: bool = True) -> Area:
     """Return the area in ``path``, loaded once per version of its files' contents and of its register.
 
     Parameters
     ----------
     path : str or Path
         An area folder (with ``area.toml``).
+    register : bool, default True
+        Read the approved records of its register (False: its files alone).
 
     Returns
     -------
@@ -160,6 +163,8 @@ def get_area(path: str | Path) -> Area:
     AssetMapError
         When the folder cannot be loaded (failures are not cached).
     """
+    if not register:
+        return _load_area(str(path), area_fingerprint(path), 0, with_register=False)
     return _load_area(str(path), area_fingerprint(path), register_version(path))
 
 
@@ -190,11 +195,35 @@ def area_sidebar(area: Area) -> None:
                     st.markdown(f"- {md_text(note)}")
 
 
-def current_area() -> Area | None:
-    """Load the area on show and draw the sidebar; show the error and return None if it cannot load."""
+#: What a visitor is told when the register cannot be read: no file name or server address.
+REGISTER_DOWN: str = (
+    "The register of community groups cannot be read just now, so this page cannot be shown. Please try again later."
+)
+
+
+def current_area(*, without_register: bool = False) -> Area | None:
+    """Load the area on show and draw the sidebar; show the error and return None if it cannot load.
+
+    Parameters
+    ----------
+    without_register : bool, default False
+        Where the register cannot be read, load the area's files alone rather than
+        refuse: for the public form, which still checks an entry and keeps it for a
+        retry, and says only when saving that it could not be saved.
+    """
     path = area_path()
     try:
         area = get_area(path)
+    except StoreError:
+        if not without_register:
+            # The public learns nothing of the server; officers see the file or server where they sign in.
+            st.error(REGISTER_DOWN, icon=":material/cloud_off:")
+            return None
+        try:
+            area = get_area(path, register=False)
+        except AssetMapError as exc:
+            st.error(f"The area in {md_text(path)} could not be loaded.\n\n{md_text(exc)}", icon=":material/error:")
+            return None
     except AssetMapError as exc:
         st.error(f"The area in {md_text(path)} could not be loaded.\n\n{md_text(exc)}", icon=":material/error:")
         return None

@@ -103,6 +103,12 @@ def privacy_notice(retention_days: int | None = None) -> str:
 
 _NEUTRAL_THANKS = "Thank you. Your submission has been received."
 
+#: What the visitor is told when the register cannot take an entry (no file name or server address).
+SAVE_FAILED: str = (
+    "Your entry could not be saved just now. Please try again later: what you entered is kept on this page "
+    "until you send it."
+)
+
 
 def _k(field: str) -> str:
     return f"{FIELD_PREFIX}{field}"
@@ -110,7 +116,7 @@ def _k(field: str) -> str:
 
 def page() -> None:
     """Draw the Add your group page."""
-    area = common.current_area()
+    area = common.current_area(without_register=True)
     st.title("Add your group")
     st.markdown(
         "Tell us about a community group, service or place so that residents and council teams can find it. "
@@ -342,8 +348,8 @@ def _send(area: Area, values: dict[str, Any], consent: bool) -> None:
         st.rerun()
     try:
         wait = _throttle_wait()
-    except AssetMapError as exc:
-        st.error(f"Your group could not be saved just now. Please try again.\n\n{common.md_text(exc)}")
+    except AssetMapError:
+        st.error(SAVE_FAILED, icon=":material/cloud_off:")
         return
     if wait > 0:
         _throttled_message(wait)
@@ -364,8 +370,8 @@ def _send(area: Area, values: dict[str, Any], consent: bool) -> None:
     except ValidationError as exc:
         st.session_state[ERRORS_KEY] = forms.problems_by_field(exc.problems)
         st.rerun()
-    except AssetMapError as exc:
-        st.error(f"Your group could not be saved just now. Please try again.\n\n{common.md_text(exc)}")
+    except AssetMapError:
+        st.error(SAVE_FAILED, icon=":material/cloud_off:")
         return
     _note_sent()
     st.session_state.pop(ERRORS_KEY, None)
@@ -479,8 +485,8 @@ def _bulk(area: Area) -> None:
         st.rerun()
     try:
         wait = _throttle_wait()
-    except AssetMapError as exc:
-        st.error(f"The groups could not be saved just now. Please try again.\n\n{common.md_text(exc)}")
+    except AssetMapError:
+        st.error(SAVE_FAILED, icon=":material/cloud_off:")
         return
     if wait > 0:
         _throttled_message(wait)
@@ -496,8 +502,8 @@ def _bulk(area: Area) -> None:
         st.error("Nothing was stored:", icon=":material/error:")
         st.dataframe(forms.row_report(exc.problems), hide_index=True, width="stretch")
         return
-    except AssetMapError as exc:
-        st.error(f"The groups could not be saved just now. Please try again.\n\n{common.md_text(exc)}")
+    except AssetMapError:
+        st.error(SAVE_FAILED, icon=":material/cloud_off:")
         return
     _note_sent()
     st.session_state[BULK_DONE_KEY] = (
