@@ -111,7 +111,7 @@ def _load_area(path: str, fingerprint: str | None, register: int = 0, with_regis
     # caches its own derived tables. ``fingerprint`` and ``register`` are only part of the cache key.
     import assetmap
 
-    return assetmap.load_area(path, register=with_register)
+    return assetmap.load_area(path) if with_register else assetmap.load_area(path, register=False)
 
 
 def register_version(path: str | Path) -> int:
