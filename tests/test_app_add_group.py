@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import hostile
 import pandas as pd
 import pytest
 from officers import copy_demo_area
@@ -218,3 +219,24 @@ def test_template_has_every_column_and_a_valid_example(area: Path) -> None:
         assert problems == [] and len(records) == 1, fmt
     header = forms.template_bytes("csv").decode().splitlines()[0].split(",")
     assert header == list(forms.TEMPLATE_COLUMNS)
+
+
+@pytest.mark.parametrize(
+    ("name", "build", "says"),
+    [
+        ("groups.xlsx", hostile.xlsx_bomb, "times its packed size"),
+        ("groups.xlsx", lambda: hostile.xlsx_rows(settings.max_bulk_rows + 1), f"more than {settings.max_bulk_rows}"),
+        ("groups.xlsx", hostile.xlsx_entities, "declares a DOCTYPE or entities"),
+        ("groups.xlsx", hostile.xlsx_cut_sheet, "stops part way"),
+        ("groups.xlsx", hostile.xlsx_cut_archive, "cut short"),
+        ("groups.csv", hostile.mixed_csv, "line 3: not UTF-8 text"),
+        ("groups.csv", lambda: b"name,type,latitude,longitude\n", "a header but no rows"),
+    ],
+)
+def test_bulk_upload_of_a_hostile_file_is_refused_with_a_clear_message(area: Path, name, build, says) -> None:
+    at = _upload(_open(), build(), name=name)
+    assert not at.exception
+    assert "Fix these rows" in _errors(at)
+    report = next(d.value for d in at.dataframe if "How to fix" in d.value.columns)
+    assert len(report) == 1 and says.replace(",", "").lower() in report["Problem"].iloc[0].replace(",", "").lower()
+    assert _records(area).empty
