@@ -98,7 +98,9 @@ def parse_bulk(
             if fmt not in BULK_FORMATS:
                 raise DataFormatError(f"{fname}: a {fmt} file. Upload a spreadsheet: CSV or XLSX.")
             # Rows are counted as the file is read, so an oversized sheet is refused before it is parsed.
-            table = read_table(path, max_rows=max_rows)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", AssetMapWarning)  # read again below, where notes are handled
+                table = read_table(path, max_rows=max_rows)
         except DataFormatError as exc:
             return _empty(fname), _whole_file(exc, fname)
         had_ids = "asset_id" in normalise_columns(list(table.columns)).values()
