@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import hostile
 import pandas as pd
 import pytest
 from officers import copy_demo_area
@@ -272,3 +273,24 @@ def test_privacy_notice_says_how_long_details_are_kept_and_how_to_see_or_erase_t
     # A misconfigured period is refused by housekeeping; the notice stays true without a number.
     monkeypatch.setattr(settings, "personal_data_retention_days", "a year")
     assert "erased at the end of the period the council keeps them for" in add_group.privacy_notice()
+
+
+@pytest.mark.parametrize(
+    ("name", "build", "says"),
+    [
+        ("groups.xlsx", hostile.xlsx_bomb, "times its packed size"),
+        ("groups.xlsx", lambda: hostile.xlsx_rows(settings.max_bulk_rows + 1), f"more than {settings.max_bulk_rows}"),
+        ("groups.xlsx", hostile.xlsx_entities, "declares a DOCTYPE or entities"),
+        ("groups.xlsx", hostile.xlsx_cut_sheet, "stops part way"),
+        ("groups.xlsx", hostile.xlsx_cut_archive, "cut short"),
+        ("groups.csv", hostile.mixed_csv, "line 3: not UTF-8 text"),
+        ("groups.csv", lambda: b"name,type,latitude,longitude\n", "a header but no rows"),
+    ],
+)
+def test_bulk_upload_of_a_hostile_file_is_refused_with_a_clear_message(area: Path, name, build, says) -> None:
+    at = _upload(_open(), build(), name=name)
+    assert not at.exception
+    assert "Fix these rows" in _errors(at)
+    report = next(d.value for d in at.dataframe if "How to fix" in d.value.columns)
+    assert len(report) == 1 and says.replace(",", "").lower() in report["Problem"].iloc[0].replace(",", "").lower()
+    assert _records(area).empty

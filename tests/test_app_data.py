@@ -6,6 +6,7 @@ import io
 from pathlib import Path
 
 import geopandas as gpd
+import hostile
 import pandas as pd
 import pytest
 from conftest import REPO
@@ -304,3 +305,30 @@ def test_uploads_with_an_xlsx_deprivation_file(areas_dir):
     assert not at.exception and not at.error, _errors(at)
     area = assetmap.load_area(areas_dir / "excel-town")
     assert len(area.deprivation) == len(frame)
+
+
+@pytest.mark.parametrize(
+    ("layer", "name", "build", "says"),
+    [
+        ("deprivation", "file7.xlsx", hostile.xlsx_bomb, "times its packed size"),
+        ("deprivation", "file7.xlsx", hostile.xlsx_entities, "declares a DOCTYPE or entities"),
+        ("deprivation", "file7.xlsx", hostile.xlsx_cut_sheet, "Save it again as .xlsx"),
+        ("deprivation", "file7.csv", lambda: b"", "empty"),
+        ("boundaries", "wards.geojson", hostile.deep_json, "nested more than 100 levels deep"),
+    ],
+)
+def test_a_hostile_upload_shows_a_clear_error_and_writes_nothing(areas_dir, layer, name, build, says):
+    at = _app().run()
+    tiny = {
+        "boundaries": ("wards.geojson", (TINY / "wards.geojson").read_bytes()),
+        "deprivation": ("file7.csv", (TINY / "file7.csv").read_bytes()),
+    }
+    tiny[layer] = (name, build())
+    at.text_input(key="data_name_0").set_value("Hostile")
+    _upload(at, "boundaries", *tiny["boundaries"])
+    _upload(at, "small_areas", "lsoa21.geojson", (TINY / "lsoa21.geojson").read_bytes())
+    _upload(at, "deprivation", *tiny["deprivation"])
+    at = _submit(at)
+    assert not at.exception
+    assert any(name in e and says in e for e in _errors(at)), _errors(at)
+    assert _kept(areas_dir) == []

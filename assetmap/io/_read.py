@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import warnings
 import zipfile
 from pathlib import Path, PurePosixPath
@@ -19,6 +20,14 @@ import pandas as pd
 
 from assetmap import settings
 from assetmap._errors import AssetMapWarning, CRSError, DataFormatError
+from assetmap.io._guard import (
+    check_archive,
+    check_json_depth,
+    check_sheet_rows,
+    check_workbook_parts,
+    check_xml_stream,
+    decode_text,
+)
 
 VECTOR_FORMATS = ("geojson", "gpkg", "shp", "shpzip", "kml")
 TABLE_FORMATS = ("csv", "xlsx")
@@ -45,8 +54,12 @@ def _check_file(path: Path) -> None:
 def _check_zip(path: Path) -> zipfile.ZipFile:
     try:
         archive = zipfile.ZipFile(path)
-    except zipfile.BadZipFile as exc:
-        raise DataFormatError(f"{path.name}: not a readable zip archive ({exc}). Zip it again.") from exc
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise DataFormatError(
+            f"{path.name}: not a readable zip archive or workbook ({exc}): the file may have been cut short. "
+            "Zip it again, or save the workbook again as .xlsx."
+        ) from exc
+    check_archive(archive, path.name)
     total = 0
     for info in archive.infolist():
         member = PurePosixPath(info.filename)
@@ -90,6 +103,7 @@ def sniff_format(path: str | Path) -> str:
         archive = _check_zip(path)
         names = [n.lower() for n in archive.namelist()]
         if "[content_types].xml" in names and any(n.startswith("xl/") for n in names):
+            check_workbook_parts(archive, path.name)
             return "xlsx"
         if any(n.endswith(".shp") for n in names):
             return "shpzip"
@@ -152,7 +166,10 @@ def read_vector(path: str | Path, *, layer: str | int | None = None) -> gpd.GeoD
             )
         source = f"/vsizip/{path.resolve()}/{shp[0] if layer is None else layer}"
         layer = None
-    elif fmt in ("geojson", "kml") and path.suffix.lower() not in (".geojson", ".json", ".kml"):
+    if fmt in ("geojson", "kml"):
+        with path.open("rb") as fh:
+            (check_json_depth if fmt == "geojson" else check_xml_stream)(fh, path.name)
+    if fmt in ("geojson", "kml") and path.suffix.lower() not in (".geojson", ".json", ".kml"):
         # GDAL picks a driver by extension first; hand it the bytes so it goes by content.
         source = io.BytesIO(path.read_bytes())
     try:
@@ -188,12 +205,15 @@ def _long_row_message(name: str, text: str) -> str | None:
     return None
 
 
-def read_table(path: str | Path, *, sheet: str | int | None = None) -> pd.DataFrame:
+def read_table(path: str | Path, *, sheet: str | int | None = None, max_rows: int | None = None) -> pd.DataFrame:
     """Read a CSV or XLSX table with every cell as text, as officers' files need.
 
     Codes keep their leading zeros and numbers their original spelling; callers
-    convert the columns they use. CSV encodings tried: UTF-8 (with or without
-    BOM), then Windows-1252 (Excel's default "CSV" on many council PCs).
+    convert the columns they use. CSV is read as UTF-8 (with or without BOM); a
+    file with no UTF-8 in it at all as Windows-1252 (Excel's default "CSV" on many
+    council PCs), with a warning; a file mixing the two is refused, its lines named.
+    Rows are counted while reading (for XLSX, in the sheet's XML before openpyxl
+    parses it), so an oversized table is refused before it costs time or memory.
 
     Parameters
     ----------
@@ -201,29 +221,31 @@ def read_table(path: str | Path, *, sheet: str | int | None = None) -> pd.DataFr
         The file.
     sheet : str or int, optional
         Worksheet of an XLSX workbook; the first when omitted.
+    max_rows : int, optional
+        Most rows (below the header) accepted; Excel's limit of a sheet always applies to XLSX.
 
     Returns
     -------
     DataFrame
         Strings, with blank cells as missing values; column names stripped.
+
+    Raises
+    ------
+    DataFormatError
+        Naming the file (and the line, where there is one) and the fix.
     """
     path = Path(path)
     fmt = sniff_format(path)
     if fmt == "xlsx":
+        with zipfile.ZipFile(path) as archive:
+            check_sheet_rows(archive, path.name, sheet, max_rows)
         try:
             df = pd.read_excel(path, sheet_name=sheet if sheet is not None else 0, dtype=str, engine="openpyxl")
-        except (ValueError, KeyError, OSError, zipfile.BadZipFile) as exc:
+        # SyntaxError: the XML parsers' ParseError; the sheet was counted, but its cells may still be garbled.
+        except (ValueError, KeyError, OSError, SyntaxError, EOFError, zipfile.BadZipFile) as exc:
             raise DataFormatError(f"{path.name}: cannot read the workbook ({exc}). Save it again as .xlsx.") from exc
     elif fmt == "csv":
-        raw = path.read_bytes()
-        for encoding in ("utf-8-sig", "cp1252"):
-            try:
-                text = raw.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:  # pragma: no cover - cp1252 decodes nearly anything
-            raise DataFormatError(f"{path.name}: not a text file in UTF-8 or Windows-1252. Save it as CSV UTF-8.")
+        text = decode_text(path.read_bytes(), path.name)
         try:
             with warnings.catch_warnings():
                 # index_col=False: a row longer than the header must not silently become the index.
@@ -235,12 +257,15 @@ def read_table(path: str | Path, *, sheet: str | int | None = None) -> pd.DataFr
                     keep_default_na=False,
                     na_values=[""],
                     index_col=False,
+                    nrows=None if max_rows is None else max_rows + 1,  # one more tells "too many"
                 )
         except pd.errors.ParserWarning as exc:
             raise DataFormatError(
                 _long_row_message(path.name, text) or f"{path.name}: a row has more cells than the header."
             ) from exc
-        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        except pd.errors.EmptyDataError as exc:
+            raise DataFormatError(f"{path.name}: the file holds no table (only blank lines).") from exc
+        except pd.errors.ParserError as exc:
             raise DataFormatError(
                 _long_row_message(path.name, text)
                 or f"{path.name}: cannot read it as CSV ({exc}). Check for unbalanced quotes or a stray line; "
@@ -248,10 +273,56 @@ def read_table(path: str | Path, *, sheet: str | int | None = None) -> pd.DataFr
             ) from exc
     else:
         raise DataFormatError(f"{path.name}: a {fmt} map layer, not a table. Give a CSV or XLSX file.")
+    if max_rows is not None and len(df) > max_rows:
+        raise DataFormatError(
+            f"{path.name}: more than {max_rows:,} rows, over the limit for one file. "
+            f"Split it into files of at most {max_rows:,} rows."
+        )
     df.columns = [str(c).strip().lstrip("\ufeff") for c in df.columns]
     if len(df) == 0:
         raise DataFormatError(f"{path.name}: the table has a header but no rows.")
     return df
+
+
+def read_json(path: str | Path) -> object:
+    """Read a JSON file, refusing an empty, oversized or absurdly nested one before parsing it.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file (UTF-8, with or without BOM).
+
+    Returns
+    -------
+    object
+        The parsed document.
+
+    Raises
+    ------
+    DataFormatError
+        Naming the file, where the JSON breaks, and the fix.
+    """
+    path = Path(path)
+    _check_file(path)
+    return parse_json(path.read_bytes(), path.name)
+
+
+def parse_json(raw: bytes, name: str) -> object:
+    """Parse JSON bytes (a file's or a download's), with the nesting checked first; see :func:`read_json`."""
+    if not raw.strip():
+        raise DataFormatError(f"{name}: the file is empty. Export it again from its source.")
+    check_json_depth(raw, name)
+    try:
+        return json.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise DataFormatError(f"{name}: not UTF-8 text (byte {exc.start:,}). Save it again as UTF-8 JSON.") from exc
+    except json.JSONDecodeError as exc:
+        raise DataFormatError(
+            f"{name}: not valid JSON at line {exc.lineno}, column {exc.colno} ({exc.msg}): the file may have been "
+            "cut short. Export it again from its source."
+        ) from exc
+    except RecursionError as exc:  # within the nesting limit this cannot happen; never a traceback if it does
+        raise DataFormatError(f"{name}: the JSON is nested too deeply to read.") from exc
 
 
 def looks_like_bng(bounds: np.ndarray | tuple[float, float, float, float]) -> bool:

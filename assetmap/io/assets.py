@@ -100,8 +100,8 @@ def read_assets(
         geometry = layer.geometry.array
         raw = pd.DataFrame(layer.drop(columns=layer.geometry.name)).astype("string")
     else:
-        raw = read_table(path, sheet=sheet)
-    if len(raw) > settings.max_asset_rows:
+        raw = read_table(path, sheet=sheet, max_rows=settings.max_asset_rows)
+    if len(raw) > settings.max_asset_rows:  # a map layer's features; tables are counted as they are read
         raise DataFormatError(
             f"{fname}: {len(raw):,} rows, over the limit of {settings.max_asset_rows:,}. Split the file."
         )

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import warnings
+import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -307,7 +308,7 @@ def _best_sheet(path: Path) -> str | int:
     """Pick the worksheet with an LSOA column and the most recognised columns (official XLSX open on 'Notes')."""
     try:
         sheets = pd.read_excel(path, sheet_name=None, nrows=0, engine="openpyxl")
-    except (ValueError, KeyError, OSError) as exc:
+    except (ValueError, KeyError, OSError, SyntaxError, EOFError, zipfile.BadZipFile) as exc:
         raise DataFormatError(f"{path.name}: cannot read the workbook ({exc}). Save it again as .xlsx.") from exc
     best: tuple[int, str | int] = (0, 0)
     for sheet_name, frame in sheets.items():

@@ -17,7 +17,6 @@ and provision.
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 from pathlib import Path
@@ -26,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from assetmap._errors import DataFormatError
+from assetmap.io._read import read_json, read_table, sniff_format
 
 if TYPE_CHECKING:  # pragma: no cover
     from assetmap.workspace import Area
@@ -155,21 +155,21 @@ def read_grants(path: str | Path) -> pd.DataFrame:
     """
     path = Path(path)
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise DataFormatError(f"{path}: cannot read it ({exc}).") from exc
-    head = raw.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
-    try:
-        if head in (b"{", b"["):
-            rows = _from_json(json.loads(raw.decode("utf-8-sig")))
+        # The shared readers: missing and empty files, encodings, nesting and size limits are checked there.
+        fmt = sniff_format(path)
+        if fmt == "geojson":  # JSON of any kind, by its first character
+            rows = _from_json(read_json(path))
+        elif fmt == "csv":
+            rows = _from_csv(read_table(path).fillna(""))
         else:
-            import io
-
-            rows = _from_csv(pd.read_csv(io.BytesIO(raw), dtype=str, encoding="utf-8-sig", keep_default_na=False))
-    except (json.JSONDecodeError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise DataFormatError(f"{path.name}: cannot read it as 360Giving JSON or CSV ({exc}).") from exc
+            raise DataFormatError(f"{path.name}: a {fmt} file. Give the grants as 360Giving CSV or JSON.")
     except DataFormatError as exc:
-        raise DataFormatError(f"{path.name}: {exc}") from exc
+        text = str(exc)
+        raise DataFormatError(text if path.name in text else f"{path.name}: {text}") from exc
+    if not rows:
+        raise DataFormatError(
+            f"{path.name}: no grants in the file. Export the grants again from 360Giving GrantNav or the funder."
+        )
     frame = pd.DataFrame(rows, columns=list(GRANT_COLUMNS))
     bad = frame["grant_id"].isna() | frame["grant_id"].astype(str).str.strip().eq("") | frame["amount"].isna()
     if bad.any():

@@ -13,6 +13,7 @@ import networkx as nx
 
 from assetmap import settings
 from assetmap._errors import DataFormatError
+from assetmap.io._guard import check_xml_stream
 
 
 def network_format(path: str | Path) -> str:
@@ -27,6 +28,8 @@ def network_format(path: str | Path) -> str:
     if not path.is_file() or path.stat().st_size == 0:
         raise DataFormatError(f"{path}: missing or empty street network file.")
     with path.open("rb") as fh:
+        check_xml_stream(fh, path.name)  # no DOCTYPE or entities for osmnx's XML parsers to expand
+        fh.seek(0)
         head = fh.read(2048).decode("utf-8", errors="ignore")
     if "<osm" in head:
         return "osm"

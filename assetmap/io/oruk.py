@@ -31,6 +31,7 @@ import pandas as pd
 
 from assetmap import settings
 from assetmap._errors import DataFormatError, ValidationError
+from assetmap.io._read import parse_json, read_json
 from assetmap.io._sync import SyncResult, sync_records
 from assetmap.model import is_blank, validate_record
 from assetmap.taxonomy import Taxonomy, load_taxonomy
@@ -94,14 +95,16 @@ def read_oruk(path: str | Path) -> list[dict[str, Any]]:
         Not JSON, or no services in it.
     """
     path = Path(path)
+    data = read_json(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
-    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise DataFormatError(f"{path.name}: cannot read it as JSON ({exc}).") from exc
-    try:
-        return _items(data)
+        services = _items(data)
     except DataFormatError as exc:
         raise DataFormatError(f"{path.name}: {exc}") from exc
+    if not services:
+        raise DataFormatError(
+            f"{path.name}: no services in the file. Export the services again from the Open Referral directory."
+        )
+    return services
 
 
 def services_from_api(base_url: str, *, page_size: int = PAGE_SIZE) -> Iterator[dict[str, Any]]:
@@ -126,9 +129,9 @@ def services_from_api(base_url: str, *, page_size: int = PAGE_SIZE) -> Iterator[
         sep = "&" if "?" in url else "?"
         body = download(f"{url}{sep}{urllib.parse.urlencode({'page': number, 'per_page': page_size})}", cache=False)
         try:
-            page = json.loads(body)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise DataFormatError(f"{url}: page {number} is not JSON. Check the API's address.") from exc
+            page = parse_json(body, f"{url} page {number}")
+        except DataFormatError as exc:
+            raise DataFormatError(f"{exc} Check the API's address.") from exc
         items = _items(page)
         yield from items
         if not items or not isinstance(page, dict):

@@ -28,6 +28,7 @@ import pandas as pd
 
 from assetmap import settings
 from assetmap._errors import AssetMapError, DataFormatError, ValidationError
+from assetmap.io._guard import check_xml_stream
 from assetmap.io._sync import SyncResult, sync_records
 from assetmap.model import validate_record
 from assetmap.taxonomy import Taxonomy, load_taxonomy
@@ -198,6 +199,8 @@ def features_from_xml(path: str | Path, tag_map: TagMap | None = None) -> gpd.Ge
     if not path.is_file() or path.stat().st_size == 0:
         raise DataFormatError(f"{path}: missing or empty OpenStreetMap file.")
     with path.open("rb") as fh:
+        check_xml_stream(fh, path.name)  # no DOCTYPE or entities for osmnx's XML parser to expand
+        fh.seek(0)
         if b"<osm" not in fh.read(2048):
             raise DataFormatError(
                 f"{path.name}: not an OpenStreetMap XML file. Export the area from openstreetmap.org (Export, .osm)."

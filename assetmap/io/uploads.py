@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from assetmap import settings
-from assetmap._errors import AreaError, AssetMapError, DataFormatError, Problem, ValidationError
+from assetmap._errors import AreaError, AssetMapError, AssetMapWarning, DataFormatError, Problem, ValidationError
+from assetmap.io._guard import decode_text
 from assetmap.io._read import sniff_format
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -343,8 +344,8 @@ def _vector_sample(path: Path) -> gpd.GeoDataFrame:
 def table_columns(path: str | Path) -> list[str]:
     """Return the column names of a CSV or XLSX table from its header alone.
 
-    CSV: the first megabyte is read (UTF-8 with or without BOM, else Windows-1252,
-    as :func:`assetmap.io._read.read_table` reads it). XLSX: the worksheet with an
+    CSV: the first megabyte is read, decoded as :func:`assetmap.io._read.read_table`
+    decodes it. XLSX: the worksheet with an
     LSOA column and the most recognised deprivation columns, else the first.
 
     Raises
@@ -359,17 +360,16 @@ def table_columns(path: str | Path) -> list[str]:
     if fmt == "xlsx":
         try:
             frame = pd.read_excel(path, sheet_name=_best_sheet(path), nrows=0, engine="openpyxl")
-        except (ValueError, KeyError, OSError, zipfile.BadZipFile) as exc:
+        except (ValueError, KeyError, OSError, SyntaxError, EOFError, zipfile.BadZipFile) as exc:
             raise DataFormatError(f"{path.name}: cannot read the workbook ({exc}). Save it again as .xlsx.") from exc
     elif fmt == "csv":
         with path.open("rb") as fh:
             head = fh.read(_HEADER_BYTES)
         if len(head) == _HEADER_BYTES and b"\n" in head:
             head = head[: head.rindex(b"\n")]  # whole lines only
-        try:
-            text = head.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = head.decode("cp1252", errors="replace")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", AssetMapWarning)  # the loader reads the file again and says so
+            text = decode_text(head, path.name)
         try:
             frame = pd.read_csv(io.StringIO(text), nrows=0, dtype=str, skipinitialspace=True)
         except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:

@@ -97,13 +97,12 @@ def parse_bulk(
             fmt = sniff_format(path)
             if fmt not in BULK_FORMATS:
                 raise DataFormatError(f"{fname}: a {fmt} file. Upload a spreadsheet: CSV or XLSX.")
-            table = read_table(path)
+            # Rows are counted as the file is read, so an oversized sheet is refused before it is parsed.
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", AssetMapWarning)  # read again below, where notes are handled
+                table = read_table(path, max_rows=max_rows)
         except DataFormatError as exc:
             return _empty(fname), _whole_file(exc, fname)
-        if len(table) > max_rows:
-            return _empty(fname), [
-                Problem(f"{len(table):,} rows, over the limit of {max_rows:,}.", file=fname, fix="Split the file.")
-            ]
         had_ids = "asset_id" in normalise_columns(list(table.columns)).values()
         problems: list[Problem] = []
         options = {
