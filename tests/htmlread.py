@@ -1,8 +1,9 @@
-"""Read the tables the app writes as HTML back into frames, as a reader sees them (cell text)."""
+"""Read what the app sends to the browser: its HTML tables back into frames (cell text), a page as text."""
 
 from __future__ import annotations
 
 from html.parser import HTMLParser
+from typing import Any
 
 import pandas as pd
 
@@ -71,3 +72,18 @@ def map_twin(at) -> pd.DataFrame:
         if values.notna().any():
             table[column] = values
     return table
+
+
+def page_text(at: Any) -> str:
+    """Everything a ``streamlit.testing`` run sent to the browser, as text (tables and components included)."""
+    parts: list[str] = []
+
+    def walk(node: Any) -> None:
+        proto = getattr(node, "proto", None)
+        if proto is not None:
+            parts.append(str(proto))
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(at._tree)
+    return "\n".join(parts)

@@ -11,13 +11,12 @@ from __future__ import annotations
 import io
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import pytest
 import streamlit as st
 from conftest import make_tiny_area
-from htmlread import map_twin
+from htmlread import map_twin, page_text
 from officers import OFFICER, copy_demo_area, sign_in, with_officer
 from streamlit.testing.v1 import AppTest
 
@@ -88,21 +87,6 @@ def area(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def _pending_id(folder: Path) -> str:
     with open_store(folder) as store:
         return store.records(status="pending", public=False)["asset_id"].iloc[0]
-
-
-def page_text(at: AppTest) -> str:
-    """Everything the page sent to the browser, as text (tables included)."""
-    parts: list[str] = []
-
-    def walk(node: Any) -> None:
-        proto = getattr(node, "proto", None)
-        if proto is not None:
-            parts.append(str(proto))
-        for child in getattr(node, "children", {}).values():
-            walk(child)
-
-    walk(at._tree)
-    return "\n".join(parts)
 
 
 def _app(fn) -> AppTest:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
+from htmlread import page_text
 from officers import copy_demo_area, with_officer
 from streamlit.testing.v1 import AppTest
 
@@ -94,20 +95,6 @@ def _page(name: str) -> None:
     importlib.import_module(f"assetmap.ui.pages.{name}").page()
 
 
-def _text(at: AppTest) -> str:
-    parts: list[str] = []
-
-    def walk(node) -> None:
-        proto = getattr(node, "proto", None)
-        if proto is not None:
-            parts.append(str(proto))
-        for child in getattr(node, "children", {}).values():
-            walk(child)
-
-    walk(at._tree)
-    return "\n".join(parts)
-
-
 @pytest.mark.parametrize("broken", BREAKAGES, indirect=True)
 def test_the_public_form_keeps_the_entry_and_saves_it_once_the_register_works(broken: dict) -> None:
     at = AppTest.from_function(_page, args=("add_group",), default_timeout=TIMEOUT_S).run()
@@ -120,7 +107,7 @@ def test_the_public_form_keeps_the_entry_and_saves_it_once_the_register_works(br
     assert not at.exception
     assert [e.value for e in at.error] == [add_group.SAVE_FAILED]
     # The visitor learns nothing of the server; the entry is still on the page.
-    assert broken["where"] not in _text(at) and "register.sqlite" not in _text(at)
+    assert broken["where"] not in page_text(at) and "register.sqlite" not in page_text(at)
     assert at.text_input(key="add_name").value == "Patient Knitters"
     # Mended, the same press of Send stores it, once.
     broken["repair"]()
@@ -136,7 +123,7 @@ def test_public_pages_say_the_register_is_unreadable_without_naming_it(broken: d
     at = AppTest.from_function(_page, args=("map",), default_timeout=TIMEOUT_S).run()
     assert not at.exception
     assert [e.value for e in at.error] == [common.REGISTER_DOWN]
-    assert broken["where"] not in _text(at)
+    assert broken["where"] not in page_text(at)
 
 
 @pytest.mark.parametrize("broken", UNREADABLE, indirect=True)

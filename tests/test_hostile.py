@@ -21,7 +21,7 @@ import pytest
 import streamlit as st
 from conftest import make_tiny_area
 from hostile import ALL_TEXT, CONTROL, FORMULA, JINJA, MARKER_ENV, STORABLE, assert_not_evaluated, marker_path
-from htmlread import read_table
+from htmlread import page_text, read_table
 from officers import copy_demo_area, sign_in, with_officer
 from streamlit.testing.v1 import AppTest
 
@@ -227,20 +227,6 @@ def _page(name: str) -> None:
     importlib.import_module(f"assetmap.ui.pages.{name}").page()
 
 
-def _text(at: AppTest) -> str:
-    parts: list[str] = []
-
-    def walk(node: Any) -> None:
-        proto = getattr(node, "proto", None)
-        if proto is not None:
-            parts.append(str(proto))
-        for child in getattr(node, "children", {}).values():
-            walk(child)
-
-    walk(at._tree)
-    return "\n".join(parts)
-
-
 @pytest.mark.usefixtures("fresh_streamlit_caches")
 @pytest.mark.parametrize("name", ["map", "gaps", "ward", "print_page", "add_group", "moderate", "data"])
 def test_every_page_shows_payloads_without_evaluating_them(
@@ -251,14 +237,14 @@ def test_every_page_shows_payloads_without_evaluating_them(
     if name in ("moderate", "data"):
         at = sign_in(at)
     assert not at.exception, [e.value for e in at.exception]
-    assert_not_evaluated(_text(at), marker)
+    assert_not_evaluated(page_text(at), marker)
     if name == "moderate":
         # Each pending record's preview map and details, in turn.
         pick = at.selectbox(key="moderate_pick")
         for option in pick.options[: len(STORABLE)]:
             at = at.selectbox(key="moderate_pick").select(option).run()
             assert not at.exception
-            assert_not_evaluated(_text(at), marker)
+            assert_not_evaluated(page_text(at), marker)
     st.cache_resource.clear()
 
 
