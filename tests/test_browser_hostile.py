@@ -8,6 +8,7 @@ offers a download of its own that would bypass the app's neutralised ones.
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -105,10 +106,14 @@ def test_template_syntax_is_shown_as_typed_and_runs_nothing_on_the_server(
     popups = frame.locator(".leaflet-popup-content .am-popup")
     wanted = {JINJA["jinja_expression"], JINJA_EFFECT}
     seen: set[str] = set()
+    name = popups.first.locator("strong")
     for i in range(4):
         markers.nth(i).dispatch_event("click")
         expect(popups.first).to_be_visible(timeout=TIMEOUT_MS)
-        seen.add(popups.first.locator("strong").inner_text())
+        if seen:  # each marker's popup replaces the last one: wait for it to open
+            shown_before = re.compile("^(" + "|".join(re.escape(t) for t in seen) + ")$")
+            expect(name).not_to_have_text(shown_before, timeout=TIMEOUT_MS)
+        seen.add(name.inner_text())
     assert wanted <= seen, seen
     # Every public page, with the same register: as typed, never evaluated, never an error.
     for path in ("", "gaps", "ward", "print", "add"):
