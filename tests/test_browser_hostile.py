@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -139,3 +140,58 @@ def test_tables_offer_no_download_of_their_own(hostile_server: str, page: Any) -
     assert (
         page.get_by_role("button", name="Download").count() + page.locator('[data-testid="stDownloadButton"]').count()
     )
+
+
+def _server_pid(base: str) -> int:
+    """The process id of the app server listening at ``base`` (found by its command line)."""
+    port = base.rsplit(":", 1)[1].strip("/")
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            args = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"assetmap.ui.launch" in args and b"--server.port" in args and port.encode() in args:
+            return int(proc.name)
+    raise AssertionError(f"no app server process listens on port {port}")
+
+
+def _rss_mb(pid: int) -> float:
+    import resource
+
+    return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * resource.getpagesize() / 1e6
+
+
+def test_the_server_refuses_a_workbook_bomb_cheaply(hostile_server: str, page: Any, tmp_path: Path) -> None:
+    """A 1 MB workbook that unpacks to 3 million rows: refused at once, and the server's memory does not grow."""
+    import hostile
+    from playwright.sync_api import expect
+
+    pid = _server_pid(hostile_server)
+    _open(page, f"{hostile_server.rstrip('/')}/add")
+    page.get_by_role("tab", name="Many groups (spreadsheet)").click()
+    upload = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
+    # A small good workbook first: the reading code is loaded, and the page's own round trip
+    # (upload, rerun, drawing) is timed as the baseline of the refusal.
+    small = tmp_path / "small.xlsx"
+    small.write_bytes(hostile.xlsx_rows(2))
+    started = time.perf_counter()
+    upload.set_input_files(str(small))
+    expect(page.get_by_text("2 rows read: 2 ready")).to_be_visible(timeout=TIMEOUT_MS)
+    baseline = time.perf_counter() - started
+    bomb = tmp_path / "groups.xlsx"
+    bomb.write_bytes(hostile.xlsx_bomb())
+    assert bomb.stat().st_size < 1_500_000
+    before = _rss_mb(pid)
+    started = time.perf_counter()
+    upload.set_input_files(str(bomb))
+    # The report's table cell names the problem (the grid draws it; its cell is in the page).
+    expect(page.get_by_text("times its packed size")).to_be_attached(timeout=TIMEOUT_MS)
+    seconds = time.perf_counter() - started
+    expect(page.get_by_text("The file cannot be read as it is.")).to_be_visible()
+    # Refused within 2 s of what the page takes for a two-row file: parsed whole, 3 million rows
+    # would take minutes and gigabytes.
+    assert seconds < baseline + 2, f"the refusal took {seconds:.1f} s, a two-row file {baseline:.1f} s"
+    assert _rss_mb(pid) - before < 100
+    assert page.locator('[data-testid="stException"]').count() == 0
