@@ -352,9 +352,9 @@ def _cmd_import_oruk(args: argparse.Namespace) -> int:
 
 def _cmd_export_oruk(args: argparse.Namespace) -> int:
     from assetmap.io.oruk import export_oruk
-    from assetmap.store import open_store
+    from assetmap.store import open_area_register
 
-    with open_store(args.area) as store:
+    with open_area_register(args.area) as store:
         text = export_oruk(store)
     Path(args.out).write_text(text, encoding="utf-8")
     print(f"Wrote the approved register as Open Referral UK JSON to {args.out}")
@@ -389,10 +389,10 @@ def _area_register(area: str | None, *, needed: bool):
     Return None where the area folder has no register yet (none is created); with
     ``needed``, say so as an error instead.
     """
-    from assetmap.store import REGISTER_FILE, open_store
+    from assetmap.store import REGISTER_FILE, open_area_register
 
     if settings.register_url:
-        return open_store(settings.register_url)
+        return open_area_register(settings.default_area_path)
     folder = Path(area) if area else settings.default_area_path
     if not folder.is_dir():
         raise AssetMapError(f"{folder}: no such area folder. Give an existing area folder with --area.")
@@ -402,7 +402,7 @@ def _area_register(area: str | None, *, needed: bool):
                 f"{folder} has no register ({REGISTER_FILE}): it holds no records. Check the folder given with --area."
             )
         return None
-    return open_store(folder)
+    return open_area_register(folder)
 
 
 def _cmd_housekeeping(args: argparse.Namespace) -> int:

@@ -14,7 +14,7 @@ A record from OpenStreetMap or Open Referral carries its id at the source
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -83,6 +83,7 @@ def sync_records(
     fields: Sequence[str],
     result: SyncResult | None = None,
     distance_m: float = MATCH_DISTANCE_M,
+    area_codes: Callable[[Sequence[float], Sequence[float]], Sequence[str | None]] | None = None,
 ) -> SyncResult:
     """Add, refresh or match records from an outside source (see the module note).
 
@@ -106,6 +107,10 @@ def sync_records(
         Result to add to (its ``skipped`` messages are kept).
     distance_m : float
         Distance for a name match, metres.
+    area_codes : callable, optional
+        Ward (or neighbourhood) code of each (longitude, latitude), for added records
+        that have none: a register shared by several areas shows each area the records
+        placed in its wards.
 
     Returns
     -------
@@ -155,6 +160,9 @@ def sync_records(
             result.matched.append((str(record["source_id"]), str(taken[position])))
         else:
             new.append(record)
+    if new and area_codes is not None:
+        codes = area_codes([r["longitude"] for r in new], [r["latitude"] for r in new])
+        new = [r if r.get("area_code") else {**r, "area_code": c} for r, c in zip(new, codes, strict=True)]
     if new:
         frame = pd.DataFrame(new)
         result.added += store.bulk_add(frame.to_dict("records"), actor=actor, source=source, status=status)

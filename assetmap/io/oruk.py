@@ -23,7 +23,7 @@ import json
 import math
 import re
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -389,6 +389,7 @@ def import_oruk(
     actor: str,
     default_type: str | None = None,
     postcodes: pd.DataFrame | None = None,
+    area_codes: Callable[[Sequence[float], Sequence[float]], Sequence[str | None]] | None = None,
 ) -> SyncResult:
     """Bring ORUK services into the register: new ones added, known ones refreshed, nothing twice.
 
@@ -406,6 +407,9 @@ def import_oruk(
         Asset type of services whose taxonomy terms match no type (otherwise they are left out).
     postcodes : DataFrame, optional
         Postcode lookup for services with a postcode and no usable coordinates.
+    area_codes : callable, optional
+        Ward code of each (longitude, latitude), for records added without one (see
+        :func:`assetmap.io._sync.sync_records`).
 
     Returns
     -------
@@ -427,7 +431,14 @@ def import_oruk(
             continue
         records[record["source_id"]] = record
     return sync_records(
-        store, list(records.values()), source="oruk", status=status, actor=actor, fields=ORUK_FIELDS, result=result
+        store,
+        list(records.values()),
+        source="oruk",
+        status=status,
+        actor=actor,
+        fields=ORUK_FIELDS,
+        result=result,
+        area_codes=area_codes,
     )
 
 
@@ -444,7 +455,7 @@ def import_oruk_to_area(
     The area's postcode lookup, where it has one, places services given only by postcode.
     """
     from assetmap.io.postcodes import read_postcodes
-    from assetmap.store import open_store
+    from assetmap.store import open_area_register
     from assetmap.workspace import _layer_path, read_manifest
 
     root = Path(area_dir)
@@ -452,8 +463,18 @@ def import_oruk_to_area(
     text = str(source)
     services = list(services_from_api(text)) if text.startswith(("http://", "https://")) else read_oruk(Path(text))
     postcodes = read_postcodes(_layer_path(root, layers["postcodes"], "postcodes")) if "postcodes" in layers else None
-    with open_store(root) as store:
-        return import_oruk(store, services, status=status, actor=actor, default_type=default_type, postcodes=postcodes)
+    from assetmap.io.osm import ward_finder
+
+    with open_area_register(root) as store:
+        return import_oruk(
+            store,
+            services,
+            status=status,
+            actor=actor,
+            default_type=default_type,
+            postcodes=postcodes,
+            area_codes=ward_finder(root),
+        )
 
 
 # -- export ---------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import tomllib
 import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -384,6 +385,7 @@ def import_osm(
     status: str = "pending",
     actor: str,
     tag_map: TagMap | None = None,
+    area_codes: Callable[[Sequence[float], Sequence[float]], Sequence[str | None]] | None = None,
 ) -> SyncResult:
     """Bring OSM features into the register: new places added, known ones refreshed, nothing twice.
 
@@ -404,6 +406,9 @@ def import_osm(
         Who imports, for the audit log.
     tag_map : TagMap, optional
         Default: the shipped mapping.
+    area_codes : callable, optional
+        Ward code of each (longitude, latitude), for the records added (see
+        :func:`assetmap.io._sync.sync_records`).
 
     Returns
     -------
@@ -413,22 +418,46 @@ def import_osm(
     records, notes = assets_from_features(features, tag_map, taxonomy=store.taxonomy)
     records, folded = dedupe_batch(records)
     result = SyncResult(skipped=notes + folded)
-    return sync_records(store, records, source="osm", status=status, actor=actor, fields=OSM_FIELDS, result=result)
+    return sync_records(
+        store,
+        records,
+        source="osm",
+        status=status,
+        actor=actor,
+        fields=OSM_FIELDS,
+        result=result,
+        area_codes=area_codes,
+    )
 
 
 # -- the area's polygon, and its manifest -------------------------------------------------------
 
 
-def area_polygon(area_dir: str | Path) -> BaseGeometry:
-    """Return the union of an area folder's boundaries in WGS84 (for online downloads)."""
+def _area_wards(area_dir: str | Path) -> gpd.GeoDataFrame:
     from assetmap.io.boundaries import read_boundaries
     from assetmap.workspace import _layer_path, read_manifest
 
     root = Path(area_dir)
     spec = read_manifest(root)["layers"]["boundaries"]
     options = {key: spec.get(key) for key in ("code_col", "name_col", "layer", "crs")}
-    wards = read_boundaries(_layer_path(root, spec, "boundaries"), **options)
-    return wards.to_crs(settings.storage_crs).geometry.union_all()
+    return read_boundaries(_layer_path(root, spec, "boundaries"), **options)
+
+
+def area_polygon(area_dir: str | Path) -> BaseGeometry:
+    """Return the union of an area folder's boundaries in WGS84 (for online downloads)."""
+    return _area_wards(area_dir).to_crs(settings.storage_crs).geometry.union_all()
+
+
+def ward_finder(area_dir: str | Path) -> Callable[[Sequence[float], Sequence[float]], list[str | None]]:
+    """Return a function giving the code of the area folder's ward holding each (longitude, latitude).
+
+    Records imported into a register shared by several areas carry it, so that each
+    area's map and pages find the records in its own wards.
+    """
+    from assetmap.forms import area_codes_of
+
+    wards = _area_wards(area_dir)
+    return lambda longitude, latitude: area_codes_of(longitude, latitude, wards)
 
 
 def set_layer(area_dir: str | Path, layer: str, spec: dict[str, Any]) -> None:
@@ -475,17 +504,17 @@ def import_osm_to_area(
     tags : str or Path, optional
         Own tag mapping (default: the shipped ``osm_tags.toml``).
     """
-    from assetmap.store import open_store
+    from assetmap.store import open_area_register
     from assetmap.workspace import read_manifest
 
     root = Path(area_dir)
     read_manifest(root)  # an area folder, or a clear error
-    with open_store(root) as store:
+    with open_area_register(root) as store:
         tag_map = load_tag_map(tags, taxonomy=store.taxonomy)
         features = (
             features_from_xml(xml, tag_map) if xml is not None else features_from_polygon(area_polygon(root), tag_map)
         )
-        return import_osm(store, features, status=status, actor=actor, tag_map=tag_map)
+        return import_osm(store, features, status=status, actor=actor, tag_map=tag_map, area_codes=ward_finder(root))
 
 
 # -- walk networks -------------------------------------------------------------------------------

@@ -48,6 +48,7 @@ __all__ = [
     "StoreError",
     "TransitionError",
     "find_duplicates",
+    "open_area_register",
     "open_store",
     "parse_bulk",
     "register_assets",
@@ -101,6 +102,28 @@ def open_store(target: str | Path | None = None, *, taxonomy: Taxonomy | None = 
     return SQLiteStore(path, taxonomy=taxonomy)
 
 
+def open_area_register(folder: str | Path, *, taxonomy: Taxonomy | None = None) -> RegisterStore:
+    """Open the register an area uses: the shared one named by ``settings.register_url``, else its own.
+
+    Every way into an area's register (the form, bulk uploads, officers' edits, imports
+    from OpenStreetMap, Open Referral and 360Giving, the Data page, the command line)
+    opens it here, so that with a shared register nothing lands where neither the map
+    nor the Moderate page looks.
+
+    Parameters
+    ----------
+    folder : str or Path
+        An area folder (its ``register.sqlite`` is the register when none is shared).
+    taxonomy : Taxonomy, optional
+        Asset types and elements used to check records.
+
+    Returns
+    -------
+    RegisterStore
+    """
+    return open_store(settings.register_url or folder, taxonomy=taxonomy)
+
+
 def register_assets(
     folder: str | Path, *, taxonomy: Taxonomy | None = None, area_codes: Iterable[str] | None = None
 ) -> gpd.GeoDataFrame | None:
@@ -128,7 +151,7 @@ def register_assets(
     path = Path(folder) / REGISTER_FILE
     if not shared and not path.is_file():
         return None
-    with open_store(shared or path, taxonomy=taxonomy) as store:
+    with open_area_register(folder, taxonomy=taxonomy) as store:
         frame = store.records(public=True)
     if shared and area_codes is not None:
         frame = frame[frame["area_code"].isin(list(area_codes))]

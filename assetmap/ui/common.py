@@ -120,12 +120,12 @@ def register_version(path: str | Path) -> int:
     New approvals may sit in SQLite's write-ahead log, which the file fingerprint
     leaves out; the register's own change counter catches them at once.
     """
-    from assetmap.store import REGISTER_FILE, open_store
+    from assetmap.store import REGISTER_FILE, open_area_register
 
     if not settings.register_url and not (Path(path) / REGISTER_FILE).is_file():
         return 0
     try:
-        with open_store(settings.register_url or path) as store:
+        with open_area_register(path) as store:
             return store.last_change()
     except AssetMapError:
         return -1
@@ -139,9 +139,9 @@ def open_register(path: str | Path | None = None) -> RegisterStore:
     path : str or Path, optional
         Area folder (default: the area on show); its ``register.sqlite`` is the store.
     """
-    from assetmap.store import open_store
+    from assetmap.store import open_area_register
 
-    return open_store(settings.register_url or (path if path is not None else area_path()))
+    return open_area_register(path if path is not None else area_path())
 
 
 def get_area(path: str | Path, *, register: bool = True) -> Area:

@@ -35,13 +35,13 @@ def housekeeping(area_path: str | None = None) -> str:
     str
         What was done, as printed.
     """
-    from assetmap.store import REGISTER_FILE, open_store
+    from assetmap.store import REGISTER_FILE, open_area_register
 
     folder = Path(area_path or settings.default_area_path)
     if not settings.register_url and not (folder / REGISTER_FILE).is_file():
         return "housekeeping: no register yet; nothing to erase."  # none is created just for this
     try:
-        with open_store(settings.register_url or folder) as store:
+        with open_area_register(folder) as store:
             erased = store.erase_expired()
     except Exception as exc:  # any failure here must not stop the server from starting
         message = f"housekeeping could not run, the app starts without it: {exc}"
