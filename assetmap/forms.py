@@ -16,7 +16,7 @@ import pandas as pd
 
 from assetmap import settings
 from assetmap._errors import Problem
-from assetmap.model import is_blank
+from assetmap.model import is_blank, stale_mask
 from assetmap.store.base import EDITABLE_FIELDS
 from assetmap.taxonomy import Taxonomy, load_taxonomy
 
@@ -301,19 +301,15 @@ def duplicate_report(duplicates: pd.DataFrame, *, public: bool = False) -> pd.Da
 
 
 def stale_records(records: pd.DataFrame, *, as_of: Any = None, days: int | None = None) -> pd.DataFrame:
-    """Return the approved records not confirmed within ``days`` of ``as_of`` (never-confirmed ones too).
+    """Return the approved records not seen current within ``days`` of ``as_of`` (:func:`assetmap.model.stale_mask`).
 
     Parameters
     ----------
     records : DataFrame
-        Register records (``status``, ``last_confirmed``).
+        Register records (``status``, ``last_confirmed``, ``updated_at``, ``created_at``).
     as_of : date, optional
         Default: today.
     days : int, optional
         Default: ``settings.stale_after_days``.
     """
-    limit = settings.stale_after_days if days is None else days
-    today = pd.Timestamp(as_of) if as_of is not None else pd.Timestamp.today().normalize()
-    confirmed = pd.to_datetime(records["last_confirmed"], errors="coerce")
-    old = confirmed.isna() | (confirmed < today - pd.Timedelta(days=limit))
-    return records[records["status"].eq("approved") & old]
+    return records[records["status"].eq("approved") & stale_mask(records, as_of=as_of, days=days)]

@@ -541,3 +541,41 @@ def public_records(records: pd.DataFrame | None) -> pd.DataFrame | None:
     else:
         keep = pd.Series(False, index=records.index)
     return records.loc[keep.to_numpy()].drop(columns=[c for c in PRIVATE_FIELDS if c in records.columns])
+
+
+def stale_mask(records: pd.DataFrame, *, as_of: object = None, days: int | None = None) -> pd.Series:
+    """Return which records have not been seen to be current for ``days`` before ``as_of``.
+
+    A record is last seen current when it was last confirmed; one never confirmed was
+    last seen when an officer last changed or approved it (``updated_at``), else when
+    it was added (``created_at``). A record with none of these dates (a register file
+    without them) is not called stale: nothing says it is old. This is the one rule
+    for the Moderate page's stale list, the analysis's "leave out stale records" and
+    the stale marks on pages and prints.
+
+    Parameters
+    ----------
+    records : DataFrame
+        Records with any of ``last_confirmed``, ``updated_at`` and ``created_at``.
+    as_of : date-like, optional
+        The day to count back from (default: today).
+    days : int, optional
+        Default: ``settings.stale_after_days``.
+
+    Returns
+    -------
+    Series of bool
+        Aligned with ``records``.
+    """
+    import pandas as pd
+
+    from assetmap import settings
+
+    limit = settings.stale_after_days if days is None else days
+    today = pd.Timestamp(as_of) if as_of is not None else pd.Timestamp.today().normalize()
+    seen = pd.Series(pd.NaT, index=records.index, dtype="datetime64[ns]")
+    for column in ("created_at", "updated_at", "last_confirmed"):  # later columns win where given
+        if column in records.columns:
+            when = pd.to_datetime(records[column], errors="coerce", utc=True, format="mixed").dt.tz_localize(None)
+            seen = when.dt.normalize().where(when.notna(), seen)
+    return (seen < today - pd.Timedelta(days=limit)).fillna(False).astype(bool)

@@ -29,7 +29,7 @@ from assetmap.io.deprivation import check_lsoa_match, read_deprivation
 from assetmap.io.lookups import read_lookup
 from assetmap.io.network import network_format, read_network
 from assetmap.io.postcodes import read_postcodes
-from assetmap.model import FIELDS
+from assetmap.model import FIELDS, stale_mask
 from assetmap.taxonomy import Taxonomy
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -114,9 +114,11 @@ class Area:
         return " ".join(parts)
 
     def stale_mask(self) -> pd.Series:
-        """Return True for records last confirmed more than ``settings.stale_after_days`` before ``as_of``."""
-        confirmed = pd.to_datetime(self.assets["last_confirmed"], errors="coerce")
-        return confirmed < pd.Timestamp(self.as_of) - pd.Timedelta(days=settings.stale_after_days)
+        """Return True for records not seen current for ``settings.stale_after_days`` before ``as_of``.
+
+        See :func:`assetmap.model.stale_mask`, the one rule for staleness.
+        """
+        return stale_mask(self.assets, as_of=self.as_of)
 
     def approved_assets(self) -> gpd.GeoDataFrame:
         """Return the records the analysis and public views may use: status ``approved``."""
@@ -465,12 +467,11 @@ def _combine_assets(
             f"{len(dups)} records look like duplicates of others ({', '.join(names[:5])}); "
             "review them before relying on counts."
         )
-    confirmed = pd.to_datetime(assets["last_confirmed"], errors="coerce")
-    stale = confirmed < pd.Timestamp(as_of) - pd.Timedelta(days=settings.stale_after_days)
+    stale = stale_mask(assets, as_of=as_of)
     if stale.any():
         notes.append(
-            f"{int(stale.sum())} records were last confirmed more than {settings.stale_after_days} days "
-            f"before {as_of.isoformat()}."
+            f"{int(stale.sum())} records were last confirmed (or changed by an officer) more than "
+            f"{settings.stale_after_days} days before {as_of.isoformat()}."
         )
     return assets
 

@@ -271,6 +271,29 @@ def test_stale_records_are_confirmed_in_one_click(area: Path) -> None:
     assert any("confirmed today" in s.value for s in at.success)
 
 
+def test_the_stale_list_and_the_analysis_agree(area: Path) -> None:
+    from assetmap.coverage import stale_records
+    from assetmap.workspace import load_area
+
+    with open_store(area) as store:
+        old, fresh = store.bulk_add(
+            [
+                {**PENDING, "name": "Old Allotment Society", "last_confirmed": "2019-05-01"},
+                {**PENDING, "name": "Just Approved Choir", "longitude": LON + 0.002},  # never confirmed
+            ],
+            actor="officer",
+            status="approved",
+        )
+    at = _signed_in()
+    listed = {
+        b.key.removeprefix("moderate_confirm_") for b in at.button if (b.key or "").startswith("moderate_confirm_")
+    }
+    counted = set(stale_records(load_area(area))["asset_id"])
+    assert old in listed and old in counted
+    # Approved today and never confirmed: stale in neither (it was "stale (last: never)" on this page).
+    assert fresh not in listed and fresh not in counted
+
+
 def test_officer_export_has_private_fields_public_export_does_not(area: Path) -> None:
     at = _signed_in()
     assert {b.proto.label for b in at.get("download_button")} >= {"CSV", "Excel (XLSX)", "GeoJSON", "GeoPackage"}

@@ -70,15 +70,22 @@ def test_row_report_and_duplicate_report():
     assert table["Row"].tolist() == [3] and "row 2 of this file" in table["May repeat"].iloc[0]
 
 
-def test_stale_records_are_old_or_never_confirmed_approved_ones():
+def test_stale_records_are_approved_ones_not_seen_current_for_a_year():
     records = pd.DataFrame(
         {
-            "status": ["approved", "approved", "approved", "pending"],
-            "last_confirmed": ["2020-01-01", None, "2025-12-01", "2019-01-01"],
+            "status": ["approved", "approved", "approved", "pending", "approved", "approved"],
+            "last_confirmed": ["2020-01-01", None, "2025-12-01", "2019-01-01", None, "2020-01-01"],
+            # Never confirmed: last seen when an officer approved or changed it.
+            "updated_at": [None, "2024-03-01T10:00:00+00:00", None, None, "2026-05-30T09:00:00+00:00", "2026-05-01"],
         }
     )
     stale = forms.stale_records(records, as_of="2026-06-01", days=365)
-    assert stale.index.tolist() == [0, 1]
+    # Row 4, approved two days before and never confirmed, is not stale; row 5's confirmation counts
+    # over a later edit.
+    assert stale.index.tolist() == [0, 1, 5]
+    # A record with no date at all is not called stale: nothing says it is old.
+    undated = pd.DataFrame({"status": ["approved"], "last_confirmed": [None]})
+    assert forms.stale_records(undated, as_of="2026-06-01").empty
 
 
 def test_template_refuses_other_formats():

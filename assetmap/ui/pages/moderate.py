@@ -97,7 +97,7 @@ def page() -> None:
         with queue:
             _queue(store, officer, area)
         with stale:
-            _stale(store, officer)
+            _stale(store, officer, area)
         with log:
             _audit_table(store.audit(limit=500), key="moderate_audit_all")
         with export:
@@ -312,14 +312,16 @@ def _audit_table(audit: pd.DataFrame, *, key: str) -> None:
     st.dataframe(audit_rows(audit), hide_index=True, width="stretch", key=key)
 
 
-def _stale(store: RegisterStore, officer: str) -> None:
-    stale = forms.stale_records(store.records(status="approved", public=False))
+def _stale(store: RegisterStore, officer: str, area: Area | None) -> None:
+    # Counted from the area's own date, as the analysis counts them, so the two lists agree.
+    as_of = area.as_of if area is not None else None
+    stale = forms.stale_records(store.records(status="approved", public=False), as_of=as_of)
     days = settings.stale_after_days
     if stale.empty:
         st.success(f"Every approved record was confirmed within the last {days:,} days.", icon=":material/done_all:")
         return
     st.caption(
-        f"{len(stale):,} approved records not confirmed in the last {days:,} days (or never). "
+        f"{len(stale):,} approved records not confirmed, nor changed by an officer, in the last {days:,} days. "
         "Check each is still running, then mark it confirmed."
     )
     for record in stale.head(STALE_BUTTONS).to_dict("records"):
