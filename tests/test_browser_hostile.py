@@ -121,6 +121,7 @@ def test_template_syntax_is_shown_as_typed_and_runs_nothing_on_the_server(
         _open(page, f"{hostile_server.rstrip('/')}/{path}")
         assert page.locator('[data-testid="stException"]').count() == 0, path
         assert_not_evaluated(page.content(), marker)
+    expect(page.get_by_role("button", name="Send")).to_be_visible(timeout=TIMEOUT_MS)
     page.screenshot(path=str(artifacts / "hostile_add_page.png"))
     assert not marker.exists()
 
