@@ -63,6 +63,26 @@ def test_rows_are_counted_while_streaming_the_sheet(files, monkeypatch):
         read_table(files["bomb.xlsx"], max_rows=500)
 
 
+def test_rows_under_another_namespace_prefix_are_counted_too(tmp_path):
+    # The sheet's namespace bound to a second prefix: openpyxl reads <q:row> as rows, so must the count.
+    head = hostile._SHEET_HEAD.replace(
+        b"<worksheet ", b'<worksheet xmlns:q="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+    )
+    rows = b"".join(b"<q:row>" + hostile._cell(f"Group {i}") + b"</q:row>" for i in range(600))
+    path = tmp_path / "prefixed.xlsx"
+    path.write_bytes(hostile.workbook(head + hostile._row("name") + rows + hostile._SHEET_TAIL))
+    with pytest.raises(DataFormatError, match=r"sheet 'Groups' has more than 500 rows"):
+        read_table(path, max_rows=500)
+
+
+def test_a_doctype_hidden_behind_a_comment_is_refused(tmp_path):
+    xml = b'<?xml version="1.0"?><!-- <a --><!DOCTYPE osm [<!ENTITY a "aaaa">]><osm version="0.6"></osm>'
+    path = tmp_path / "hidden.osm"
+    path.write_bytes(xml)
+    with path.open("rb") as fh, pytest.raises(DataFormatError, match="declares a DOCTYPE or entities"):
+        _guard.check_xml_stream(fh, path.name)
+
+
 def test_a_caller_row_limit_holds_for_xlsx_and_csv(tmp_path):
     book = tmp_path / "groups.xlsx"
     book.write_bytes(hostile.xlsx_rows(6))

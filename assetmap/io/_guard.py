@@ -45,6 +45,10 @@ _PROLOG_BYTES = 65_536
 _MAX_INDEX_BYTES = 10_000_000
 _REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _ROOT = re.compile(rb"<([A-Za-z_][\w.-]{0,30}:)?([A-Za-z_][\w.-]*)")
+#: A sheet's row tag under a namespace prefix (``<x:row ...>``).
+_PREFIXED_ROW = re.compile(rb"<[A-Za-z_][\w.-]*:row[\s/>]")
+#: The end of a complete sheet: its closing root tag, under any prefix.
+_SHEET_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?worksheet>$")
 
 
 def _damaged(name: str) -> str:
@@ -100,8 +104,9 @@ def _prolog_root(head: bytes, name: str, part: str | None) -> bytes:
         head = head.decode("utf-16", errors="ignore").encode("utf-8")
     # The root element is the first '<' followed by a name (not '<?', '<!'); everything before is the prolog.
     match = _ROOT.search(head)
-    prolog = head[: match.start()] if match else head
-    if b"<!DOCTYPE" in prolog.upper() or b"<!ENTITY" in prolog.upper():
+    # Anywhere in the head, not only before what looks like the root: a comment can hide a
+    # '<name' that is not the root, and markup text never holds these declarations raw.
+    if b"<!DOCTYPE" in head.upper() or b"<!ENTITY" in head.upper():
         raise DataFormatError(
             f"{name}: {f'the part {part}' if part else 'the file'} declares a DOCTYPE or entities, which "
             "spreadsheet and map files never "
@@ -209,6 +214,18 @@ def check_sheet_rows(
         _count_rows(archive, part, sheet_name, name, max_rows)
 
 
+def _rows_in(buf: bytes, end: int) -> int:
+    """Count the row tags in ``buf[:end]``, under any namespace prefix (a sheet may bind its namespace to several).
+
+    Plain ``<row`` is counted with a byte count (fast: this runs over hundreds of megabytes);
+    ``<rowBreaks>``, counted with them, only ever adds one or two.
+    """
+    rows = buf.count(b"<row", 0, end)
+    if buf.find(b":row", 0, end) != -1:
+        rows += len(_PREFIXED_ROW.findall(buf, 0, end))
+    return rows
+
+
 def _count_rows(archive: zipfile.ZipFile, part: str, sheet_name: str, name: str, max_rows: int | None) -> None:
     limit = EXCEL_MAX_ROWS if max_rows is None else min(EXCEL_MAX_ROWS, max_rows + 1)  # +1: the header row
     prefix, rows, carry, tail = None, 0, b"", b""
@@ -216,12 +233,11 @@ def _count_rows(archive: zipfile.ZipFile, part: str, sheet_name: str, name: str,
         buf = carry + chunk
         if prefix is None:
             prefix = _prolog_root(buf[:_PROLOG_BYTES], name, part)
-            tags = (b"<" + prefix + b"row ", b"<" + prefix + b"row>", b"<" + prefix + b"row/>")
         # Split before the last '<' so that no tag is cut in two between chunks.
         cut = buf.rfind(b"<")
         if cut <= 0 or len(buf) - cut > _PROLOG_BYTES:
             cut = len(buf)
-        rows += sum(buf.count(t, 0, cut) for t in tags)
+        rows += _rows_in(buf, cut)
         carry, tail = buf[cut:], (tail + buf)[-256:]
         if rows > limit:
             what = "Excel's limit of a sheet" if limit == EXCEL_MAX_ROWS else "the limit for one file"
@@ -230,8 +246,8 @@ def _count_rows(archive: zipfile.ZipFile, part: str, sheet_name: str, name: str,
                 f"{name}: sheet '{sheet_name}' has more than {allowed:,} rows, over {what}. "
                 f"Split it into files of at most {allowed:,} rows."
             )
-    rows += sum(carry.count(t) for t in tags) if prefix is not None else 0
-    if not tail.rstrip().endswith(b"</" + (prefix or b"") + b"worksheet>"):
+    rows += _rows_in(carry, len(carry))
+    if not _SHEET_END.search(tail.rstrip()):
         raise DataFormatError(
             f"{_damaged(name)}: sheet '{sheet_name}' stops part way (the file was cut short or not saved "
             "completely). Open it in Excel and save it again as .xlsx, or save it as CSV."
