@@ -61,6 +61,15 @@ def test_a_session_signs_in_until_ended_in_any_store_object(store_url: str) -> N
         assert later.session_officer(session) is None  # a copied cookie stops working too
 
 
+def test_signing_out_anywhere_ends_every_session_of_that_officer(store: RegisterStore) -> None:  # noqa: F811
+    tab = store.start_session("alice", lifetime_s=3600)  # the tab she signed in from
+    cookie = store.start_session("alice", lifetime_s=3600)  # its cookie, used by her other tabs
+    other = store.start_session("bob", lifetime_s=3600)
+    store.end_session(cookie)  # signing out in another tab
+    assert store.session_officer(tab) is None and store.session_officer(cookie) is None
+    assert store.session_officer(other) == "bob"
+
+
 def test_an_expired_session_signs_no_one_in(store: RegisterStore) -> None:  # noqa: F811
     session = store.start_session("alice", lifetime_s=0)
     assert store.session_officer(session) is None

@@ -1519,15 +1519,29 @@ class RegisterStore(ABC):
         return self._run(write)
 
     def end_session(self, session_id: str | None) -> None:
-        """End a session: its id, even if copied, no longer signs anyone in (the row stays until it expires)."""
+        """Sign the session's officer out everywhere: every open session of theirs ends.
+
+        A sign-in makes one session for the browser tab and one for its cookie, and an
+        officer may have signed in from several browsers; signing out in any of them
+        ends them all, so that no tab left open elsewhere stays signed in. An ended id,
+        even if copied, signs no one in again (the rows stay until they expire).
+        """
         if not session_id or not isinstance(session_id, str):
             return
         key = self._session_hash(session_id)
-        self._run(
-            lambda tx: tx.execute(
-                "UPDATE officer_sessions SET ended_at = ? WHERE id = ? AND ended_at IS NULL", (time.time(), key)
-            )
-        )
+
+        def write(tx: Tx) -> None:
+            rows = tx.execute("SELECT officer FROM officer_sessions WHERE id = ? AND kind = 'session'", (key,))
+            now = time.time()
+            tx.execute("UPDATE officer_sessions SET ended_at = ? WHERE id = ? AND ended_at IS NULL", (now, key))
+            if rows:
+                tx.execute(
+                    "UPDATE officer_sessions SET ended_at = ? WHERE officer = ? AND kind = 'session' "
+                    "AND ended_at IS NULL",
+                    (now, rows[0]["officer"]),
+                )
+
+        self._run(write)
 
 
 #: What an erased personal value reads as in the audit log.
