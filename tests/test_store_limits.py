@@ -90,3 +90,24 @@ def test_the_secret_is_made_once_and_kept(store_url: str) -> None:  # noqa: F811
         assert len(secret) == 32 and first.secret("limits") != secret
     with open_store(store_url) as again:
         assert again.secret("cookies") == secret
+
+
+def test_sessions_in_parallel_never_take_more_turns_than_the_limit(store_url: str) -> None:  # noqa: F811
+    import threading
+
+    from assetmap.ui.common import take_turn
+
+    start = threading.Barrier(12)
+    waits: list[float] = []
+
+    def visitor() -> None:
+        with open_store(store_url) as own:  # each session its own connection, as the app's are
+            start.wait()
+            waits.append(take_turn(own, "submission", ["address:192.0.2.9"], limit=3, window_s=600)[0])
+
+    threads = [threading.Thread(target=visitor) for _ in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(waits) == 12 and sum(w == 0 for w in waits) <= 3

@@ -1441,16 +1441,19 @@ class RegisterStore(ABC):
             out[hashed[row["key_hash"]]].append(float(row["happened_at"]))
         return out
 
-    def clear_events(self, kind: str, keys: Iterable[str]) -> None:
-        """Forget the events of ``kind`` for ``keys`` (a successful sign-in clears its user name's failures)."""
+    def clear_events(self, kind: str, keys: Iterable[str], *, at: float | None = None) -> None:
+        """Forget the events of ``kind`` for ``keys`` (a successful sign-in clears its user name's failures).
+
+        With ``at``, only the events noted at that time (one attempt that turned out well).
+        """
         hashed = [self._key_hash(kind, k) for k in dict.fromkeys(keys)]
-        if hashed:
-            self._run(
-                lambda tx: tx.execute(
-                    f"DELETE FROM limit_events WHERE kind = ? AND key_hash IN ({', '.join('?' * len(hashed))})",
-                    (kind, *hashed),
-                )
-            )
+        if not hashed:
+            return
+        sql = f"DELETE FROM limit_events WHERE kind = ? AND key_hash IN ({', '.join('?' * len(hashed))})"
+        params: tuple[Any, ...] = (kind, *hashed)
+        if at is not None:
+            sql, params = sql + " AND happened_at = ?", (*params, float(at))
+        self._run(lambda tx: tx.execute(sql, params))
 
     @staticmethod
     def _session_hash(session_id: str) -> str:

@@ -167,19 +167,20 @@ def sign_in_form(key: str = "sign_in") -> None:
     keys = [_user_key(username), common.client_address_key()]
     try:
         with common.open_limits() as store:
-            # Checked before the password hash, the costly part, is computed.
-            wait = common.limit_wait(
+            # Counted and checked before the password hash, the costly part, is computed; the
+            # attempt stays counted as a failure unless it succeeds.
+            wait, counted = common.take_turn(
                 store, SIGN_IN_FAILED, keys, limit=settings.max_sign_in_failures, window_s=settings.sign_in_lockout_s
             )
             if wait > 0:
                 _refuse_for(wait)
                 return
             if not auth.check_credentials(accounts, username, password):
-                store.note_event(SIGN_IN_FAILED, keys, keep_s=settings.sign_in_lockout_s)
                 st.error("That user name and password do not match an officer account.", icon=":material/error:")
                 return
             name = username.strip()
-            store.clear_events(SIGN_IN_FAILED, keys[:1])
+            store.clear_events(SIGN_IN_FAILED, keys[:1])  # the user name's failures
+            store.clear_events(SIGN_IN_FAILED, keys[1:], at=counted)  # this attempt, from the address
             st.session_state[SESSION_KEY] = store.start_session(name, lifetime_s=settings.officer_session_s)
             st.session_state[LINK_KEY] = store.start_session(name, lifetime_s=settings.sign_in_link_s, kind="token")
     except AssetMapError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import ipaddress
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -375,7 +376,14 @@ def client_address_key() -> str:
     except Exception:  # no client context outside a running server
         address = None
     # Only text is an address (a test harness may give a stand-in object).
-    return f"address:{address if isinstance(address, str) and address else 'local'}"
+    if not (isinstance(address, str) and address):
+        return "address:local"
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return f"address:{address}"
+    # One IPv6 client holds a whole /64 and can change address within it at will.
+    return f"address:{ipaddress.ip_network(f'{ip}/64', strict=False)}" if ip.version == 6 else f"address:{ip}"
 
 
 def cookie(name: str) -> str | None:
@@ -398,7 +406,31 @@ def client_keys() -> list[str]:
     return keys
 
 
-def limit_wait(store: RegisterStore, kind: str, keys: list[str], *, limit: int, window_s: float) -> float:
+def take_turn(store: RegisterStore, kind: str, keys: list[str], *, limit: int, window_s: float) -> tuple[float, float]:
+    """Count one more event of ``kind`` for every key; return the seconds to wait were it one too many, and its time.
+
+    Counting before checking, rather than after the work is done, keeps sessions run in
+    parallel from all passing the check before any of them is counted: each sees at
+    least its own event and every one counted before it, so no more than ``limit`` go on.
+    The time returned lets a caller forget this one event later (``store.clear_events(at=...)``).
+
+    Returns
+    -------
+    wait : float
+        Seconds to wait (0: go on).
+    at : float
+        When the event was counted.
+    """
+    import time
+
+    now = time.time()
+    store.note_event(kind, keys, keep_s=window_s, at=now)
+    return limit_wait(store, kind, keys, limit=limit + 1, window_s=window_s, now=now), now
+
+
+def limit_wait(
+    store: RegisterStore, kind: str, keys: list[str], *, limit: int, window_s: float, now: float | None = None
+) -> float:
     """Return the seconds to wait before one more event of ``kind`` is allowed for every key (0: allowed now).
 
     Each key is counted on its own by :func:`assetmap.forms.throttle_wait`; the longest wait wins.
@@ -407,6 +439,6 @@ def limit_wait(store: RegisterStore, kind: str, keys: list[str], *, limit: int, 
 
     from assetmap.forms import throttle_wait
 
-    now = time.time()
+    now = time.time() if now is None else now
     times = store.recent_events(kind, keys, window_s=window_s, now=now)
     return max((throttle_wait(t, now, limit=limit, window_s=window_s) for t in times.values()), default=0.0)

@@ -5,7 +5,6 @@ Nothing sent here is public until an officer approves it on the Moderate page.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import uuid
@@ -146,22 +145,21 @@ def _is_robot() -> bool:
     return bool(str(st.session_state.get(HONEYPOT_KEY) or "").strip())
 
 
-def _throttle_wait() -> float:
-    # A register that cannot be reached refuses (the message says to try again), as the submission would.
+def _take_turn() -> float:
+    """Count this sending against the visitor's limit; return the seconds to wait if it is one too many.
+
+    Counted before the entry is saved (see :func:`assetmap.ui.common.take_turn`). A register
+    that cannot be reached refuses, with the message to try again, as the saving would.
+    """
     with common.open_limits() as store:
-        return common.limit_wait(
+        wait, _ = common.take_turn(
             store,
             SUBMISSION,
             common.client_keys(),
             limit=settings.max_submissions,
             window_s=settings.submission_window_s,
         )
-
-
-def _note_sent() -> None:
-    # The entry is stored by now: a failure to count it must not turn its confirmation into an error.
-    with contextlib.suppress(AssetMapError), common.open_limits() as store:
-        store.note_event(SUBMISSION, common.client_keys(), keep_s=settings.submission_window_s)
+    return wait
 
 
 def _throttled_message(wait: float) -> None:
@@ -346,14 +344,6 @@ def _send(area: Area, values: dict[str, Any], consent: bool) -> None:
         # Robots are told what people are told, so they learn nothing; nothing is stored.
         st.session_state[DONE_KEY] = None
         st.rerun()
-    try:
-        wait = _throttle_wait()
-    except AssetMapError:
-        st.error(SAVE_FAILED, icon=":material/cloud_off:")
-        return
-    if wait > 0:
-        _throttled_message(wait)
-        return
     clean, errors = check_form(values, consent, area)
     if errors:
         st.session_state[ERRORS_KEY] = errors
@@ -363,6 +353,15 @@ def _send(area: Area, values: dict[str, Any], consent: bool) -> None:
         )
         st.rerun()
     assert clean is not None
+    # After the form's own checks (a visitor correcting mistakes is not held back), before saving.
+    try:
+        wait = _take_turn()
+    except AssetMapError:
+        st.error(SAVE_FAILED, icon=":material/cloud_off:")
+        return
+    if wait > 0:
+        _throttled_message(wait)
+        return
     clean["area_code"] = forms.area_codes_of([clean["longitude"]], [clean["latitude"]], area.boundaries)[0]
     try:
         with common.open_register() as store:
@@ -373,7 +372,6 @@ def _send(area: Area, values: dict[str, Any], consent: bool) -> None:
     except AssetMapError:
         st.error(SAVE_FAILED, icon=":material/cloud_off:")
         return
-    _note_sent()
     st.session_state.pop(ERRORS_KEY, None)
     st.session_state.pop(FORM_ID_KEY, None)
     st.session_state[DONE_KEY] = (reference, str(clean["name"]))
@@ -484,7 +482,7 @@ def _bulk(area: Area) -> None:
         st.session_state[BULK_GEN_KEY] = gen + 1
         st.rerun()
     try:
-        wait = _throttle_wait()
+        wait = _take_turn()
     except AssetMapError:
         st.error(SAVE_FAILED, icon=":material/cloud_off:")
         return
@@ -505,7 +503,6 @@ def _bulk(area: Area) -> None:
     except AssetMapError:
         st.error(SAVE_FAILED, icon=":material/cloud_off:")
         return
-    _note_sent()
     st.session_state[BULK_DONE_KEY] = (
         f"Thank you. We have received {len(ids):,} groups (references {ids[0]} to {ids[-1]}). "
         "An officer will check them before they appear on the public map."
