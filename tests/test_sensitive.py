@@ -121,3 +121,24 @@ def test_public_register_export_gives_a_sensitive_record_its_ward_only(tmp_path:
     # Officers keep the true place.
     assert officer.set_index("asset_id").loc[refuge, "address"] == "1 Hidden Lane"
     assert np.isclose(float(officer.set_index("asset_id").loc[refuge, "latitude"]), 51.553772)
+
+
+def test_the_printed_map_is_framed_the_same_wherever_the_sensitive_asset_is(tmp_path: Path) -> None:
+    import subprocess
+
+    from assetmap.render import printmap
+
+    pages = []
+    # Both listed in the ward (a register may place a record just outside its ward's line).
+    for i, xy in enumerate([(2_600.0, 800.0), (2_500.0, -1_500.0)]):
+        area = _area_with_refuge_at(*xy)
+        assets = area.assets.copy()
+        assets.loc[assets["asset_id"] == "A9", "area_code"] = "E05000003"
+        area.assets = assets
+        pdf = tmp_path / f"ward{i}.pdf"
+        pdf.write_bytes(printmap.print_ward(area, "E05000003"))
+        subprocess.run(
+            ["pdftoppm", "-png", "-r", "30", "-f", "1", "-l", "1", str(pdf), str(tmp_path / f"p{i}")], check=True
+        )
+        pages.append(next(tmp_path.glob(f"p{i}*.png")).read_bytes())
+    assert pages[0] == pages[1]

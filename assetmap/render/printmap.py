@@ -946,10 +946,12 @@ def _map_page(fig: Figure, layers: PrintLayers, ward: _WardContent, layout: Page
     area = layers.area
     fs = layout.font_scale
     ax = fig.add_axes(layout.frac(layout.map))
-    # The view holds the ward and every asset listed in it (a register may place one just outside).
+    # The view holds the ward and every asset drawn in it (a register may place one just outside);
+    # not a sensitive one, whose place is not drawn and must not pull the frame towards it.
     extent = ward.geometry
-    if len(ward.assets):
-        extent = shapely.union(extent, shapely.multipoints(ward.assets[["x", "y"]].to_numpy(dtype="float64")))
+    shown = ward.assets[~ward.assets["sensitive"].astype(bool)] if len(ward.assets) else ward.assets
+    if len(shown):
+        extent = shapely.union(extent, shapely.multipoints(shown[["x", "y"]].to_numpy(dtype="float64")))
     box = _view_box(extent, layout.map)
     ax.set_xlim(box[0], box[2])
     ax.set_ylim(box[1], box[3])
@@ -963,7 +965,6 @@ def _map_page(fig: Figure, layers: PrintLayers, ward: _WardContent, layout: Page
         _add_tiles(ax, layers)
 
     # Assets and their numbers first: placing the numbers needs a draw, cheapest with nothing else there.
-    shown = ward.assets[~ward.assets["sensitive"].astype(bool)] if len(ward.assets) else ward.assets
     for pillar, rows in shown.groupby("main_pillar", sort=False) if len(shown) else []:
         ax.scatter(
             rows["x"],
