@@ -470,15 +470,26 @@ def _personal_data_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--email", required=True, help="the person's email address")
     p.add_argument("--out", required=True, help="output .json")
     p.add_argument("--reason", help="the request it answers, for the audit log")
-    p.add_argument("--actor", default="command line", help="who asks, for the audit log (default: %(default)s)")
+    p.add_argument(
+        "--actor", type=_actor, default="command line", help="who asks, for the audit log (default: %(default)s)"
+    )
     p.set_defaults(func=_cmd_personal_data)
 
     p = sub.add_parser("erase-personal", help="erase the personal details of records on request")
     p.add_argument("--area", help=area_help)
     p.add_argument("ids", nargs="+", metavar="ID", help="record references (R...)")
     p.add_argument("--reason", required=True, help="the request it answers, for the audit log")
-    p.add_argument("--actor", default="command line", help="who erases, for the audit log (default: %(default)s)")
+    p.add_argument(
+        "--actor", type=_actor, default="command line", help="who erases, for the audit log (default: %(default)s)"
+    )
     p.set_defaults(func=_cmd_erase_personal)
+
+
+def _actor(text: str) -> str:
+    """Return an ``--actor`` value (who acts, for the audit log); argparse refuses a blank one with a message."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("give a name for the audit log, e.g. --actor 'j.smith'")
+    return text.strip()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -604,7 +615,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--xml", help="OpenStreetMap XML file (.osm); without it the area is downloaded (online)")
     p.add_argument("--status", choices=["pending", "approved"], default="pending", help="status of new records")
     p.add_argument("--tags", help="own OSM tag mapping (default: assetmap/osm_tags.toml)")
-    p.add_argument("--actor", default="osm import", help="who imports, for the audit log")
+    p.add_argument("--actor", type=_actor, default="osm import", help="who imports, for the audit log")
     p.set_defaults(func=_cmd_import_osm)
 
     p = sub.add_parser("build-network", help="build the walk network from OpenStreetMap and save it in the area")
@@ -617,7 +628,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("source", help="ORUK JSON file, or the API's base URL (its /services are read page by page)")
     p.add_argument("--status", choices=["pending", "approved"], default="pending", help="status of new records")
     p.add_argument("--default-type", help="asset type for services whose taxonomy terms are not recognised")
-    p.add_argument("--actor", default="oruk import", help="who imports, for the audit log")
+    p.add_argument("--actor", type=_actor, default="oruk import", help="who imports, for the audit log")
     p.set_defaults(func=_cmd_import_oruk)
 
     p = sub.add_parser("export-oruk", help="export the approved register as Open Referral UK JSON")

@@ -140,7 +140,7 @@ def throttle_wait(times: Sequence[float], now: float, *, limit: int, window_s: f
     Parameters
     ----------
     times : sequence of float
-        When earlier events happened (``time.monotonic()`` seconds).
+        When earlier events happened, in seconds (``time.time()``, as the register keeps them).
     now : float
         The time now, on the same clock.
     limit : int

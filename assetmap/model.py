@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -240,8 +240,9 @@ _URL_RE = re.compile(
 _PHONE_RE = re.compile(r"^\+?[0-9 ()\-.]{6,30}(?:\s*(?:ext\.?|x)\s*[0-9]{1,6})?$", re.IGNORECASE)
 _CHARITY_RE = re.compile(r"^[A-Za-z]{0,2}[0-9]{4,8}(?:-[0-9]{1,3})?$")
 _ID_RE = re.compile(r"^[A-Za-z0-9_.:-]+$")
-_TRUE_WORDS = {"true", "yes", "y", "1", "t"}
-_FALSE_WORDS = {"false", "no", "n", "0", "f", ""}
+#: The words a yes/no field (``sensitive``) may be written in.
+TRUE_WORDS = {"true", "yes", "y", "1", "t"}
+FALSE_WORDS = {"false", "no", "n", "0", "f", ""}
 
 
 def is_blank(value: object) -> bool:
@@ -448,8 +449,8 @@ def validate_record(
         out["sensitive"] = sensitive
     elif is_blank(sensitive):
         out["sensitive"] = False
-    elif str(sensitive).strip().lower() in _TRUE_WORDS | _FALSE_WORDS:
-        out["sensitive"] = str(sensitive).strip().lower() in _TRUE_WORDS
+    elif str(sensitive).strip().lower() in TRUE_WORDS | FALSE_WORDS:
+        out["sensitive"] = str(sensitive).strip().lower() in TRUE_WORDS
     else:
         out["sensitive"] = False
         flag("sensitive", "not yes or no.", "Write yes or no.")
@@ -489,6 +490,19 @@ def validate_record(
 EXACT_LOCATION_FIELDS: tuple[str, ...] = ("address", "postcode", "longitude", "latitude")
 
 
+def without_exact_place(records: pd.DataFrame, mask: Any) -> pd.DataFrame:
+    """Return a copy of ``records`` with :data:`EXACT_LOCATION_FIELDS` blanked where ``mask`` is True.
+
+    The geometry is left to the caller: public outputs move it to the ward or drop it.
+    """
+    out = records.copy()
+    for column in EXACT_LOCATION_FIELDS:
+        if column in out.columns:
+            out[column] = out[column].astype(object)
+            out.loc[mask, column] = None
+    return out
+
+
 def sensitive_mask(records: pd.DataFrame) -> pd.Series:
     """Return which records have a sensitive location (shown publicly at ward level only).
 
@@ -512,7 +526,7 @@ def sensitive_mask(records: pd.DataFrame) -> pd.Series:
     if flags.dtype == bool:
         return flags
     text = flags.astype("string").fillna("").str.strip().str.lower()
-    return ~text.isin(list(_FALSE_WORDS | {"0.0"}))
+    return ~text.isin(list(FALSE_WORDS | {"0.0"}))
 
 
 def public_records(records: pd.DataFrame | None) -> pd.DataFrame | None:

@@ -140,3 +140,22 @@ def test_a_tampered_or_foreign_cookie_is_refused():
     assert auth.read_session_cookie(value, b"another secret", now=1_000) is None
     for junk in (None, "", "a.b.c", value + ".x", 12):
         assert auth.read_session_cookie(junk, SECRET, now=1_000) is None
+
+
+def test_cookies_are_secure_over_https_or_when_the_public_address_is(monkeypatch):
+    from assetmap import settings
+    from assetmap.ui import routes
+
+    monkeypatch.setattr(settings, "public_url", None)
+    assert routes._secure_scheme("https") and not routes._secure_scheme("http")
+    # Behind a proxy that ends TLS, the app sees http; its public address says https.
+    monkeypatch.setattr(settings, "public_url", "https://assets.example.gov.uk/")
+    assert routes._secure_scheme("http")
+
+
+def test_routes_only_send_the_browser_back_to_this_site():
+    from assetmap.ui import routes
+
+    assert routes.safe_next("/ward?code=E05000001") == "/ward?code=E05000001"
+    for hostile in ("https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:alert(1)", "/\nx", None):
+        assert routes.safe_next(hostile) == "/"

@@ -210,7 +210,7 @@ def generalise_sensitive(
     CRSError
         When the two layers are in different CRSs.
     """
-    from assetmap.model import EXACT_LOCATION_FIELDS, sensitive_mask
+    from assetmap.model import sensitive_mask, without_exact_place
 
     hidden = sensitive_mask(assets).to_numpy(dtype=bool)
     if not hidden.any():
@@ -220,12 +220,8 @@ def generalise_sensitive(
     points = points[~points.index.duplicated()]
     codes = assets[code_col] if code_col in assets.columns else pd.Series(None, index=assets.index)
     placed = codes[hidden].map(points)
-    out = assets.copy()
+    out = without_exact_place(assets, hidden)
     geometry = out.geometry.to_numpy().copy()
     geometry[hidden] = np.asarray([g if isinstance(g, shapely.Geometry) else None for g in placed], dtype=object)
     out[out.geometry.name] = gpd.GeoSeries(geometry, index=out.index, crs=assets.crs)
-    for column in EXACT_LOCATION_FIELDS:
-        if column in out.columns:
-            out[column] = out[column].astype(object)
-            out.loc[hidden, column] = None
     return out

@@ -23,11 +23,8 @@ from assetmap import settings
 from assetmap._errors import AssetMapWarning, DataFormatError, Problem, ValidationError
 from assetmap.io._read import VECTOR_FORMATS, ensure_crs, read_table, read_vector, sniff_format
 from assetmap.io.postcodes import geocode_postcodes, is_postcode_shaped
-from assetmap.model import FIELDS, normalise_columns, normalise_postcode, parse_elements
+from assetmap.model import FALSE_WORDS, FIELDS, TRUE_WORDS, normalise_columns, normalise_postcode, parse_elements
 from assetmap.taxonomy import Taxonomy, load_taxonomy
-
-_TRUE = {"true", "yes", "y", "1", "t"}
-_FALSE = {"false", "no", "n", "0", "f", ""}
 
 
 def _text(series: pd.Series) -> pd.Series:
@@ -320,7 +317,7 @@ def read_assets(
     )
     sens = df["sensitive"].str.lower().fillna("") if "sensitive" in df else pd.Series("", index=df.index)
     flag(
-        ~sens.isin(_TRUE | _FALSE).to_numpy(),
+        ~sens.isin(TRUE_WORDS | FALSE_WORDS).to_numpy(),
         "sensitive",
         "'" + sens + "' is not yes or no.",
         "Write yes or no (true or false).",
@@ -357,7 +354,7 @@ def read_assets(
     out["latitude"] = lat
     out["status"] = status
     out["source"] = out["source"].fillna(source)
-    out["sensitive"] = sens.isin(_TRUE).to_numpy()
+    out["sensitive"] = sens.isin(TRUE_WORDS).to_numpy()
     out["last_confirmed"] = confirmed.dt.date
     out["location_method"] = method
     out["row"] = rows

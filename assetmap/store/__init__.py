@@ -48,6 +48,7 @@ __all__ = [
     "StoreError",
     "TransitionError",
     "find_duplicates",
+    "has_register",
     "open_area_register",
     "open_store",
     "parse_bulk",
@@ -102,6 +103,14 @@ def open_store(target: str | Path | None = None, *, taxonomy: Taxonomy | None = 
     return SQLiteStore(path, taxonomy=taxonomy)
 
 
+def has_register(folder: str | Path) -> bool:
+    """Return True where an area has a register to read: a shared one is set, or its folder holds one.
+
+    Readers ask this before :func:`open_area_register`, which would create an empty one.
+    """
+    return bool(settings.register_url) or (Path(folder) / REGISTER_FILE).is_file()
+
+
 def open_area_register(folder: str | Path, *, taxonomy: Taxonomy | None = None) -> RegisterStore:
     """Open the register an area uses: the shared one named by ``settings.register_url``, else its own.
 
@@ -148,8 +157,7 @@ def register_assets(
         register (none is created).
     """
     shared = settings.register_url
-    path = Path(folder) / REGISTER_FILE
-    if not shared and not path.is_file():
+    if not has_register(folder):
         return None
     with open_area_register(folder, taxonomy=taxonomy) as store:
         frame = store.records(public=True)

@@ -34,13 +34,13 @@ from pyproj import Transformer
 from assetmap import settings
 from assetmap._errors import AssetMapError, Problem, ValidationError
 from assetmap.model import (
-    EXACT_LOCATION_FIELDS,
     FIELDS,
     PERSONAL_FIELDS,
     PRIVATE_FIELDS,
     is_blank,
     sensitive_mask,
     validate_record,
+    without_exact_place,
 )
 from assetmap.store.duplicates import find_duplicates
 from assetmap.taxonomy import Taxonomy, load_taxonomy
@@ -159,11 +159,7 @@ def _ward_level(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     hidden = sensitive_mask(frame).to_numpy(dtype=bool)
     if not hidden.any():
         return frame
-    out = frame.copy()
-    for column in EXACT_LOCATION_FIELDS:
-        if column in out.columns:
-            out[column] = out[column].astype(object)
-            out.loc[hidden, column] = None
+    out = without_exact_place(frame, hidden)
     geometry = out.geometry.to_numpy().copy()
     geometry[hidden] = None
     return out.set_geometry(gpd.GeoSeries(geometry, index=out.index, crs=out.crs))

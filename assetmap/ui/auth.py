@@ -202,9 +202,9 @@ def sidebar() -> str | None:
 
 def _register_problem() -> str | None:
     """Return why the register that keeps sign-ins cannot be used (naming its file or server), or None."""
-    from assetmap.store import REGISTER_FILE
+    from assetmap.store import has_register
 
-    if not settings.register_url and not (settings.default_area_path / REGISTER_FILE).is_file():
+    if not has_register(settings.default_area_path):
         return None  # none yet: the first sign-in makes it; a refused visit writes nothing
     try:
         with common.open_limits() as store:

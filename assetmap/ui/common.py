@@ -121,9 +121,9 @@ def register_version(path: str | Path) -> int:
     New approvals may sit in SQLite's write-ahead log, which the file fingerprint
     leaves out; the register's own change counter catches them at once.
     """
-    from assetmap.store import REGISTER_FILE, open_area_register
+    from assetmap.store import has_register, open_area_register
 
-    if not settings.register_url and not (Path(path) / REGISTER_FILE).is_file():
+    if not has_register(path):
         return 0
     try:
         with open_area_register(path) as store:

@@ -35,10 +35,10 @@ def housekeeping(area_path: str | None = None) -> str:
     str
         What was done, as printed.
     """
-    from assetmap.store import REGISTER_FILE, open_area_register
+    from assetmap.store import has_register, open_area_register
 
     folder = Path(area_path or settings.default_area_path)
-    if not settings.register_url and not (folder / REGISTER_FILE).is_file():
+    if not has_register(folder):
         return "housekeeping: no register yet; nothing to erase."  # none is created just for this
     try:
         with open_area_register(folder) as store:

@@ -44,8 +44,17 @@ def safe_next(value: object) -> str:
     return "/"
 
 
+def _secure_scheme(scheme: object) -> bool:
+    """Whether cookies must be Secure: the request came over https, or the app's public address is https.
+
+    Behind a proxy that ends TLS and does not say so, the app sees http; its public
+    address (``settings.public_url``) still tells that browsers reach it over https.
+    """
+    return scheme == "https" or (settings.public_url or "").lower().startswith("https://")
+
+
 def _secure(request: Request) -> bool:
-    return request.url.scheme == "https"
+    return _secure_scheme(request.url.scheme)
 
 
 def start_session(request: Request) -> RedirectResponse:
@@ -100,7 +109,7 @@ class BrowserCookieMiddleware:
         if scope["type"] != "http" or auth.browser_id(Request(scope).cookies.get(auth.BROWSER_COOKIE)):
             await self.app(scope, receive, send)
             return
-        secure = "; Secure" if scope.get("scheme") == "https" else ""
+        secure = "; Secure" if _secure_scheme(scope.get("scheme")) else ""
         header = (
             f"{auth.BROWSER_COOKIE}={secrets.token_urlsafe(24)}; Max-Age={BROWSER_COOKIE_S}; Path=/; "
             f"HttpOnly; SameSite=Strict{secure}"
