@@ -162,6 +162,19 @@ def _take_turn() -> float:
     return wait
 
 
+def _may_send() -> bool:
+    """Take this sending's turn against the visitor's limit; say why and return False where it may not go on."""
+    try:
+        wait = _take_turn()
+    except AssetMapError:
+        st.error(SAVE_FAILED, icon=":material/cloud_off:")
+        return False
+    if wait > 0:
+        _throttled_message(wait)
+        return False
+    return True
+
+
 def _throttled_message(wait: float) -> None:
     st.error(
         f"You have sent {settings.max_submissions} entries in the last {settings.submission_window_s / 60:.0f} "
@@ -354,13 +367,7 @@ def _send(area: Area, values: dict[str, Any], consent: bool) -> None:
         st.rerun()
     assert clean is not None
     # After the form's own checks (a visitor correcting mistakes is not held back), before saving.
-    try:
-        wait = _take_turn()
-    except AssetMapError:
-        st.error(SAVE_FAILED, icon=":material/cloud_off:")
-        return
-    if wait > 0:
-        _throttled_message(wait)
+    if not _may_send():
         return
     clean["area_code"] = forms.area_codes_of([clean["longitude"]], [clean["latitude"]], area.boundaries)[0]
     try:
@@ -481,13 +488,7 @@ def _bulk(area: Area) -> None:
         st.session_state[BULK_DONE_KEY] = _NEUTRAL_THANKS
         st.session_state[BULK_GEN_KEY] = gen + 1
         st.rerun()
-    try:
-        wait = _take_turn()
-    except AssetMapError:
-        st.error(SAVE_FAILED, icon=":material/cloud_off:")
-        return
-    if wait > 0:
-        _throttled_message(wait)
+    if not _may_send():
         return
     # One key per file and session: a second press sends nothing twice.
     key = (
