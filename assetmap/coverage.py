@@ -38,7 +38,7 @@ from assetmap.analysis.access import (
     save_walk_graph,
     walk_graph_from_networkx,
 )
-from assetmap.analysis.assign import assign_to_areas, generalise_sensitive
+from assetmap.analysis.assign import assign_to_areas
 from assetmap.analysis.gaps import (
     DEFAULT_THRESHOLDS,
     MAX_THRESHOLD_M,
@@ -182,10 +182,10 @@ def counted_assets(area: Area, *, include_stale: bool = True) -> gpd.GeoDataFram
     (:func:`assetmap.analysis.assign.generalise_sensitive`), so that no catchment,
     small-area figure, what-if or suggestion reveals the place itself.
     """
-    approved = area.approved_assets()
-    if not include_stale:
-        approved = approved[~area.stale_mask().loc[approved.index]]
-    return generalise_sensitive(approved, area.boundaries)
+    placed = area.placed_assets()
+    if include_stale:
+        return placed
+    return placed[~area.stale_mask().loc[placed.index]]
 
 
 def stale_records(area: Area) -> pd.DataFrame:

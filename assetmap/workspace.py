@@ -11,6 +11,7 @@ import shutil
 import tempfile
 import tomllib
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -22,7 +23,7 @@ import pandas as pd
 
 from assetmap import settings
 from assetmap._errors import AreaError, AssetMapWarning, Problem, ValidationError
-from assetmap.analysis.assign import assign_to_areas, lookup_from_geometry
+from assetmap.analysis.assign import assign_to_areas, generalise_sensitive, lookup_from_geometry
 from assetmap.io.assets import flag_duplicates, read_assets
 from assetmap.io.boundaries import read_boundaries, read_small_areas
 from assetmap.io.deprivation import check_lsoa_match, read_deprivation
@@ -113,16 +114,33 @@ class Area:
             parts.append(settings.attribution_osm)
         return " ".join(parts)
 
+    def _of_assets(self, key: str, build: Callable[[], Any]) -> Any:
+        # Derived from the register alone, and asked for several times on every page run:
+        # made once while ``assets`` is the same frame (a caller may replace it).
+        hit = self._cache.get(key)
+        if hit is None or hit[0] is not self.assets:
+            hit = (self.assets, build())
+            self._cache[key] = hit
+        return hit[1]
+
     def stale_mask(self) -> pd.Series:
         """Return True for records not seen current for ``settings.stale_after_days`` before ``as_of``.
 
         See :func:`assetmap.model.stale_mask`, the one rule for staleness.
         """
-        return stale_mask(self.assets, as_of=self.as_of)
+        return self._of_assets("stale_mask", lambda: stale_mask(self.assets, as_of=self.as_of)).copy()
 
     def approved_assets(self) -> gpd.GeoDataFrame:
         """Return the records the analysis and public views may use: status ``approved``."""
         return self.assets[self.assets["status"].eq("approved")]
+
+    def placed_assets(self) -> gpd.GeoDataFrame:
+        """Return the approved assets as every public figure counts them: sensitive ones at their ward's point.
+
+        See :func:`assetmap.analysis.assign.generalise_sensitive`.
+        """
+        placed = self._of_assets("placed_assets", lambda: generalise_sensitive(self.approved_assets(), self.boundaries))
+        return placed.copy(deep=False)  # a frame of the caller's own, as approved_assets gives
 
     def area_summary(self) -> gpd.GeoDataFrame:
         """Deprivation summary and approved asset count per area, with boundaries (EPSG:27700).
