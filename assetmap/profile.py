@@ -26,8 +26,7 @@ import pandas as pd
 
 from assetmap.analysis.deprivation import DOMAIN_KEYS, _check_lookup, summarise_deprivation
 from assetmap.analysis.gaps import group_keys, need_percentile
-from assetmap.model import PRIVATE_FIELDS, sensitive_mask
-from assetmap.model import public_records as public_assets
+from assetmap.model import public_records, sensitive_mask
 from assetmap.taxonomy import Taxonomy, load_taxonomy
 
 #: Words for the IMD and each domain, keyed as in :data:`assetmap.analysis.deprivation.DOMAIN_KEYS`.
@@ -348,11 +347,10 @@ def ward_assets(
         (address and postcode, or :data:`SENSITIVE_ADDRESS`) and ``sensitive``.
     """
     tax = taxonomy or load_taxonomy()
-    public = public_assets(assets)
+    public = public_records(assets)
     if public is None or "area_code" not in public.columns:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in ASSET_COLUMNS})
     public = public[public["area_code"].astype("string").eq(str(code)).fillna(False).to_numpy()]
-    public = public.drop(columns=[c for c in PRIVATE_FIELDS if c in public.columns])
     hidden = sensitive_mask(public).to_numpy(dtype=bool)
     late = (
         stale.reindex(public.index).fillna(False).to_numpy(dtype=bool)

@@ -55,8 +55,8 @@ from matplotlib.patheffects import withStroke
 from assetmap import profile, settings
 from assetmap._errors import AssetMapError, Problem, ValidationError
 from assetmap.analysis.gaps import _check_groups, group_label, need_percentile
+from assetmap.model import public_records
 from assetmap.render import styles
-from assetmap.render.webmap import public_assets
 from assetmap.taxonomy import load_taxonomy
 
 if TYPE_CHECKING:
@@ -470,7 +470,7 @@ class _Register:
 
 
 def _register(area: Area) -> _Register:
-    public = public_assets(area.assets)
+    public = public_records(area.assets)
     if public is None or not len(public) or "area_code" not in public:
         return _Register(None, None, 0)
     stale = area.stale_mask() if "last_confirmed" in area.assets else None

@@ -208,11 +208,6 @@ def _present(value: Any) -> bool:
     return not is_blank(value)
 
 
-def public_assets(assets: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
-    """Return the records a public view may show: see :func:`assetmap.model.public_records`."""
-    return public_records(assets)
-
-
 def _pillars_of_row(elements: Any, pillars: Any, taxonomy: Taxonomy) -> list[str]:
     if isinstance(pillars, (list, tuple)) and pillars:
         return [str(p) for p in pillars]
@@ -1152,7 +1147,7 @@ def points_to_draw(
     n_unplaced : int
         Approved records serving ``pillars`` left out because they have no location.
     """
-    public = public_assets(assets)
+    public = public_records(assets)
     if public is None or not len(public):
         return public, 0, 0
     _check_crs(public, "assets")
@@ -1228,7 +1223,7 @@ def map_table(
     else:
         column = pd.to_numeric(areas[value], errors="coerce").to_numpy()
     out = pd.DataFrame({"Code": areas["code"].to_numpy(), "Area": areas["name"].to_numpy(), label: column})
-    public = public_assets(assets)
+    public = public_records(assets)
     if public is not None and "area_code" in public.columns:
         public = filter_by_pillars(public, pillars, taxonomy)
         counts = public.groupby("area_code").size()
