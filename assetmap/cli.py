@@ -389,14 +389,12 @@ def _area_register(area: str | None, *, needed: bool):
     Return None where the area folder has no register yet (none is created); with
     ``needed``, say so as an error instead.
     """
-    from assetmap.store import REGISTER_FILE, open_area_register
+    from assetmap.store import REGISTER_FILE, has_register, open_area_register
 
-    if settings.register_url:
-        return open_area_register(settings.default_area_path)
     folder = Path(area) if area else settings.default_area_path
-    if not folder.is_dir():
+    if not settings.register_url and not folder.is_dir():
         raise AssetMapError(f"{folder}: no such area folder. Give an existing area folder with --area.")
-    if not (folder / REGISTER_FILE).is_file():
+    if not has_register(folder):
         if needed:
             raise AssetMapError(
                 f"{folder} has no register ({REGISTER_FILE}): it holds no records. Check the folder given with --area."
