@@ -97,7 +97,9 @@ def area_fingerprint(path: str | Path) -> str | None:
     digest = hashlib.sha256()
     # The register is left out: its records are followed by register_version, and it also
     # takes sign-in sessions and limits, which must not reload the area.
-    skip = root / "register.sqlite"
+    from assetmap.store import REGISTER_FILE
+
+    skip = root / REGISTER_FILE
     files = (p for p in root.rglob("*") if p.is_file() and not p.name.endswith(_TRANSIENT) and p != skip)
     for file in sorted(files):
         stat = file.stat()
@@ -214,17 +216,14 @@ def current_area(*, without_register: bool = False) -> Area | None:
     """
     path = area_path()
     try:
-        area = get_area(path)
-    except StoreError:
-        if not without_register:
-            # The public learns nothing of the server; officers see the file or server where they sign in.
-            st.error(REGISTER_DOWN, icon=":material/cloud_off:")
-            return None
         try:
+            area = get_area(path)
+        except StoreError:
+            if not without_register:
+                # The public learns nothing of the server; officers see the file or server where they sign in.
+                st.error(REGISTER_DOWN, icon=":material/cloud_off:")
+                return None
             area = get_area(path, register=False)
-        except AssetMapError as exc:
-            st.error(f"The area in {md_text(path)} could not be loaded.\n\n{md_text(exc)}", icon=":material/error:")
-            return None
     except AssetMapError as exc:
         st.error(f"The area in {md_text(path)} could not be loaded.\n\n{md_text(exc)}", icon=":material/error:")
         return None
