@@ -31,8 +31,8 @@ _EXPORTS: dict[str, str] = {
     "what_if": "assetmap.analysis.scenario",
     "suggest_sites": "assetmap.analysis.scenario",
     "WhatIf": "assetmap.analysis.scenario",
-    "GapAnalysis": "assetmap.coverage",
-    "analyse_gaps": "assetmap.coverage",
+    "GapAnalysis": "assetmap.area.coverage",
+    "analyse_gaps": "assetmap.area.coverage",
     "AreaError": "assetmap._errors",
     "AssetMapError": "assetmap._errors",
     "AssetMapWarning": "assetmap._errors",
@@ -57,9 +57,9 @@ _EXPORTS: dict[str, str] = {
     "print_ward": "assetmap.render.printmap",
     "print_pack": "assetmap.render.printmap",
     "load_taxonomy": "assetmap.taxonomy",
-    "Area": "assetmap.workspace",
-    "init_area": "assetmap.workspace",
-    "load_area": "assetmap.workspace",
+    "Area": "assetmap.area.load",
+    "init_area": "assetmap.area.create",
+    "load_area": "assetmap.area.load",
 }
 
 __all__ = [
@@ -143,7 +143,9 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors only
     from assetmap.analysis.deprivation import local_authority_summary, summarise_deprivation
     from assetmap.analysis.gaps import access_shares, gap_table, method_note, need_percentile
     from assetmap.analysis.scenario import WhatIf, suggest_sites, what_if
-    from assetmap.coverage import GapAnalysis, analyse_gaps
+    from assetmap.area.coverage import GapAnalysis, analyse_gaps
+    from assetmap.area.create import init_area
+    from assetmap.area.load import Area, load_area
     from assetmap.io.assets import flag_duplicates, read_assets
     from assetmap.io.boundaries import read_boundaries, read_small_areas
     from assetmap.io.deprivation import read_deprivation, read_population
@@ -153,4 +155,3 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors only
     from assetmap.io.postcodes import read_postcodes
     from assetmap.render.printmap import print_pack, print_ward
     from assetmap.taxonomy import load_taxonomy
-    from assetmap.workspace import Area, init_area, load_area

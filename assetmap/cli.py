@@ -18,7 +18,7 @@ from assetmap._errors import AssetMapError, AssetMapWarning
 
 
 def _cmd_init_area(args: argparse.Namespace) -> int:
-    from assetmap.workspace import init_area
+    from assetmap.area.create import init_area
 
     area = init_area(
         args.directory,
@@ -61,7 +61,7 @@ def _print_area(area) -> None:
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
-    from assetmap.workspace import load_area
+    from assetmap.area.load import load_area
 
     area = load_area(args.area)
     _print_area(area)
@@ -143,14 +143,14 @@ def _output_path(text: str) -> Path:
 
 
 def _groups_from_args(args: argparse.Namespace) -> list[str] | None:
-    from assetmap.coverage import resolve_groups
+    from assetmap.area.coverage import resolve_groups
 
     return resolve_groups(element=args.element, pillar=args.pillar)
 
 
 def _cmd_gaps(args: argparse.Namespace) -> int:
+    from assetmap.area.load import load_area
     from assetmap.io.export import write_table
-    from assetmap.workspace import load_area
 
     out = _output_path(args.out)
     area = load_area(args.area)
@@ -186,8 +186,8 @@ def _cmd_gaps(args: argparse.Namespace) -> int:
 
 
 def _cmd_suggest(args: argparse.Namespace) -> int:
+    from assetmap.area.load import load_area
     from assetmap.io.export import write_table
-    from assetmap.workspace import load_area
 
     out = _output_path(args.out)
     group = _groups_from_args(args)
@@ -235,8 +235,8 @@ def _read_candidates(path: str, area) -> object:
 
 
 def _cmd_print(args: argparse.Namespace) -> int:
+    from assetmap.area.load import load_area
     from assetmap.render.printmap import print_pack, print_pack_zip, print_ward
-    from assetmap.workspace import load_area
 
     out = Path(args.out)
     if out.suffix.lower() not in (".pdf", ".zip"):
@@ -315,7 +315,7 @@ def _cmd_add_officer(args: argparse.Namespace) -> int:
 
 
 def _cmd_import_osm(args: argparse.Namespace) -> int:
-    from assetmap.io.osm import import_osm_to_area
+    from assetmap.area.sources import import_osm_to_area
 
     result = import_osm_to_area(args.area, xml=args.xml, status=args.status, actor=args.actor, tags=args.tags)
     print(f"OpenStreetMap import into {args.area}: {result.summary()}")
@@ -328,7 +328,7 @@ def _cmd_import_osm(args: argparse.Namespace) -> int:
 
 
 def _cmd_build_network(args: argparse.Namespace) -> int:
-    from assetmap.io.osm import build_network
+    from assetmap.area.sources import build_network
 
     out = build_network(args.area, xml=args.xml)
     print(f"Wrote the walk network {out} and recorded it in {Path(args.area) / 'area.toml'}")
@@ -337,7 +337,7 @@ def _cmd_build_network(args: argparse.Namespace) -> int:
 
 
 def _cmd_import_oruk(args: argparse.Namespace) -> int:
-    from assetmap.io.oruk import import_oruk_to_area
+    from assetmap.area.sources import import_oruk_to_area
 
     result = import_oruk_to_area(
         args.area, args.source, status=args.status, actor=args.actor, default_type=args.default_type
@@ -351,18 +351,18 @@ def _cmd_import_oruk(args: argparse.Namespace) -> int:
 
 
 def _cmd_export_oruk(args: argparse.Namespace) -> int:
+    from assetmap.area.register import open_area_register
     from assetmap.io.oruk import export_oruk
-    from assetmap.store import open_area_register
 
     with open_area_register(args.area) as store:
-        text = export_oruk(store)
+        text = export_oruk(store.records(public=True), store.taxonomy)
     Path(args.out).write_text(text, encoding="utf-8")
     print(f"Wrote the approved register as Open Referral UK JSON to {args.out}")
     return 0
 
 
 def _cmd_import_grants(args: argparse.Namespace) -> int:
-    from assetmap.io.grants import import_grants_to_area
+    from assetmap.area.sources import import_grants_to_area
 
     report = import_grants_to_area(args.area, args.file)
     print(report)
@@ -370,7 +370,7 @@ def _cmd_import_grants(args: argparse.Namespace) -> int:
 
 
 def _cmd_fetch_area(args: argparse.Namespace) -> int:
-    from assetmap.fetch import fetch_area
+    from assetmap.area.fetch import fetch_area
 
     area = fetch_area(
         args.authority, args.directory, status=args.status, overwrite=args.overwrite, osm=not args.no_osm, log=print
@@ -389,7 +389,8 @@ def _area_register(area: str | None, *, needed: bool):
     Return None where the area folder has no register yet (none is created); with
     ``needed``, say so as an error instead.
     """
-    from assetmap.store import REGISTER_FILE, has_register, open_area_register
+    from assetmap.area.register import has_register, open_area_register
+    from assetmap.store import REGISTER_FILE
 
     folder = Path(area) if area else settings.default_area_path
     if not settings.register_url and not folder.is_dir():

@@ -152,7 +152,7 @@ def _whole_number(name: str, default: int) -> int:
         return text  # type: ignore[return-value]
 
 
-#: Days the personal details (``assetmap.model.PERSONAL_FIELDS``) of rejected and withdrawn records
+#: Days the personal details (``assetmap.record.PERSONAL_FIELDS``) of rejected and withdrawn records
 #: are kept after their last change (``ASSETMAP_PERSONAL_DATA_RETENTION_DAYS``; default 365, about
 #: 12 months); ``assetmap housekeeping`` and the app at start erase them after that.
 personal_data_retention_days: int = _whole_number("ASSETMAP_PERSONAL_DATA_RETENTION_DAYS", 365)

@@ -23,7 +23,7 @@ from scipy.sparse.csgraph import dijkstra
 from assetmap import Area, load_area, settings
 from assetmap.analysis.access import WalkGraph, snap_points
 from assetmap.analysis.gaps import element_masks
-from assetmap.coverage import counted_assets
+from assetmap.area.coverage import counted_assets
 from assetmap.taxonomy import load_taxonomy
 
 LIMIT = 1200.0

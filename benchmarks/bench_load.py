@@ -6,7 +6,7 @@ import pandas as pd
 import pyogrio
 
 from assetmap import load_area, settings
-from assetmap.workspace import read_manifest
+from assetmap.area.manifest import read_manifest
 
 
 def _bare_read(root) -> None:

@@ -24,7 +24,7 @@ import pytest
 from shapely.geometry import Point, box
 
 from assetmap import server, settings
-from assetmap.model import FIELDS
+from assetmap.record import FIELDS
 
 REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPO / "test-artifacts"
@@ -255,8 +255,8 @@ def tiny_layers() -> dict[str, Any]:
 
 
 def make_tiny_area(name: str = "Tinyborough", fictional: bool = True) -> Any:
-    """Return an :class:`assetmap.workspace.Area` built from :func:`tiny_layers`."""
-    from assetmap.workspace import Area
+    """Return an :class:`assetmap.area.load.Area` built from :func:`tiny_layers`."""
+    from assetmap.area.load import Area
 
     layers = tiny_layers()
     summary = layers.pop("summary")
@@ -279,7 +279,7 @@ def tiny() -> dict[str, Any]:
 
 @pytest.fixture
 def tiny_area() -> Any:
-    """The tiny synthetic area as an :class:`assetmap.workspace.Area` (fresh for each test)."""
+    """The tiny synthetic area as an :class:`assetmap.area.load.Area` (fresh for each test)."""
     return make_tiny_area()
 
 

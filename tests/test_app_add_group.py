@@ -11,8 +11,9 @@ import pytest
 from officers import copy_demo_area
 from streamlit.testing.v1 import AppTest
 
-from assetmap import forms, settings
+from assetmap import settings
 from assetmap.store import open_store
+from assetmap.ui import forms
 from assetmap.ui.pages import add_group
 
 TIMEOUT_S = 120
@@ -250,8 +251,8 @@ def test_bulk_upload_refuses_other_file_kinds(area: Path) -> None:
 
 
 def test_template_has_every_column_and_a_valid_example(area: Path) -> None:
-    from assetmap.store import parse_bulk
-    from assetmap.workspace import load_area
+    from assetmap.area.load import load_area
+    from assetmap.io.bulk import parse_bulk
 
     postcodes = load_area(area).postcodes
     for fmt in ("csv", "xlsx"):

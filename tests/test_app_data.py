@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 import assetmap
 from assetmap import settings
+from assetmap.area import create
 from assetmap.io import uploads
 from assetmap.ui import common
 
@@ -241,7 +242,7 @@ def test_an_existing_name_is_refused_unless_replaced(areas_dir):
         )
     }
     columns = {"boundaries": {"code_col": "zone"}}
-    uploads.area_from_uploads(files, name="Tiny Town", areas_dir=areas_dir, columns=columns)
+    create.area_from_uploads(files, name="Tiny Town", areas_dir=areas_dir, columns=columns)
     at = _app().run()
     _fill(at, "Tiny Town")
     at = _submit(at)
@@ -256,7 +257,7 @@ def test_an_existing_name_is_refused_unless_replaced(areas_dir):
 
 
 def test_switching_between_kept_areas_and_the_demo(areas_dir):
-    made = uploads.area_from_uploads(
+    made = create.area_from_uploads(
         {
             "boundaries": [uploads.Upload("wards.geojson", (TINY / "wards.geojson").read_bytes())],
             "small_areas": [uploads.Upload("lsoa21.geojson", (TINY / "lsoa21.geojson").read_bytes())],

@@ -14,9 +14,10 @@ from conftest import make_tiny_area
 from streamlit.testing.v1 import AppTest
 
 import assetmap
-from assetmap import profile, settings
+from assetmap import settings
+from assetmap.analysis import profile
 from assetmap.analysis.gaps import group_keys, group_label
-from assetmap.model import PRIVATE_FIELDS
+from assetmap.record import PRIVATE_FIELDS
 from assetmap.ui import common
 from assetmap.ui.pages.ward import md_text
 

@@ -12,7 +12,7 @@ from assetmap import settings
 from assetmap._errors import ValidationError
 from assetmap.analysis.access import compute_access
 from assetmap.analysis.gaps import group_keys
-from assetmap.coverage import counted_assets, resolve_groups
+from assetmap.area.coverage import counted_assets, resolve_groups
 
 
 @pytest.fixture(scope="module")
@@ -224,7 +224,7 @@ def test_asset_outside_every_area_serves_the_edge_but_counts_in_none(tiny_area):
 
 
 def test_map_layer_joins_need_and_the_groups_gap(demo, demo_gaps):
-    from assetmap.coverage import map_layer
+    from assetmap.area.coverage import map_layer
 
     layer = map_layer(demo, "e6")
     rows = areas_of(demo_gaps.table, "e6").set_index("code")
@@ -237,7 +237,7 @@ def test_map_layer_joins_need_and_the_groups_gap(demo, demo_gaps):
 
 
 def test_map_layer_by_lsoa_carries_each_lsoas_own_imd(demo):
-    from assetmap.coverage import map_layer
+    from assetmap.area.coverage import map_layer
 
     layer = map_layer(demo, "strengthening", by="lsoa").set_index("code")
     dep = demo.deprivation.set_index("lsoa_code")
@@ -248,7 +248,7 @@ def test_map_layer_by_lsoa_carries_each_lsoas_own_imd(demo):
 
 
 def test_catchment_holds_exactly_the_residents_within_reach(demo):
-    from assetmap.coverage import catchment
+    from assetmap.area.coverage import catchment
 
     shape = catchment(demo, "e6", threshold=800)
     assert shape.crs == settings.analysis_crs and shape.attrs["method"] == "network"
@@ -264,7 +264,7 @@ def test_catchment_holds_exactly_the_residents_within_reach(demo):
 
 
 def test_catchment_without_network_is_circles_round_the_assets(tiny_area):
-    from assetmap.coverage import catchment, shown_assets
+    from assetmap.area.coverage import catchment, shown_assets
 
     tiny_area._cache.pop("area_summary")
     shape = catchment(tiny_area, "e6", threshold=400)
@@ -278,7 +278,7 @@ def test_catchment_without_network_is_circles_round_the_assets(tiny_area):
 
 
 def test_shown_assets_filters(demo):
-    from assetmap.coverage import shown_assets
+    from assetmap.area.coverage import shown_assets
 
     approved = demo.approved_assets()
     assert len(shown_assets(demo)) == len(approved)
@@ -295,7 +295,7 @@ def test_shown_assets_filters(demo):
 def test_prepared_network_is_kept_by_content(tmp_path, monkeypatch):
     import shutil
 
-    from assetmap import coverage
+    from assetmap.area import coverage
     from assetmap.io import network as network_io
 
     folder = tmp_path / "area"
@@ -309,7 +309,7 @@ def test_prepared_network_is_kept_by_content(tmp_path, monkeypatch):
         raise AssertionError("the street file was parsed again")
 
     monkeypatch.setattr(network_io, "read_network", no_parsing)
-    monkeypatch.setattr(assetmap.workspace, "read_network", no_parsing)
+    monkeypatch.setattr(assetmap.area.load, "read_network", no_parsing)
     again = coverage.walk_graph(assetmap.load_area(folder))
     assert (again.csr != first.csr).nnz == 0 and again.node_ids.tolist() == first.node_ids.tolist()
 
@@ -324,7 +324,7 @@ def test_prepared_network_is_kept_by_content(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("damage", ["junk", "truncated"])
 def test_unreadable_prepared_network_is_rebuilt(tmp_path, monkeypatch, damage):
-    from assetmap import coverage
+    from assetmap.area import coverage
 
     monkeypatch.setattr(settings, "cache_dir", tmp_path / "cache")
     area = assetmap.load_area(settings.demo_area_path)

@@ -18,7 +18,7 @@ import shapely
 from assetmap import demo, settings
 from assetmap.io.assets import read_assets
 from assetmap.io.postcodes import read_postcodes
-from assetmap.model import parse_elements
+from assetmap.record import parse_elements
 from assetmap.taxonomy import load_taxonomy
 
 DATA = settings.demo_area_path

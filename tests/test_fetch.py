@@ -11,9 +11,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from assetmap import fetch, settings
+from assetmap import settings
+from assetmap.area import fetch
+from assetmap.area.load import load_area
+from assetmap.area.manifest import read_manifest
 from assetmap.cli import main
-from assetmap.workspace import load_area, read_manifest
+from assetmap.io import http
 
 DEMO = settings.demo_area_path
 LOOKUP, WARDS, LSOAS = "WD24_LAD24_UK_LU", "Wards_Test_BGC", "LSOA_2021_Test_BGC"
@@ -134,10 +137,10 @@ def test_second_fetch_is_answered_from_the_cache(server, tmp_path):
 
 def test_unknown_authority_and_renamed_service_are_clear(server, tmp_path, monkeypatch):
     server.services[LOOKUP] = []
-    with pytest.raises(fetch.FetchError, match="no local authority called 'Nowhere'"):
+    with pytest.raises(http.FetchError, match="no local authority called 'Nowhere'"):
         fetch.fetch_area("Nowhere", tmp_path / "x")
     monkeypatch.setattr(settings, "ons_ward_lookup_service", "Renamed_Service")
-    with pytest.raises(fetch.FetchError, match="may have been renamed"):
+    with pytest.raises(http.FetchError, match="may have been renamed"):
         fetch.resolve_authority("Eastbrook")
 
 
@@ -174,8 +177,8 @@ def test_timeout_is_retried_then_a_clear_message(tmp_path, monkeypatch):
     monkeypatch.setattr(settings, "fetch_backoff_s", 0.0)
     try:
         url = f"http://127.0.0.1:{listener.getsockname()[1]}/slow"
-        with pytest.raises(fetch.FetchError, match=r"did not answer within 0.2 s \(3 tries\)"):
-            fetch.download(url, timeout=0.2, retries=2)
+        with pytest.raises(http.FetchError, match=r"did not answer within 0.2 s \(3 tries\)"):
+            http.download(url, timeout=0.2, retries=2)
         assert len(accepted) == 3
     finally:
         listener.close()

@@ -7,9 +7,10 @@ import pandas as pd
 import pytest
 from conftest import tiny_layers
 
-from assetmap import forms
 from assetmap._errors import Problem
+from assetmap.area import register
 from assetmap.store import find_duplicates
+from assetmap.ui import forms
 
 
 def test_record_from_form_keeps_text_as_typed_and_sets_status_and_source():
@@ -34,8 +35,8 @@ def test_area_codes_of_places_points_in_wards():
     wards = tiny_layers()["boundaries"]
     inside = wards.geometry.iloc[1].centroid
     lonlat = gpd.GeoSeries([inside], crs=wards.crs).to_crs("EPSG:4326").iloc[0]
-    assert forms.area_codes_of([lonlat.x, 0.5], [lonlat.y, 55.0], wards) == ["E05000002", None]
-    assert forms.area_codes_of([], [], wards) == []
+    assert register.area_codes_of([lonlat.x, 0.5], [lonlat.y, 55.0], wards) == ["E05000002", None]
+    assert register.area_codes_of([], [], wards) == []
 
 
 def test_throttle_allows_limit_events_per_window():

@@ -11,9 +11,10 @@ from streamlit.testing.v1 import AppTest
 
 from assetmap import settings
 from assetmap._errors import DataFormatError
+from assetmap.area import funding
+from assetmap.area.load import load_area
 from assetmap.cli import main
 from assetmap.io import grants
-from assetmap.workspace import load_area
 
 FIXTURES = Path(__file__).parent / "fixtures" / "grants"
 EXPECTED = {"E05999901": 12_500.0, "E05999902": 2_500.0, "E05999908": 3_000.0, "E05999906": 2_000.0}
@@ -23,7 +24,7 @@ EXPECTED = {"E05999901": 12_500.0, "E05999902": 2_500.0, "E05999908": 3_000.0, "
 def test_read_and_attach_by_ward_lsoa_and_postcode(demo, name):
     frame = grants.read_grants(FIXTURES / name)
     assert len(frame) == 5 and frame["amount"].sum() == 27_000
-    attached = grants.attach_grants(frame, demo)
+    attached = funding.attach_grants(frame, demo)
     method = attached.drop_duplicates("grant_id").set_index("grant_id")["method"]
     assert method.to_dict() == {
         "360G-test-001": "ward code",
@@ -41,16 +42,16 @@ def test_read_and_attach_by_ward_lsoa_and_postcode(demo, name):
 
 
 def test_funding_per_ward_and_per_1000(demo):
-    attached = grants.attach_grants(grants.read_grants(FIXTURES / "grants.csv"), demo)
-    funding = grants.funding_by_area(attached, demo).set_index("code")
-    assert list(funding.reset_index().columns) == list(grants.FUNDING_COLUMNS)
-    assert len(funding) == len(demo.boundaries)
-    assert funding.loc["E05999901", "n_grants"] == 2 and funding.loc["E05999903", "funding"] == 0
+    attached = funding.attach_grants(grants.read_grants(FIXTURES / "grants.csv"), demo)
+    table = funding.funding_by_area(attached, demo).set_index("code")
+    assert list(table.reset_index().columns) == list(grants.FUNDING_COLUMNS)
+    assert len(table) == len(demo.boundaries)
+    assert table.loc["E05999901", "n_grants"] == 2 and table.loc["E05999903", "funding"] == 0
     pop = demo.deprivation.set_index("lsoa_code")["population"]
     lsoas = demo.lookup.loc[demo.lookup["area_code"].eq("E05999901"), "lsoa_code"]
     residents = pop.loc[lsoas].sum()
-    assert funding.loc["E05999901", "population"] == pytest.approx(residents)
-    assert funding.loc["E05999901", "funding_per_1000"] == pytest.approx(12_500 / residents * 1000)
+    assert table.loc["E05999901", "population"] == pytest.approx(residents)
+    assert table.loc["E05999901", "funding_per_1000"] == pytest.approx(12_500 / residents * 1000)
 
 
 def test_bad_files_are_clear(tmp_path):

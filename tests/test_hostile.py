@@ -27,7 +27,7 @@ from streamlit.testing.v1 import AppTest
 
 from assetmap import settings
 from assetmap._errors import ValidationError
-from assetmap.model import validate_record
+from assetmap.record import validate_record
 from assetmap.render import htmltable, webmap
 from assetmap.store import open_store
 
@@ -264,8 +264,8 @@ UNREAL = {
 def test_unreal_coordinates_are_refused_in_every_source(lon: str, lat: str, tmp_path: Path) -> None:
     from assetmap._errors import AssetMapError
     from assetmap.io.assets import read_assets
+    from assetmap.io.bulk import parse_bulk
     from assetmap.io.oruk import record_from_service
-    from assetmap.store import parse_bulk
 
     # The form, and every write to the register: refused, nothing stored.
     record = {"name": "Somewhere Club", "type": "vcse_group", "longitude": float(lon), "latitude": float(lat)}

@@ -22,7 +22,7 @@ from assetmap._errors import AssetMapWarning, DataFormatError
 from assetmap.cli import main
 from assetmap.io import _guard
 from assetmap.io._read import read_json, read_table, read_vector
-from assetmap.store.bulk import parse_bulk
+from assetmap.io.bulk import parse_bulk
 
 REPO = Path(__file__).parents[1]
 TINY = REPO / "tests" / "fixtures" / "tiny"
@@ -174,7 +174,7 @@ def test_the_public_bulk_parser_refuses_the_bomb_and_an_oversized_sheet_as_probl
 
 _MEASURE = """
 import json, resource, sys, time
-from assetmap.store.bulk import parse_bulk
+from assetmap.io.bulk import parse_bulk
 import hostile
 
 def rss_mb():

@@ -12,9 +12,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from assetmap import settings
+from assetmap.area import sources
 from assetmap.cli import main
-from assetmap.fetch import OfflineError
 from assetmap.io import oruk
+from assetmap.io.http import OfflineError
 from assetmap.store import open_store
 
 FIXTURES = Path(__file__).parent / "fixtures" / "oruk"
@@ -65,7 +66,7 @@ def test_api_pagination_reads_every_page(api, store):
     services = list(oruk.services_from_api(base, page_size=3))
     assert [s["id"] for s in services] == [f"svc-{i:03d}" for i in range(1, 6)]
     assert len(seen) == 2 and all("per_page=3" in path for path in seen)
-    result = oruk.import_oruk(store, services, status="approved", actor="officer")
+    result = sources.import_oruk(store, services, status="approved", actor="officer")
     assert len(result.added) == 5 and not result.skipped
     records = store.records(public=False).set_index("source_id")
     assert dict(records["type"]) == {
@@ -83,7 +84,7 @@ def test_api_pagination_reads_every_page(api, store):
 
 
 def test_mixed_file_gives_clear_messages(store):
-    result = oruk.import_oruk(store, oruk.read_oruk(FIXTURES / "services_mixed.json"), actor="officer")
+    result = sources.import_oruk(store, oruk.read_oruk(FIXTURES / "services_mixed.json"), actor="officer")
     records = store.records(public=False).set_index("source_id")
     assert set(records.index) == {"svc-101", "svc-106", "svc-108"}
     assert set(records["status"]) == {"pending"}
@@ -105,25 +106,25 @@ def test_mixed_file_gives_clear_messages(store):
 
 def test_unknown_terms_with_a_default_type(store):
     services = [s for s in oruk.read_oruk(FIXTURES / "services_mixed.json") if s["id"] == "svc-104"]
-    result = oruk.import_oruk(store, services, actor="officer", default_type="vcse_group")
+    result = sources.import_oruk(store, services, actor="officer", default_type="vcse_group")
     assert len(result.added) == 1 and "Canine agility" in result.notes[0]
     assert store.get(result.added[0])["type"] == "vcse_group"
 
 
 def test_reimport_updates_rather_than_duplicates(store, tmp_path):
     services = oruk.read_oruk(FIXTURES / "services_page1.json")
-    oruk.import_oruk(store, services, actor="officer")
+    sources.import_oruk(store, services, actor="officer")
     audit_rows = len(store.audit())
-    again = oruk.import_oruk(store, services, actor="officer")
+    again = sources.import_oruk(store, services, actor="officer")
     assert again.added == [] and again.updated == [] and len(again.unchanged) == 3
     assert len(store.audit()) == audit_rows
     services[0]["name"] = "Elmfield Community Food Bank"
-    changed = oruk.import_oruk(store, services, actor="officer")
+    changed = sources.import_oruk(store, services, actor="officer")
     assert len(changed.updated) == 1 and store.get(changed.updated[0])["name"] == "Elmfield Community Food Bank"
 
 
 def test_export_round_trips_through_the_importer(store, tmp_path):
-    oruk.import_oruk(store, oruk.read_oruk(FIXTURES / "services_page1.json"), status="approved", actor="officer")
+    sources.import_oruk(store, oruk.read_oruk(FIXTURES / "services_page1.json"), status="approved", actor="officer")
     store.submit({"name": "Not yet approved", "type": "library", "longitude": -2.19, "latitude": 53.47}, actor="form")
     form_id = store.submit(
         {
@@ -137,7 +138,7 @@ def test_export_round_trips_through_the_importer(store, tmp_path):
         actor="form",
     )
     store.approve(form_id, actor="officer")
-    text = oruk.export_oruk(store)
+    text = oruk.export_oruk(store.records(public=True), store.taxonomy)
     assert "private@example.org" not in text and "Not yet approved" not in text
     page = json.loads(text)
     assert page["total_items"] == 4 and page["last_page"] is True
@@ -145,16 +146,16 @@ def test_export_round_trips_through_the_importer(store, tmp_path):
     out.write_text(text, encoding="utf-8")
 
     with open_store(tmp_path / "other.sqlite") as other:
-        result = oruk.import_oruk(other, oruk.read_oruk(out), status="approved", actor="officer")
+        result = sources.import_oruk(other, oruk.read_oruk(out), status="approved", actor="officer")
         assert len(result.added) == 4 and not result.skipped
         fields = ["name", "type", "elements", "postcode", "website", "phone", "opening_times", "longitude", "latitude"]
         before = store.records().sort_values("name")[fields].reset_index(drop=True)
         after = other.records().sort_values("name")[fields].reset_index(drop=True)
         assert before.equals(after)
         # Exported again, the file is the same services.
-        assert sorted(s["id"] for s in json.loads(oruk.export_oruk(other))["contents"]) == sorted(
-            s["id"] for s in page["contents"]
-        )
+        assert sorted(
+            s["id"] for s in json.loads(oruk.export_oruk(other.records(public=True), other.taxonomy))["contents"]
+        ) == sorted(s["id"] for s in page["contents"])
 
 
 def test_cli_import_and_export(tmp_path, capsys):

@@ -8,10 +8,12 @@ from pathlib import Path
 import pytest
 
 from assetmap import settings
+from assetmap.area import sources
+from assetmap.area.load import load_area
+from assetmap.area.manifest import read_manifest
 from assetmap.cli import main
 from assetmap.io import osm
 from assetmap.store import open_store
-from assetmap.workspace import load_area, read_manifest
 
 FIXTURE = Path(__file__).parent / "fixtures" / "osm" / "elmfield.osm"
 
@@ -30,7 +32,7 @@ def area_dir(tmp_path) -> Path:
 
 
 def test_synthetic_extract_types_and_exclusions(store):
-    result = osm.import_osm(store, osm.features_from_xml(FIXTURE), status="approved", actor="officer")
+    result = sources.import_osm(store, osm.features_from_xml(FIXTURE), status="approved", actor="officer")
     records = store.records(public=False).set_index("source_id")
     assert dict(records["type"]) == {
         "node/1001": "community_centre",
@@ -64,9 +66,9 @@ def test_synthetic_extract_types_and_exclusions(store):
 
 
 def test_reimport_changes_nothing_and_a_rename_updates(store, tmp_path):
-    first = osm.import_osm(store, osm.features_from_xml(FIXTURE), actor="officer")
+    first = sources.import_osm(store, osm.features_from_xml(FIXTURE), actor="officer")
     audit_rows = len(store.audit())
-    second = osm.import_osm(store, osm.features_from_xml(FIXTURE), actor="officer")
+    second = sources.import_osm(store, osm.features_from_xml(FIXTURE), actor="officer")
     assert second.added == [] and second.updated == [] and len(second.unchanged) == len(first.added)
     assert len(store.audit()) == audit_rows  # no audit rows for records that did not change
 
@@ -75,7 +77,7 @@ def test_reimport_changes_nothing_and_a_rename_updates(store, tmp_path):
         FIXTURE.read_text(encoding="utf-8").replace("Elmfield Library", "Elmfield Community Library"),
         encoding="utf-8",
     )
-    third = osm.import_osm(store, osm.features_from_xml(renamed), actor="officer")
+    third = sources.import_osm(store, osm.features_from_xml(renamed), actor="officer")
     assert len(third.updated) == 1 and third.added == []
     record = store.get(third.updated[0])
     assert record["name"] == "Elmfield Community Library" and record["source_id"] == "way/2001"
@@ -88,7 +90,7 @@ def test_similar_name_nearby_is_matched_not_added(store):
         {"name": "Elm St Community Centre", "type": "community_centre", "longitude": -2.19001, "latitude": 53.44001},
         actor="form",
     )
-    result = osm.import_osm(store, osm.features_from_xml(FIXTURE), actor="officer")
+    result = sources.import_osm(store, osm.features_from_xml(FIXTURE), actor="officer")
     assert [sid for sid, _ in result.matched] == ["node/1001"]
     assert len(store.records(public=False)) == 6  # 5 new + the form's record
 
@@ -139,7 +141,7 @@ def test_cli_import_and_network_saved_in_area(area_dir, capsys):
 def test_real_levenshulme_extract(real_data, tmp_path):
     extract = real_data / "osm" / "levenshulme.osm"
     with open_store(tmp_path / "register.sqlite") as store:
-        first = osm.import_osm(store, osm.features_from_xml(extract), actor="officer")
+        first = sources.import_osm(store, osm.features_from_xml(extract), actor="officer")
         records = store.records(public=False)
         # Levenshulme's mapped community places are its churches and mosques.
         assert len(records) >= 5 and set(records["type"]) == {"faith_group"}
@@ -154,7 +156,7 @@ def test_real_levenshulme_extract(real_data, tmp_path):
                 assert row.get("building") not in ("residential", "house", "terrace", "apartments")
                 assert row.get("landuse") != "residential"
         audit_rows = len(store.audit())
-        second = osm.import_osm(store, osm.features_from_xml(extract), actor="officer")
+        second = sources.import_osm(store, osm.features_from_xml(extract), actor="officer")
         assert second.added == [] and second.updated == [] and len(store.audit()) == audit_rows
         assert len(store.records(public=False)) == len(first.added)
 

@@ -4,8 +4,8 @@ import pandas as pd
 import pytest
 
 from assetmap import DataFormatError
-from assetmap.io.postcodes import geocode_postcodes, read_postcodes
-from assetmap.model import normalise_postcode
+from assetmap.io.postcodes import read_postcodes
+from assetmap.record import geocode_postcodes, normalise_postcode
 
 TINY = Path(__file__).parent / "fixtures" / "tiny"
 

@@ -17,8 +17,9 @@ from conftest import X0, Y0, make_tiny_area
 from shapely.geometry import Point, box
 
 import assetmap
-from assetmap import profile, settings
+from assetmap import settings
 from assetmap._errors import ValidationError
+from assetmap.analysis import profile
 from assetmap.analysis.assign import assign_to_areas
 from assetmap.render import printmap
 

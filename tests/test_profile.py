@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 from conftest import make_tiny_area
 
-from assetmap import profile
 from assetmap._errors import ValidationError
+from assetmap.analysis import profile
 from assetmap.analysis.gaps import group_keys
-from assetmap.model import PRIVATE_FIELDS
+from assetmap.record import PRIVATE_FIELDS
 
 WARD = "E05000001"  # LSOAs E01000001 and E01000002
 

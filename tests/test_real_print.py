@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import shapely
 
-from assetmap import profile
+from assetmap.analysis import profile
 from assetmap.render import printmap
 
 pytestmark = pytest.mark.realdata

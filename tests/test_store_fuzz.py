@@ -17,8 +17,9 @@ from hypothesis import strategies as st
 
 from assetmap import settings as am_settings
 from assetmap._errors import Problem, ValidationError
-from assetmap.model import FIELDS, MAX_FIELD_CHARS, MAX_TEXT_CHARS, validate_record
-from assetmap.store import find_duplicates, open_store, parse_bulk
+from assetmap.io.bulk import parse_bulk
+from assetmap.record import FIELDS, MAX_FIELD_CHARS, MAX_TEXT_CHARS, validate_record
+from assetmap.store import find_duplicates, open_store
 from assetmap.store.sqlite import SQLiteStore
 
 FUZZ = settings(

@@ -1,7 +1,7 @@
 import pytest
 
 from assetmap import DataFormatError, load_taxonomy
-from assetmap.model import normalise_columns, parse_elements
+from assetmap.record import normalise_columns, parse_elements
 
 
 def test_framework_shape():

@@ -12,6 +12,7 @@ from conftest import REPO
 import assetmap
 from assetmap import settings
 from assetmap._errors import AreaError, DataFormatError, ValidationError
+from assetmap.area import create
 from assetmap.io import uploads
 from assetmap.io.uploads import Upload
 
@@ -156,7 +157,7 @@ def test_check_columns_of_deprivation(tmp_path):
 def test_area_from_uploads_builds_the_area_and_leaves_no_work_behind(tmp_path):
     steps: list[str] = []
     files = _files(assets=TINY / "assets.csv", postcodes=TINY / "postcodes.csv", lookup=TINY / "lookup.csv")
-    area = uploads.area_from_uploads(files, name="  Tiny   Town ", areas_dir=tmp_path, on_step=steps.append)
+    area = create.area_from_uploads(files, name="  Tiny   Town ", areas_dir=tmp_path, on_step=steps.append)
     assert area.name == "Tiny Town"
     assert area.path == tmp_path / "tiny-town"
     assert [p.name for p in tmp_path.iterdir()] == ["tiny-town"]
@@ -164,7 +165,7 @@ def test_area_from_uploads_builds_the_area_and_leaves_no_work_behind(tmp_path):
     assert len(again.boundaries) == len(area.boundaries) and len(again.assets) == len(area.assets) > 0
     assert set(again.vintages) >= {"boundaries", "small_areas", "deprivation", "lookup", "postcodes", "assets"}
     assert steps[0] == "Checking the files" and steps[-1] == "Saving the area"
-    assert [e.name for e in uploads.list_areas(tmp_path)] == ["Tiny Town"]
+    assert [e.name for e in create.list_areas(tmp_path)] == ["Tiny Town"]
 
 
 @pytest.mark.parametrize(
@@ -179,38 +180,38 @@ def test_area_from_uploads_builds_the_area_and_leaves_no_work_behind(tmp_path):
 def test_area_from_uploads_leaves_nothing_on_failure(tmp_path, layer, name, data, error):
     files = {**_files(), layer: [Upload(name, data)]}
     with pytest.raises(error, match=name.replace(".", r"\.")):
-        uploads.area_from_uploads(files, name="Broken", areas_dir=tmp_path)
+        create.area_from_uploads(files, name="Broken", areas_dir=tmp_path)
     assert list(tmp_path.iterdir()) == []
 
 
 def test_area_from_uploads_asks_for_columns_then_uses_them(tmp_path):
     files = _files(boundaries=BAD / "no_code_column.geojson")
     with pytest.raises(uploads.ColumnsNotDetected) as info:
-        uploads.area_from_uploads(files, name="Zones", areas_dir=tmp_path)
+        create.area_from_uploads(files, name="Zones", areas_dir=tmp_path)
     assert list(info.value.checks) == ["boundaries"]
     assert list(tmp_path.iterdir()) == []
-    area = uploads.area_from_uploads(
+    area = create.area_from_uploads(
         files, name="Zones", areas_dir=tmp_path, columns={"boundaries": {"code_col": "zone", "name_col": "label"}}
     )
     assert sorted(area.boundaries["code"]) == ["east", "north", "south", "west"]
 
 
 def test_area_from_uploads_refuses_an_existing_name_unless_replacing(tmp_path):
-    first = uploads.area_from_uploads(_files(), name="Twice", areas_dir=tmp_path)
+    first = create.area_from_uploads(_files(), name="Twice", areas_dir=tmp_path)
     manifest = (first.path / "area.toml").read_text()
     with pytest.raises(AreaError, match="already kept"):
-        uploads.area_from_uploads(_files(), name="Twice", areas_dir=tmp_path)
+        create.area_from_uploads(_files(), name="Twice", areas_dir=tmp_path)
     assert (first.path / "area.toml").read_text() == manifest
     # A failed replacement keeps the old area.
     with pytest.raises(DataFormatError):
-        uploads.area_from_uploads(
+        create.area_from_uploads(
             {**_files(), "boundaries": [Upload("x.gpkg", b"SQLite format 3\x00" + bytes(64))]},
             name="Twice",
             areas_dir=tmp_path,
             replace=True,
         )
     assert (first.path / "area.toml").read_text() == manifest
-    second = uploads.area_from_uploads(
+    second = create.area_from_uploads(
         _files(assets=TINY / "assets.csv", postcodes=TINY / "postcodes.csv"),
         name="Twice",
         areas_dir=tmp_path,
@@ -222,24 +223,24 @@ def test_area_from_uploads_refuses_an_existing_name_unless_replacing(tmp_path):
 
 def test_area_from_uploads_needs_a_name(tmp_path):
     with pytest.raises(ValidationError, match="no name"):
-        uploads.area_from_uploads(_files(), name="  ", areas_dir=tmp_path)
+        create.area_from_uploads(_files(), name="  ", areas_dir=tmp_path)
     assert not any(tmp_path.iterdir())
 
 
 def test_list_areas_skips_hidden_and_broken_folders(tmp_path):
-    uploads.area_from_uploads(_files(), name="Good", areas_dir=tmp_path)
+    create.area_from_uploads(_files(), name="Good", areas_dir=tmp_path)
     (tmp_path / ".upload-abc").mkdir()
     (tmp_path / "broken").mkdir()
     (tmp_path / "broken" / "area.toml").write_text("not = [toml", encoding="utf-8")
     (tmp_path / "stray.txt").write_text("x", encoding="utf-8")
-    assert [(e.name, e.path.name) for e in uploads.list_areas(tmp_path)] == [("Good", "good")]
-    assert uploads.list_areas(tmp_path / "absent") == []
+    assert [(e.name, e.path.name) for e in create.list_areas(tmp_path)] == [("Good", "good")]
+    assert create.list_areas(tmp_path / "absent") == []
 
 
 def test_xlsx_upload_reads_like_the_csv(tmp_path):
     buffer = io.BytesIO()
     pd.read_csv(TINY / "file7.csv", dtype=str, encoding="utf-8-sig").to_excel(buffer, index=False)
     files = {**_files(), "deprivation": [Upload("iod.xlsx", buffer.getvalue())]}
-    area = uploads.area_from_uploads(files, name="Book", areas_dir=tmp_path)
-    reference = uploads.area_from_uploads(_files(), name="Csv", areas_dir=tmp_path)
+    area = create.area_from_uploads(files, name="Book", areas_dir=tmp_path)
+    reference = create.area_from_uploads(_files(), name="Csv", areas_dir=tmp_path)
     pd.testing.assert_frame_equal(area.deprivation, reference.deprivation)

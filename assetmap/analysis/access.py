@@ -47,8 +47,8 @@ from assetmap._errors import CRSError, Problem, ValidationError
 from assetmap.analysis.assign import area_index_of_points
 from assetmap.analysis.gaps import (
     DEFAULT_THRESHOLDS,
-    _check_groups,
-    _check_thresholds,
+    check_groups,
+    check_thresholds,
     element_masks,
     group_keys,
     group_masks,
@@ -597,7 +597,7 @@ def distance_to_nearest(
     limit : float
         Search no further than this, in metres.
     """
-    limit = _check_thresholds([limit])[0]
+    limit = check_thresholds([limit])[0]
     xs = np.atleast_1d(np.asarray(xs, "float64"))
     ys = np.atleast_1d(np.asarray(ys, "float64"))
     _check_residents_frame(residents, graph is not None)
@@ -728,8 +728,8 @@ def compute_access(
         unknown elements.
     """
     tax = taxonomy or load_taxonomy()
-    limit = _check_thresholds([max(DEFAULT_THRESHOLDS) if limit is None else limit])[0]
-    keys = _check_groups(group_keys(tax) if groups is None else list(groups), tax)
+    limit = check_thresholds([max(DEFAULT_THRESHOLDS) if limit is None else limit])[0]
+    keys = check_groups(group_keys(tax) if groups is None else list(groups), tax)
     _check_residents_frame(residents, graph is not None)
     xy, masks = _asset_arrays(assets, tax)
     elements = [e.id for e in tax.elements]

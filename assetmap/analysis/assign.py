@@ -210,7 +210,7 @@ def generalise_sensitive(
     CRSError
         When the two layers are in different CRSs.
     """
-    from assetmap.model import sensitive_mask, without_exact_place
+    from assetmap.record import sensitive_mask, without_exact_place
 
     hidden = sensitive_mask(assets).to_numpy(dtype=bool)
     if not hidden.any():

@@ -80,7 +80,7 @@ def extent_weight(rank: pd.Series | np.ndarray, n_national: int) -> np.ndarray:
     return np.where(pct <= 10, 1.0, np.where(pct <= 30, sliding, 0.0))
 
 
-def _resolve_n_national(deprivation: pd.DataFrame, n_national: int | None) -> int:
+def resolve_n_national(deprivation: pd.DataFrame, n_national: int | None) -> int:
     if n_national is not None:
         return int(n_national)
     if deprivation.attrs.get("n_national"):
@@ -127,7 +127,7 @@ def _check_population(frame: pd.DataFrame) -> None:
         )
 
 
-def _check_lookup(lookup: pd.DataFrame) -> pd.DataFrame:
+def check_lookup(lookup: pd.DataFrame) -> pd.DataFrame:
     missing = [c for c in ("lsoa_code", "area_code") if c not in lookup]
     if missing:
         raise ValidationError(
@@ -240,7 +240,7 @@ def summarise_deprivation(
             )
         )
     _require_population_column(deprivation)
-    n = _resolve_n_national(deprivation, n_national)
+    n = resolve_n_national(deprivation, n_national)
     present = [c for c in ("imd_score", "imd_rank", "imd_decile") if c in deprivation]
     domains = [f"{k}_score" for k in DOMAIN_KEYS if f"{k}_score" in deprivation]
 
@@ -272,7 +272,7 @@ def summarise_deprivation(
                     "or use by='lad'.",
                 )
             )
-        table = _check_lookup(lookup)
+        table = check_lookup(lookup)
         dep = deprivation[["lsoa_code", "population", *present, *domains]].assign(
             lsoa_code=deprivation["lsoa_code"].astype(str)
         )

@@ -50,8 +50,8 @@ from scipy import sparse
 
 from assetmap import settings
 from assetmap._errors import AssetMapError, Problem, ValidationError
-from assetmap.analysis.deprivation import _check_lookup, _resolve_n_national
-from assetmap.model import parse_elements
+from assetmap.analysis.deprivation import check_lookup, resolve_n_national
+from assetmap.record import parse_elements
 from assetmap.taxonomy import Taxonomy, load_taxonomy
 
 #: Distance thresholds, in metres, reported by default (about 5, 10 and 15 minutes' walk).
@@ -128,14 +128,14 @@ def group_label(key: str, taxonomy: Taxonomy | None = None) -> str:
         When the key is not a group of the taxonomy.
     """
     tax = taxonomy or load_taxonomy()
-    _check_groups([key], tax)
+    check_groups([key], tax)
     if re.fullmatch(r"e\d+", key):
         element = tax.element(int(key[1:]))
         return f"Element {element.id}: {element.name}"
     return f"Pillar: {tax.pillar(key).name}"
 
 
-def _check_groups(keys: Iterable[str], tax: Taxonomy, what: str = "group") -> list[str]:
+def check_groups(keys: Iterable[str], tax: Taxonomy, what: str = "group") -> list[str]:
     keys = [str(k) for k in keys]
     known = group_keys(tax)
     unknown = [k for k in keys if k not in known]
@@ -162,7 +162,7 @@ def group_masks(keys: Sequence[str], taxonomy: Taxonomy | None = None) -> np.nda
     """
     tax = taxonomy or load_taxonomy()
     masks = []
-    for key in _check_groups(keys, tax):
+    for key in check_groups(keys, tax):
         if re.fullmatch(r"e\d+", key):
             masks.append(1 << int(key[1:]))
         else:
@@ -178,7 +178,7 @@ def _in_framework_order(keys: Iterable[str], tax: Taxonomy) -> list[str]:
 # -- checks -----------------------------------------------------------------------------
 
 
-def _check_thresholds(thresholds: float | Iterable[float]) -> list[float]:
+def check_thresholds(thresholds: float | Iterable[float]) -> list[float]:
     values = [thresholds] if np.isscalar(thresholds) else list(thresholds)  # type: ignore[arg-type]
     if not values:
         raise ValidationError(
@@ -341,10 +341,10 @@ def access_shares(
     if by not in ("area", "lsoa"):
         raise ValueError(f"by must be 'area' or 'lsoa', not {by!r}.")
     tax = taxonomy or load_taxonomy()
-    ths = _check_thresholds(thresholds)
+    ths = check_thresholds(thresholds)
     pop = _check_residents(residents)
     method = _resolve_method(method, distance)
-    groups = _check_groups(distance.columns, tax)
+    groups = check_groups(distance.columns, tax)
     if not groups:
         raise ValidationError(
             Problem(
@@ -381,7 +381,7 @@ def access_shares(
                     "or use by='lsoa'.",
                 )
             )
-        table = _check_lookup(lookup)
+        table = check_lookup(lookup)
         codes, a_inv = np.unique(table["area_code"].to_numpy(), return_inverse=True)
         pos = pd.Index(lsoa_codes).get_indexer(table["lsoa_code"].to_numpy())
         keep = pos >= 0
@@ -465,7 +465,7 @@ def need_percentile(
         When scores cannot be placed (no ``imd_score`` and ``imd_rank`` in
         the file) and no ranks are given.
     """
-    n = _resolve_n_national(deprivation, n_national)
+    n = resolve_n_national(deprivation, n_national)
     length = len(scores) if scores is not None else len(ranks) if ranks is not None else 0
     out = np.full(length, np.nan)
     score_arr = np.asarray(scores if scores is not None else np.full(length, np.nan), dtype="float64")
@@ -820,8 +820,8 @@ def gap_table(
     available = _share_thresholds(shares)
     t = _pick_threshold(threshold, available)
     share_cols = list(available.values())
-    in_shares = _check_groups(shares["group"].astype(str).unique(), tax)
-    groups = _in_framework_order(_check_groups(groups, tax) if groups is not None else in_shares, tax)
+    in_shares = check_groups(shares["group"].astype(str).unique(), tax)
+    groups = _in_framework_order(check_groups(groups, tax) if groups is not None else in_shares, tax)
     if not groups:
         raise ValidationError(
             Problem("no groups to report.", field="groups", fix="Give group keys such as e1 or scaling.")
@@ -1025,9 +1025,9 @@ def method_note(
     """
     tax = taxonomy or load_taxonomy()
     method = _resolve_method(method, pd.DataFrame())
-    ths = _check_thresholds(thresholds)
-    t = _check_thresholds([threshold])[0]
-    groups = _check_groups([k for k in n_assets if k != "all"], tax)
+    ths = check_thresholds(thresholds)
+    t = check_thresholds([threshold])[0]
+    groups = check_groups([k for k in n_assets if k != "all"], tax)
     days = settings.stale_after_days if stale_after_days is None else stale_after_days
 
     counted = f"{n_assets['all']:,} approved records" if "all" in n_assets else "Approved records"

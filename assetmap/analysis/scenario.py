@@ -18,7 +18,7 @@ from scipy.spatial import cKDTree
 
 from assetmap._errors import AssetMapError, Problem, ValidationError
 from assetmap.analysis.access import AccessResult, WalkGraph, distance_to_nearest, snap_points
-from assetmap.analysis.gaps import _check_thresholds
+from assetmap.analysis.gaps import check_thresholds
 
 HEURISTIC_NOTE = (
     "Sites are chosen one at a time, each the candidate that brings the most not-yet-reached residents of "
@@ -46,7 +46,7 @@ def _prepare(access: AccessResult, group: str, threshold: float, graph: WalkGrap
                 fix=f"Choose one of {', '.join(access.distance.columns)}.",
             )
         )
-    if _check_thresholds([threshold])[0] > access.limit:
+    if check_thresholds([threshold])[0] > access.limit:
         raise ValidationError(
             Problem(
                 f"threshold {threshold:g} m is beyond {access.limit:g} m, the distance the access run searched.",
@@ -82,7 +82,7 @@ class WhatIf:
         (aligned with the access run's residents), for recomputing shares and gaps.
     by_area : DataFrame or None
         Per area, the access share and gap index before and after (filled in by
-        :func:`assetmap.coverage.area_what_if`, which knows the areas).
+        :func:`assetmap.area.coverage.area_what_if`, which knows the areas).
     """
 
     group: str

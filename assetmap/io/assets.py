@@ -22,8 +22,16 @@ from pyproj import Transformer
 from assetmap import settings
 from assetmap._errors import AssetMapWarning, DataFormatError, Problem, ValidationError
 from assetmap.io._read import VECTOR_FORMATS, ensure_crs, read_table, read_vector, sniff_format
-from assetmap.io.postcodes import geocode_postcodes, is_postcode_shaped
-from assetmap.model import FALSE_WORDS, FIELDS, TRUE_WORDS, normalise_columns, normalise_postcode, parse_elements
+from assetmap.io.postcodes import is_postcode_shaped
+from assetmap.record import (
+    FALSE_WORDS,
+    FIELDS,
+    TRUE_WORDS,
+    geocode_postcodes,
+    normalise_columns,
+    normalise_postcode,
+    parse_elements,
+)
 from assetmap.taxonomy import Taxonomy, load_taxonomy
 
 
@@ -76,7 +84,7 @@ def read_assets(
     Returns
     -------
     GeoDataFrame
-        Record fields of :data:`assetmap.model.FIELDS` (``elements`` as tuples of
+        Record fields of :data:`assetmap.record.FIELDS` (``elements`` as tuples of
         ints, ``sensitive`` as bool, ``last_confirmed`` as a date), ``pillars``,
         ``location_method``, ``row`` (the source row) and point geometry.
 

@@ -304,7 +304,7 @@ def _check_kind(path: Path) -> str:
     return fmt
 
 
-def _best_sheet(path: Path) -> str | int:
+def best_sheet(path: Path) -> str | int:
     """Pick the worksheet with an LSOA column and the most recognised columns (official XLSX open on 'Notes')."""
     try:
         sheets = pd.read_excel(path, sheet_name=None, nrows=0, engine="openpyxl")
@@ -325,7 +325,7 @@ def _read_raw(path: str | Path, sheet: str | int | None) -> tuple[pd.DataFrame, 
         raise DataFormatError(f"{path}: no such file. Check the path and the file name.")
     fmt = _check_kind(path)
     if fmt == "xlsx" and sheet is None:
-        sheet = _best_sheet(path)
+        sheet = best_sheet(path)
     raw = read_table(path, sheet=sheet)
     return raw, path.name
 

@@ -23,21 +23,17 @@ import json
 import math
 import re
 import urllib.parse
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
 from assetmap import settings
 from assetmap._errors import DataFormatError, ValidationError
 from assetmap.io._read import parse_json, read_json
-from assetmap.io._sync import SyncResult, sync_records
-from assetmap.model import is_blank, validate_record
+from assetmap.record import is_blank, public_records, validate_record
 from assetmap.taxonomy import Taxonomy, load_taxonomy
-
-if TYPE_CHECKING:  # pragma: no cover
-    from assetmap.store.base import RegisterStore
 
 #: Vocabulary of the taxonomy terms naming this tool's asset types and elements.
 VOCABULARY: str = "assetmap"
@@ -120,7 +116,7 @@ def services_from_api(base_url: str, *, page_size: int = PAGE_SIZE) -> Iterator[
     DataFormatError
         A page is not ORUK JSON.
     """
-    from assetmap.fetch import download
+    from assetmap.io.http import download
 
     url = base_url.rstrip("/")
     if not url.endswith("/services"):
@@ -381,115 +377,27 @@ def _validate(
     return None, "not usable as a register record"  # pragma: no cover
 
 
-def import_oruk(
-    store: RegisterStore,
-    services: list[dict[str, Any]],
-    *,
-    status: str = "pending",
-    actor: str,
-    default_type: str | None = None,
-    postcodes: pd.DataFrame | None = None,
-    area_codes: Callable[[Sequence[float], Sequence[float]], Sequence[str | None]] | None = None,
-) -> SyncResult:
-    """Bring ORUK services into the register: new ones added, known ones refreshed, nothing twice.
-
-    Parameters
-    ----------
-    store : RegisterStore
-        The register.
-    services : list of dict
-        From :func:`read_oruk` or :func:`services_from_api`.
-    status : {"pending", "approved"}
-        Status of added records (the officer's choice).
-    actor : str
-        Who imports, for the audit log.
-    default_type : str, optional
-        Asset type of services whose taxonomy terms match no type (otherwise they are left out).
-    postcodes : DataFrame, optional
-        Postcode lookup for services with a postcode and no usable coordinates.
-    area_codes : callable, optional
-        Ward code of each (longitude, latitude), for records added without one (see
-        :func:`assetmap.io._sync.sync_records`).
-
-    Returns
-    -------
-    SyncResult
-        ``skipped`` names each service left out and why; ``notes`` what was assumed.
-    """
-    result = SyncResult()
-    records: dict[str, dict[str, Any]] = {}
-    for service in services:
-        record, messages = record_from_service(
-            service, taxonomy=store.taxonomy, default_type=default_type, postcodes=postcodes
-        )
-        if record is None:
-            result.skipped += messages
-            continue
-        result.notes += messages
-        if record["source_id"] in records:
-            result.skipped.append(f"service {record['source_id']}: appears twice; the first is kept.")
-            continue
-        records[record["source_id"]] = record
-    return sync_records(
-        store,
-        list(records.values()),
-        source="oruk",
-        status=status,
-        actor=actor,
-        fields=ORUK_FIELDS,
-        result=result,
-        area_codes=area_codes,
-    )
-
-
-def import_oruk_to_area(
-    area_dir: str | Path,
-    source: str | Path,
-    *,
-    status: str = "pending",
-    actor: str = "oruk import",
-    default_type: str | None = None,
-) -> SyncResult:
-    """Import ORUK services from a JSON file or an API's base URL into an area's register.
-
-    The area's postcode lookup, where it has one, places services given only by postcode.
-    """
-    from assetmap.io.postcodes import read_postcodes
-    from assetmap.store import open_area_register
-    from assetmap.workspace import _layer_path, read_manifest
-
-    root = Path(area_dir)
-    layers = read_manifest(root)["layers"]
-    text = str(source)
-    services = list(services_from_api(text)) if text.startswith(("http://", "https://")) else read_oruk(Path(text))
-    postcodes = read_postcodes(_layer_path(root, layers["postcodes"], "postcodes")) if "postcodes" in layers else None
-    from assetmap.io.osm import ward_finder
-
-    with open_area_register(root) as store:
-        return import_oruk(
-            store,
-            services,
-            status=status,
-            actor=actor,
-            default_type=default_type,
-            postcodes=postcodes,
-            area_codes=ward_finder(root),
-        )
-
-
 # -- export ---------------------------------------------------------------------------------------
 
 
-def export_oruk(store: RegisterStore) -> str:
-    """Return the approved register as ORUK (HSDS 3) JSON: one page holding every service.
+def export_oruk(records: pd.DataFrame, taxonomy: Taxonomy) -> str:
+    """Return the approved records as ORUK (HSDS 3) JSON: one page holding every service.
 
-    Private fields are never written. A sensitive record (its exact place is not
-    public) is written without coordinates or street address. The file imports back
-    with :func:`import_oruk` into the same records (types and elements through terms of
-    the ``assetmap`` vocabularies).
+    Only approved records are written, and private fields never are
+    (:func:`assetmap.record.public_records`). A sensitive record (its exact place is
+    not public) is written without coordinates or street address. The file imports
+    back with :func:`assetmap.area.sources.import_oruk` into the same records (types
+    and elements through terms of the ``assetmap`` vocabularies).
+
+    Parameters
+    ----------
+    records : DataFrame
+        A register's records, e.g. ``store.records(public=True)``.
+    taxonomy : Taxonomy
+        The register's asset types and elements.
     """
-    tax = store.taxonomy
-    frame = store.records(public=True)
+    tax = taxonomy
+    frame = public_records(records)
     services = []
     for row in frame.drop(columns=frame.geometry.name).to_dict("records"):
         sid = (

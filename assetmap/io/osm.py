@@ -10,7 +10,7 @@ Imported records carry source ``osm`` and ``source_id`` ``node/123`` or ``way/45
 :func:`import_osm` matches them against the register so that importing the same
 extract again changes nothing. Data from OpenStreetMap is © OpenStreetMap
 contributors under the ODbL: an area with OSM records or an OSM street network
-shows that attribution (:attr:`assetmap.workspace.Area.attribution`).
+shows that attribution (:attr:`assetmap.area.load.Area.attribution`).
 
 osmnx is imported only inside the functions that need it: it is slow to import.
 """
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import tomllib
 import warnings
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,15 +29,13 @@ import pandas as pd
 from assetmap import settings
 from assetmap._errors import AssetMapError, DataFormatError, ValidationError
 from assetmap.io._guard import check_xml_stream
-from assetmap.io._sync import SyncResult, sync_records
-from assetmap.model import validate_record
+from assetmap.record import validate_record
 from assetmap.taxonomy import Taxonomy, load_taxonomy
 
 if TYPE_CHECKING:  # pragma: no cover
     import networkx as nx
     from shapely.geometry.base import BaseGeometry
 
-    from assetmap.store.base import RegisterStore
 
 #: The shipped tag mapping.
 TAGS_FILE: Path = Path(__file__).resolve().parent.parent / "osm_tags.toml"
@@ -341,180 +338,7 @@ def _validate(record: dict[str, Any], tax: Taxonomy) -> dict[str, Any] | None:
     return None  # pragma: no cover - every pass drops at least one field
 
 
-def dedupe_batch(records: list[dict[str, Any]], distance_m: float = 50.0) -> tuple[list[dict[str, Any]], list[str]]:
-    """Keep one of several features of one place (two outlines of one mosque): same type, similar name, close.
-
-    Returns
-    -------
-    records : list of dict
-        The records kept, in order.
-    notes : list of str
-        One line per feature folded into an earlier one.
-    """
-    from pyproj import Transformer
-
-    from assetmap.store.duplicates import name_key, names_similar
-
-    to_bng = Transformer.from_crs(settings.storage_crs, settings.analysis_crs, always_xy=True)
-    kept: list[tuple[dict[str, Any], str, float, float]] = []
-    notes: list[str] = []
-    for record in records:
-        x, y = to_bng.transform(record["longitude"], record["latitude"])
-        key = name_key(record["name"])
-        twin = next(
-            (
-                r
-                for r, k, kx, ky in kept
-                if r["type"] == record["type"]
-                and names_similar(k, key)
-                and (kx - x) ** 2 + (ky - y) ** 2 <= distance_m**2
-            ),
-            None,
-        )
-        if twin is not None:
-            notes.append(f"{record['source_id']}: taken as the same place as {twin['source_id']} ({twin['name']}).")
-            continue
-        kept.append((record, key, x, y))
-    return [r for r, _, _, _ in kept], notes
-
-
-def import_osm(
-    store: RegisterStore,
-    features: gpd.GeoDataFrame,
-    *,
-    status: str = "pending",
-    actor: str,
-    tag_map: TagMap | None = None,
-    area_codes: Callable[[Sequence[float], Sequence[float]], Sequence[str | None]] | None = None,
-) -> SyncResult:
-    """Bring OSM features into the register: new places added, known ones refreshed, nothing twice.
-
-    A feature whose OSM id is in the register refreshes that record's OSM-held fields
-    (:data:`OSM_FIELDS`) where they changed; one with a similar name within 50 m of a
-    pending or approved record is taken as that record; the rest are added with
-    ``status``. Importing the same data again writes nothing.
-
-    Parameters
-    ----------
-    store : RegisterStore
-        The register.
-    features : GeoDataFrame
-        From :func:`features_from_xml` or :func:`features_from_polygon`.
-    status : {"pending", "approved"}
-        Status of added records: ``pending`` for review, ``approved`` to publish at once.
-    actor : str
-        Who imports, for the audit log.
-    tag_map : TagMap, optional
-        Default: the shipped mapping.
-    area_codes : callable, optional
-        Ward code of each (longitude, latitude), for the records added (see
-        :func:`assetmap.io._sync.sync_records`).
-
-    Returns
-    -------
-    SyncResult
-        Ids added, updated, unchanged and matched; ``skipped`` lists the features left out.
-    """
-    records, notes = assets_from_features(features, tag_map, taxonomy=store.taxonomy)
-    records, folded = dedupe_batch(records)
-    result = SyncResult(skipped=notes + folded)
-    return sync_records(
-        store,
-        records,
-        source="osm",
-        status=status,
-        actor=actor,
-        fields=OSM_FIELDS,
-        result=result,
-        area_codes=area_codes,
-    )
-
-
 # -- the area's polygon, and its manifest -------------------------------------------------------
-
-
-def _area_wards(area_dir: str | Path) -> gpd.GeoDataFrame:
-    from assetmap.io.boundaries import read_boundaries
-    from assetmap.workspace import _layer_path, read_manifest
-
-    root = Path(area_dir)
-    spec = read_manifest(root)["layers"]["boundaries"]
-    options = {key: spec.get(key) for key in ("code_col", "name_col", "layer", "crs")}
-    return read_boundaries(_layer_path(root, spec, "boundaries"), **options)
-
-
-def area_polygon(area_dir: str | Path) -> BaseGeometry:
-    """Return the union of an area folder's boundaries in WGS84 (for online downloads)."""
-    return _area_wards(area_dir).to_crs(settings.storage_crs).geometry.union_all()
-
-
-def ward_finder(area_dir: str | Path) -> Callable[[Sequence[float], Sequence[float]], list[str | None]]:
-    """Return a function giving the code of the area folder's ward holding each (longitude, latitude).
-
-    Records imported into a register shared by several areas carry it, so that each
-    area's map and pages find the records in its own wards.
-    """
-    from assetmap.forms import area_codes_of
-
-    wards = _area_wards(area_dir)
-    return lambda longitude, latitude: area_codes_of(longitude, latitude, wards)
-
-
-def set_layer(area_dir: str | Path, layer: str, spec: dict[str, Any]) -> None:
-    """Record (or replace) one single-file layer in an area folder's ``area.toml``.
-
-    Parameters
-    ----------
-    area_dir : str or Path
-        The area folder.
-    layer : str
-        Layer name (``network``, ``grants``...).
-    spec : dict
-        Its settings, ``path`` relative to the folder.
-    """
-    from assetmap.workspace import read_manifest, write_manifest
-
-    root = Path(area_dir)
-    data = read_manifest(root)
-    layers = dict(data["layers"])
-    layers[layer] = spec
-    write_manifest(root, dict(data.get("area", {})), layers)
-
-
-def import_osm_to_area(
-    area_dir: str | Path,
-    *,
-    xml: str | Path | None = None,
-    status: str = "pending",
-    actor: str = "osm import",
-    tags: str | Path | None = None,
-) -> SyncResult:
-    """Import OSM community places into an area's register, from a file or (online) the area's polygon.
-
-    Parameters
-    ----------
-    area_dir : str or Path
-        The area folder; its ``register.sqlite`` is created if absent.
-    xml : str or Path, optional
-        An OSM XML file; without one the area's polygon is downloaded (online machines).
-    status : {"pending", "approved"}
-        Status of added records.
-    actor : str
-        Who imports, for the audit log.
-    tags : str or Path, optional
-        Own tag mapping (default: the shipped ``osm_tags.toml``).
-    """
-    from assetmap.store import open_area_register
-    from assetmap.workspace import read_manifest
-
-    root = Path(area_dir)
-    read_manifest(root)  # an area folder, or a clear error
-    with open_area_register(root) as store:
-        tag_map = load_tag_map(tags, taxonomy=store.taxonomy)
-        features = (
-            features_from_xml(xml, tag_map) if xml is not None else features_from_polygon(area_polygon(root), tag_map)
-        )
-        return import_osm(store, features, status=status, actor=actor, tag_map=tag_map, area_codes=ward_finder(root))
 
 
 # -- walk networks -------------------------------------------------------------------------------
@@ -565,39 +389,3 @@ def walk_network_from_polygon(polygon: BaseGeometry) -> nx.MultiDiGraph:
             "export the area as an OSM XML file on a machine that is online and use --xml."
         ) from exc
     return walkable_streets(graph)
-
-
-def build_network(area_dir: str | Path, *, xml: str | Path | None = None) -> Path:
-    """Build an area's walk network and save it in the area folder, so later runs are offline.
-
-    The network is saved as GraphML in ``<area>/streets/walk_network.graphml`` and
-    recorded as the area's ``[layers.network]`` (source ``osm``).
-
-    Parameters
-    ----------
-    area_dir : str or Path
-        The area folder.
-    xml : str or Path, optional
-        An OSM XML file; without one the area's polygon is downloaded (online machines).
-
-    Returns
-    -------
-    Path
-        The GraphML file written.
-    """
-    import osmnx as ox
-
-    from assetmap.workspace import read_manifest
-
-    root = Path(area_dir)
-    read_manifest(root)
-    graph = walk_network_from_xml(xml) if xml is not None else walk_network_from_polygon(area_polygon(root))
-    folder = root / "streets"
-    folder.mkdir(exist_ok=True)
-    out = folder / NETWORK_FILE
-    ox.save_graphml(graph, out)
-    source = Path(xml).name if xml is not None else "OpenStreetMap (downloaded)"
-    set_layer(
-        root, "network", {"path": f"streets/{NETWORK_FILE}", "source": "osm", "vintage": f"Walk network from {source}"}
-    )
-    return out

@@ -15,6 +15,7 @@ from pyproj import Transformer
 
 from assetmap._errors import DataFormatError, Problem, ValidationError
 from assetmap.io._read import read_table
+from assetmap.record import compact_postcode
 
 POSTCODE_COLUMNS = ("postcode", "longitude", "latitude", "lsoa_code", "ward_code", "terminated")
 
@@ -36,11 +37,6 @@ def _pick(columns: list[str], names: tuple[str, ...]) -> str | None:
         if n in lowered:
             return lowered[n]
     return None
-
-
-def compact_postcode(values: pd.Series) -> pd.Series:
-    """Upper-case postcodes with all spaces removed, the key used for matching."""
-    return values.astype("string").str.upper().str.replace(r"\s+", "", regex=True)
 
 
 def format_postcode(compact: pd.Series) -> pd.Series:
@@ -122,29 +118,6 @@ def read_postcodes(path: str | Path) -> pd.DataFrame:
     out = out[~out.index.duplicated(keep="first")]
     out.attrs.update(source=fname, layout=layout)
     return out
-
-
-def geocode_postcodes(postcodes: pd.Series, lookup: pd.DataFrame) -> pd.DataFrame:
-    """Look postcodes up: ``longitude``, ``latitude``, ``found``, ``terminated`` per input row.
-
-    Parameters
-    ----------
-    postcodes : Series
-        Postcodes in any spacing and case.
-    lookup : DataFrame
-        From :func:`read_postcodes`.
-    """
-    key = compact_postcode(postcodes.fillna(""))
-    hit = lookup.reindex(key.to_numpy())
-    return pd.DataFrame(
-        {
-            "longitude": hit["longitude"].to_numpy(float),
-            "latitude": hit["latitude"].to_numpy(float),
-            "found": hit["longitude"].notna().to_numpy(),
-            "terminated": hit["terminated"].astype("boolean").fillna(False).to_numpy(bool),
-        },
-        index=postcodes.index,
-    )
 
 
 def is_postcode_shaped(values: pd.Series) -> pd.Series:

@@ -13,14 +13,11 @@ has loaded, so a bad file never leaves a half-written area behind.
 from __future__ import annotations
 
 import io
-import os
 import re
-import shutil
-import tempfile
 import unicodedata
 import warnings
 import zipfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,14 +25,13 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from assetmap import settings
-from assetmap._errors import AreaError, AssetMapError, AssetMapWarning, DataFormatError, Problem, ValidationError
+from assetmap._errors import AssetMapError, AssetMapWarning, DataFormatError, Problem, ValidationError
 from assetmap.io._guard import decode_text
 from assetmap.io._read import sniff_format
 
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
 
-    from assetmap.workspace import Area
 
 #: File extensions accepted for each layer of an area (what its loader reads).
 UPLOAD_TYPES: dict[str, tuple[str, ...]] = {
@@ -353,13 +349,13 @@ def table_columns(path: str | Path) -> list[str]:
     DataFormatError
         When the file is not a readable table.
     """
-    from assetmap.io.deprivation import _best_sheet
+    from assetmap.io.deprivation import best_sheet
 
     path = Path(path)
     fmt = sniff_format(path)
     if fmt == "xlsx":
         try:
-            frame = pd.read_excel(path, sheet_name=_best_sheet(path), nrows=0, engine="openpyxl")
+            frame = pd.read_excel(path, sheet_name=best_sheet(path), nrows=0, engine="openpyxl")
         except (ValueError, KeyError, OSError, SyntaxError, EOFError, zipfile.BadZipFile) as exc:
             raise DataFormatError(f"{path.name}: cannot read the workbook ({exc}). Save it again as .xlsx.") from exc
     elif fmt == "csv":
@@ -472,174 +468,3 @@ class ColumnsNotDetected(DataFormatError):
 
 
 # -- a new area ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AreaEntry:
-    """An area folder kept in the areas folder.
-
-    Attributes
-    ----------
-    name : str
-        The area's display name (from its manifest).
-    path : Path
-        The folder.
-    """
-
-    name: str
-    path: Path
-
-
-def list_areas(folder: str | Path) -> list[AreaEntry]:
-    """Return the areas kept in ``folder``, by name; folders without a readable manifest are left out."""
-    from assetmap.workspace import read_manifest
-
-    root = Path(folder)
-    if not root.is_dir():
-        return []
-    entries = []
-    for sub in root.iterdir():
-        if sub.name.startswith(".") or not sub.is_dir():
-            continue  # hidden: work in progress
-        try:
-            meta = read_manifest(sub).get("area", {})
-        except AreaError:
-            continue
-        entries.append(AreaEntry(str(meta.get("name", sub.name)), sub))
-    return sorted(entries, key=lambda e: (e.name.lower(), e.path.name))
-
-
-def _given(mapping: Mapping[str, str | None] | None, check: ColumnCheck | None) -> dict[str, str] | None:
-    """Columns the user named that the file has: what the loader is told."""
-    if not mapping:
-        return None
-    columns = set(check.columns) if check is not None else None
-    named = {k: v for k, v in mapping.items() if v and (columns is None or v in columns)}
-    return named or None
-
-
-def _move_into_place(built: Path, target: Path, work: Path) -> None:
-    """Rename ``built`` to ``target``; a folder already there goes into ``work`` (removed with it)."""
-    old = None
-    if target.exists():
-        old = work / "replaced"
-        os.replace(target, old)
-    try:
-        os.replace(built, target)
-    except OSError:
-        if old is not None:
-            os.replace(old, target)
-        raise
-
-
-def area_from_uploads(
-    files: Mapping[str, Sequence[Upload]],
-    *,
-    name: str,
-    areas_dir: str | Path,
-    columns: Mapping[str, Mapping[str, str | None]] | None = None,
-    replace: bool = False,
-    asset_type: str | None = None,
-    skip_invalid_assets: bool = False,
-    on_step: Callable[[str], None] | None = None,
-) -> Area:
-    """Create an area from uploaded files in ``areas_dir``, all or nothing.
-
-    Parameters
-    ----------
-    files : mapping
-        Layer (a key of :data:`UPLOAD_TYPES`) to its uploads; boundaries,
-        small_areas and deprivation are required.
-    name : str
-        The area's display name; its folder is :func:`safe_folder_name` of it.
-    areas_dir : str or Path
-        Folder of areas (see ``settings.areas_dir``).
-    columns : mapping, optional
-        Layer to ``{role: column}`` where detection fails (roles in :data:`COLUMN_ROLES`).
-    replace : bool
-        Replace an area of the same name; otherwise an existing one is an error.
-    asset_type : str, optional
-        Type of every asset in register files with no type column.
-    skip_invalid_assets : bool
-        Leave out bad asset rows (listed in the notes) instead of refusing the files.
-    on_step : callable, optional
-        Called with a short description before each slow step, to show progress.
-
-    Returns
-    -------
-    Area
-        The new area, loaded, with ``path`` in ``areas_dir``.
-
-    Raises
-    ------
-    ValidationError
-        Bad uploads (kind, size, missing layers), listing every one.
-    ColumnsNotDetected
-        Required columns not found in some files; ``checks`` lists the files' columns.
-    AssetMapError
-        Any loader's error, naming the file, row or field and the fix. Nothing
-        is left in ``areas_dir`` on any error.
-    """
-    from assetmap.workspace import init_area
-
-    step = on_step or (lambda _text: None)
-    title = " ".join(name.split())
-    if not title:
-        raise ValidationError(
-            Problem("the area has no name.", field="Area name", fix="Name it, e.g. after the borough.")
-        )
-    step("Checking the files")
-    check_uploads(files)
-    root = Path(areas_dir)
-    target = root / safe_folder_name(title)
-    if target.exists() and not replace:
-        raise AreaError(
-            f"An area called '{title}' is already kept in {target}. Choose another name, or choose to replace it."
-        )
-    columns = columns or {}
-    root.mkdir(parents=True, exist_ok=True)
-    # Built beside its final place so that the last step is one rename on the same disk.
-    work = Path(tempfile.mkdtemp(prefix=".upload-", dir=root))
-    try:
-        paths = write_uploads(files, work / "uploads")
-        step("Reading the column headers")
-        checks = {
-            layer: check_columns(
-                paths[layer][0], layer, columns.get(layer), population_given=bool(paths.get("population"))
-            )
-            for layer in COLUMN_ROLES
-        }
-        pending = {layer: check for layer, check in checks.items() if check.missing}
-        if pending:
-            raise ColumnsNotDetected(pending)
-        slow = " and the street network (this can take a minute or two)" if paths.get("network") else ""
-        step(f"Reading and checking every layer{slow}")
-
-        def first(layer: str) -> Path | None:
-            return paths[layer][0] if paths.get(layer) else None
-
-        area = init_area(
-            work / "area",
-            boundaries=paths["boundaries"][0],
-            small_areas=paths["small_areas"][0],
-            imd=paths["deprivation"][0],
-            population=first("population"),
-            lookup=first("lookup"),
-            network=first("network"),
-            postcodes=first("postcodes"),
-            assets=paths.get("assets", []),
-            name=title,
-            boundaries_columns=_given(columns.get("boundaries"), checks["boundaries"]),
-            small_areas_columns=_given(columns.get("small_areas"), checks["small_areas"]),
-            imd_columns=_given(columns.get("deprivation"), checks["deprivation"]),
-            asset_type=asset_type,
-            skip_invalid_assets=skip_invalid_assets,
-        )
-        step("Saving the area")
-        _move_into_place(work / "area", target, work)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    if area.network_path is not None:
-        area.network_path = target / area.network_path.relative_to(work / "area")
-    area.path = target
-    return area

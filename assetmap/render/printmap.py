@@ -16,7 +16,7 @@ Each ward gets a map page and one or more pages of facts and an asset index:
 
 The output is vector PDF (only the QR code is a tiny image). Only approved records are
 printed, private contact fields never, and an asset at a sensitive location is listed by name
-without its address and never drawn as a point (:func:`assetmap.profile.ward_assets`).
+without its address and never drawn as a point (:func:`assetmap.analysis.profile.ward_assets`).
 
 Rendering uses :class:`matplotlib.figure.Figure` and the PDF backend directly, never pyplot's
 global state, so pages can be made in several threads at once (as inside the app). Work that
@@ -52,17 +52,18 @@ from matplotlib.patches import FancyArrow, PathPatch, Rectangle
 from matplotlib.path import Path as MplPath
 from matplotlib.patheffects import withStroke
 
-from assetmap import profile, settings
+from assetmap import settings
 from assetmap._errors import AssetMapError, Problem, ValidationError
-from assetmap.analysis.gaps import _check_groups, group_label, need_percentile
-from assetmap.model import public_records
+from assetmap.analysis import profile
+from assetmap.analysis.gaps import check_groups, group_label, need_percentile
+from assetmap.record import public_records
 from assetmap.render import styles
 from assetmap.taxonomy import load_taxonomy
 
 if TYPE_CHECKING:
     import networkx as nx
 
-    from assetmap.workspace import Area
+    from assetmap.area.load import Area
 
 #: Paper sizes in millimetres, landscape (width, height).
 PAPER_MM: dict[str, tuple[float, float]] = {"a4": (297.0, 210.0), "a3": (420.0, 297.0)}
@@ -360,7 +361,7 @@ class PrintLayers:
     streets : dict
         Street class to an array of segments, shape (n, 2, 2), in EPSG:27700.
     register : _Register
-        The approved records; each ward's list (:func:`assetmap.profile.ward_assets` columns plus
+        The approved records; each ward's list (:func:`assetmap.analysis.profile.ward_assets` columns plus
         ``main_pillar``, ``pillars``, ``contact``, ``x`` and ``y``, one row per asset) is made on first use.
     coverage : DataFrame or None
         The gap table by ward (None where access cannot be measured).
@@ -511,7 +512,7 @@ def _lsoa_shading(
         return styles.classify(decile, scheme="deciles"), f"IMD decile, national ({edition})" if edition else (
             "IMD decile, national"
         )
-    from assetmap.coverage import map_layer
+    from assetmap.area.coverage import map_layer
 
     layer = map_layer(area, group, threshold=threshold, include_stale=include_stale, by="lsoa")
     values = area.small_areas["code"].map(layer.set_index("code")["gap_index"])
@@ -570,7 +571,7 @@ def prepare_print(
             Problem(f"cannot shade by {colour_by!r}.", field="colour_by", fix="Use colour_by='imd' or 'gap'.")
         )
     if group is not None:
-        group = _check_groups([group], load_taxonomy())[0]
+        group = check_groups([group], load_taxonomy())[0]
     if colour_by == "gap" and group is None:
         raise ValidationError(
             Problem(
@@ -636,7 +637,7 @@ def _fmt(value: float, fmt: str) -> str:
     return "not available" if value is None or not np.isfinite(value) else format(value, fmt)
 
 
-#: Facts of the facts box taken from :func:`assetmap.profile.deprivation_facts`, with their words and formats.
+#: Facts of the facts box taken from :func:`assetmap.analysis.profile.deprivation_facts`, with their words and formats.
 _FACTS: tuple[tuple[str, str, str], ...] = (
     ("population", "Residents", ",.0f"),
     ("avg_score", "IMD score, population-weighted (higher is more deprived)", ".1f"),
@@ -648,7 +649,7 @@ _FACTS: tuple[tuple[str, str, str], ...] = (
 def _deprivation_facts(area: Area) -> pd.DataFrame | None:
     """Return the facts of every ward (index: code) and of the whole area (``__whole_area__``), made at once.
 
-    The same figures as :func:`assetmap.profile.deprivation_facts` gives ward by ward: the ward deprivation
+    The same figures as :func:`assetmap.analysis.profile.deprivation_facts` gives ward by ward: the ward deprivation
     summary of the whole area and one national placing of its scores.
     """
     codes = area.boundaries["code"].astype(str).tolist()

@@ -35,7 +35,7 @@ from jinja2 import Template
 
 from assetmap import settings
 from assetmap._errors import CRSError
-from assetmap.model import is_blank, public_records, sensitive_mask
+from assetmap.record import is_blank, public_records, sensitive_mask
 from assetmap.render import styles
 from assetmap.taxonomy import Taxonomy, load_taxonomy
 
@@ -122,7 +122,7 @@ class Measure:
     reverse: bool = False
 
 
-#: Columns of :meth:`assetmap.workspace.Area.area_summary` the map knows how to shade by.
+#: Columns of :meth:`assetmap.area.load.Area.area_summary` the map knows how to shade by.
 MEASURES: dict[str, Measure] = {
     "avg_score": Measure("Population-weighted IMD score (higher is more deprived)"),
     "share_pop_decile_1_2": Measure("Share of residents in the 20% most deprived LSOAs nationally", fmt=".0%"),
@@ -974,7 +974,7 @@ def map_layers(
     areas : GeoDataFrame
         One row per area with ``code``, ``name``, ``geometry`` (any known CRS,
         normally EPSG:27700) and the ``value`` column, such as
-        :meth:`assetmap.workspace.Area.area_summary`.
+        :meth:`assetmap.area.load.Area.area_summary`.
     assets : GeoDataFrame, optional
         The asset register with point geometry. Only ``approved`` records are
         drawn; sensitive ones are left out of the point layer (the legend says
@@ -999,7 +999,7 @@ def map_layers(
         Simplification tolerance for area outlines, in the layer's units (metres
         for EPSG:27700); shared edges stay shared. 0 to keep every vertex.
     catchment : GeoSeries, optional
-        Land within reach of an asset (see :func:`assetmap.coverage.catchment`),
+        Land within reach of an asset (see :func:`assetmap.area.coverage.catchment`),
         drawn as a dashed, lightly filled outline above the shading.
     catchment_label : str, optional
         What the catchment shows, for the legend.

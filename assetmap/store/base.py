@@ -33,14 +33,13 @@ from pyproj import Transformer
 
 from assetmap import settings
 from assetmap._errors import AssetMapError, Problem, ValidationError
-from assetmap.model import (
+from assetmap.record import (
     FIELDS,
     PERSONAL_FIELDS,
     PRIVATE_FIELDS,
     is_blank,
     sensitive_mask,
     validate_record,
-    without_exact_place,
 )
 from assetmap.store.duplicates import find_duplicates
 from assetmap.taxonomy import Taxonomy, load_taxonomy
@@ -142,7 +141,7 @@ _TO_STATUS = {"approve": "approved", "reject": "rejected", "withdraw": "withdraw
 _CHUNK = 500
 
 _local = threading.local()
-_COLUMNS_SQL = ", ".join(RECORD_COLUMNS)
+COLUMNS_SQL = ", ".join(RECORD_COLUMNS)
 
 
 def _to_bng() -> Transformer:
@@ -152,17 +151,6 @@ def _to_bng() -> Transformer:
         transformer = Transformer.from_crs(settings.storage_crs, settings.analysis_crs, always_xy=True)
         _local.to_bng = transformer
     return transformer
-
-
-def _ward_level(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Return public records with each sensitive one's exact place blanked: its ward code alone places it."""
-    hidden = sensitive_mask(frame).to_numpy(dtype=bool)
-    if not hidden.any():
-        return frame
-    out = without_exact_place(frame, hidden)
-    geometry = out.geometry.to_numpy().copy()
-    geometry[hidden] = None
-    return out.set_geometry(gpd.GeoSeries(geometry, index=out.index, crs=out.crs))
 
 
 def now_iso() -> str:
@@ -334,7 +322,7 @@ class RegisterStore(ABC):
             if not (np.isfinite(px) and np.isfinite(py)):
                 continue
             rows = tx.execute(
-                f"SELECT {_COLUMNS_SQL} FROM records WHERE status IN ('pending', 'approved') "
+                f"SELECT {COLUMNS_SQL} FROM records WHERE status IN ('pending', 'approved') "
                 "AND x BETWEEN ? AND ? AND y BETWEEN ? AND ?",
                 (float(px - distance_m), float(px + distance_m), float(py - distance_m), float(py + distance_m)),
             )
@@ -500,7 +488,7 @@ class RegisterStore(ABC):
         found: dict[str, dict[str, Any]] = {}
         for start in range(0, len(ids), _CHUNK):
             part = ids[start : start + _CHUNK]
-            sql = f"SELECT {_COLUMNS_SQL} FROM records WHERE id IN ({', '.join('?' * len(part))})"
+            sql = f"SELECT {COLUMNS_SQL} FROM records WHERE id IN ({', '.join('?' * len(part))})"
             found.update((r["id"], r) for r in tx.execute(sql + (self._lock_rows if lock else ""), part))
         return found
 
@@ -639,9 +627,9 @@ class RegisterStore(ABC):
         Parameters
         ----------
         record : mapping
-            Field name to value (see :data:`assetmap.model.FIELDS`), with
+            Field name to value (see :data:`assetmap.record.FIELDS`), with
             ``longitude``/``latitude`` (resolve a postcode first with
-            :func:`assetmap.model.validate_record` and the area's postcodes);
+            :func:`assetmap.record.validate_record` and the area's postcodes);
             ``area_code`` may be given. ``status``, ``created_*`` and ``updated_*``
             are set by the store.
         actor : str
@@ -680,7 +668,7 @@ class RegisterStore(ABC):
         Parameters
         ----------
         records : DataFrame or sequence of mappings
-            Records as from :func:`assetmap.store.parse_bulk`; a ``row`` column, where
+            Records as from :func:`assetmap.io.bulk.parse_bulk`; a ``row`` column, where
             present, numbers the problems.
         actor : str
             Who adds them.
@@ -932,13 +920,13 @@ class RegisterStore(ABC):
             Only these records.
         public : bool
             True (the default, the safe choice): approved records only, without the
-            private fields of :data:`assetmap.model.PRIVATE_FIELDS`. False: every
+            private fields of :data:`assetmap.record.PRIVATE_FIELDS`. False: every
             matching record with every field, for officers.
 
         Returns
         -------
         GeoDataFrame
-            The fields of :data:`assetmap.model.FIELDS` (``elements`` and ``pillars``
+            The fields of :data:`assetmap.record.FIELDS` (``elements`` and ``pillars``
             as tuples, ``sensitive`` bool, ``last_confirmed`` a date), ``area_code``,
             and for officers ``merged_into`` and ``version``; point geometry.
         """
@@ -961,7 +949,7 @@ class RegisterStore(ABC):
             where.append("(" + " OR ".join("elements LIKE ?" for _ in wanted) + ")")
             params += [f"%;{int(e)};%" for e in wanted]
         sql = (
-            f"SELECT {_COLUMNS_SQL} FROM records"
+            f"SELECT {COLUMNS_SQL} FROM records"
             + (" WHERE " + " AND ".join(where) if where else "")
             + " ORDER BY created_at, id"
         )
@@ -1032,7 +1020,7 @@ class RegisterStore(ABC):
         Parameters
         ----------
         records : DataFrame or sequence of mappings, optional
-            A batch about to be added (from :func:`assetmap.store.parse_bulk`); by
+            A batch about to be added (from :func:`assetmap.io.bulk.parse_bulk`); by
             default the moderation queue (pending records), checked among themselves and
             against approved records.
         distance_m : float
@@ -1068,7 +1056,7 @@ class RegisterStore(ABC):
                 for start in range(0, len(values), _CHUNK):
                     part = values[start : start + _CHUNK]
                     sql = (
-                        f"SELECT {_COLUMNS_SQL} FROM records WHERE status IN ('pending', 'approved') "
+                        f"SELECT {COLUMNS_SQL} FROM records WHERE status IN ('pending', 'approved') "
                         f"AND {column} IN ({', '.join('?' * len(part))})"
                     )
                     found.update((r["id"], r) for r in tx.execute(sql, part))
@@ -1080,31 +1068,6 @@ class RegisterStore(ABC):
             register = register[shown.to_numpy(dtype=bool)].drop(columns=list(PRIVATE_FIELDS), errors="ignore")
         register["x"], register["y"] = register.geometry.x, register.geometry.y
         return find_duplicates(frame, register, distance_m=distance_m)
-
-    def export(self, fmt: str = "csv", *, officer: bool = False, **filters: Any) -> bytes:
-        """Return the register as a file's bytes (CSV, XLSX, GeoJSON or GeoPackage).
-
-        Spreadsheet cells that would run as formulae (``=``, ``+``, ``-``, ``@``, tab,
-        CR) start with a quote (:func:`assetmap.io.export.neutralise_formulae`).
-
-        Parameters
-        ----------
-        fmt : {"csv", "xlsx", "geojson", "gpkg"}
-            The format.
-        officer : bool
-            False (the default): approved records without private fields, as anyone may
-            see, a sensitive record at ward level only (its ``area_code``; no address,
-            postcode, coordinates or geometry). True: every record (or those ``filters``
-            select) with every field.
-        **filters
-            Passed to :meth:`records` (``status``, ``area_code``, ``element``).
-        """
-        from assetmap.io.export import table_bytes
-
-        frame = self.records(public=not officer, **filters)
-        if not officer:
-            frame = _ward_level(frame)
-        return table_bytes(frame, fmt, layer="register")
 
     # -- personal data ---------------------------------------------------------------------
 
@@ -1147,7 +1110,7 @@ class RegisterStore(ABC):
         def read(tx: Tx) -> dict[str, Any]:
             now = now_iso()
             rows = tx.execute(
-                f"SELECT {_COLUMNS_SQL} FROM records WHERE LOWER(TRIM(contact_email)) = ? "
+                f"SELECT {COLUMNS_SQL} FROM records WHERE LOWER(TRIM(contact_email)) = ? "
                 "OR LOWER(TRIM(email)) = ? ORDER BY created_at, id",
                 (wanted, wanted),
             )
@@ -1230,7 +1193,7 @@ class RegisterStore(ABC):
     def erase_personal(self, ids: str | Iterable[str], *, actor: str, reason: str) -> dict[str, list[str]]:
         """Erase the personal fields of records on request; all or none, audited.
 
-        The fields of :data:`assetmap.model.PERSONAL_FIELDS` are blanked in each
+        The fields of :data:`assetmap.record.PERSONAL_FIELDS` are blanked in each
         record, and every value they held is replaced by ``[erased]`` in the audit
         log's before and after copies of the record (and struck from the reasons
         given). An audit row (action ``erase``) records who erased which fields and

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from difflib import SequenceMatcher
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -225,3 +226,38 @@ def find_duplicates(
                 }
             )
     return pd.DataFrame(out, columns=list(DUPLICATE_COLUMNS))
+
+
+def dedupe_batch(records: list[dict[str, Any]], distance_m: float = 50.0) -> tuple[list[dict[str, Any]], list[str]]:
+    """Keep one of several features of one place (two outlines of one mosque): same type, similar name, close.
+
+    Returns
+    -------
+    records : list of dict
+        The records kept, in order.
+    notes : list of str
+        One line per feature folded into an earlier one.
+    """
+    from pyproj import Transformer
+
+    to_bng = Transformer.from_crs(settings.storage_crs, settings.analysis_crs, always_xy=True)
+    kept: list[tuple[dict[str, Any], str, float, float]] = []
+    notes: list[str] = []
+    for record in records:
+        x, y = to_bng.transform(record["longitude"], record["latitude"])
+        key = name_key(record["name"])
+        twin = next(
+            (
+                r
+                for r, k, kx, ky in kept
+                if r["type"] == record["type"]
+                and names_similar(k, key)
+                and (kx - x) ** 2 + (ky - y) ** 2 <= distance_m**2
+            ),
+            None,
+        )
+        if twin is not None:
+            notes.append(f"{record['source_id']}: taken as the same place as {twin['source_id']} ({twin['name']}).")
+            continue
+        kept.append((record, key, x, y))
+    return [r for r, _, _, _ in kept], notes

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from assetmap.store.base import _COLUMNS_SQL, RegisterStore, StoreError, Tx
+from assetmap.store.base import COLUMNS_SQL, RegisterStore, StoreError, Tx
 from assetmap.taxonomy import Taxonomy
 
 
@@ -122,7 +122,7 @@ class PostGISStore(RegisterStore):
         ok = np.isfinite(x) & np.isfinite(y)
         if not ok.any():
             return []
-        columns = ", ".join(f"r.{c}" for c in _COLUMNS_SQL.split(", "))
+        columns = ", ".join(f"r.{c}" for c in COLUMNS_SQL.split(", "))
         return tx.execute(
             f"SELECT DISTINCT ON (r.id) {columns} FROM unnest(?::float8[], ?::float8[]) AS p(px, py) "
             "JOIN records r ON ST_DWithin(r.geom, ST_SetSRID(ST_MakePoint(p.px, p.py), 27700), ?) "

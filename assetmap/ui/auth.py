@@ -202,7 +202,7 @@ def sidebar() -> str | None:
 
 def _register_problem() -> str | None:
     """Return why the register that keeps sign-ins cannot be used (naming its file or server), or None."""
-    from assetmap.store import has_register
+    from assetmap.area.register import has_register
 
     if not has_register(settings.default_area_path):
         return None  # none yet: the first sign-in makes it; a refused visit writes nothing

@@ -18,8 +18,8 @@ from assetmap.analysis.gaps import DEFAULT_THRESHOLDS, group_keys, group_label
 from assetmap.store.base import StoreError
 
 if TYPE_CHECKING:
+    from assetmap.area.load import Area
     from assetmap.store import RegisterStore
-    from assetmap.workspace import Area
 
 #: Session key of the folder of the area on show.
 AREA_PATH_KEY: str = "area_path"
@@ -123,7 +123,7 @@ def register_version(path: str | Path) -> int:
     New approvals may sit in SQLite's write-ahead log, which the file fingerprint
     leaves out; the register's own change counter catches them at once.
     """
-    from assetmap.store import has_register, open_area_register
+    from assetmap.area.register import has_register, open_area_register
 
     if not has_register(path):
         return 0
@@ -142,7 +142,7 @@ def open_register(path: str | Path | None = None) -> RegisterStore:
     path : str or Path, optional
         Area folder (default: the area on show); its ``register.sqlite`` is the store.
     """
-    from assetmap.store import open_area_register
+    from assetmap.area.register import open_area_register
 
     return open_area_register(path if path is not None else area_path())
 
@@ -432,11 +432,11 @@ def limit_wait(
 ) -> float:
     """Return the seconds to wait before one more event of ``kind`` is allowed for every key (0: allowed now).
 
-    Each key is counted on its own by :func:`assetmap.forms.throttle_wait`; the longest wait wins.
+    Each key is counted on its own by :func:`assetmap.ui.forms.throttle_wait`; the longest wait wins.
     """
     import time
 
-    from assetmap.forms import throttle_wait
+    from assetmap.ui.forms import throttle_wait
 
     now = time.time() if now is None else now
     times = store.recent_events(kind, keys, window_s=window_s, now=now)

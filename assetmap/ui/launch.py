@@ -35,7 +35,7 @@ def housekeeping(area_path: str | None = None) -> str:
     str
         What was done, as printed.
     """
-    from assetmap.store import has_register, open_area_register
+    from assetmap.area.register import has_register, open_area_register
 
     folder = Path(area_path or settings.default_area_path)
     if not has_register(folder):
@@ -80,7 +80,7 @@ def warm(area_path: str | None = None) -> None:
     housekeeping(area_path)
     try:
         area = common.get_area(area_path or settings.default_area_path)
-        from assetmap.coverage import catchment, map_layer, shown_assets
+        from assetmap.area.coverage import catchment, map_layer, shown_assets
         from assetmap.render import webmap
 
         layer = map_layer(area, common.DEFAULT_GROUP, threshold=settings.walk_threshold_m)

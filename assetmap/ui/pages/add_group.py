@@ -14,20 +14,21 @@ import folium
 import streamlit as st
 from streamlit_folium import st_folium
 
-from assetmap import forms, settings
+from assetmap import settings
 from assetmap._errors import AssetMapError, ValidationError
+from assetmap.area import register
 from assetmap.io import uploads
+from assetmap.io.bulk import parse_bulk
 from assetmap.io.export import MEDIA_TYPES
-from assetmap.model import validate_record
+from assetmap.record import validate_record
 from assetmap.render import webmap
-from assetmap.store import parse_bulk
 from assetmap.taxonomy import load_taxonomy
-from assetmap.ui import common
+from assetmap.ui import common, forms
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
-    from assetmap.workspace import Area
+    from assetmap.area.load import Area
 
 #: Prefix of the session keys of the form's widgets (cleared for the next group).
 FIELD_PREFIX: str = "add_"
@@ -369,7 +370,7 @@ def _send(area: Area, values: dict[str, Any], consent: bool) -> None:
     # After the form's own checks (a visitor correcting mistakes is not held back), before saving.
     if not _may_send():
         return
-    clean["area_code"] = forms.area_codes_of([clean["longitude"]], [clean["latitude"]], area.boundaries)[0]
+    clean["area_code"] = register.area_codes_of([clean["longitude"]], [clean["latitude"]], area.boundaries)[0]
     try:
         with common.open_register() as store:
             reference = store.submit(clean, actor="public form", idempotency_key=st.session_state[FORM_ID_KEY])
@@ -394,7 +395,7 @@ def _parse(data: bytes, name: str, area_path: str, _area: Area) -> tuple[gpd.Geo
     records, problems = parse_bulk(data, name, postcodes=_area.postcodes, max_rows=settings.max_bulk_rows)
     if len(records):
         points = records.geometry.to_crs(settings.storage_crs)
-        records["area_code"] = forms.area_codes_of(points.x, points.y, _area.boundaries)
+        records["area_code"] = register.area_codes_of(points.x, points.y, _area.boundaries)
     return records, problems
 
 

@@ -12,13 +12,14 @@ from streamlit_folium import st_folium
 
 from assetmap import settings
 from assetmap._errors import AssetMapError, ValidationError
+from assetmap.area import create
 from assetmap.io import uploads
 from assetmap.render import webmap
 from assetmap.taxonomy import load_taxonomy
 from assetmap.ui import auth, common
 
 if TYPE_CHECKING:
-    from assetmap.workspace import Area
+    from assetmap.area.load import Area
 
 #: Session key of the folder of the area just created (its summary and preview are shown).
 CREATED_KEY: str = "data_created"
@@ -110,7 +111,7 @@ def _switch() -> None:
         icon=":material/science:",
         key="data_show_demo",
     )
-    kept = uploads.list_areas(settings.areas_dir)
+    kept = create.list_areas(settings.areas_dir)
     if not kept:
         right.caption(f"No areas created yet (they are kept in {plain(str(settings.areas_dir))}).")
         return
@@ -241,7 +242,7 @@ def create_area(files: dict[str, list[uploads.Upload]], *, name: str, **options:
     name : str
         The area's name.
     **options
-        Passed to :func:`assetmap.io.uploads.area_from_uploads` (``columns``, ``replace``...).
+        Passed to :func:`assetmap.area.create.area_from_uploads` (``columns``, ``replace``...).
 
     Returns
     -------
@@ -251,9 +252,7 @@ def create_area(files: dict[str, list[uploads.Upload]], *, name: str, **options:
     """
     status = st.status("Creating the area...", expanded=True)
     try:
-        area = uploads.area_from_uploads(
-            files, name=name, areas_dir=settings.areas_dir, on_step=status.write, **options
-        )
+        area = create.area_from_uploads(files, name=name, areas_dir=settings.areas_dir, on_step=status.write, **options)
     except uploads.ColumnsNotDetected as exc:
         status.update(label="Some columns could not be told from their headers", state="error")
         # Layers mapped before keep their choices; those still missing get their (new) columns.
@@ -286,7 +285,7 @@ def osm_import_section() -> None:
     """Import community places from an OpenStreetMap file into the register of the area on show."""
     import tempfile
 
-    from assetmap.io.osm import import_osm_to_area
+    from assetmap.area.sources import import_osm_to_area
 
     st.subheader("Import community places from OpenStreetMap (file)")
     st.caption(

@@ -114,7 +114,7 @@ def page() -> None:
 
 def _funding(area, rows: pd.DataFrame) -> None:
     """Grant funding per ward (360Giving), beside need and provision, where the area has a grants layer."""
-    from assetmap.io.grants import area_funding
+    from assetmap.area.funding import area_funding
 
     try:
         funding = area_funding(area)

@@ -8,8 +8,8 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from assetmap import coverage
 from assetmap._errors import AssetMapError
+from assetmap.area import coverage
 from assetmap.render import htmltable, webmap
 from assetmap.taxonomy import load_taxonomy
 from assetmap.ui import common

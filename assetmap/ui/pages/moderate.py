@@ -12,18 +12,19 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from assetmap import forms, settings
+from assetmap import settings
 from assetmap._errors import AssetMapError, ValidationError
+from assetmap.area import register
 from assetmap.io.export import MEDIA_TYPES
-from assetmap.model import PERSONAL_FIELDS
+from assetmap.record import PERSONAL_FIELDS
 from assetmap.render import webmap
 from assetmap.store import EDITABLE_FIELDS, ConflictError, StoreError
 from assetmap.taxonomy import load_taxonomy
-from assetmap.ui import auth, common
+from assetmap.ui import auth, common, forms
 
 if TYPE_CHECKING:
+    from assetmap.area.load import Area
     from assetmap.store import RegisterStore
-    from assetmap.workspace import Area
 
 #: Session key of the message about the last action (shown once, after the rerun the action causes).
 MESSAGE_KEY: str = "moderate_message"
@@ -270,7 +271,7 @@ def _edit_form(store: RegisterStore, record: dict[str, Any], officer: str, area:
         st.info("Nothing was changed.", icon=":material/info:")
         return
     if ("latitude" in changes or "longitude" in changes) and area is not None:
-        changes["area_code"] = forms.area_codes_of([values["longitude"]], [values["latitude"]], area.boundaries)[0]
+        changes["area_code"] = register.area_codes_of([values["longitude"]], [values["latitude"]], area.boundaries)[0]
     try:
         store.edit(rid, changes, actor=officer, reason=reason or None, expected_version=seen)
     except ConflictError as exc:
@@ -346,7 +347,7 @@ def _stale(store: RegisterStore, officer: str, area: Area | None) -> None:
 def export_bytes(path: str, fmt: str) -> bytes:
     """Return the whole register of the area in ``path`` for officers (private fields included)."""
     with common.open_register(path) as store:
-        return store.export(fmt, officer=True)
+        return register.export_register(store, fmt, officer=True)
 
 
 def _exports(path: str) -> None:

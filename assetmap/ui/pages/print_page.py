@@ -13,7 +13,7 @@ from assetmap.render import printmap
 from assetmap.ui import common
 
 if TYPE_CHECKING:
-    from assetmap.workspace import Area
+    from assetmap.area.load import Area
 
 #: Session keys of the page's widgets.
 WARD_KEY: str = "print_ward"

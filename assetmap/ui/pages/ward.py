@@ -9,15 +9,16 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from assetmap import profile, settings
+from assetmap import settings
 from assetmap._errors import AssetMapError
+from assetmap.analysis import profile
 from assetmap.analysis.gaps import group_label
 from assetmap.taxonomy import load_taxonomy
 from assetmap.ui import common
 
 if TYPE_CHECKING:
-    from assetmap.coverage import GapAnalysis
-    from assetmap.workspace import Area
+    from assetmap.area.coverage import GapAnalysis
+    from assetmap.area.load import Area
 
 #: Session key of the ward selectbox.
 WARD_KEY: str = "ward_code"

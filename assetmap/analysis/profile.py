@@ -24,9 +24,9 @@ import re
 import numpy as np
 import pandas as pd
 
-from assetmap.analysis.deprivation import DOMAIN_KEYS, _check_lookup, summarise_deprivation
+from assetmap.analysis.deprivation import DOMAIN_KEYS, check_lookup, summarise_deprivation
 from assetmap.analysis.gaps import group_keys, need_percentile
-from assetmap.model import public_records, sensitive_mask
+from assetmap.record import public_records, sensitive_mask
 from assetmap.taxonomy import Taxonomy, load_taxonomy
 
 #: Words for the IMD and each domain, keyed as in :data:`assetmap.analysis.deprivation.DOMAIN_KEYS`.
@@ -79,13 +79,13 @@ _WHOLE = "__whole_area__"
 
 
 def _ward_lookup(lookup: pd.DataFrame, code: str) -> pd.DataFrame:
-    table = _check_lookup(lookup)
+    table = check_lookup(lookup)
     return table[table["area_code"].eq(str(code))]
 
 
 def _whole_lookup(lookup: pd.DataFrame) -> pd.DataFrame:
     """Return one row per LSOA for the whole area, with its shares in every ward added up."""
-    table = _check_lookup(lookup)
+    table = check_lookup(lookup)
     whole = table.groupby("lsoa_code", as_index=False, sort=True)["weight"].sum()
     # Rounding can push a sum of shares just over 1; the LSOA is then wholly in the area.
     return whole.assign(area_code=_WHOLE, weight=whole["weight"].clip(upper=1.0))
@@ -333,7 +333,7 @@ def ward_assets(
         The ward's code.
     stale : Series of bool, optional
         Index-aligned with ``assets``: True for records not confirmed recently
-        (:meth:`assetmap.workspace.Area.stale_mask`).
+        (:meth:`assetmap.area.load.Area.stale_mask`).
     taxonomy : Taxonomy, optional
         For type and pillar names (default: the shipped taxonomy).
 

@@ -92,7 +92,7 @@ def sync_records(
     store : RegisterStore
         The register.
     records : sequence of dict
-        Valid records (each passes :func:`assetmap.model.validate_record`), each with a
+        Valid records (each passes :func:`assetmap.record.validate_record`), each with a
         ``source_id`` unique in the batch.
     source : str
         ``osm`` or ``oruk``.

@@ -42,19 +42,19 @@ from assetmap.analysis.assign import assign_to_areas
 from assetmap.analysis.gaps import (
     DEFAULT_THRESHOLDS,
     MAX_THRESHOLD_M,
-    _check_groups,
-    _check_thresholds,
     access_shares,
+    check_groups,
+    check_thresholds,
     gap_table,
     group_keys,
     method_note,
 )
 from assetmap.analysis.scenario import WhatIf, suggest_sites, what_if
-from assetmap.model import sensitive_mask
+from assetmap.record import sensitive_mask
 from assetmap.taxonomy import load_taxonomy
 
 if TYPE_CHECKING:
-    from assetmap.workspace import Area
+    from assetmap.area.load import Area
 
 
 @dataclass
@@ -131,7 +131,7 @@ def resolve_groups(
                 fix=f"Choose one of {', '.join(p.name for p in tax.pillars)}.",
             )
         )
-    return None if groups is None else _check_groups(groups, tax)
+    return None if groups is None else check_groups(groups, tax)
 
 
 #: Changes whenever the way a street file becomes a walk graph changes, so old prepared copies are not used.
@@ -218,7 +218,7 @@ def area_access(
     AccessResult
         Kept on the area, so a second call with the same arguments costs nothing.
     """
-    limit = _check_thresholds([_default_limit() if limit is None else limit])[0]
+    limit = check_thresholds([_default_limit() if limit is None else limit])[0]
     graph = walk_graph(area) if network else None
     key = ("access", include_stale, graph is not None, limit)
     if key not in area._cache:
@@ -293,9 +293,9 @@ def analyse_gaps(
         raise ValidationError(
             Problem(f"cannot report gaps by {by!r}.", field="by", fix="Use by='area' (wards) or by='lsoa'.")
         )
-    t = _check_thresholds([settings.walk_threshold_m if threshold is None else threshold])[0]
-    ths = _check_thresholds([*(DEFAULT_THRESHOLDS if thresholds is None else thresholds), t])
-    keys = group_keys() if groups is None else _check_groups(groups, load_taxonomy())
+    t = check_thresholds([settings.walk_threshold_m if threshold is None else threshold])[0]
+    ths = check_thresholds([*(DEFAULT_THRESHOLDS if thresholds is None else thresholds), t])
+    keys = group_keys() if groups is None else check_groups(groups, load_taxonomy())
     access = area_access(area, include_stale=include_stale, network=network, limit=max(ths))
     distance = access.distance[[k for k in keys if k in access.distance]]
     summary, counted, lookup = _table_inputs(area, by, include_stale)
@@ -504,7 +504,7 @@ def _scenario(
     area: Area, group: str, threshold: float | None, include_stale: bool, network: bool
 ) -> tuple[str, float, GapAnalysis, WalkGraph | None]:
     """Return the checked group and threshold, the analysis a scenario starts from, and the network it walks."""
-    group = _check_groups([group], load_taxonomy())[0]
+    group = check_groups([group], load_taxonomy())[0]
     before = analyse_gaps(area, threshold=threshold, groups=[group], include_stale=include_stale, network=network)
     return group, before.threshold, before, walk_graph(area) if network else None
 
@@ -670,8 +670,8 @@ def catchment(
         One geometry in EPSG:27700 (empty when nothing is within reach);
         ``attrs['method']`` says walking or straight-line.
     """
-    keys = _check_groups([group], load_taxonomy())
-    t = _check_thresholds([settings.walk_threshold_m if threshold is None else threshold])[0]
+    keys = check_groups([group], load_taxonomy())
+    t = check_thresholds([settings.walk_threshold_m if threshold is None else threshold])[0]
     cache_key = ("catchment", keys[0], t, include_stale, resolution_m)
     if cache_key not in area._cache:
         access = area_access(area, include_stale=include_stale, limit=max(t, _default_limit()))
@@ -727,7 +727,7 @@ def shown_assets(
     """
     assets = counted_assets(area, include_stale=include_stale)
     if group is not None:
-        _check_groups([group], load_taxonomy())
+        check_groups([group], load_taxonomy())
         assets = assets[_serves(assets, group)]
     if types is not None and "type" in assets:
         assets = assets[assets["type"].isin(list(types))]

@@ -14,7 +14,7 @@ from assetmap import settings
 from assetmap._errors import AssetMapWarning, DataFormatError, Problem, ValidationError
 from assetmap.io._read import read_table, sniff_format
 from assetmap.io.assets import read_assets
-from assetmap.model import FIELDS, normalise_columns, validate_record
+from assetmap.record import FIELDS, normalise_columns, validate_record
 from assetmap.taxonomy import Taxonomy, load_taxonomy
 
 #: File types a bulk upload may be (judged by content, not name).

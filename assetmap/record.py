@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    import pandas as pd
+import geopandas as gpd
+import pandas as pd
 
 #: Record fields in display order, with a one-line meaning each.
 FIELDS: dict[str, str] = {
@@ -252,8 +252,6 @@ def is_blank(value: object) -> bool:
     if isinstance(value, float) and value != value:
         return True
     try:
-        import pandas as pd
-
         if value is pd.NA or value is pd.NaT:
             return True
     except ImportError:  # pragma: no cover - pandas is a dependency
@@ -413,10 +411,6 @@ def validate_record(
             lon = lat = None
     if lon is None and not any(p.field in ("latitude", "postcode") for p in problems):
         if postcode is not None and postcodes is not None:
-            import pandas as pd
-
-            from assetmap.io.postcodes import geocode_postcodes
-
             hit = geocode_postcodes(pd.Series([postcode]), postcodes)
             if bool(hit["found"].iloc[0]):
                 lon, lat = float(hit["longitude"].iloc[0]), float(hit["latitude"].iloc[0])
@@ -518,8 +512,6 @@ def sensitive_mask(records: pd.DataFrame) -> pd.Series:
         Aligned with ``records``. Blank means not sensitive; any other unclear value
         counts as sensitive, since a place once published cannot be unpublished.
     """
-    import pandas as pd
-
     if "sensitive" not in records.columns:
         return pd.Series(False, index=records.index)
     flags = records["sensitive"]
@@ -546,8 +538,6 @@ def public_records(records: pd.DataFrame | None) -> pd.DataFrame | None:
         place records generalise them (:func:`assetmap.analysis.assign.generalise_sensitive`)
         or leave them out.
     """
-    import pandas as pd
-
     if records is None:
         return None
     if "status" in records.columns:
@@ -581,8 +571,6 @@ def stale_mask(records: pd.DataFrame, *, as_of: object = None, days: int | None 
     Series of bool
         Aligned with ``records``.
     """
-    import pandas as pd
-
     from assetmap import settings
 
     limit = settings.stale_after_days if days is None else days
@@ -593,3 +581,42 @@ def stale_mask(records: pd.DataFrame, *, as_of: object = None, days: int | None 
             when = pd.to_datetime(records[column], errors="coerce", utc=True, format="mixed").dt.tz_localize(None)
             seen = when.dt.normalize().where(when.notna(), seen)
     return (seen < today - pd.Timedelta(days=limit)).fillna(False).astype(bool)
+
+
+def compact_postcode(values: pd.Series) -> pd.Series:
+    """Upper-case postcodes with all spaces removed, the key used for matching."""
+    return values.astype("string").str.upper().str.replace(r"\s+", "", regex=True)
+
+
+def geocode_postcodes(postcodes: pd.Series, lookup: pd.DataFrame) -> pd.DataFrame:
+    """Look postcodes up: ``longitude``, ``latitude``, ``found``, ``terminated`` per input row.
+
+    Parameters
+    ----------
+    postcodes : Series
+        Postcodes in any spacing and case.
+    lookup : DataFrame
+        From :func:`read_postcodes`.
+    """
+    key = compact_postcode(postcodes.fillna(""))
+    hit = lookup.reindex(key.to_numpy())
+    return pd.DataFrame(
+        {
+            "longitude": hit["longitude"].to_numpy(float),
+            "latitude": hit["latitude"].to_numpy(float),
+            "found": hit["longitude"].notna().to_numpy(),
+            "terminated": hit["terminated"].astype("boolean").fillna(False).to_numpy(bool),
+        },
+        index=postcodes.index,
+    )
+
+
+def ward_level(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Return public records with each sensitive one's exact place blanked: its ward code alone places it."""
+    hidden = sensitive_mask(frame).to_numpy(dtype=bool)
+    if not hidden.any():
+        return frame
+    out = without_exact_place(frame, hidden)
+    geometry = out.geometry.to_numpy().copy()
+    geometry[hidden] = None
+    return out.set_geometry(gpd.GeoSeries(geometry, index=out.index, crs=out.crs))

@@ -6,10 +6,6 @@ An area folder holds an ``area.toml`` manifest naming its layer files; see
 
 from __future__ import annotations
 
-import json
-import shutil
-import tempfile
-import tomllib
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,19 +20,20 @@ import pandas as pd
 from assetmap import settings
 from assetmap._errors import AreaError, AssetMapWarning, Problem, ValidationError
 from assetmap.analysis.assign import assign_to_areas, generalise_sensitive, lookup_from_geometry
+from assetmap.area.manifest import MANIFEST, layer_path, read_manifest
 from assetmap.io.assets import flag_duplicates, read_assets
 from assetmap.io.boundaries import read_boundaries, read_small_areas
 from assetmap.io.deprivation import check_lsoa_match, read_deprivation
 from assetmap.io.lookups import read_lookup
 from assetmap.io.network import network_format, read_network
 from assetmap.io.postcodes import read_postcodes
-from assetmap.model import FIELDS, stale_mask
+from assetmap.record import FIELDS, stale_mask
 from assetmap.taxonomy import Taxonomy
 
 if TYPE_CHECKING:  # pragma: no cover
     from assetmap.analysis.access import AccessResult, WalkGraph
     from assetmap.analysis.scenario import WhatIf
-    from assetmap.coverage import GapAnalysis
+    from assetmap.area.coverage import GapAnalysis
 
 
 @dataclass
@@ -58,7 +55,7 @@ class Area:
         LSOA to area: ``lsoa_code``, ``area_code``, ``weight`` (share of the LSOA's
         population in the area; 1 for a best-fit lookup).
     assets : GeoDataFrame
-        The asset register: record fields (see :mod:`assetmap.model`), ``pillars``,
+        The asset register: record fields (see :mod:`assetmap.record`), ``pillars``,
         ``area_code``, ``area_name`` and point ``geometry`` (EPSG:27700).
     postcodes : DataFrame or None
         Postcode lookup: ``postcode``, ``longitude``, ``latitude``, ``lsoa_code``, ``terminated``.
@@ -76,7 +73,7 @@ class Area:
     network_source : str or None
         Where the street network comes from (``osm`` by default for OSM XML); decides its attribution.
     grants_path : Path or None
-        360Giving grants file (``[layers.grants]``), read on demand by :func:`assetmap.io.grants.area_funding`.
+        360Giving grants file (``[layers.grants]``), read on demand by :func:`assetmap.area.funding.area_funding`.
     vintages : dict
         Layer name to a short description of its edition ("IoD2025", "Wards May 2024").
     notes : list of str
@@ -126,7 +123,7 @@ class Area:
     def stale_mask(self) -> pd.Series:
         """Return True for records not seen current for ``settings.stale_after_days`` before ``as_of``.
 
-        See :func:`assetmap.model.stale_mask`, the one rule for staleness.
+        See :func:`assetmap.record.stale_mask`, the one rule for staleness.
         """
         return self._of_assets("stale_mask", lambda: stale_mask(self.assets, as_of=self.as_of)).copy()
 
@@ -163,35 +160,35 @@ class Area:
             self._cache["area_summary"] = out
         return self._cache["area_summary"].copy()
 
-    # -- coverage and gaps: thin methods over assetmap.coverage ------------------------------
+    # -- coverage and gaps: thin methods over assetmap.area.coverage ------------------------------
 
     def walk_graph(self) -> WalkGraph | None:
         """Return the street network prepared for shortest paths (built once); None where there is none."""
-        from assetmap.coverage import walk_graph
+        from assetmap.area.coverage import walk_graph
 
         return walk_graph(self)
 
     def access(self, *, include_stale: bool = True, network: bool = True, limit: float | None = None) -> AccessResult:
-        """Distances from residents to the nearest approved asset of each group: see :func:`assetmap.coverage.area_access`."""
-        from assetmap.coverage import area_access
+        """Distances from residents to the nearest approved asset of each group: see :func:`assetmap.area.coverage.area_access`."""
+        from assetmap.area.coverage import area_access
 
         return area_access(self, include_stale=include_stale, network=network, limit=limit)
 
     def gaps(self, **kwargs: Any) -> GapAnalysis:
-        """Gap table and method note per ward or LSOA: see :func:`assetmap.coverage.analyse_gaps`."""
-        from assetmap.coverage import analyse_gaps
+        """Gap table and method note per ward or LSOA: see :func:`assetmap.area.coverage.analyse_gaps`."""
+        from assetmap.area.coverage import analyse_gaps
 
         return analyse_gaps(self, **kwargs)
 
     def what_if(self, points: Any, group: str, **kwargs: Any) -> WhatIf:
-        """Change in reach if assets of ``group`` opened at ``points``: see :func:`assetmap.coverage.area_what_if`."""
-        from assetmap.coverage import area_what_if
+        """Change in reach if assets of ``group`` opened at ``points``: see :func:`assetmap.area.coverage.area_what_if`."""
+        from assetmap.area.coverage import area_what_if
 
         return area_what_if(self, points, group, **kwargs)
 
     def suggest_sites(self, group: str, k: int, **kwargs: Any) -> gpd.GeoDataFrame:
-        """Greedy choice of ``k`` sites: see :func:`assetmap.coverage.area_suggest_sites`."""
-        from assetmap.coverage import area_suggest_sites
+        """Greedy choice of ``k`` sites: see :func:`assetmap.area.coverage.area_suggest_sites`."""
+        from assetmap.area.coverage import area_suggest_sites
 
         return area_suggest_sites(self, group, k, **kwargs)
 
@@ -205,58 +202,6 @@ class Area:
 
 
 # -- manifest -------------------------------------------------------------------------
-
-MANIFEST = "area.toml"
-_LAYERS_REQUIRED = ("boundaries", "small_areas", "deprivation")
-_LAYER_FOLDERS = {
-    "boundaries": "boundaries",
-    "small_areas": "boundaries",
-    "deprivation": "deprivation",
-    "population": "deprivation",
-    "lookup": "lookups",
-    "network": "streets",
-    "postcodes": "postcodes",
-    "assets": "assets",
-    "grants": "grants",
-}
-
-
-def _layer_path(root: Path, spec: dict[str, Any], layer: str) -> Path:
-    if "path" not in spec:
-        raise AreaError(f"{root / MANIFEST}: layer '{layer}' has no path. Add path = \"...\" under [layers.{layer}].")
-    path = (root / spec["path"]).resolve()
-    if not path.is_file():
-        raise AreaError(
-            f"{root / MANIFEST}: layer '{layer}' names {spec['path']}, which is not in {root}. "
-            "Restore the file or correct the path."
-        )
-    return path
-
-
-def read_manifest(path: str | Path) -> dict[str, Any]:
-    """Read and check an area folder's ``area.toml``.
-
-    Raises
-    ------
-    AreaError
-        No manifest, bad TOML, or a required layer missing.
-    """
-    root = Path(path)
-    manifest = root / MANIFEST
-    if not manifest.is_file():
-        raise AreaError(f"{root}: not an area folder (no {MANIFEST}). Create one with `assetmap init-area`.")
-    try:
-        data = tomllib.loads(manifest.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise AreaError(f"{manifest}: cannot read it ({exc}). Fix the TOML syntax.") from exc
-    layers = data.get("layers", {})
-    missing = [name for name in _LAYERS_REQUIRED if name not in layers]
-    if missing:
-        raise AreaError(
-            f"{manifest}: no [layers.{missing[0]}] section. An area needs boundaries, small_areas "
-            "and deprivation layers."
-        )
-    return data
 
 
 def load_area(path: str | Path, *, taxonomy: Taxonomy | None = None, register: bool = True) -> Area:
@@ -307,15 +252,15 @@ def _load_layers(
     for name, reader in (("boundaries", read_boundaries), ("small_areas", read_small_areas)):
         spec = layers[name]
         options = {key: spec.get(key) for key in ("code_col", "name_col", "layer", "crs")}
-        polygons[name] = reader(_layer_path(root, spec, name), **options)
+        polygons[name] = reader(layer_path(root, spec, name), **options)
         vintages[name] = spec.get("vintage", polygons[name].attrs["source"])
     boundaries, small_areas = polygons["boundaries"], polygons["small_areas"]
 
     population = None
     if "population" in layers:
-        population = _layer_path(root, layers["population"], "population")
+        population = layer_path(root, layers["population"], "population")
     spec = layers["deprivation"]
-    dep_path = _layer_path(root, spec, "deprivation")
+    dep_path = layer_path(root, spec, "deprivation")
     deprivation = read_deprivation(
         dep_path, columns=spec.get("columns"), population=population, sheet=spec.get("sheet")
     )
@@ -331,7 +276,7 @@ def _load_layers(
     if "lookup" in layers:
         spec = layers["lookup"]
         lookup = read_lookup(
-            _layer_path(root, spec, "lookup"), lsoa_col=spec.get("lsoa_col"), area_col=spec.get("area_col")
+            layer_path(root, spec, "lookup"), lsoa_col=spec.get("lsoa_col"), area_col=spec.get("area_col")
         )
         lookup = lookup[lookup["lsoa_code"].isin(small_areas["code"])]
         unknown = sorted(set(lookup["area_code"]) - set(boundaries["code"]))
@@ -371,17 +316,17 @@ def _load_layers(
     postcodes = None
     if "postcodes" in layers:
         spec = layers["postcodes"]
-        postcodes = read_postcodes(_layer_path(root, spec, "postcodes"))
+        postcodes = read_postcodes(layer_path(root, spec, "postcodes"))
         vintages["postcodes"] = spec.get("vintage", Path(spec["path"]).name)
 
     grants_path = None
     if "grants" in layers:
-        grants_path = _layer_path(root, layers["grants"], "grants")
+        grants_path = layer_path(root, layers["grants"], "grants")
         vintages["grants"] = layers["grants"].get("vintage", grants_path.name)
 
     network_path = network_source = None
     if "network" in layers:
-        network_path = _layer_path(root, layers["network"], "network")
+        network_path = layer_path(root, layers["network"], "network")
         kind = network_format(network_path)
         network_source = layers["network"].get("source", "osm" if kind == "osm" else None)
         vintages["network"] = layers["network"].get("vintage", network_path.name)
@@ -392,7 +337,7 @@ def _load_layers(
     frames = []
     for spec in asset_specs:
         frame = read_assets(
-            _layer_path(root, spec, "assets"),
+            layer_path(root, spec, "assets"),
             postcodes=postcodes,
             taxonomy=taxonomy,
             columns=spec.get("columns"),
@@ -401,7 +346,8 @@ def _load_layers(
         )
         frame["file"] = Path(spec["path"]).name
         frames.append(frame)
-    from assetmap.store import REGISTER_FILE, register_assets
+    from assetmap.area.register import register_assets
+    from assetmap.store import REGISTER_FILE
 
     # Approved records of <area>/register.sqlite, or of the shared register in this area's wards.
     records = register_assets(root, taxonomy=taxonomy, area_codes=boundaries["code"]) if register else None
@@ -492,174 +438,3 @@ def _combine_assets(
             f"{settings.stale_after_days} days before {as_of.isoformat()}."
         )
     return assets
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
-    return json.dumps(str(value), ensure_ascii=False)  # a JSON string is a valid TOML basic string
-
-
-def write_manifest(path: Path, meta: dict[str, Any], layers: dict[str, Any]) -> None:
-    """Write ``area.toml`` for an area folder.
-
-    Parameters
-    ----------
-    path : Path
-        The area folder.
-    meta : dict
-        ``[area]`` keys: name, code, fictional, description.
-    layers : dict
-        Layer name to its settings (``path`` relative to the folder, column names, vintage);
-        ``assets`` is a list of such settings.
-    """
-    lines = ["# assetmap area manifest: the layers of one area, with paths relative to this file.", "", "[area]"]
-    lines += [f"{k} = {_toml_value(v)}" for k, v in meta.items() if v is not None]
-    for name, spec in layers.items():
-        if name == "assets":
-            for item in spec:
-                lines += ["", "[[layers.assets]]"] + [
-                    f"{k} = {_toml_value(v)}" for k, v in item.items() if v is not None
-                ]
-        else:
-            lines += ["", f"[layers.{name}]"] + [f"{k} = {_toml_value(v)}" for k, v in spec.items() if v is not None]
-    (path / MANIFEST).write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
-def init_area(
-    directory: str | Path,
-    *,
-    boundaries: str | Path,
-    small_areas: str | Path,
-    imd: str | Path,
-    population: str | Path | None = None,
-    lookup: str | Path | None = None,
-    network: str | Path | None = None,
-    postcodes: str | Path | None = None,
-    assets: list[str | Path] | tuple[str | Path, ...] = (),
-    name: str | None = None,
-    code: str | None = None,
-    boundaries_columns: dict[str, str] | None = None,
-    small_areas_columns: dict[str, str] | None = None,
-    imd_columns: dict[str, str] | None = None,
-    lookup_columns: dict[str, str] | None = None,
-    asset_type: str | None = None,
-    skip_invalid_assets: bool = False,
-    overwrite: bool = False,
-) -> Area:
-    """Create an area folder from an officer's files, checking every one on the way in.
-
-    The files are copied into the folder beside an ``area.toml`` manifest. The
-    folder is built and loaded in a temporary place first and only then moved
-    into place, so a bad file never leaves a half-written area behind.
-
-    Parameters
-    ----------
-    directory : str or Path
-        Folder to create.
-    boundaries, small_areas : str or Path
-        Wards or neighbourhoods, and LSOA boundaries.
-    imd : str or Path
-        IoD file (File 7 best), or any table with a column mapping in ``imd_columns``.
-    population : str or Path, optional
-        IoD File 6, where the deprivation file has no population.
-    lookup : str or Path, optional
-        LSOA-to-area lookup; without one, LSOAs are linked by their boundaries.
-    network : str or Path, optional
-        Street network (OSM XML or GraphML).
-    postcodes : str or Path, optional
-        Postcode lookup (NSPL/ONSPD or Code-Point Open).
-    assets : list of str or Path
-        Asset register files.
-    name, code : str, optional
-        The area's display name and GSS code.
-    boundaries_columns, small_areas_columns : dict, optional
-        ``{"code_col": ..., "name_col": ...}`` where detection fails.
-    imd_columns : dict, optional
-        ``{canonical column: file column}`` for a deprivation table not in IoD layout.
-    lookup_columns : dict, optional
-        ``{"lsoa_col": ..., "area_col": ...}``.
-    asset_type : str, optional
-        Type of every asset in register files with no type column.
-    skip_invalid_assets : bool
-        Leave out bad asset rows (listed in the area's notes) instead of refusing the files.
-    overwrite : bool
-        Replace an existing area folder.
-
-    Returns
-    -------
-    Area
-        The new area, loaded.
-    """
-    target = Path(directory)
-    if target.exists() and any(target.iterdir()) and not overwrite:
-        raise AreaError(f"{target}: the folder exists and is not empty. Choose a new folder or pass overwrite.")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
-
-        def place(src: str | Path, layer: str) -> str:
-            src = Path(src)
-            if not src.is_file():
-                raise AreaError(f"{src}: no such file (given as the {layer} layer). Check the path.")
-            folder = staging / _LAYER_FOLDERS[layer]
-            folder.mkdir(exist_ok=True)
-            dest = folder / src.name
-            stem, n = dest.stem, 1
-            while dest.exists():  # two inputs with one name: keep both
-                n += 1
-                dest = folder / f"{stem}_{n}{src.suffix}"
-            shutil.copy2(src, dest)
-            return dest.relative_to(staging).as_posix()
-
-        layers: dict[str, Any] = {
-            "boundaries": {"path": place(boundaries, "boundaries"), **(boundaries_columns or {})},
-            "small_areas": {"path": place(small_areas, "small_areas"), **(small_areas_columns or {})},
-            "deprivation": {"path": place(imd, "deprivation"), "columns": imd_columns},
-        }
-        if population:
-            layers["population"] = {"path": place(population, "population")}
-        if lookup:
-            layers["lookup"] = {"path": place(lookup, "lookup"), **(lookup_columns or {})}
-        if network:
-            layers["network"] = {"path": place(network, "network")}
-        if postcodes:
-            layers["postcodes"] = {"path": place(postcodes, "postcodes")}
-        if assets:
-            layers["assets"] = [
-                {"path": place(a, "assets"), "default_type": asset_type, "skip_invalid": skip_invalid_assets or None}
-                for a in assets
-            ]
-        write_manifest(staging, {"name": name or target.name, "code": code}, layers)
-        area = load_area(staging)
-        if network:
-            _check_network_overlap(area)
-        if target.exists():
-            shutil.rmtree(target)
-        staging.rename(target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    area.path = target
-    area.network_path = target / layers["network"]["path"] if network else None
-    return area
-
-
-def _check_network_overlap(area: Area) -> None:
-    graph = area.network()
-    xs = [d["x"] for _, d in graph.nodes(data=True)]
-    ys = [d["y"] for _, d in graph.nodes(data=True)]
-    minx, miny, maxx, maxy = area.boundaries.total_bounds
-    inside = sum(1 for x, y in zip(xs, ys, strict=True) if minx <= x <= maxx and miny <= y <= maxy)
-    if inside == 0:
-        raise ValidationError(
-            Problem(
-                "the street network does not overlap the area's boundaries.",
-                file=area.network_path.name,
-                fix="Use a network extract of the same place (check it is not of another town or in another CRS).",
-            )
-        )

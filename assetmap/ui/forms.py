@@ -11,12 +11,10 @@ import io
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-import geopandas as gpd
 import pandas as pd
 
-from assetmap import settings
 from assetmap._errors import Problem
-from assetmap.model import is_blank, stale_mask
+from assetmap.record import is_blank, stale_mask
 from assetmap.store.base import EDITABLE_FIELDS
 from assetmap.taxonomy import Taxonomy, load_taxonomy
 
@@ -58,7 +56,7 @@ _TEXT += ("contact_name", "contact_email", "opening_times", "accessibility", "au
 
 
 def record_from_form(values: Mapping[str, Any]) -> dict[str, Any]:
-    """Return the record a filled form describes, ready for :func:`assetmap.model.validate_record`.
+    """Return the record a filled form describes, ready for :func:`assetmap.record.validate_record`.
 
     Text is kept as typed (stripped; blank becomes None); ``elements`` a tuple of
     ints (empty: the type's defaults); coordinates as typed (the record check says
@@ -87,29 +85,6 @@ def record_from_form(values: Mapping[str, Any]) -> dict[str, Any]:
     record["sensitive"] = bool(values.get("sensitive"))
     record["status"], record["source"] = "pending", "form"
     return record
-
-
-def area_codes_of(
-    longitude: Sequence[float], latitude: Sequence[float], boundaries: gpd.GeoDataFrame
-) -> list[str | None]:
-    """Return the code of the ward (or neighbourhood) holding each WGS84 point; None outside every one.
-
-    Parameters
-    ----------
-    longitude, latitude : sequence of float
-        WGS84 degrees.
-    boundaries : GeoDataFrame
-        The area's ``code``/``name`` polygons (any CRS).
-    """
-    from assetmap.analysis.assign import assign_to_areas
-
-    if not len(longitude):
-        return []
-    points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(longitude, latitude, crs=settings.storage_crs)).to_crs(
-        boundaries.crs
-    )
-    codes = assign_to_areas(points, boundaries)["area_code"]
-    return [None if pd.isna(c) else str(c) for c in codes]
 
 
 def problems_by_field(problems: Iterable[Problem]) -> dict[str, list[str]]:
@@ -229,7 +204,7 @@ def template_bytes(fmt: str, taxonomy: Taxonomy | None = None, *, postcode: str 
 
 
 def _meaning(column: str) -> str:
-    from assetmap.model import FIELDS
+    from assetmap.record import FIELDS
 
     return FIELDS.get(column, "")
 
@@ -240,7 +215,7 @@ def row_report(problems: Iterable[Problem]) -> pd.DataFrame:
     Parameters
     ----------
     problems : iterable of Problem
-        From :func:`assetmap.store.parse_bulk`.
+        From :func:`assetmap.io.bulk.parse_bulk`.
 
     Returns
     -------
@@ -301,7 +276,7 @@ def duplicate_report(duplicates: pd.DataFrame, *, public: bool = False) -> pd.Da
 
 
 def stale_records(records: pd.DataFrame, *, as_of: Any = None, days: int | None = None) -> pd.DataFrame:
-    """Return the approved records not seen current within ``days`` of ``as_of`` (:func:`assetmap.model.stale_mask`).
+    """Return the approved records not seen current within ``days`` of ``as_of`` (:func:`assetmap.record.stale_mask`).
 
     Parameters
     ----------

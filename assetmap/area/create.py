@@ -1,0 +1,331 @@
+"""Creating an area folder: from files on disk (:func:`init_area`) or from uploads, staged so nothing is half-written."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from assetmap._errors import AreaError, Problem, ValidationError
+from assetmap.area.load import Area, load_area
+from assetmap.area.manifest import LAYER_FOLDERS, write_manifest
+from assetmap.io.uploads import (
+    COLUMN_ROLES,
+    ColumnCheck,
+    ColumnsNotDetected,
+    Upload,
+    check_columns,
+    check_uploads,
+    safe_folder_name,
+    write_uploads,
+)
+
+
+def init_area(
+    directory: str | Path,
+    *,
+    boundaries: str | Path,
+    small_areas: str | Path,
+    imd: str | Path,
+    population: str | Path | None = None,
+    lookup: str | Path | None = None,
+    network: str | Path | None = None,
+    postcodes: str | Path | None = None,
+    assets: list[str | Path] | tuple[str | Path, ...] = (),
+    name: str | None = None,
+    code: str | None = None,
+    boundaries_columns: dict[str, str] | None = None,
+    small_areas_columns: dict[str, str] | None = None,
+    imd_columns: dict[str, str] | None = None,
+    lookup_columns: dict[str, str] | None = None,
+    asset_type: str | None = None,
+    skip_invalid_assets: bool = False,
+    overwrite: bool = False,
+) -> Area:
+    """Create an area folder from an officer's files, checking every one on the way in.
+
+    The files are copied into the folder beside an ``area.toml`` manifest. The
+    folder is built and loaded in a temporary place first and only then moved
+    into place, so a bad file never leaves a half-written area behind.
+
+    Parameters
+    ----------
+    directory : str or Path
+        Folder to create.
+    boundaries, small_areas : str or Path
+        Wards or neighbourhoods, and LSOA boundaries.
+    imd : str or Path
+        IoD file (File 7 best), or any table with a column mapping in ``imd_columns``.
+    population : str or Path, optional
+        IoD File 6, where the deprivation file has no population.
+    lookup : str or Path, optional
+        LSOA-to-area lookup; without one, LSOAs are linked by their boundaries.
+    network : str or Path, optional
+        Street network (OSM XML or GraphML).
+    postcodes : str or Path, optional
+        Postcode lookup (NSPL/ONSPD or Code-Point Open).
+    assets : list of str or Path
+        Asset register files.
+    name, code : str, optional
+        The area's display name and GSS code.
+    boundaries_columns, small_areas_columns : dict, optional
+        ``{"code_col": ..., "name_col": ...}`` where detection fails.
+    imd_columns : dict, optional
+        ``{canonical column: file column}`` for a deprivation table not in IoD layout.
+    lookup_columns : dict, optional
+        ``{"lsoa_col": ..., "area_col": ...}``.
+    asset_type : str, optional
+        Type of every asset in register files with no type column.
+    skip_invalid_assets : bool
+        Leave out bad asset rows (listed in the area's notes) instead of refusing the files.
+    overwrite : bool
+        Replace an existing area folder.
+
+    Returns
+    -------
+    Area
+        The new area, loaded.
+    """
+    target = Path(directory)
+    if target.exists() and any(target.iterdir()) and not overwrite:
+        raise AreaError(f"{target}: the folder exists and is not empty. Choose a new folder or pass overwrite.")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+
+        def place(src: str | Path, layer: str) -> str:
+            src = Path(src)
+            if not src.is_file():
+                raise AreaError(f"{src}: no such file (given as the {layer} layer). Check the path.")
+            folder = staging / LAYER_FOLDERS[layer]
+            folder.mkdir(exist_ok=True)
+            dest = folder / src.name
+            stem, n = dest.stem, 1
+            while dest.exists():  # two inputs with one name: keep both
+                n += 1
+                dest = folder / f"{stem}_{n}{src.suffix}"
+            shutil.copy2(src, dest)
+            return dest.relative_to(staging).as_posix()
+
+        layers: dict[str, Any] = {
+            "boundaries": {"path": place(boundaries, "boundaries"), **(boundaries_columns or {})},
+            "small_areas": {"path": place(small_areas, "small_areas"), **(small_areas_columns or {})},
+            "deprivation": {"path": place(imd, "deprivation"), "columns": imd_columns},
+        }
+        if population:
+            layers["population"] = {"path": place(population, "population")}
+        if lookup:
+            layers["lookup"] = {"path": place(lookup, "lookup"), **(lookup_columns or {})}
+        if network:
+            layers["network"] = {"path": place(network, "network")}
+        if postcodes:
+            layers["postcodes"] = {"path": place(postcodes, "postcodes")}
+        if assets:
+            layers["assets"] = [
+                {"path": place(a, "assets"), "default_type": asset_type, "skip_invalid": skip_invalid_assets or None}
+                for a in assets
+            ]
+        write_manifest(staging, {"name": name or target.name, "code": code}, layers)
+        area = load_area(staging)
+        if network:
+            _check_network_overlap(area)
+        if target.exists():
+            shutil.rmtree(target)
+        staging.rename(target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    area.path = target
+    area.network_path = target / layers["network"]["path"] if network else None
+    return area
+
+
+def _check_network_overlap(area: Area) -> None:
+    graph = area.network()
+    xs = [d["x"] for _, d in graph.nodes(data=True)]
+    ys = [d["y"] for _, d in graph.nodes(data=True)]
+    minx, miny, maxx, maxy = area.boundaries.total_bounds
+    inside = sum(1 for x, y in zip(xs, ys, strict=True) if minx <= x <= maxx and miny <= y <= maxy)
+    if inside == 0:
+        raise ValidationError(
+            Problem(
+                "the street network does not overlap the area's boundaries.",
+                file=area.network_path.name,
+                fix="Use a network extract of the same place (check it is not of another town or in another CRS).",
+            )
+        )
+
+
+@dataclass(frozen=True)
+class AreaEntry:
+    """An area folder kept in the areas folder.
+
+    Attributes
+    ----------
+    name : str
+        The area's display name (from its manifest).
+    path : Path
+        The folder.
+    """
+
+    name: str
+    path: Path
+
+
+def list_areas(folder: str | Path) -> list[AreaEntry]:
+    """Return the areas kept in ``folder``, by name; folders without a readable manifest are left out."""
+    from assetmap.area.manifest import read_manifest
+
+    root = Path(folder)
+    if not root.is_dir():
+        return []
+    entries = []
+    for sub in root.iterdir():
+        if sub.name.startswith(".") or not sub.is_dir():
+            continue  # hidden: work in progress
+        try:
+            meta = read_manifest(sub).get("area", {})
+        except AreaError:
+            continue
+        entries.append(AreaEntry(str(meta.get("name", sub.name)), sub))
+    return sorted(entries, key=lambda e: (e.name.lower(), e.path.name))
+
+
+def _given(mapping: Mapping[str, str | None] | None, check: ColumnCheck | None) -> dict[str, str] | None:
+    """Columns the user named that the file has: what the loader is told."""
+    if not mapping:
+        return None
+    columns = set(check.columns) if check is not None else None
+    named = {k: v for k, v in mapping.items() if v and (columns is None or v in columns)}
+    return named or None
+
+
+def _move_into_place(built: Path, target: Path, work: Path) -> None:
+    """Rename ``built`` to ``target``; a folder already there goes into ``work`` (removed with it)."""
+    old = None
+    if target.exists():
+        old = work / "replaced"
+        os.replace(target, old)
+    try:
+        os.replace(built, target)
+    except OSError:
+        if old is not None:
+            os.replace(old, target)
+        raise
+
+
+def area_from_uploads(
+    files: Mapping[str, Sequence[Upload]],
+    *,
+    name: str,
+    areas_dir: str | Path,
+    columns: Mapping[str, Mapping[str, str | None]] | None = None,
+    replace: bool = False,
+    asset_type: str | None = None,
+    skip_invalid_assets: bool = False,
+    on_step: Callable[[str], None] | None = None,
+) -> Area:
+    """Create an area from uploaded files in ``areas_dir``, all or nothing.
+
+    Parameters
+    ----------
+    files : mapping
+        Layer (a key of :data:`UPLOAD_TYPES`) to its uploads; boundaries,
+        small_areas and deprivation are required.
+    name : str
+        The area's display name; its folder is :func:`safe_folder_name` of it.
+    areas_dir : str or Path
+        Folder of areas (see ``settings.areas_dir``).
+    columns : mapping, optional
+        Layer to ``{role: column}`` where detection fails (roles in :data:`COLUMN_ROLES`).
+    replace : bool
+        Replace an area of the same name; otherwise an existing one is an error.
+    asset_type : str, optional
+        Type of every asset in register files with no type column.
+    skip_invalid_assets : bool
+        Leave out bad asset rows (listed in the notes) instead of refusing the files.
+    on_step : callable, optional
+        Called with a short description before each slow step, to show progress.
+
+    Returns
+    -------
+    Area
+        The new area, loaded, with ``path`` in ``areas_dir``.
+
+    Raises
+    ------
+    ValidationError
+        Bad uploads (kind, size, missing layers), listing every one.
+    ColumnsNotDetected
+        Required columns not found in some files; ``checks`` lists the files' columns.
+    AssetMapError
+        Any loader's error, naming the file, row or field and the fix. Nothing
+        is left in ``areas_dir`` on any error.
+    """
+    from assetmap.area.create import init_area
+
+    step = on_step or (lambda _text: None)
+    title = " ".join(name.split())
+    if not title:
+        raise ValidationError(
+            Problem("the area has no name.", field="Area name", fix="Name it, e.g. after the borough.")
+        )
+    step("Checking the files")
+    check_uploads(files)
+    root = Path(areas_dir)
+    target = root / safe_folder_name(title)
+    if target.exists() and not replace:
+        raise AreaError(
+            f"An area called '{title}' is already kept in {target}. Choose another name, or choose to replace it."
+        )
+    columns = columns or {}
+    root.mkdir(parents=True, exist_ok=True)
+    # Built beside its final place so that the last step is one rename on the same disk.
+    work = Path(tempfile.mkdtemp(prefix=".upload-", dir=root))
+    try:
+        paths = write_uploads(files, work / "uploads")
+        step("Reading the column headers")
+        checks = {
+            layer: check_columns(
+                paths[layer][0], layer, columns.get(layer), population_given=bool(paths.get("population"))
+            )
+            for layer in COLUMN_ROLES
+        }
+        pending = {layer: check for layer, check in checks.items() if check.missing}
+        if pending:
+            raise ColumnsNotDetected(pending)
+        slow = " and the street network (this can take a minute or two)" if paths.get("network") else ""
+        step(f"Reading and checking every layer{slow}")
+
+        def first(layer: str) -> Path | None:
+            return paths[layer][0] if paths.get(layer) else None
+
+        area = init_area(
+            work / "area",
+            boundaries=paths["boundaries"][0],
+            small_areas=paths["small_areas"][0],
+            imd=paths["deprivation"][0],
+            population=first("population"),
+            lookup=first("lookup"),
+            network=first("network"),
+            postcodes=first("postcodes"),
+            assets=paths.get("assets", []),
+            name=title,
+            boundaries_columns=_given(columns.get("boundaries"), checks["boundaries"]),
+            small_areas_columns=_given(columns.get("small_areas"), checks["small_areas"]),
+            imd_columns=_given(columns.get("deprivation"), checks["deprivation"]),
+            asset_type=asset_type,
+            skip_invalid_assets=skip_invalid_assets,
+        )
+        step("Saving the area")
+        _move_into_place(work / "area", target, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    if area.network_path is not None:
+        area.network_path = target / area.network_path.relative_to(work / "area")
+    area.path = target
+    return area
