@@ -29,6 +29,13 @@ LAYER_FOLDERS = {
 
 
 def layer_path(root: Path, spec: dict[str, Any], layer: str) -> Path:
+    """Return the file a manifest's ``[layers.<layer>]`` section names, which must exist.
+
+    Raises
+    ------
+    AreaError
+        The section has no ``path``, or the file it names is not there.
+    """
     if "path" not in spec:
         raise AreaError(f"{root / MANIFEST}: layer '{layer}' has no path. Add path = \"...\" under [layers.{layer}].")
     path = (root / spec["path"]).resolve()
