@@ -17,8 +17,9 @@ from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
 from assetmap._errors import AssetMapError, Problem, ValidationError
-from assetmap.analysis.access import AccessResult, WalkGraph, distance_to_nearest, snap_points
-from assetmap.analysis.gaps import check_thresholds
+from assetmap.analysis.access import AccessResult, distance_to_nearest
+from assetmap.analysis.groups import check_thresholds
+from assetmap.analysis.walkgraph import WalkGraph, snap_points
 
 HEURISTIC_NOTE = (
     "Sites are chosen one at a time, each the candidate that brings the most not-yet-reached residents of "
