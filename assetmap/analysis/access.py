@@ -329,65 +329,23 @@ def compute_access(
     bits_of = group_masks(keys, tax)
     # Elements needed: those asked for, and those of the pillars asked for.
     wanted = sorted({i for bits in bits_of for i in elements if bits >> i & 1})
-    res_xy = residents[["x", "y"]].to_numpy("float64")
-    notes: list[str] = []
-
-    per_element: dict[int, np.ndarray] = {}
     if graph is not None:
-        res_nodes = residents["node"].to_numpy(np.int64)
-        res_snap = residents["snap_m"].to_numpy("float64")
-        nodes, snap = snap_points(graph, xy[:, 0], xy[:, 1])
-        aug = _with_sources(graph, nodes, snap)
-        for e in wanted:
-            sources = np.flatnonzero(masks & (1 << e))
-            per_element[e] = _network_distance(aug, graph.n_nodes, sources, res_nodes, res_snap, limit)
-        far = snap > FAR_FROM_STREET_M
-        if far.any():
-            notes.append(
-                f"{int(far.sum())} assets are more than {FAR_FROM_STREET_M:,.0f} m from the nearest street of the "
-                "network (outside its extent, or misplaced); walks from them start with that straight-line step."
-            )
-        comp = graph.components
-        res_comp = comp[res_nodes]
+        per_element, asset_comp, res_comp, notes = _network_by_element(graph, residents, xy, masks, wanted, limit)
     else:
-        per_element = _straight_by_element(xy, masks, res_xy, wanted, limit)
-        res_comp = np.zeros(len(residents), np.int64)
-        comp = None
-
+        per_element = _straight_by_element(xy, masks, residents[["x", "y"]].to_numpy("float64"), wanted, limit)
+        asset_comp, res_comp, notes = None, np.zeros(len(residents), np.int64), []
     pop = residents["population"].to_numpy("float64")
-    mask_values, mask_counts = np.unique(masks, return_counts=True)
-    distance: dict[str, np.ndarray] = {}
-    rows = []
-    for key, bits in zip(keys, bits_of, strict=True):
-        members = [e for e in wanted if bits >> e & 1]
-        d = np.minimum.reduce([per_element[e] for e in members]) if members else np.full(len(residents), np.inf)
-        distance[key] = d
-        # A register repeats a few combinations of elements: count by combination, not by record.
-        n_serving = int(mask_counts[(mask_values & bits) != 0].sum())
-        if comp is not None and n_serving:
-            reachable = np.isin(res_comp, np.unique(comp[nodes[(masks & bits) != 0]]))
-        else:
-            reachable = np.full(len(residents), n_serving > 0)
-        no_path = ~reachable
-        rows.append(
-            {
-                "group": key,
-                "n_assets": n_serving,
-                "population_no_path": float(pop[no_path].sum()),
-                "population_beyond_limit": float(pop[reachable & ~np.isfinite(d)].sum()),
-            }
-        )
+    distance, rows = _group_distances(keys, bits_of, per_element, masks, pop, asset_comp, res_comp)
     frame = pd.DataFrame(distance, index=residents.index)
     frame.attrs.update(method="network" if graph is not None else "straight-line", limit=limit)
     unreachable = pd.DataFrame(rows, columns=["group", "n_assets", "population_no_path", "population_beyond_limit"])
-    if graph is not None:
-        off_main = res_comp != 0
-        if off_main.any():
-            notes.append(
-                f"{pop[off_main].sum():,.0f} residents ({pop[off_main].sum() / pop.sum():.1%}) live by streets not "
-                "joined to the main network; they reach only assets on their own piece of street and are "
-                "counted as out of reach of the rest, not dropped."
-            )
+    off_main = res_comp != 0
+    if graph is not None and off_main.any():
+        notes.append(
+            f"{pop[off_main].sum():,.0f} residents ({pop[off_main].sum() / pop.sum():.1%}) live by streets not "
+            "joined to the main network; they reach only assets on their own piece of street and are "
+            "counted as out of reach of the rest, not dropped."
+        )
     n_assets = {row["group"]: row["n_assets"] for row in rows}
     n_assets["all"] = len(xy)
     return AccessResult(
@@ -399,3 +357,70 @@ def compute_access(
         n_assets=n_assets,
         notes=notes,
     )
+
+
+def _network_by_element(
+    graph: WalkGraph, residents: pd.DataFrame, xy: np.ndarray, masks: np.ndarray, wanted: list[int], limit: float
+) -> tuple[dict[int, np.ndarray], np.ndarray, np.ndarray, list[str]]:
+    """Return the walking distance from each resident to the nearest asset of each element, along the network.
+
+    With the distances by element come the piece of network each asset and each resident is on, and a
+    note of assets far from any street.
+    """
+    res_nodes = residents["node"].to_numpy(np.int64)
+    res_snap = residents["snap_m"].to_numpy("float64")
+    nodes, snap = snap_points(graph, xy[:, 0], xy[:, 1])
+    aug = _with_sources(graph, nodes, snap)
+    per_element = {}
+    for e in wanted:
+        sources = np.flatnonzero(masks & (1 << e))
+        per_element[e] = _network_distance(aug, graph.n_nodes, sources, res_nodes, res_snap, limit)
+    notes = []
+    far = snap > FAR_FROM_STREET_M
+    if far.any():
+        notes.append(
+            f"{int(far.sum())} assets are more than {FAR_FROM_STREET_M:,.0f} m from the nearest street of the "
+            "network (outside its extent, or misplaced); walks from them start with that straight-line step."
+        )
+    comp = graph.components
+    return per_element, comp[nodes], comp[res_nodes], notes
+
+
+def _group_distances(
+    keys: list[str],
+    bits_of: np.ndarray,
+    per_element: dict[int, np.ndarray],
+    masks: np.ndarray,
+    pop: np.ndarray,
+    asset_comp: np.ndarray | None,
+    res_comp: np.ndarray,
+) -> tuple[dict[str, np.ndarray], list[dict[str, object]]]:
+    """Return each group's distances (the least of its elements') and its counts of assets and unreached residents.
+
+    ``asset_comp`` is the piece of network each asset is on, None for straight-line distances, where every
+    resident can reach any asset.
+    """
+    n = len(pop)
+    mask_values, mask_counts = np.unique(masks, return_counts=True)
+    distance: dict[str, np.ndarray] = {}
+    rows = []
+    for key, bits in zip(keys, bits_of, strict=True):
+        members = [e for e in per_element if bits >> e & 1]
+        d = np.minimum.reduce([per_element[e] for e in members]) if members else np.full(n, np.inf)
+        distance[key] = d
+        # A register repeats a few combinations of elements: count by combination, not by record.
+        n_serving = int(mask_counts[(mask_values & bits) != 0].sum())
+        if asset_comp is not None and n_serving:
+            reachable = np.isin(res_comp, np.unique(asset_comp[(masks & bits) != 0]))
+        else:
+            reachable = np.full(n, n_serving > 0)
+        no_path = ~reachable
+        rows.append(
+            {
+                "group": key,
+                "n_assets": n_serving,
+                "population_no_path": float(pop[no_path].sum()),
+                "population_beyond_limit": float(pop[reachable & ~np.isfinite(d)].sum()),
+            }
+        )
+    return distance, rows

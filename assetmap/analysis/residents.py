@@ -111,47 +111,10 @@ def resident_points(
                 fix="Use a deprivation file of the same LSOA vintage as the LSOA boundaries.",
             )
         )
-    if graph is not None:
-        # A node on a shared edge belongs to one LSOA only: the first by code, as assets do.
-        node_area = area_index_of_points(shapely.points(graph.x, graph.y), areas)
-        nodes = np.flatnonzero(node_area >= 0)
-        owner, point_xy = node_area[nodes], np.column_stack([graph.x[nodes], graph.y[nodes]])
-        placement = np.full(len(owner), "node", dtype=object)
-    elif spacing is not None:
-        if not np.isfinite(spacing) or spacing <= 0:
-            raise ValueError(f"spacing must be a positive number of metres, not {spacing!r}.")
-        owner, pts = _grid_points(polygons, float(spacing))
-        point_xy = shapely.get_coordinates(pts) if len(pts) else np.zeros((0, 2))
-        nodes = np.full(len(owner), -1, np.int64)
-        placement = np.full(len(owner), "grid", dtype=object)
-    else:
-        owner, point_xy = np.zeros(0, np.int64), np.zeros((0, 2))
-        nodes = np.zeros(0, np.int64)
-        placement = np.zeros(0, dtype=object)
-
-    empty = np.setdiff1d(np.arange(len(codes)), owner)
-    if len(empty):
-        rep = shapely.get_coordinates(shapely.point_on_surface(polygons[empty]))
-        owner = np.concatenate([owner, empty])
-        point_xy = np.vstack([point_xy, rep])
-        nodes = np.concatenate([nodes, np.full(len(empty), -1, np.int64)])
-        placement = np.concatenate([placement, np.full(len(empty), "representative point", dtype=object)])
-
-    snap = np.zeros(len(owner))
-    if graph is not None:
-        off = nodes < 0
-        nodes[off], snap[off] = snap_points(graph, point_xy[off, 0], point_xy[off, 1])
-        if off.all() and snap.min() > MAX_OFF_NETWORK_M:
-            minx, miny, maxx, maxy = graph.bounds
-            raise ValidationError(
-                Problem(
-                    f"the street network does not overlap the area: its nearest node is {snap.min():,.0f} m "
-                    f"from the closest LSOA (network bounds {minx:,.0f}, {miny:,.0f} to {maxx:,.0f}, {maxy:,.0f}).",
-                    field="network",
-                    fix="Use a network extract of the same place, in EPSG:27700 (or projected by read_network).",
-                )
-            )
-
+    owner, point_xy, nodes, placement = _with_representative_points(
+        *_inner_points(areas, polygons, graph, spacing), polygons, len(codes)
+    )
+    snap = _snap_off_nodes(graph, nodes, point_xy)
     # Share each LSOA's population evenly among its points; order points by LSOA code, then position.
     order = np.lexsort((point_xy[:, 1], point_xy[:, 0], codes[owner]))
     owner, point_xy, nodes, snap, placement = owner[order], point_xy[order], nodes[order], snap[order], placement[order]
@@ -170,3 +133,66 @@ def resident_points(
     )
     out.attrs["spacing"] = None if graph is not None else spacing  # for the method note
     return out
+
+
+def _inner_points(
+    areas: gpd.GeoDataFrame, polygons: np.ndarray, graph: WalkGraph | None, spacing: float | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Return the points inside the LSOAs: (LSOA position, x and y, network node or -1, placement)."""
+    if graph is not None:
+        # A node on a shared edge belongs to one LSOA only: the first by code, as assets do.
+        node_area = area_index_of_points(shapely.points(graph.x, graph.y), areas)
+        nodes = np.flatnonzero(node_area >= 0)
+        owner, point_xy = node_area[nodes], np.column_stack([graph.x[nodes], graph.y[nodes]])
+        return owner, point_xy, nodes, np.full(len(owner), "node", dtype=object)
+    if spacing is not None:
+        if not np.isfinite(spacing) or spacing <= 0:
+            raise ValueError(f"spacing must be a positive number of metres, not {spacing!r}.")
+        owner, pts = _grid_points(polygons, float(spacing))
+        point_xy = shapely.get_coordinates(pts) if len(pts) else np.zeros((0, 2))
+        return owner, point_xy, np.full(len(owner), -1, np.int64), np.full(len(owner), "grid", dtype=object)
+    return np.zeros(0, np.int64), np.zeros((0, 2)), np.zeros(0, np.int64), np.zeros(0, dtype=object)
+
+
+def _with_representative_points(
+    owner: np.ndarray,
+    point_xy: np.ndarray,
+    nodes: np.ndarray,
+    placement: np.ndarray,
+    polygons: np.ndarray,
+    n_areas: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Add each LSOA's representative point where no point lies inside it."""
+    empty = np.setdiff1d(np.arange(n_areas), owner)
+    if len(empty):
+        rep = shapely.get_coordinates(shapely.point_on_surface(polygons[empty]))
+        owner = np.concatenate([owner, empty])
+        point_xy = np.vstack([point_xy, rep])
+        nodes = np.concatenate([nodes, np.full(len(empty), -1, np.int64)])
+        placement = np.concatenate([placement, np.full(len(empty), "representative point", dtype=object)])
+    return owner, point_xy, nodes, placement
+
+
+def _snap_off_nodes(graph: WalkGraph | None, nodes: np.ndarray, point_xy: np.ndarray) -> np.ndarray:
+    """Join the points not on a node to their nearest node (in place in ``nodes``); return the metres to it.
+
+    Raises
+    ------
+    ValidationError
+        When no point is on the network and the nearest node is too far for the network to cover the area.
+    """
+    snap = np.zeros(len(nodes))
+    if graph is not None:
+        off = nodes < 0
+        nodes[off], snap[off] = snap_points(graph, point_xy[off, 0], point_xy[off, 1])
+        if off.all() and snap.min() > MAX_OFF_NETWORK_M:
+            minx, miny, maxx, maxy = graph.bounds
+            raise ValidationError(
+                Problem(
+                    f"the street network does not overlap the area: its nearest node is {snap.min():,.0f} m "
+                    f"from the closest LSOA (network bounds {minx:,.0f}, {miny:,.0f} to {maxx:,.0f}, {maxy:,.0f}).",
+                    field="network",
+                    fix="Use a network extract of the same place, in EPSG:27700 (or projected by read_network).",
+                )
+            )
+    return snap
