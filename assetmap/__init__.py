@@ -19,14 +19,14 @@ __version__ = "0.1.0"
 
 _EXPORTS: dict[str, str] = {
     "AccessResult": "assetmap.analysis.access",
-    "WalkGraph": "assetmap.analysis.access",
+    "WalkGraph": "assetmap.analysis.walkgraph",
     "compute_access": "assetmap.analysis.access",
-    "resident_points": "assetmap.analysis.access",
-    "walk_graph_from_networkx": "assetmap.analysis.access",
-    "walk_graph_from_edges": "assetmap.analysis.access",
-    "access_shares": "assetmap.analysis.gaps",
+    "resident_points": "assetmap.analysis.residents",
+    "walk_graph_from_networkx": "assetmap.analysis.walkgraph",
+    "walk_graph_from_edges": "assetmap.analysis.walkgraph",
+    "access_shares": "assetmap.analysis.shares",
     "gap_table": "assetmap.analysis.gaps",
-    "method_note": "assetmap.analysis.gaps",
+    "method_note": "assetmap.analysis.note",
     "need_percentile": "assetmap.analysis.gaps",
     "what_if": "assetmap.analysis.scenario",
     "suggest_sites": "assetmap.analysis.scenario",
@@ -131,18 +131,15 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors only
         Problem,
         ValidationError,
     )
-    from assetmap.analysis.access import (
-        AccessResult,
-        WalkGraph,
-        compute_access,
-        resident_points,
-        walk_graph_from_edges,
-        walk_graph_from_networkx,
-    )
+    from assetmap.analysis.access import AccessResult, compute_access
     from assetmap.analysis.assign import assign_to_areas, lookup_from_geometry
     from assetmap.analysis.deprivation import local_authority_summary, summarise_deprivation
-    from assetmap.analysis.gaps import access_shares, gap_table, method_note, need_percentile
+    from assetmap.analysis.gaps import gap_table, need_percentile
+    from assetmap.analysis.note import method_note
+    from assetmap.analysis.residents import resident_points
     from assetmap.analysis.scenario import WhatIf, suggest_sites, what_if
+    from assetmap.analysis.shares import access_shares
+    from assetmap.analysis.walkgraph import WalkGraph, walk_graph_from_edges, walk_graph_from_networkx
     from assetmap.area.coverage import GapAnalysis, analyse_gaps
     from assetmap.area.create import init_area
     from assetmap.area.load import Area, load_area

@@ -21,8 +21,8 @@ import shapely
 from scipy.sparse.csgraph import dijkstra
 
 from assetmap import Area, load_area, settings
-from assetmap.analysis.access import WalkGraph, snap_points
-from assetmap.analysis.gaps import element_masks
+from assetmap.analysis.groups import element_masks
+from assetmap.analysis.walkgraph import WalkGraph, snap_points
 from assetmap.area.coverage import counted_assets
 from assetmap.taxonomy import load_taxonomy
 

@@ -31,14 +31,9 @@ from assetmap import settings
 from assetmap.analysis.access import compute_access
 from assetmap.analysis.assign import area_index_of_points, assign_to_areas
 from assetmap.analysis.deprivation import summarise_deprivation
-from assetmap.analysis.gaps import (
-    DEFAULT_THRESHOLDS,
-    access_shares,
-    element_masks,
-    gap_table,
-    group_keys,
-    group_masks,
-)
+from assetmap.analysis.gaps import gap_table
+from assetmap.analysis.groups import DEFAULT_THRESHOLDS, element_masks, group_keys, group_masks
+from assetmap.analysis.shares import access_shares
 
 SEED = 20_261_123
 N_LSOAS = 33_755

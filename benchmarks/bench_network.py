@@ -30,7 +30,8 @@ import numpy as np
 import pandas as pd
 from scipy.sparse.csgraph import dijkstra
 
-from assetmap.analysis.access import WalkGraph, distance_to_nearest, snap_points, walk_graph_from_edges
+from assetmap.analysis.access import distance_to_nearest
+from assetmap.analysis.walkgraph import WalkGraph, snap_points, walk_graph_from_edges
 
 SEED = 20_261_124
 SIDE = 316

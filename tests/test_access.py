@@ -15,15 +15,10 @@ from shapely.geometry import Point, box
 
 from assetmap import settings
 from assetmap._errors import CRSError, ValidationError
-from assetmap.analysis.access import (
-    compute_access,
-    distance_to_nearest,
-    resident_points,
-    snap_points,
-    walk_graph_from_edges,
-    walk_graph_from_networkx,
-)
+from assetmap.analysis.access import compute_access, distance_to_nearest
+from assetmap.analysis.residents import resident_points
 from assetmap.analysis.scenario import suggest_sites, what_if
+from assetmap.analysis.walkgraph import snap_points, walk_graph_from_edges, walk_graph_from_networkx
 
 CRS = settings.analysis_crs
 
@@ -380,7 +375,7 @@ def test_polygon_asset_stands_at_its_representative_point():
 
 
 def test_walk_graph_survives_a_round_trip_through_a_file(tmp_path):
-    from assetmap.analysis.access import load_walk_graph, save_walk_graph
+    from assetmap.analysis.walkgraph import load_walk_graph, save_walk_graph
 
     graph = walk_graph_from_edges([0, 100, 200], [0, 0, 0], [0, 1], [1, 2], [100, 120], node_ids=[11, 22, 33])
     save_walk_graph(graph, tmp_path / "g.npz")

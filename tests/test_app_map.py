@@ -8,7 +8,7 @@ from htmlread import map_twin
 from streamlit.testing.v1 import AppTest
 
 from assetmap import settings
-from assetmap.analysis.gaps import group_label
+from assetmap.analysis.groups import group_label
 from assetmap.area.coverage import map_layer
 
 TIMEOUT_S = 90

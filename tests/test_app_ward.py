@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 import assetmap
 from assetmap import settings
 from assetmap.analysis import profile
-from assetmap.analysis.gaps import group_keys, group_label
+from assetmap.analysis.groups import group_keys, group_label
 from assetmap.record import PRIVATE_FIELDS
 from assetmap.ui import common
 from assetmap.ui.pages.ward import md_text

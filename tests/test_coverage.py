@@ -11,7 +11,7 @@ import assetmap
 from assetmap import settings
 from assetmap._errors import ValidationError
 from assetmap.analysis.access import compute_access
-from assetmap.analysis.gaps import group_keys
+from assetmap.analysis.groups import group_keys
 from assetmap.area.coverage import counted_assets, resolve_groups
 
 

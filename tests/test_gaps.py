@@ -17,17 +17,10 @@ import pytest
 
 from assetmap._errors import AssetMapError, ValidationError
 from assetmap.analysis.deprivation import summarise_deprivation
-from assetmap.analysis.gaps import (
-    _classes,
-    access_shares,
-    element_masks,
-    gap_table,
-    group_keys,
-    group_label,
-    group_masks,
-    method_note,
-    need_percentile,
-)
+from assetmap.analysis.gaps import GapOptions, _classes, gap_table, need_percentile
+from assetmap.analysis.groups import element_masks, group_keys, group_label, group_masks
+from assetmap.analysis.note import NoteOptions, method_note
+from assetmap.analysis.shares import access_shares
 
 N = 1_000
 INF = np.inf
@@ -318,7 +311,7 @@ def test_element_without_assets_is_flagged_with_zero_access(table, summary, shar
     assert e1["no_assets"].all() and e1["access_share"].eq(0).all() and e1["n_assets"].eq(0).all()
     assert not table.loc[table["group"] != "e1", "no_assets"].any()
     # A group with no assets may be asked for even without distances: access is 0 by definition.
-    more = gap_table(summary, shares, assets, deprivation=deprivation, groups=["e6", "e5"])
+    more = gap_table(summary, shares, assets, deprivation=deprivation, options=GapOptions(groups=["e6", "e5"]))
     e5 = more[more["group"] == "e5"]
     assert e5["no_assets"].all() and e5["access_share"].eq(0).all()
     assert list(more["group"].unique()) == ["e5", "e6"]
@@ -357,13 +350,13 @@ def test_columns_order_and_groups(table):
 
 
 def test_threshold_choice_and_class_boundaries(summary, shares, assets, deprivation):
-    table = gap_table(summary, shares, assets, deprivation=deprivation, threshold=1200)
+    table = gap_table(summary, shares, assets, deprivation=deprivation, options=GapOptions(threshold=1200))
     b = _row(table, "B", "e6")
     assert b["access_share"] == pytest.approx(2 / 3)
     assert b["access_class"] == 3  # exactly 2/3 is high access
     assert b["bivariate_label"] == "low need, high access"
     with pytest.raises(ValidationError, match="400 m, 800 m, 1200 m"):
-        gap_table(summary, shares, assets, deprivation=deprivation, threshold=1000)
+        gap_table(summary, shares, assets, deprivation=deprivation, options=GapOptions(threshold=1000))
 
 
 def test_classes_at_boundaries():
@@ -424,7 +417,12 @@ def test_gap_table_by_lsoa(residents, distance, deprivation):
     assets = pd.DataFrame({"lsoa_code": ["L1", "L3"], "elements": [(6,), (6, 7)]})
     local = deprivation[deprivation["lsoa_code"].isin(["L1", "L2", "L3"])]
     table = gap_table(
-        local, shares, assets, deprivation=deprivation, by="lsoa", groups=["e6"], authority_code="E08000099"
+        local,
+        shares,
+        assets,
+        deprivation=deprivation,
+        by="lsoa",
+        options=GapOptions(groups=["e6"], authority_code="E08000099"),
     )
     assert table["code"].tolist() == ["L1", "L2", "L3", "E08000099"]
     l2 = _row(table, "L2", "e6")
@@ -435,12 +433,18 @@ def test_gap_table_by_lsoa(residents, distance, deprivation):
 
 
 def test_gap_table_authority_code_and_bad_input(summary, shares, assets, deprivation):
-    table = gap_table(summary, shares, assets, deprivation=deprivation, authority_code="E08000003")
+    table = gap_table(summary, shares, assets, deprivation=deprivation, options=GapOptions(authority_code="E08000003"))
     assert "E08000003" in set(table["code"]) and "ALL" not in set(table["code"])
     with pytest.raises(ValidationError, match="unknown group"):
-        gap_table(summary, shares, assets, deprivation=deprivation, groups=["e99"])
+        gap_table(summary, shares, assets, deprivation=deprivation, options=GapOptions(groups=["e99"]))
     with pytest.raises(ValidationError, match="no access shares for e4"):
-        gap_table(summary, shares, assets.assign(elements=[(4,)] * 5), deprivation=deprivation, groups=["e4"])
+        gap_table(
+            summary,
+            shares,
+            assets.assign(elements=[(4,)] * 5),
+            deprivation=deprivation,
+            options=GapOptions(groups=["e4"]),
+        )
     with pytest.raises(ValidationError, match="all zero"):
         gap_table(summary.assign(population=0.0), shares, assets, deprivation=deprivation)
     with pytest.raises(ValidationError, match="elements"):
@@ -490,7 +494,7 @@ def test_method_note_says_what_was_done():
         include_stale=False,
         vintages={"deprivation": "IoD2025", "boundaries": "Wards May 2024"},
         n_assets={"all": 297, "e1": 12, "e5": 0, "scaling": 20},
-        caveats=["3 LSOAs are split between wards and apportioned by population."],
+        options=NoteOptions(caveats=["3 LSOAs are split between wards and apportioned by population."]),
     )
     lines = note.strip().splitlines()
     assert 15 <= len(lines) <= 25
@@ -507,7 +511,7 @@ def test_method_note_says_what_was_done():
         include_stale=True,
         vintages={},
         n_assets={"e1": 1},
-        caveats=[],
+        options=NoteOptions(caveats=[]),
     )
     assert "walking distance along the street network" in network and "are included" in network
     assert "Caveats" not in network
@@ -519,5 +523,5 @@ def test_method_note_says_what_was_done():
             include_stale=False,
             vintages={},
             n_assets={},
-            caveats=[],
+            options=NoteOptions(caveats=[]),
         )

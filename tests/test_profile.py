@@ -9,7 +9,7 @@ from conftest import make_tiny_area
 
 from assetmap._errors import ValidationError
 from assetmap.analysis import profile
-from assetmap.analysis.gaps import group_keys
+from assetmap.analysis.groups import group_keys
 from assetmap.record import PRIVATE_FIELDS
 
 WARD = "E05000001"  # LSOAs E01000001 and E01000002

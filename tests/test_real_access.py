@@ -18,13 +18,9 @@ import pytest
 from pyproj import Transformer
 from shapely.geometry import Point
 
-from assetmap.analysis.access import (
-    compute_access,
-    distance_to_nearest,
-    resident_points,
-    snap_points,
-    walk_graph_from_networkx,
-)
+from assetmap.analysis.access import compute_access, distance_to_nearest
+from assetmap.analysis.residents import resident_points
+from assetmap.analysis.walkgraph import snap_points, walk_graph_from_networkx
 from assetmap.io.boundaries import read_small_areas
 from assetmap.io.deprivation import read_deprivation
 from assetmap.io.network import read_network

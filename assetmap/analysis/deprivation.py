@@ -81,6 +81,11 @@ def extent_weight(rank: pd.Series | np.ndarray, n_national: int) -> np.ndarray:
 
 
 def resolve_n_national(deprivation: pd.DataFrame, n_national: int | None) -> int:
+    """Return the number of LSOAs ranked nationally: ``n_national``, else the table's edition.
+
+    The edition is read from ``attrs`` (``n_national``, then ``lsoa_vintage``), else told from the
+    LSOA codes and ranks; where they cannot tell, IoD2025 is assumed with a warning.
+    """
     if n_national is not None:
         return int(n_national)
     if deprivation.attrs.get("n_national"):
@@ -128,6 +133,13 @@ def _check_population(frame: pd.DataFrame) -> None:
 
 
 def check_lookup(lookup: pd.DataFrame) -> pd.DataFrame:
+    """Return the lookup as ``lsoa_code``, ``area_code`` and ``weight`` (1 when absent), checked.
+
+    Raises
+    ------
+    ValidationError
+        A missing code column, weights missing or outside 0-1, or an LSOA's weights adding up to more than 1.
+    """
     missing = [c for c in ("lsoa_code", "area_code") if c not in lookup]
     if missing:
         raise ValidationError(
@@ -222,6 +234,21 @@ def summarise_deprivation(
     """
     if by not in ("area", "lad"):
         raise ValueError(f"by must be 'area' or 'lad', not {by!r}.")
+    _check_lsoa_rows(deprivation)
+    n = resolve_n_national(deprivation, n_national)
+    present = [c for c in ("imd_score", "imd_rank", "imd_decile") if c in deprivation]
+    domains = [f"{k}_score" for k in DOMAIN_KEYS if f"{k}_score" in deprivation]
+    figures = ["population", *present, *domains]
+    if by == "lad":
+        rows, names = _rows_by_lad(deprivation, figures, names)
+    else:
+        rows = _rows_by_area(deprivation, lookup, figures)
+    _check_population(rows)
+    return _summarise_rows(rows, n, present, domains, names)
+
+
+def _check_lsoa_rows(deprivation: pd.DataFrame) -> None:
+    """Check that the table has one row per LSOA, each with a population column to read."""
     if "lsoa_code" not in deprivation:
         raise ValidationError(
             Problem(
@@ -240,45 +267,44 @@ def summarise_deprivation(
             )
         )
     _require_population_column(deprivation)
-    n = resolve_n_national(deprivation, n_national)
-    present = [c for c in ("imd_score", "imd_rank", "imd_decile") if c in deprivation]
-    domains = [f"{k}_score" for k in DOMAIN_KEYS if f"{k}_score" in deprivation]
 
-    if by == "lad":
-        if "lad_code" not in deprivation:
-            raise ValidationError(
-                Problem(
-                    "the deprivation table has no local authority code (lad_code) to group by.",
-                    field="lad_code",
-                    fix="Use a file with the 'Local Authority District code' column, or summarise by='area' with a lookup.",
-                )
+
+def _rows_by_lad(
+    deprivation: pd.DataFrame, figures: list[str], names: pd.DataFrame | None
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Return one row per LSOA in its local authority (weight 1), and the authorities' names."""
+    if "lad_code" not in deprivation:
+        raise ValidationError(
+            Problem(
+                "the deprivation table has no local authority code (lad_code) to group by.",
+                field="lad_code",
+                fix="Use a file with the 'Local Authority District code' column, or summarise by='area' with a lookup.",
             )
-        rows = deprivation[["lsoa_code", "lad_code", "population", *present, *domains]].rename(
-            columns={"lad_code": "area_code"}
         )
-        rows = rows.assign(weight=1.0, area_code=rows["area_code"].astype(str))
-        if names is None and "lad_name" in deprivation:
-            names = (
-                deprivation[["lad_code", "lad_name"]]
-                .drop_duplicates("lad_code")
-                .rename(columns={"lad_code": "code", "lad_name": "name"})
-            )
-    else:
-        if lookup is None:
-            raise ValidationError(
-                Problem(
-                    "summarising by area needs a lookup of LSOAs to areas.",
-                    fix="Pass lookup= (lsoa_code, area_code, weight), e.g. from read_lookup or lookup_from_geometry; "
-                    "or use by='lad'.",
-                )
-            )
-        table = check_lookup(lookup)
-        dep = deprivation[["lsoa_code", "population", *present, *domains]].assign(
-            lsoa_code=deprivation["lsoa_code"].astype(str)
+    rows = deprivation[["lsoa_code", "lad_code", *figures]].rename(columns={"lad_code": "area_code"})
+    rows = rows.assign(weight=1.0, area_code=rows["area_code"].astype(str))
+    if names is None and "lad_name" in deprivation:
+        names = (
+            deprivation[["lad_code", "lad_name"]]
+            .drop_duplicates("lad_code")
+            .rename(columns={"lad_code": "code", "lad_name": "name"})
         )
-        rows = table.merge(dep, on="lsoa_code", how="inner", validate="many_to_one")
-    _check_population(rows)
-    return _summarise_rows(rows, n, present, domains, names)
+    return rows, names
+
+
+def _rows_by_area(deprivation: pd.DataFrame, lookup: pd.DataFrame | None, figures: list[str]) -> pd.DataFrame:
+    """Return one row per (LSOA, area) of the lookup, with the LSOA's share ``weight`` and its figures."""
+    if lookup is None:
+        raise ValidationError(
+            Problem(
+                "summarising by area needs a lookup of LSOAs to areas.",
+                fix="Pass lookup= (lsoa_code, area_code, weight), e.g. from read_lookup or lookup_from_geometry; "
+                "or use by='lad'.",
+            )
+        )
+    table = check_lookup(lookup)
+    dep = deprivation[["lsoa_code", *figures]].assign(lsoa_code=deprivation["lsoa_code"].astype(str))
+    return table.merge(dep, on="lsoa_code", how="inner", validate="many_to_one")
 
 
 def _summarise_rows(

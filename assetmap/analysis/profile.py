@@ -25,7 +25,8 @@ import numpy as np
 import pandas as pd
 
 from assetmap.analysis.deprivation import DOMAIN_KEYS, check_lookup, summarise_deprivation
-from assetmap.analysis.gaps import group_keys, need_percentile
+from assetmap.analysis.gaps import need_percentile
+from assetmap.analysis.groups import group_keys
 from assetmap.record import public_records, sensitive_mask
 from assetmap.taxonomy import Taxonomy, load_taxonomy
 

@@ -17,8 +17,9 @@ from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
 from assetmap._errors import AssetMapError, Problem, ValidationError
-from assetmap.analysis.access import AccessResult, WalkGraph, distance_to_nearest, snap_points
-from assetmap.analysis.gaps import check_thresholds
+from assetmap.analysis.access import AccessResult, distance_to_nearest
+from assetmap.analysis.groups import check_thresholds
+from assetmap.analysis.walkgraph import WalkGraph, snap_points
 
 HEURISTIC_NOTE = (
     "Sites are chosen one at a time, each the candidate that brings the most not-yet-reached residents of "
@@ -217,51 +218,70 @@ def suggest_sites(
     threshold = float(threshold)
     if not 1 <= int(k) <= 50:
         raise ValidationError(Problem(f"k = {k} sites.", field="k", fix="Ask for between 1 and 50 sites."))
-    network = access.method == "network"
     res = access.residents
+    candidates = _with_names(candidates, access, graph)
+    cx, cy = candidates["x"].to_numpy(float), candidates["y"].to_numpy(float)
+    deprived = _deprived_weight(res, deprivation)
+    covered = _covered_by_candidates(access, graph, cx, cy, threshold)
+    chosen = _greedy_sites(covered, deprived, res["population"].to_numpy(float), before > threshold, int(k))
+    out = pd.DataFrame(
+        [
+            {"rank": rank, "x": cx[best], "y": cy[best], "name": candidates["name"].iloc[best], **gains}
+            for rank, (best, gains) in enumerate(chosen, start=1)
+        ],
+        columns=["rank", "x", "y", "name", "newly_reached_deprived", "newly_reached"],
+    )
+    out["cumulative_deprived"] = out["newly_reached_deprived"].cumsum()
+    out["cumulative_reached"] = out["newly_reached"].cumsum()
+    out["method"] = access.method
+    out.attrs["note"] = HEURISTIC_NOTE
+    return out
+
+
+def _with_names(candidates: pd.DataFrame | None, access: AccessResult, graph: WalkGraph | None) -> pd.DataFrame:
+    """Return the candidate sites with a ``name``; by default every street node, or every resident point."""
     if candidates is None:
         candidates = (
             pd.DataFrame({"x": graph.x, "y": graph.y})
-            if network
-            else res[["x", "y"]].drop_duplicates().reset_index(drop=True)
+            if access.method == "network"
+            else access.residents[["x", "y"]].drop_duplicates().reset_index(drop=True)
         )
         candidates["name"] = ""
     elif "name" not in candidates:
         candidates = candidates.assign(name="")
-    cx, cy = candidates["x"].to_numpy(float), candidates["y"].to_numpy(float)
+    return candidates
 
-    pop = res["population"].to_numpy(float)
-    deprived = _deprived_weight(res, deprivation)
-    open_mask = before > threshold  # residents not yet within reach
-    if network:
+
+def _covered_by_candidates(
+    access: AccessResult, graph: WalkGraph | None, cx: np.ndarray, cy: np.ndarray, threshold: float
+) -> list[np.ndarray]:
+    """For each candidate, the resident rows it would bring within ``threshold``."""
+    res = access.residents
+    if access.method == "network":
         cand_nodes, cand_snap = snap_points(graph, cx, cy)
-        covered = _coverage_network(graph, cand_nodes, cand_snap, res["node"].to_numpy(int), threshold)
-    else:
-        tree = cKDTree(np.column_stack([res["x"].to_numpy(float), res["y"].to_numpy(float)]))
-        covered = [np.asarray(ix, dtype=int) for ix in tree.query_ball_point(np.column_stack([cx, cy]), threshold)]
+        return _coverage_network(graph, cand_nodes, cand_snap, res["node"].to_numpy(int), threshold)
+    tree = cKDTree(np.column_stack([res["x"].to_numpy(float), res["y"].to_numpy(float)]))
+    return [np.asarray(ix, dtype=int) for ix in tree.query_ball_point(np.column_stack([cx, cy]), threshold)]
 
+
+def _greedy_sites(
+    covered: list[np.ndarray], deprived: np.ndarray, pop: np.ndarray, open_mask: np.ndarray, k: int
+) -> list[tuple[int, dict[str, float]]]:
+    """Choose up to ``k`` candidates one at a time, each bringing the most deprived residents not yet reached.
+
+    ``open_mask`` marks the residents not yet within reach. Returns each choice's candidate position and
+    the deprived and all residents it newly reaches; stops early when no candidate reaches anyone deprived.
+    """
     remaining = open_mask.copy()
     chosen = []
-    for rank in range(1, int(k) + 1):
+    for _ in range(k):
         gains = np.array([deprived[c][remaining[c]].sum() for c in covered])
         best = int(np.argmax(gains)) if len(gains) else -1
         if best < 0 or gains[best] <= 0:
             break
         hit = covered[best][remaining[covered[best]]]
         chosen.append(
-            {
-                "rank": rank,
-                "x": cx[best],
-                "y": cy[best],
-                "name": candidates["name"].iloc[best],
-                "newly_reached_deprived": float(deprived[hit].sum()),
-                "newly_reached": float(pop[hit].sum()),
-            }
+            (best, {"newly_reached_deprived": float(deprived[hit].sum()), "newly_reached": float(pop[hit].sum())})
         )
         remaining[hit] = False
-    out = pd.DataFrame(chosen, columns=["rank", "x", "y", "name", "newly_reached_deprived", "newly_reached"])
-    out["cumulative_deprived"] = out["newly_reached_deprived"].cumsum()
-    out["cumulative_reached"] = out["newly_reached"].cumsum()
-    out["method"] = access.method
-    out.attrs["note"] = HEURISTIC_NOTE
-    return out
+    return chosen

@@ -29,27 +29,15 @@ import shapely
 
 from assetmap import settings
 from assetmap._errors import Problem, ValidationError
-from assetmap.analysis.access import (
-    AccessResult,
-    WalkGraph,
-    compute_access,
-    load_walk_graph,
-    resident_points,
-    save_walk_graph,
-    walk_graph_from_networkx,
-)
+from assetmap.analysis.access import AccessResult, compute_access
 from assetmap.analysis.assign import assign_to_areas
-from assetmap.analysis.gaps import (
-    DEFAULT_THRESHOLDS,
-    MAX_THRESHOLD_M,
-    access_shares,
-    check_groups,
-    check_thresholds,
-    gap_table,
-    group_keys,
-    method_note,
-)
+from assetmap.analysis.gaps import GapOptions, gap_table
+from assetmap.analysis.groups import DEFAULT_THRESHOLDS, MAX_THRESHOLD_M, check_groups, check_thresholds, group_keys
+from assetmap.analysis.note import NoteOptions, method_note
+from assetmap.analysis.residents import resident_points
 from assetmap.analysis.scenario import WhatIf, suggest_sites, what_if
+from assetmap.analysis.shares import access_shares
+from assetmap.analysis.walkgraph import WalkGraph, load_walk_graph, save_walk_graph, walk_graph_from_networkx
 from assetmap.record import sensitive_mask
 from assetmap.taxonomy import load_taxonomy
 
@@ -71,7 +59,7 @@ class GapAnalysis:
     access : AccessResult
         Residents and distances behind the shares.
     shares : DataFrame
-        :func:`~assetmap.analysis.gaps.access_shares` at every reported threshold.
+        :func:`~assetmap.analysis.shares.access_shares` at every reported threshold.
     stale : DataFrame
         Approved records not confirmed within ``settings.stale_after_days``: ``asset_id``, ``name``,
         ``type``, ``area_code``, ``last_confirmed``.
@@ -305,11 +293,8 @@ def analyse_gaps(
         shares,
         counted,
         deprivation=area.deprivation,
-        threshold=t,
-        groups=keys,
         by=by,
-        authority_code=area.code,
-        authority_name=area.name,
+        options=GapOptions(threshold=t, groups=keys, authority_code=area.code, authority_name=area.name),
     )
     names = area.boundaries if by == "area" else area.small_areas
     geometry = names.set_index("code").geometry
@@ -325,8 +310,9 @@ def analyse_gaps(
         include_stale=include_stale,
         vintages=area.vintages,
         n_assets={**{k: access.n_assets[k] for k in keys}, "all": access.n_assets["all"]},
-        caveats=_caveats(area, access, shares, stale, include_stale),
-        placement=_placement_text(access),
+        options=NoteOptions(
+            caveats=_caveats(area, access, shares, stale, include_stale), placement=_placement_text(access)
+        ),
     )
     return GapAnalysis(
         table=out,
@@ -477,7 +463,9 @@ def area_what_if(
     after = pd.DataFrame({group: result.distance_after}, index=access.residents.index)
     summary, counted, lookup = _table_inputs(area, "area", include_stale)
     shares = access_shares(access.residents, after, lookup, thresholds=[t], method=access.method)
-    after_table = gap_table(summary, shares, counted, deprivation=area.deprivation, threshold=t, groups=[group])
+    after_table = gap_table(
+        summary, shares, counted, deprivation=area.deprivation, options=GapOptions(threshold=t, groups=[group])
+    )
     cols = ["code", "name", "population", "access_share", "need_percentile", "gap_index"]
     rows = before.table.loc[~before.table["whole_area"], cols].merge(
         after_table.loc[~after_table["whole_area"], ["code", "access_share", "gap_index"]],
@@ -695,7 +683,7 @@ def catchment(
 
 def _serves(assets: gpd.GeoDataFrame, group: str) -> np.ndarray:
     """Return which assets count toward ``group`` (an element or a pillar)."""
-    from assetmap.analysis.gaps import element_masks, group_masks
+    from assetmap.analysis.groups import element_masks, group_masks
 
     return (element_masks(assets["elements"]) & group_masks([group])[0]) != 0
 

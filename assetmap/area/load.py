@@ -31,8 +31,9 @@ from assetmap.record import FIELDS, stale_mask
 from assetmap.taxonomy import Taxonomy
 
 if TYPE_CHECKING:  # pragma: no cover
-    from assetmap.analysis.access import AccessResult, WalkGraph
+    from assetmap.analysis.access import AccessResult
     from assetmap.analysis.scenario import WhatIf
+    from assetmap.analysis.walkgraph import WalkGraph
     from assetmap.area.coverage import GapAnalysis
 
 

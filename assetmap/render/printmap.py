@@ -55,7 +55,8 @@ from matplotlib.patheffects import withStroke
 from assetmap import settings
 from assetmap._errors import AssetMapError, Problem, ValidationError
 from assetmap.analysis import profile
-from assetmap.analysis.gaps import check_groups, group_label, need_percentile
+from assetmap.analysis.gaps import need_percentile
+from assetmap.analysis.groups import check_groups, group_label
 from assetmap.record import public_records
 from assetmap.render import styles
 from assetmap.taxonomy import load_taxonomy

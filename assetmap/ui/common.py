@@ -14,7 +14,7 @@ import streamlit as st
 
 from assetmap import settings
 from assetmap._errors import AssetMapError
-from assetmap.analysis.gaps import DEFAULT_THRESHOLDS, group_keys, group_label
+from assetmap.analysis.groups import DEFAULT_THRESHOLDS, group_keys, group_label
 from assetmap.store.base import StoreError
 
 if TYPE_CHECKING:

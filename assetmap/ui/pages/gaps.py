@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from assetmap._errors import AssetMapError
-from assetmap.analysis.gaps import group_keys, group_label
+from assetmap.analysis.groups import group_keys, group_label
 from assetmap.io.export import MEDIA_TYPES
 from assetmap.ui import common
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 from assetmap._errors import AssetMapError
-from assetmap.analysis.gaps import group_label
+from assetmap.analysis.groups import group_label
 from assetmap.render import printmap
 from assetmap.ui import common
 

@@ -12,7 +12,7 @@ import streamlit as st
 from assetmap import settings
 from assetmap._errors import AssetMapError
 from assetmap.analysis import profile
-from assetmap.analysis.gaps import group_label
+from assetmap.analysis.groups import group_label
 from assetmap.taxonomy import load_taxonomy
 from assetmap.ui import common
 

@@ -1,0 +1,186 @@
+"""The method note: how a gap table was made, in plain English, for pasting beside it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from assetmap import settings
+from assetmap.analysis.groups import check_groups, check_thresholds, resolve_method
+from assetmap.taxonomy import Taxonomy, load_taxonomy
+
+#: Walking pace used to put thresholds in minutes (4.8 km/h).
+WALK_METRES_PER_MINUTE: float = 80.0
+
+
+@dataclass(frozen=True)
+class NoteOptions:
+    """Optional wording of a method note.
+
+    Attributes
+    ----------
+    caveats : iterable of str
+        Further caveats, one sentence each (LSOAs apportioned between areas, residents no asset can be
+        reached from...).
+    placement : str, optional
+        How residents were placed, to replace the default wording for the method.
+    stale_after_days : int, optional
+        Age of a stale record (default :data:`assetmap.settings.stale_after_days`).
+    """
+
+    caveats: Iterable[str] = ()
+    placement: str | None = None
+    stale_after_days: int | None = None
+
+
+def _short_label(key: str, tax: Taxonomy) -> str:
+    if re.fullmatch(r"e\d+", key):
+        element = tax.element(int(key[1:]))
+        return f"element {element.id} ({element.name})"
+    return f"the {tax.pillar(key).name} pillar"
+
+
+def _metres(t: float) -> str:
+    return f"{t:,.0f} m" if float(t).is_integer() else f"{t:,.1f} m"
+
+
+def _minutes(t: float) -> str:
+    return f"about {round(t / WALK_METRES_PER_MINUTE):.0f} minutes' walk"
+
+
+def _distance_text(method: str) -> str:
+    """Return how distance was measured, for the Distance bullet."""
+    if method == "network":
+        return (
+            "**walking distance along the street network** from each resident point to the nearest asset of "
+            "each element or pillar."
+        )
+    return (
+        "**straight-line distance** (as the crow flies, in British National Grid metres) from each resident "
+        "point to the nearest asset of each element or pillar. No street network was used: real walks are "
+        "longer, so these figures overstate access."
+    )
+
+
+def _bullets(
+    method: str, t: float, ths: list[float], include_stale: bool, n_assets: dict[str, int], opts: NoteOptions
+) -> list[str]:
+    """Return the heading and one bullet per topic: assets, residents, distance, reach, need, gap, classes."""
+    days = settings.stale_after_days if opts.stale_after_days is None else opts.stale_after_days
+    counted = f"{n_assets['all']:,} approved records" if "all" in n_assets else "Approved records"
+    stale = (
+        f"records not confirmed in the last {days:,} days are included"
+        if include_stale
+        else f"records not confirmed in the last {days:,} days (stale) are left out"
+    )
+    placement = opts.placement
+    if placement is None:
+        placement = (
+            "spread evenly over the street-network junctions inside it"
+            if method == "network"
+            else "spread over resident points inside it"
+        )
+    others = [_metres(x) for x in ths if x != t]
+    listed = " and ".join([", ".join(others[:-1]), others[-1]] if len(others) > 1 else others)
+    shown = f"; shares within {listed} are shown beside it" if others else ""
+    return [
+        "### How these figures were made",
+        "",
+        f"- **Assets counted:** {counted} from the asset register; pending, rejected and withdrawn records "
+        f"never count, and {stale}. An asset counts once for each element it serves, and once for a pillar "
+        "however many of that pillar's elements it serves.",
+        f"- **Residents:** each LSOA's population is {placement}. An LSOA split between areas counts in each "
+        "in proportion to its population there.",
+        f"- **Distance:** {_distance_text(method)}",
+        f"- **Within reach:** within {_metres(t)} ({_minutes(t)}){shown}. Residents exactly at the "
+        "threshold count as within it.",
+        "- **Need:** the area's population-weighted average IMD score, placed among all LSOAs in England as a "
+        "national percentile (100 = most deprived, 50 = the median LSOA).",
+        f"- **Gap index:** need percentile / 100 × (1 − share of residents within {_metres(t)}), from 0 (no gap) "
+        "to 1 (most deprived, nobody within reach). Areas are ranked on it, 1 = largest gap.",
+        "- **Classes:** need and access are each split into thirds (need by national percentile below 33.3, "
+        "below 66.7, above; access by share within reach below 1/3, below 2/3, above) for the 3 × 3 map.",
+    ]
+
+
+def _caveats(groups: list[str], n_assets: dict[str, int], caveats: Iterable[str], tax: Taxonomy) -> list[str]:
+    """Return the caveats, led by the groups no approved asset serves."""
+    empty = [g for g in groups if int(n_assets[g]) == 0]
+    notes = list(caveats)
+    if empty:
+        names = "; ".join(_short_label(g, tax) for g in empty)
+        notes.insert(
+            0,
+            f"No approved asset serves {names}: access there is 0 by definition. Check whether the register "
+            "is missing such assets or the area lacks them.",
+        )
+    return notes
+
+
+def method_note(
+    *,
+    method: str,
+    threshold: float,
+    thresholds: Iterable[float],
+    include_stale: bool,
+    vintages: dict[str, str],
+    n_assets: dict[str, int],
+    options: NoteOptions | None = None,
+    taxonomy: Taxonomy | None = None,
+) -> str:
+    """Return a plain-English note, in Markdown, of how a gap table was made.
+
+    For pasting beside the table in a commissioning paper: what was counted,
+    how residents were placed, how distance was measured (labelled network or
+    straight-line), the thresholds, need and the gap index, the data editions
+    and the caveats.
+
+    Parameters
+    ----------
+    method : {"network", "straight-line"}
+        How distances were measured.
+    threshold : float
+        Distance in metres used for the access share and the gap index.
+    thresholds : iterable of float
+        Every distance the table reports.
+    include_stale : bool
+        Whether records not confirmed recently were counted.
+    vintages : dict
+        Layer name to edition, e.g. ``{"deprivation": "IoD2025", "boundaries": "Wards May 2024"}``.
+    n_assets : dict
+        Group key to the number of approved assets counted for it; the key
+        ``"all"``, where given, is the number of distinct approved assets.
+        Groups with 0 are named among the caveats.
+    options : NoteOptions, optional
+        Further caveats, how residents were placed, and the age of a stale record
+        (default: ``NoteOptions()``).
+    taxonomy : Taxonomy, optional
+        For the names of the groups (default: the shipped taxonomy).
+
+    Returns
+    -------
+    str
+        Markdown: a heading, one bullet per topic, then the caveats.
+
+    Raises
+    ------
+    ValidationError
+        An unknown method or group key, or thresholds out of range.
+    """
+    tax = taxonomy or load_taxonomy()
+    opts = options or NoteOptions()
+    method = resolve_method(method, pd.DataFrame())
+    ths = check_thresholds(thresholds)
+    t = check_thresholds([threshold])[0]
+    groups = check_groups([k for k in n_assets if k != "all"], tax)
+    lines = _bullets(method, t, ths, include_stale, n_assets, opts)
+    if vintages:
+        editions = "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in vintages.items())
+        lines.append(f"- **Data:** {editions}.")
+    notes = _caveats(groups, n_assets, opts.caveats, tax)
+    if notes:
+        lines += ["", "**Caveats**", ""] + [f"- {c}" for c in notes]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,266 @@
+"""The walk graph: a street network prepared once per area for shortest paths, and points snapped to it.
+
+Direction is ignored, since people walk both ways along one-way streets, and every street is at least as
+long as the straight line between its ends. Every function is pure except :func:`save_walk_graph` and
+:func:`load_walk_graph`, which write and read one ``.npz`` file.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
+
+from assetmap import settings
+from assetmap._errors import CRSError, Problem, ValidationError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import networkx as nx
+
+
+@dataclass(eq=False)
+class WalkGraph:
+    """A street network prepared for shortest paths: a symmetric sparse matrix of edge lengths in metres.
+
+    Build one with :func:`walk_graph_from_networkx` or :func:`walk_graph_from_edges`; it is read-only.
+
+    Attributes
+    ----------
+    csr : scipy.sparse.csr_matrix
+        ``n x n``; entry ``(i, j)`` is the length of the shortest street between nodes ``i`` and
+        ``j``, stored both ways, so the graph is walkable in either direction.
+    x, y : ndarray of float
+        Node coordinates in ``crs``.
+    node_ids : ndarray
+        The nodes' ids in the source (OSM node ids), by position.
+    crs : str
+        A projected CRS in metres (EPSG:27700).
+    """
+
+    csr: sparse.csr_matrix
+    x: np.ndarray
+    y: np.ndarray
+    node_ids: np.ndarray
+    crs: str = settings.analysis_crs
+
+    @property
+    def n_nodes(self) -> int:
+        """Number of nodes."""
+        return int(self.csr.shape[0])
+
+    @property
+    def n_edges(self) -> int:
+        """Number of streets between two nodes (each counted once)."""
+        return int(self.csr.nnz // 2)
+
+    @cached_property
+    def components(self) -> np.ndarray:
+        """Label of the connected piece of network each node is on (0 is the largest piece)."""
+        _, labels = connected_components(self.csr, directed=False)
+        # Relabel by size, largest first, so that 0 means "the main network".
+        sizes = np.bincount(labels)
+        order = np.argsort(-sizes, kind="stable")
+        relabel = np.empty_like(order)
+        relabel[order] = np.arange(len(order))
+        return relabel[labels]
+
+    @cached_property
+    def tree(self) -> cKDTree:
+        """k-d tree of the nodes, for snapping points."""
+        return cKDTree(np.column_stack([self.x, self.y]))
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """``(minx, miny, maxx, maxy)`` of the nodes."""
+        return float(self.x.min()), float(self.y.min()), float(self.x.max()), float(self.y.max())
+
+
+def walk_graph_from_edges(
+    x: Sequence[float] | np.ndarray,
+    y: Sequence[float] | np.ndarray,
+    u: Sequence[int] | np.ndarray,
+    v: Sequence[int] | np.ndarray,
+    length: Sequence[float] | np.ndarray,
+    *,
+    node_ids: Sequence[object] | np.ndarray | None = None,
+    crs: str = settings.analysis_crs,
+) -> WalkGraph:
+    """Return a :class:`WalkGraph` from node coordinates and edges given by node position.
+
+    Parameters
+    ----------
+    x, y : array-like of float
+        Node coordinates in metres.
+    u, v : array-like of int
+        Each edge's end nodes, as positions in ``x``/``y``. Direction is ignored: people walk both ways
+        along one-way streets.
+    length : array-like of float
+        Each edge's length in metres. Of parallel edges the shortest is kept; loops are dropped.
+    node_ids : array-like, optional
+        The nodes' ids (default: their positions).
+    crs : str
+        CRS of the coordinates.
+
+    Raises
+    ------
+    ValidationError
+        Edges naming nodes that do not exist, or lengths that are missing, negative or shorter than the
+        straight line between their ends.
+    """
+    x = np.asarray(x, dtype="float64")
+    y = np.asarray(y, dtype="float64")
+    u = np.asarray(u, dtype=np.int64)
+    v = np.asarray(v, dtype=np.int64)
+    length = np.asarray(length, dtype="float64")
+    n = len(x)
+    if len(y) != n or not (len(u) == len(v) == len(length)):
+        raise ValidationError(
+            Problem("node and edge arrays differ in length.", fix="Give x, y and u, v, length alike.")
+        )
+    if n == 0:
+        raise ValidationError(Problem("the street network has no nodes.", fix="Use a network of the area's streets."))
+    if not (np.isfinite(x).all() and np.isfinite(y).all()):
+        raise ValidationError(Problem("some street nodes have no coordinates.", fix="Drop or repair those nodes."))
+    if len(u) and (min(u.min(), v.min()) < 0 or max(u.max(), v.max()) >= n):
+        raise ValidationError(Problem("some streets join nodes that do not exist.", fix="Check the edge list."))
+    bad = ~np.isfinite(length) | (length < 0)
+    if bad.any():
+        raise ValidationError(
+            Problem(f"{int(bad.sum())} streets have a missing or negative length.", field="length", fix="Repair them.")
+        )
+    keep = u != v
+    u, v, length = u[keep], v[keep], length[keep]
+    # A street is never shorter than the straight line between its ends (rounding aside): lengths in another
+    # unit, or a graph not projected to metres, would break that.
+    straight = np.hypot(x[u] - x[v], y[u] - y[v])
+    short = length < straight * 0.98 - 0.5
+    if len(short) and short.mean() > 0.01:
+        raise ValidationError(
+            Problem(
+                f"{int(short.sum())} of {len(short)} streets are shorter than the straight line between their ends.",
+                field="length",
+                fix="Give lengths in metres and coordinates in a projected CRS in metres (EPSG:27700).",
+            )
+        )
+    length = np.maximum(length, straight)
+    lo, hi = np.minimum(u, v), np.maximum(u, v)
+    order = np.lexsort((length, hi, lo))
+    lo, hi, length = lo[order], hi[order], length[order]
+    first = np.r_[True, (lo[1:] != lo[:-1]) | (hi[1:] != hi[:-1])] if len(lo) else np.zeros(0, bool)
+    lo, hi, length = lo[first], hi[first], length[first]
+    rows = np.concatenate([lo, hi])
+    cols = np.concatenate([hi, lo])
+    csr = sparse.csr_matrix((np.concatenate([length, length]), (rows, cols)), shape=(n, n))
+    csr.sort_indices()
+    ids = np.arange(n) if node_ids is None else np.asarray(node_ids)
+    return WalkGraph(csr=csr, x=x, y=y, node_ids=ids, crs=crs)
+
+
+def walk_graph_from_networkx(graph: nx.Graph) -> WalkGraph:
+    """Return a :class:`WalkGraph` from a networkx or osmnx graph projected to metres.
+
+    Parameters
+    ----------
+    graph : networkx.Graph or MultiDiGraph
+        Nodes with ``x`` and ``y``; edges with ``length`` in metres (the straight line where absent),
+        as :func:`assetmap.io.network.read_network` returns.
+
+    Raises
+    ------
+    CRSError
+        When ``graph.graph['crs']`` is geographic (degrees): project it first.
+    """
+    crs = graph.graph.get("crs", settings.analysis_crs)
+    if crs is not None:
+        from pyproj import CRS
+
+        if CRS.from_user_input(crs).is_geographic:
+            raise CRSError(
+                f"the street network is in {crs}, in degrees. Project it to {settings.analysis_crs} first "
+                "(assetmap.io.network.read_network does; or osmnx.project_graph(G, to_crs='EPSG:27700'))."
+            )
+    nodes = list(graph.nodes)
+    position = {node: i for i, node in enumerate(nodes)}
+    data = graph.nodes
+    x = np.fromiter((data[nd]["x"] for nd in nodes), dtype="float64", count=len(nodes))
+    y = np.fromiter((data[nd]["y"] for nd in nodes), dtype="float64", count=len(nodes))
+    edges = list(graph.edges(data="length"))
+    u = np.fromiter((position[e[0]] for e in edges), dtype=np.int64, count=len(edges))
+    v = np.fromiter((position[e[1]] for e in edges), dtype=np.int64, count=len(edges))
+    length = np.fromiter((np.nan if e[2] is None else e[2] for e in edges), dtype="float64", count=len(edges))
+    missing = np.isnan(length)
+    length[missing] = np.hypot(x[u[missing]] - x[v[missing]], y[u[missing]] - y[v[missing]])
+    return walk_graph_from_edges(x, y, u, v, length, node_ids=np.asarray(nodes, dtype=object), crs=str(crs))
+
+
+def save_walk_graph(graph: WalkGraph, path: str | Path) -> None:
+    """Write a :class:`WalkGraph` to an ``.npz`` file, whole or not at all.
+
+    Parameters
+    ----------
+    graph : WalkGraph
+        The prepared network.
+    path : str or Path
+        Destination; written to a temporary name first and then renamed, so a
+        reader never sees half a file.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    csr = graph.csr.tocsr()
+    ids = np.asarray(graph.node_ids)
+    try:
+        ids = ids.astype(np.int64)
+    except (TypeError, ValueError, OverflowError):
+        ids = ids.astype(str)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as fh:
+        np.savez(
+            fh,
+            data=csr.data,
+            indices=csr.indices,
+            indptr=csr.indptr,
+            shape=np.asarray(csr.shape),
+            x=graph.x,
+            y=graph.y,
+            node_ids=ids,
+            crs=np.asarray(graph.crs),
+        )
+    os.replace(tmp, path)
+
+
+def load_walk_graph(path: str | Path) -> WalkGraph:
+    """Read a :class:`WalkGraph` written by :func:`save_walk_graph`.
+
+    Raises
+    ------
+    OSError, ValueError, KeyError
+        When the file is missing, truncated or not such a file.
+    """
+    with np.load(path, allow_pickle=False) as f:
+        csr = sparse.csr_matrix((f["data"], f["indices"], f["indptr"]), shape=tuple(f["shape"]))
+        return WalkGraph(csr=csr, x=f["x"], y=f["y"], node_ids=f["node_ids"], crs=str(f["crs"]))
+
+
+def snap_points(graph: WalkGraph, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return each point's nearest node (by position) and the straight-line distance to it, in metres.
+
+    Parameters
+    ----------
+    graph : WalkGraph
+        The network to snap to.
+    xs, ys : array-like of float
+        Points in the graph's CRS.
+    """
+    pts = np.column_stack([np.atleast_1d(np.asarray(xs, "float64")), np.atleast_1d(np.asarray(ys, "float64"))])
+    if len(pts) == 0:
+        return np.zeros(0, np.int64), np.zeros(0)
+    dist, node = graph.tree.query(pts)
+    return node.astype(np.int64), dist
