@@ -346,7 +346,7 @@ def compute_access(
             "joined to the main network; they reach only assets on their own piece of street and are "
             "counted as out of reach of the rest, not dropped."
         )
-    n_assets = {row["group"]: row["n_assets"] for row in rows}
+    n_assets: dict[str, int] = {str(row["group"]): int(row["n_assets"]) for row in rows}  # type: ignore[call-overload]
     n_assets["all"] = len(xy)
     return AccessResult(
         residents=residents,

@@ -130,7 +130,7 @@ def check_thresholds(thresholds: float | Iterable[float]) -> list[float]:
     out = []
     for value in values:
         try:
-            t = float(value)
+            t = float(value)  # type: ignore[arg-type]  # anything float() takes
         except (TypeError, ValueError):
             t = float("nan")
         if not np.isfinite(t) or t <= 0 or t > MAX_THRESHOLD_M:
@@ -178,7 +178,7 @@ def _mask_of(value: object, valid: set[int]) -> int:
         elif isinstance(value, int | np.integer):
             numbers = (int(value),)
         else:
-            numbers = tuple(int(v) for v in value)  # type: ignore[union-attr]
+            numbers = tuple(int(v) for v in value)  # type: ignore[attr-defined]  # any other iterable
     except (TypeError, ValueError) as exc:
         raise ValidationError(
             Problem(

@@ -20,6 +20,7 @@ whole-area rows of :func:`assetmap.analysis.gaps.gap_table`.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -161,7 +162,7 @@ def deprivation_facts(
         percentile = need_percentile(scores, deprivation, ranks=ranks, n_national=n_national)
     else:
         percentile = np.full(2, nan)
-    values = {
+    values: dict[str, Any] = {
         "population": [ward.get("population", nan), whole.get("population", nan)],
         "n_lsoas": [ward.get("n_lsoas", nan), whole.get("n_lsoas", nan)],
         "avg_score": scores,

@@ -241,11 +241,11 @@ def suggest_sites(
 def _with_names(candidates: pd.DataFrame | None, access: AccessResult, graph: WalkGraph | None) -> pd.DataFrame:
     """Return the candidate sites with a ``name``; by default every street node, or every resident point."""
     if candidates is None:
-        candidates = (
-            pd.DataFrame({"x": graph.x, "y": graph.y})
-            if access.method == "network"
-            else access.residents[["x", "y"]].drop_duplicates().reset_index(drop=True)
-        )
+        if access.method == "network":
+            assert graph is not None  # a network result always has its graph
+            candidates = pd.DataFrame({"x": graph.x, "y": graph.y})
+        else:
+            candidates = access.residents[["x", "y"]].drop_duplicates().reset_index(drop=True)
         candidates["name"] = ""
     elif "name" not in candidates:
         candidates = candidates.assign(name="")
@@ -258,6 +258,7 @@ def _covered_by_candidates(
     """For each candidate, the resident rows it would bring within ``threshold``."""
     res = access.residents
     if access.method == "network":
+        assert graph is not None  # a network result always has its graph
         cand_nodes, cand_snap = snap_points(graph, cx, cy)
         return _coverage_network(graph, cand_nodes, cand_snap, res["node"].to_numpy(int), threshold)
     tree = cKDTree(np.column_stack([res["x"].to_numpy(float), res["y"].to_numpy(float)]))

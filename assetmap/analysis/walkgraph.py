@@ -119,9 +119,9 @@ def walk_graph_from_edges(
     y = np.asarray(y, dtype="float64")
     u = np.asarray(u, dtype=np.int64)
     v = np.asarray(v, dtype=np.int64)
-    length = np.asarray(length, dtype="float64")
+    metres = np.asarray(length, dtype="float64")
     n = len(x)
-    if len(y) != n or not (len(u) == len(v) == len(length)):
+    if len(y) != n or not (len(u) == len(v) == len(metres)):
         raise ValidationError(
             Problem("node and edge arrays differ in length.", fix="Give x, y and u, v, length alike.")
         )
@@ -131,17 +131,17 @@ def walk_graph_from_edges(
         raise ValidationError(Problem("some street nodes have no coordinates.", fix="Drop or repair those nodes."))
     if len(u) and (min(u.min(), v.min()) < 0 or max(u.max(), v.max()) >= n):
         raise ValidationError(Problem("some streets join nodes that do not exist.", fix="Check the edge list."))
-    bad = ~np.isfinite(length) | (length < 0)
+    bad = ~np.isfinite(metres) | (metres < 0)
     if bad.any():
         raise ValidationError(
             Problem(f"{int(bad.sum())} streets have a missing or negative length.", field="length", fix="Repair them.")
         )
     keep = u != v
-    u, v, length = u[keep], v[keep], length[keep]
+    u, v, metres = u[keep], v[keep], metres[keep]
     # A street is never shorter than the straight line between its ends (rounding aside): lengths in another
     # unit, or a graph not projected to metres, would break that.
     straight = np.hypot(x[u] - x[v], y[u] - y[v])
-    short = length < straight * 0.98 - 0.5
+    short = metres < straight * 0.98 - 0.5
     if len(short) and short.mean() > 0.01:
         raise ValidationError(
             Problem(
@@ -150,15 +150,15 @@ def walk_graph_from_edges(
                 fix="Give lengths in metres and coordinates in a projected CRS in metres (EPSG:27700).",
             )
         )
-    length = np.maximum(length, straight)
+    metres = np.maximum(metres, straight)
     lo, hi = np.minimum(u, v), np.maximum(u, v)
-    order = np.lexsort((length, hi, lo))
-    lo, hi, length = lo[order], hi[order], length[order]
+    order = np.lexsort((metres, hi, lo))
+    lo, hi, metres = lo[order], hi[order], metres[order]
     first = np.r_[True, (lo[1:] != lo[:-1]) | (hi[1:] != hi[:-1])] if len(lo) else np.zeros(0, bool)
-    lo, hi, length = lo[first], hi[first], length[first]
+    lo, hi, metres = lo[first], hi[first], metres[first]
     rows = np.concatenate([lo, hi])
     cols = np.concatenate([hi, lo])
-    csr = sparse.csr_matrix((np.concatenate([length, length]), (rows, cols)), shape=(n, n))
+    csr = sparse.csr_matrix((np.concatenate([metres, metres]), (rows, cols)), shape=(n, n))
     csr.sort_indices()
     ids = np.arange(n) if node_ids is None else np.asarray(node_ids)
     return WalkGraph(csr=csr, x=x, y=y, node_ids=ids, crs=crs)

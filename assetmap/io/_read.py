@@ -157,7 +157,7 @@ def read_vector(path: str | Path, *, layer: str | int | None = None) -> gpd.GeoD
             f"{path.name}: a {fmt.upper()} table, not a map layer. Boundaries must be GeoJSON, GeoPackage, "
             "Shapefile or KML."
         )
-    source = f"/vsizip/{path.resolve()}" if fmt == "shpzip" else str(path)
+    source: str | io.BytesIO = f"/vsizip/{path.resolve()}" if fmt == "shpzip" else str(path)
     if fmt == "shpzip":
         shp = [n for n in zipfile.ZipFile(path).namelist() if n.lower().endswith(".shp")]
         if len(shp) > 1 and layer is None:

@@ -67,8 +67,8 @@ def _from_json(data: Any) -> list[dict[str, Any]]:
     for grant in grants:
         if not isinstance(grant, dict):
             continue
-        recipient = next(iter(grant.get("recipientOrganization") or [{}]), {}) or {}
-        funder = next(iter(grant.get("fundingOrganization") or [{}]), {}) or {}
+        recipient: dict[str, Any] = next(iter(grant.get("recipientOrganization") or [{}]), {}) or {}
+        funder: dict[str, Any] = next(iter(grant.get("fundingOrganization") or [{}]), {}) or {}
         rows.append(
             {
                 "grant_id": grant.get("id"),

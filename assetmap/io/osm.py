@@ -100,9 +100,9 @@ class TagMap:
     exclude: dict[str, tuple[str, ...]]
     path: Path | None = None
 
-    def query_tags(self) -> dict[str, list[str] | bool]:
+    def query_tags(self) -> dict[str, bool | str | list[str]]:
         """Return the tags to ask osmnx for: each rule's first key with its values (``True`` for any)."""
-        out: dict[str, list[str] | bool] = {}
+        out: dict[str, bool | str | list[str]] = {}
         for rule in self.rules:
             key, value = rule.tags[0]
             if value == "*" or out.get(key) is True:

@@ -51,7 +51,17 @@ TEMPLATE_COLUMNS: tuple[str, ...] = tuple(f for f in EDITABLE_FIELDS if f not in
 #: Columns of the per-row report of an upload's problems.
 REPORT_COLUMNS: tuple[str, ...] = ("Row", "Field", "Problem", "How to fix")
 
-_TEXT = ("name", "description", "organisation", "charity_number", "address", "postcode", "website", "email", "phone")
+_TEXT: tuple[str, ...] = (
+    "name",
+    "description",
+    "organisation",
+    "charity_number",
+    "address",
+    "postcode",
+    "website",
+    "email",
+    "phone",
+)
 _TEXT += ("contact_name", "contact_email", "opening_times", "accessibility", "audience")
 
 

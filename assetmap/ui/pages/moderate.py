@@ -137,7 +137,7 @@ def _details(record: dict[str, Any]) -> pd.DataFrame:
     for field, label in forms.FORM_LABELS.items():
         value = record.get(field)
         if field == "type":
-            value = labels.get(value, value)
+            value = labels.get(str(value), value)
         elif field == "elements":
             value = ", ".join(f"{e} {taxonomy.element(e).name}" for e in value or ())
         elif field == "sensitive":

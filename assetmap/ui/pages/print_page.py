@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
@@ -34,7 +34,7 @@ PACK_KINDS: dict[str, str] = {"pdf": "One PDF with a contents page", "zip": "A z
 md_text = common.md_text
 
 
-def _options(paper: str, orientation: str, colour_by: str, chosen: common.Filters) -> dict[str, object]:
+def _options(paper: str, orientation: str, colour_by: str, chosen: common.Filters) -> dict[str, Any]:
     return {
         "paper": paper,
         "orientation": orientation,
@@ -47,12 +47,12 @@ def _options(paper: str, orientation: str, colour_by: str, chosen: common.Filter
 
 # Cached on the area folder's contents and the options; the area itself is not hashed.
 @st.cache_data(show_spinner=False, max_entries=16)
-def _ward_pdf(_area: Area, area_key: tuple[str, str | None, int], code: str, **options: object) -> bytes:
+def _ward_pdf(_area: Area, area_key: tuple[str, str | None, int], code: str, **options: Any) -> bytes:
     return printmap.print_ward(_area, code, **options)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _ward_png(_area: Area, area_key: tuple[str, str | None, int], code: str, **options: object) -> bytes:
+def _ward_png(_area: Area, area_key: tuple[str, str | None, int], code: str, **options: Any) -> bytes:
     return printmap.ward_preview_png(_area, code, **options)
 
 
