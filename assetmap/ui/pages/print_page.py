@@ -126,7 +126,7 @@ def page() -> None:
     _pack(area, area_key, options)
 
 
-def _pack(area: Area, area_key: tuple[str, str | None, int], options: dict[str, object]) -> None:
+def _pack(area: Area, area_key: tuple[str, str | None, int], options: dict[str, Any]) -> None:
     st.subheader("Ward pack")
     n = len(area.boundaries)
     kind = st.radio("Pack as", list(PACK_KINDS), format_func=PACK_KINDS.__getitem__, key=PACK_KIND_KEY)
