@@ -59,6 +59,8 @@ _EXPORTS: dict[str, str] = {
     "load_taxonomy": "assetmap.taxonomy",
     "Area": "assetmap.area.load",
     "init_area": "assetmap.area.create",
+    "LayerColumns": "assetmap.area.create",
+    "LayerOptions": "assetmap.area.create",
     "load_area": "assetmap.area.load",
 }
 
@@ -71,6 +73,8 @@ __all__ = [
     "CRSError",
     "DataFormatError",
     "GapAnalysis",
+    "LayerColumns",
+    "LayerOptions",
     "Problem",
     "ValidationError",
     "WalkGraph",
@@ -144,7 +148,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors only
     from assetmap.analysis.gaps import access_shares, gap_table, method_note, need_percentile
     from assetmap.analysis.scenario import WhatIf, suggest_sites, what_if
     from assetmap.area.coverage import GapAnalysis, analyse_gaps
-    from assetmap.area.create import init_area
+    from assetmap.area.create import LayerColumns, LayerOptions, init_area
     from assetmap.area.load import Area, load_area
     from assetmap.io.assets import flag_duplicates, read_assets
     from assetmap.io.boundaries import read_boundaries, read_small_areas

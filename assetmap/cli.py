@@ -18,24 +18,29 @@ from assetmap._errors import AssetMapError, AssetMapWarning
 
 
 def _cmd_init_area(args: argparse.Namespace) -> int:
-    from assetmap.area.create import init_area
+    from assetmap.area.create import LayerColumns, LayerOptions, init_area
 
-    area = init_area(
-        args.directory,
-        boundaries=args.boundaries,
-        small_areas=args.small_areas,
-        imd=args.imd,
+    options = LayerOptions(
         population=args.population,
         lookup=args.lookup,
         network=args.network,
         postcodes=args.postcodes,
         assets=args.assets or [],
-        name=args.name,
-        code=args.code,
-        boundaries_columns=_columns(code_col=args.boundaries_code_col, name_col=args.boundaries_name_col),
-        small_areas_columns=_columns(code_col=args.small_areas_code_col, name_col=args.small_areas_name_col),
         asset_type=args.asset_type,
         skip_invalid_assets=args.skip_invalid_assets,
+        columns=LayerColumns(
+            boundaries=_columns(code_col=args.boundaries_code_col, name_col=args.boundaries_name_col),
+            small_areas=_columns(code_col=args.small_areas_code_col, name_col=args.small_areas_name_col),
+        ),
+    )
+    area = init_area(
+        args.directory,
+        boundaries=args.boundaries,
+        small_areas=args.small_areas,
+        imd=args.imd,
+        options=options,
+        name=args.name,
+        code=args.code,
         overwrite=args.overwrite,
     )
     _print_area(area)
