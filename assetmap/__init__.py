@@ -59,6 +59,8 @@ _EXPORTS: dict[str, str] = {
     "load_taxonomy": "assetmap.taxonomy",
     "Area": "assetmap.area.load",
     "init_area": "assetmap.area.create",
+    "LayerColumns": "assetmap.area.create",
+    "LayerOptions": "assetmap.area.create",
     "load_area": "assetmap.area.load",
 }
 
@@ -71,6 +73,8 @@ __all__ = [
     "CRSError",
     "DataFormatError",
     "GapAnalysis",
+    "LayerColumns",
+    "LayerOptions",
     "Problem",
     "ValidationError",
     "WalkGraph",
@@ -141,7 +145,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors only
     from assetmap.analysis.shares import access_shares
     from assetmap.analysis.walkgraph import WalkGraph, walk_graph_from_edges, walk_graph_from_networkx
     from assetmap.area.coverage import GapAnalysis, analyse_gaps
-    from assetmap.area.create import init_area
+    from assetmap.area.create import LayerColumns, LayerOptions, init_area
     from assetmap.area.load import Area, load_area
     from assetmap.io.assets import flag_duplicates, read_assets
     from assetmap.io.boundaries import read_boundaries, read_small_areas

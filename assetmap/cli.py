@@ -15,27 +15,33 @@ from pathlib import Path
 
 from assetmap import settings
 from assetmap._errors import AssetMapError, AssetMapWarning
+from assetmap.cli_register import add_personal_data_parsers, add_source_parsers, area_register
 
 
 def _cmd_init_area(args: argparse.Namespace) -> int:
-    from assetmap.area.create import init_area
+    from assetmap.area.create import LayerColumns, LayerOptions, init_area
 
-    area = init_area(
-        args.directory,
-        boundaries=args.boundaries,
-        small_areas=args.small_areas,
-        imd=args.imd,
+    options = LayerOptions(
         population=args.population,
         lookup=args.lookup,
         network=args.network,
         postcodes=args.postcodes,
         assets=args.assets or [],
-        name=args.name,
-        code=args.code,
-        boundaries_columns=_columns(code_col=args.boundaries_code_col, name_col=args.boundaries_name_col),
-        small_areas_columns=_columns(code_col=args.small_areas_code_col, name_col=args.small_areas_name_col),
         asset_type=args.asset_type,
         skip_invalid_assets=args.skip_invalid_assets,
+        columns=LayerColumns(
+            boundaries=_columns(code_col=args.boundaries_code_col, name_col=args.boundaries_name_col),
+            small_areas=_columns(code_col=args.small_areas_code_col, name_col=args.small_areas_name_col),
+        ),
+    )
+    area = init_area(
+        args.directory,
+        boundaries=args.boundaries,
+        small_areas=args.small_areas,
+        imd=args.imd,
+        options=options,
+        name=args.name,
+        code=args.code,
         overwrite=args.overwrite,
     )
     _print_area(area)
@@ -286,7 +292,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     from assetmap.server import APP_SCRIPT, streamlit_command
 
     # A register that cannot be read is said here, on one line, not left for every visitor to meet.
-    store = _area_register(args.area, needed=False)
+    store = area_register(args.area, needed=False)
     if store is not None:
         with store:
             store.counts()
@@ -314,61 +320,6 @@ def _cmd_add_officer(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_import_osm(args: argparse.Namespace) -> int:
-    from assetmap.area.sources import import_osm_to_area
-
-    result = import_osm_to_area(args.area, xml=args.xml, status=args.status, actor=args.actor, tags=args.tags)
-    print(f"OpenStreetMap import into {args.area}: {result.summary()}")
-    for line in result.skipped[:20]:
-        print(f"  {line}")
-    if len(result.skipped) > 20:
-        print(f"  ... and {len(result.skipped) - 20} more left out")
-    print(settings.attribution_osm)
-    return 0
-
-
-def _cmd_build_network(args: argparse.Namespace) -> int:
-    from assetmap.area.sources import build_network
-
-    out = build_network(args.area, xml=args.xml)
-    print(f"Wrote the walk network {out} and recorded it in {Path(args.area) / 'area.toml'}")
-    print(settings.attribution_osm)
-    return 0
-
-
-def _cmd_import_oruk(args: argparse.Namespace) -> int:
-    from assetmap.area.sources import import_oruk_to_area
-
-    result = import_oruk_to_area(
-        args.area, args.source, status=args.status, actor=args.actor, default_type=args.default_type
-    )
-    print(f"Open Referral import into {args.area}: {result.summary()}")
-    for line in result.skipped[:20]:
-        print(f"  {line}")
-    if len(result.skipped) > 20:
-        print(f"  ... and {len(result.skipped) - 20} more left out")
-    return 0
-
-
-def _cmd_export_oruk(args: argparse.Namespace) -> int:
-    from assetmap.area.register import open_area_register
-    from assetmap.io.oruk import export_oruk
-
-    with open_area_register(args.area) as store:
-        text = export_oruk(store.records(public=True), store.taxonomy)
-    Path(args.out).write_text(text, encoding="utf-8")
-    print(f"Wrote the approved register as Open Referral UK JSON to {args.out}")
-    return 0
-
-
-def _cmd_import_grants(args: argparse.Namespace) -> int:
-    from assetmap.area.sources import import_grants_to_area
-
-    report = import_grants_to_area(args.area, args.file)
-    print(report)
-    return 0
-
-
 def _cmd_fetch_area(args: argparse.Namespace) -> int:
     from assetmap.area.fetch import fetch_area
 
@@ -380,123 +331,23 @@ def _cmd_fetch_area(args: argparse.Namespace) -> int:
     return 0
 
 
-# -- personal data: housekeeping, export for one person, erasure -------------------------------
-
-
-def _area_register(area: str | None, *, needed: bool):
-    """Open the register the app uses for this area (the shared one where ``settings.register_url`` is set).
-
-    Return None where the area folder has no register yet (none is created); with
-    ``needed``, say so as an error instead.
-    """
-    from assetmap.area.register import has_register, open_area_register
-    from assetmap.store import REGISTER_FILE
-
-    folder = Path(area) if area else settings.default_area_path
-    if not settings.register_url and not folder.is_dir():
-        raise AssetMapError(f"{folder}: no such area folder. Give an existing area folder with --area.")
-    if not has_register(folder):
-        if needed:
-            raise AssetMapError(
-                f"{folder} has no register ({REGISTER_FILE}): it holds no records. Check the folder given with --area."
-            )
-        return None
-    return open_area_register(folder)
-
-
-def _cmd_housekeeping(args: argparse.Namespace) -> int:
-    store = _area_register(args.area, needed=False)
-    if store is None:
-        print(f"Housekeeping: {args.area or settings.default_area_path} has no register yet; nothing to do.")
-        return 0
-    with store:
-        erased = store.erase_expired()
-    days = settings.personal_data_retention_days
-    if erased:
-        ids = ", ".join(list(erased)[:10]) + (" ..." if len(erased) > 10 else "")
-        print(
-            f"Housekeeping: erased the personal details of {len(erased)} rejected or withdrawn "
-            f"record{'s' if len(erased) != 1 else ''} unchanged for over {days} days ({ids})."
-        )
-    else:
-        print(f"Housekeeping: no rejected or withdrawn record has kept personal details for over {days} days.")
-    return 0
-
-
-def _cmd_personal_data(args: argparse.Namespace) -> int:
-    import json
-
-    out = Path(args.out)
-    if out.suffix.lower() != ".json":
-        raise AssetMapError(f"{out.name}: the personal data export is JSON. Give --out a file ending .json.")
-    if not out.parent.is_dir():
-        raise AssetMapError(f"{out.parent}: no such folder for --out. Create it, or write the file elsewhere.")
-    if not args.email.strip():
-        raise AssetMapError("--email is blank. Give the email address of the person asking.")
-    with _area_register(args.area, needed=True) as store:
-        held = store.subject_access(args.email, actor=args.actor, reason=args.reason)
-    out.write_text(json.dumps(held, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
-    print(
-        f"Wrote {len(held['records'])} records and {len(held['audit'])} audit rows held about {held['email']} "
-        f"to {out}; the export is recorded in the audit log."
-    )
-    return 0
-
-
-def _cmd_erase_personal(args: argparse.Namespace) -> int:
-    if not args.reason.strip():
-        raise AssetMapError("--reason is blank. Say which request the erasure answers.")
-    with _area_register(args.area, needed=True) as store:
-        erased = store.erase_personal(args.ids, actor=args.actor, reason=args.reason)
-    for rid in args.ids:
-        fields = erased.get(rid)
-        print(f"  {rid}: " + (f"erased {', '.join(fields)}" if fields else "no personal details held"))
-    print(f"Erased the personal details of {len(erased)} of {len(args.ids)} records; the erasure is in the audit log.")
-    return 0
-
-
-def _personal_data_parsers(sub: argparse._SubParsersAction) -> None:
-    area_help = "area folder (default: the demo area; the shared register where ASSETMAP_REGISTER_URL is set)"
-    p = sub.add_parser(
-        "housekeeping",
-        help="erase the personal details of rejected and withdrawn records kept past the retention period",
-    )
-    p.add_argument("--area", help=area_help)
-    p.set_defaults(func=_cmd_housekeeping)
-
-    p = sub.add_parser("personal-data", help="export everything the register holds about one person, by email")
-    p.add_argument("--area", help=area_help)
-    p.add_argument("--email", required=True, help="the person's email address")
-    p.add_argument("--out", required=True, help="output .json")
-    p.add_argument("--reason", help="the request it answers, for the audit log")
-    p.add_argument(
-        "--actor", type=_actor, default="command line", help="who asks, for the audit log (default: %(default)s)"
-    )
-    p.set_defaults(func=_cmd_personal_data)
-
-    p = sub.add_parser("erase-personal", help="erase the personal details of records on request")
-    p.add_argument("--area", help=area_help)
-    p.add_argument("ids", nargs="+", metavar="ID", help="record references (R...)")
-    p.add_argument("--reason", required=True, help="the request it answers, for the audit log")
-    p.add_argument(
-        "--actor", type=_actor, default="command line", help="who erases, for the audit log (default: %(default)s)"
-    )
-    p.set_defaults(func=_cmd_erase_personal)
-
-
-def _actor(text: str) -> str:
-    """Return an ``--actor`` value (who acts, for the audit log); argparse refuses a blank one with a message."""
-    if not text.strip():
-        raise argparse.ArgumentTypeError("give a name for the audit log, e.g. --actor 'j.smith'")
-    return text.strip()
-
-
 def build_parser() -> argparse.ArgumentParser:
     """Return the command-line parser (also used to check that every command is documented)."""
     parser = argparse.ArgumentParser(prog="assetmap", description="Community asset mapping against deprivation.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__import__('assetmap').__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
+    _area_parsers(sub)
+    _table_parsers(sub)
+    _gap_and_print_parsers(sub)
+    _app_parsers(sub)
+    add_source_parsers(sub)
+    _fetch_area_parser(sub)
+    add_personal_data_parsers(sub)
+    return parser
 
+
+def _area_parsers(sub: argparse._SubParsersAction) -> None:
+    """Add init-area and info."""
     p = sub.add_parser("init-area", help="create an area folder from boundary, deprivation and asset files")
     p.add_argument("directory", help="folder to create")
     p.add_argument("--boundaries", required=True, help="wards or neighbourhoods (GeoJSON, GPKG, SHP, zipped SHP, KML)")
@@ -522,6 +373,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("area", nargs="?", default=str(settings.default_area_path), help="area folder (default: demo)")
     p.set_defaults(func=_cmd_info)
 
+
+def _table_parsers(sub: argparse._SubParsersAction) -> None:
+    """Add deprivation-summary and assign, which work on files without an area folder."""
     p = sub.add_parser("deprivation-summary", help="deprivation per local authority or per area")
     p.add_argument("--imd", required=True, help="IoD file (File 7, or File 1/2/5 with --population)")
     p.add_argument("--population", help="IoD File 6 population")
@@ -543,20 +397,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output .csv, .xlsx, .geojson or .gpkg")
     p.set_defaults(func=_cmd_assign)
 
-    def _group_args(p: argparse.ArgumentParser) -> None:
-        which = p.add_mutually_exclusive_group()
-        which.add_argument("--element", help="one element of the framework, 1 to 11")
-        which.add_argument("--pillar", help="one pillar: Scaling, Involving, Strengthening or Sustaining")
-        p.add_argument(
-            "--threshold",
-            type=float,
-            help=f"walking distance counted as within reach, metres (default {settings.walk_threshold_m:g})",
-        )
-        p.add_argument("--exclude-stale", action="store_true", help="leave out records not confirmed recently")
-        p.add_argument(
-            "--straight-line", action="store_true", help="straight-line distance even where there is a network"
-        )
 
+def _group_args(p: argparse.ArgumentParser) -> None:
+    """Add the options that choose the kind of asset and how reach is measured (gaps, suggest)."""
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--element", help="one element of the framework, 1 to 11")
+    which.add_argument("--pillar", help="one pillar: Scaling, Involving, Strengthening or Sustaining")
+    p.add_argument(
+        "--threshold",
+        type=float,
+        help=f"walking distance counted as within reach, metres (default {settings.walk_threshold_m:g})",
+    )
+    p.add_argument("--exclude-stale", action="store_true", help="leave out records not confirmed recently")
+    p.add_argument("--straight-line", action="store_true", help="straight-line distance even where there is a network")
+
+
+def _gap_and_print_parsers(sub: argparse._SubParsersAction) -> None:
+    """Add gaps, suggest and print."""
     p = sub.add_parser("gaps", help="gap table per ward or LSOA: need, access and the gap index by element and pillar")
     p.add_argument("--area", default=str(settings.default_area_path), help="area folder (default: the demo area)")
     _group_args(p)
@@ -594,6 +451,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output .pdf (or .zip of one PDF per ward, with --all)")
     p.set_defaults(func=_cmd_print)
 
+
+def _app_parsers(sub: argparse._SubParsersAction) -> None:
+    """Add demo, serve and add-officer."""
     p = sub.add_parser("demo", help="regenerate the fictional demo area")
     p.add_argument("--out", help="folder (default: the built-in data folder)")
     p.set_defaults(func=_cmd_demo)
@@ -609,37 +469,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--password-stdin", action="store_true", help="read the password from standard input (scripts)")
     p.set_defaults(func=_cmd_add_officer)
 
-    p = sub.add_parser("import-osm", help="import community places from OpenStreetMap into an area's register")
-    p.add_argument("--area", required=True, help="area folder")
-    p.add_argument("--xml", help="OpenStreetMap XML file (.osm); without it the area is downloaded (online)")
-    p.add_argument("--status", choices=["pending", "approved"], default="pending", help="status of new records")
-    p.add_argument("--tags", help="own OSM tag mapping (default: assetmap/osm_tags.toml)")
-    p.add_argument("--actor", type=_actor, default="osm import", help="who imports, for the audit log")
-    p.set_defaults(func=_cmd_import_osm)
 
-    p = sub.add_parser("build-network", help="build the walk network from OpenStreetMap and save it in the area")
-    p.add_argument("--area", required=True, help="area folder")
-    p.add_argument("--xml", help="OpenStreetMap XML file (.osm); without it the area is downloaded (online)")
-    p.set_defaults(func=_cmd_build_network)
-
-    p = sub.add_parser("import-oruk", help="import services from an Open Referral UK JSON file or API")
-    p.add_argument("--area", required=True, help="area folder")
-    p.add_argument("source", help="ORUK JSON file, or the API's base URL (its /services are read page by page)")
-    p.add_argument("--status", choices=["pending", "approved"], default="pending", help="status of new records")
-    p.add_argument("--default-type", help="asset type for services whose taxonomy terms are not recognised")
-    p.add_argument("--actor", type=_actor, default="oruk import", help="who imports, for the audit log")
-    p.set_defaults(func=_cmd_import_oruk)
-
-    p = sub.add_parser("export-oruk", help="export the approved register as Open Referral UK JSON")
-    p.add_argument("--area", required=True, help="area folder")
-    p.add_argument("--out", required=True, help="output .json")
-    p.set_defaults(func=_cmd_export_oruk)
-
-    p = sub.add_parser("import-grants", help="add a 360Giving grants file to an area (funding per ward on Gaps)")
-    p.add_argument("--area", required=True, help="area folder")
-    p.add_argument("file", help="360Giving CSV or JSON")
-    p.set_defaults(func=_cmd_import_grants)
-
+def _fetch_area_parser(sub: argparse._SubParsersAction) -> None:
+    """Add fetch-area."""
     p = sub.add_parser("fetch-area", help="download an authority's boundaries, IoD and OSM data as an area (online)")
     p.add_argument("authority", help="local authority name or GSS code (e.g. Manchester or E08000003)")
     p.add_argument("directory", help="folder to create")
@@ -647,9 +479,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-osm", action="store_true", help="skip the OpenStreetMap places and walk network")
     p.add_argument("--overwrite", action="store_true", help="replace an existing area folder")
     p.set_defaults(func=_cmd_fetch_area)
-
-    _personal_data_parsers(sub)
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -394,7 +394,7 @@ def real_data() -> Path:
 @pytest.fixture(scope="session")
 def manchester(real_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Any:
     """Manchester built from the published files as an officer would, with the OpenStreetMap street extract."""
-    from assetmap import init_area
+    from assetmap import LayerOptions, init_area
 
     r = real_data
     return init_area(
@@ -402,12 +402,14 @@ def manchester(real_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Any
         boundaries=r / "boundaries" / "manchester_wards_2023.geojson",
         small_areas=r / "boundaries" / "manchester_lsoa21.geojson",
         imd=r / "deprivation" / "IoD2025_File_7_manchester_partial.csv",
-        lookup=r / "lookups" / "LSOA21_to_WD24_LAD24_EW.csv",
-        network=r / "osm" / "levenshulme.osm",
-        postcodes=r / "postcodes" / "manchester_postcodes_codepoint_2025.csv",
-        assets=[r / "assets" / "libraries_manchester.geojson", r / "assets" / "gm_food_banks.csv"],
-        asset_type="food_bank",
-        skip_invalid_assets=True,
+        options=LayerOptions(
+            lookup=r / "lookups" / "LSOA21_to_WD24_LAD24_EW.csv",
+            network=r / "osm" / "levenshulme.osm",
+            postcodes=r / "postcodes" / "manchester_postcodes_codepoint_2025.csv",
+            assets=[r / "assets" / "libraries_manchester.geojson", r / "assets" / "gm_food_banks.csv"],
+            asset_type="food_bank",
+            skip_invalid_assets=True,
+        ),
         name="Manchester",
         code="E08000003",
     )

@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from assetmap import ValidationError, init_area, summarise_deprivation
+from assetmap import LayerOptions, ValidationError, init_area, summarise_deprivation
 
 pytestmark = pytest.mark.realdata
 
@@ -49,7 +49,7 @@ def test_2019_file_on_2021_lsoas_refused_with_vintages(real_data, tmp_path):
             boundaries=r / "boundaries" / "manchester_wards_2023.geojson",
             small_areas=r / "boundaries" / "manchester_lsoa21.geojson",
             imd=r / "deprivation" / "File_1_-_IMD2019_Index_of_Multiple_Deprivation.csv",
-            population=r / "deprivation" / "File_6_-_IoD2019_Population_Denominators.csv",
+            options=LayerOptions(population=r / "deprivation" / "File_6_-_IoD2019_Population_Denominators.csv"),
         )
     text = str(err.value)
     assert "2011" in text and "2021" in text and "of 295" in text
@@ -63,7 +63,7 @@ def test_2019_area_on_2011_lsoas_without_lookup(real_data, tmp_path):
         boundaries=r / "boundaries" / "manchester_wards_2023_ons_columns.geojson",
         small_areas=r / "boundaries" / "manchester_lsoa11.geojson",
         imd=r / "deprivation" / "File_1_-_IMD2019_Index_of_Multiple_Deprivation.csv",
-        population=r / "deprivation" / "File_6_-_IoD2019_Population_Denominators.csv",
+        options=LayerOptions(population=r / "deprivation" / "File_6_-_IoD2019_Population_Denominators.csv"),
     )
     assert len(area.deprivation) == 282
     summary = area.area_summary()

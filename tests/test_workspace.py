@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from assetmap import AreaError, DataFormatError, ValidationError, init_area, load_area, settings
+from assetmap import AreaError, DataFormatError, LayerOptions, ValidationError, init_area, load_area, settings
 
 FIX = Path(__file__).parent / "fixtures"
 TINY = FIX / "tiny"
@@ -21,7 +21,9 @@ def make_tiny(directory, **overrides):
         name="Tinyton",
     )
     kwargs.update(overrides)
-    return init_area(directory, **kwargs)
+    # The optional files and their settings go to init_area as one LayerOptions.
+    optional = {k: kwargs.pop(k) for k in list(kwargs) if k in LayerOptions.__dataclass_fields__}
+    return init_area(directory, **kwargs, options=LayerOptions(**optional))
 
 
 def test_init_area_copies_layers_and_loads(tmp_path):

@@ -6,7 +6,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,25 +25,69 @@ from assetmap.io.uploads import (
 )
 
 
+@dataclass(frozen=True)
+class LayerColumns:
+    """Column names to use where a layer's columns are not detected.
+
+    Attributes
+    ----------
+    boundaries, small_areas : mapping, optional
+        ``{"code_col": ..., "name_col": ...}``.
+    deprivation : mapping, optional
+        ``{canonical column: file column}`` for a deprivation table not in IoD layout.
+    lookup : mapping, optional
+        ``{"lsoa_col": ..., "area_col": ...}``.
+    """
+
+    boundaries: Mapping[str, str] | None = None
+    small_areas: Mapping[str, str] | None = None
+    deprivation: Mapping[str, str] | None = None
+    lookup: Mapping[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class LayerOptions:
+    """An area's optional files, and how to read its files where the defaults do not fit.
+
+    Attributes
+    ----------
+    population : str or Path, optional
+        IoD File 6, where the deprivation file has no population.
+    lookup : str or Path, optional
+        LSOA-to-area lookup; without one, LSOAs are linked by their boundaries.
+    network : str or Path, optional
+        Street network (OSM XML or GraphML).
+    postcodes : str or Path, optional
+        Postcode lookup (NSPL/ONSPD or Code-Point Open).
+    assets : sequence of str or Path
+        Asset register files.
+    asset_type : str, optional
+        Type of every asset in register files with no type column.
+    skip_invalid_assets : bool
+        Leave out bad asset rows (listed in the area's notes) instead of refusing the files.
+    columns : LayerColumns
+        Column names where detection fails.
+    """
+
+    population: str | Path | None = None
+    lookup: str | Path | None = None
+    network: str | Path | None = None
+    postcodes: str | Path | None = None
+    assets: Sequence[str | Path] = ()
+    asset_type: str | None = None
+    skip_invalid_assets: bool = False
+    columns: LayerColumns = field(default_factory=LayerColumns)
+
+
 def init_area(
     directory: str | Path,
     *,
     boundaries: str | Path,
     small_areas: str | Path,
     imd: str | Path,
-    population: str | Path | None = None,
-    lookup: str | Path | None = None,
-    network: str | Path | None = None,
-    postcodes: str | Path | None = None,
-    assets: list[str | Path] | tuple[str | Path, ...] = (),
+    options: LayerOptions | None = None,
     name: str | None = None,
     code: str | None = None,
-    boundaries_columns: dict[str, str] | None = None,
-    small_areas_columns: dict[str, str] | None = None,
-    imd_columns: dict[str, str] | None = None,
-    lookup_columns: dict[str, str] | None = None,
-    asset_type: str | None = None,
-    skip_invalid_assets: bool = False,
     overwrite: bool = False,
 ) -> Area:
     """Create an area folder from an officer's files, checking every one on the way in.
@@ -59,29 +103,11 @@ def init_area(
     boundaries, small_areas : str or Path
         Wards or neighbourhoods, and LSOA boundaries.
     imd : str or Path
-        IoD file (File 7 best), or any table with a column mapping in ``imd_columns``.
-    population : str or Path, optional
-        IoD File 6, where the deprivation file has no population.
-    lookup : str or Path, optional
-        LSOA-to-area lookup; without one, LSOAs are linked by their boundaries.
-    network : str or Path, optional
-        Street network (OSM XML or GraphML).
-    postcodes : str or Path, optional
-        Postcode lookup (NSPL/ONSPD or Code-Point Open).
-    assets : list of str or Path
-        Asset register files.
+        IoD file (File 7 best), or any table with a column mapping in ``options.columns.deprivation``.
+    options : LayerOptions, optional
+        Optional files (population, lookup, network, postcodes, assets) and how to read the files.
     name, code : str, optional
         The area's display name and GSS code.
-    boundaries_columns, small_areas_columns : dict, optional
-        ``{"code_col": ..., "name_col": ...}`` where detection fails.
-    imd_columns : dict, optional
-        ``{canonical column: file column}`` for a deprivation table not in IoD layout.
-    lookup_columns : dict, optional
-        ``{"lsoa_col": ..., "area_col": ...}``.
-    asset_type : str, optional
-        Type of every asset in register files with no type column.
-    skip_invalid_assets : bool
-        Leave out bad asset rows (listed in the area's notes) instead of refusing the files.
     overwrite : bool
         Replace an existing area folder.
 
@@ -90,48 +116,17 @@ def init_area(
     Area
         The new area, loaded.
     """
+    options = options or LayerOptions()
     target = Path(directory)
     if target.exists() and any(target.iterdir()) and not overwrite:
         raise AreaError(f"{target}: the folder exists and is not empty. Choose a new folder or pass overwrite.")
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
-
-        def place(src: str | Path, layer: str) -> str:
-            src = Path(src)
-            if not src.is_file():
-                raise AreaError(f"{src}: no such file (given as the {layer} layer). Check the path.")
-            folder = staging / LAYER_FOLDERS[layer]
-            folder.mkdir(exist_ok=True)
-            dest = folder / src.name
-            stem, n = dest.stem, 1
-            while dest.exists():  # two inputs with one name: keep both
-                n += 1
-                dest = folder / f"{stem}_{n}{src.suffix}"
-            shutil.copy2(src, dest)
-            return dest.relative_to(staging).as_posix()
-
-        layers: dict[str, Any] = {
-            "boundaries": {"path": place(boundaries, "boundaries"), **(boundaries_columns or {})},
-            "small_areas": {"path": place(small_areas, "small_areas"), **(small_areas_columns or {})},
-            "deprivation": {"path": place(imd, "deprivation"), "columns": imd_columns},
-        }
-        if population:
-            layers["population"] = {"path": place(population, "population")}
-        if lookup:
-            layers["lookup"] = {"path": place(lookup, "lookup"), **(lookup_columns or {})}
-        if network:
-            layers["network"] = {"path": place(network, "network")}
-        if postcodes:
-            layers["postcodes"] = {"path": place(postcodes, "postcodes")}
-        if assets:
-            layers["assets"] = [
-                {"path": place(a, "assets"), "default_type": asset_type, "skip_invalid": skip_invalid_assets or None}
-                for a in assets
-            ]
+        layers = _place_layers(staging, {"boundaries": boundaries, "small_areas": small_areas, "imd": imd}, options)
         write_manifest(staging, {"name": name or target.name, "code": code}, layers)
         area = load_area(staging)
-        if network:
+        if options.network:
             _check_network_overlap(area)
         if target.exists():
             shutil.rmtree(target)
@@ -140,8 +135,58 @@ def init_area(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     area.path = target
-    area.network_path = target / layers["network"]["path"] if network else None
+    area.network_path = target / layers["network"]["path"] if options.network else None
     return area
+
+
+def _place(staging: Path, src: str | Path, layer: str) -> str:
+    """Copy ``src`` into the layer's folder under ``staging``; return its path relative to ``staging``."""
+    src = Path(src)
+    if not src.is_file():
+        raise AreaError(f"{src}: no such file (given as the {layer} layer). Check the path.")
+    folder = staging / LAYER_FOLDERS[layer]
+    folder.mkdir(exist_ok=True)
+    dest = folder / src.name
+    stem, n = dest.stem, 1
+    while dest.exists():  # two inputs with one name: keep both
+        n += 1
+        dest = folder / f"{stem}_{n}{src.suffix}"
+    shutil.copy2(src, dest)
+    return dest.relative_to(staging).as_posix()
+
+
+def _place_layers(staging: Path, required: Mapping[str, str | Path], options: LayerOptions) -> dict[str, Any]:
+    """Copy every given file into ``staging``; return the manifest's layers table."""
+    columns = options.columns
+    layers: dict[str, Any] = {
+        "boundaries": {"path": _place(staging, required["boundaries"], "boundaries"), **(columns.boundaries or {})},
+        "small_areas": {
+            "path": _place(staging, required["small_areas"], "small_areas"),
+            **(columns.small_areas or {}),
+        },
+        "deprivation": {
+            "path": _place(staging, required["imd"], "deprivation"),
+            "columns": dict(columns.deprivation) if columns.deprivation is not None else None,
+        },
+    }
+    if options.population:
+        layers["population"] = {"path": _place(staging, options.population, "population")}
+    if options.lookup:
+        layers["lookup"] = {"path": _place(staging, options.lookup, "lookup"), **(columns.lookup or {})}
+    if options.network:
+        layers["network"] = {"path": _place(staging, options.network, "network")}
+    if options.postcodes:
+        layers["postcodes"] = {"path": _place(staging, options.postcodes, "postcodes")}
+    if options.assets:
+        layers["assets"] = [
+            {
+                "path": _place(staging, a, "assets"),
+                "default_type": options.asset_type,
+                "skip_invalid": options.skip_invalid_assets or None,
+            }
+            for a in options.assets
+        ]
+    return layers
 
 
 def _check_network_overlap(area: Area) -> None:
@@ -266,22 +311,12 @@ def area_from_uploads(
         Any loader's error, naming the file, row or field and the fix. Nothing
         is left in ``areas_dir`` on any error.
     """
-    from assetmap.area.create import init_area
-
     step = on_step or (lambda _text: None)
-    title = " ".join(name.split())
-    if not title:
-        raise ValidationError(
-            Problem("the area has no name.", field="Area name", fix="Name it, e.g. after the borough.")
-        )
+    title = _area_title(name)
     step("Checking the files")
     check_uploads(files)
     root = Path(areas_dir)
-    target = root / safe_folder_name(title)
-    if target.exists() and not replace:
-        raise AreaError(
-            f"An area called '{title}' is already kept in {target}. Choose another name, or choose to replace it."
-        )
+    target = _free_target(root, title, replace=replace)
     columns = columns or {}
     root.mkdir(parents=True, exist_ok=True)
     # Built beside its final place so that the last step is one rename on the same disk.
@@ -289,38 +324,12 @@ def area_from_uploads(
     try:
         paths = write_uploads(files, work / "uploads")
         step("Reading the column headers")
-        checks = {
-            layer: check_columns(
-                paths[layer][0], layer, columns.get(layer), population_given=bool(paths.get("population"))
-            )
-            for layer in COLUMN_ROLES
-        }
-        pending = {layer: check for layer, check in checks.items() if check.missing}
-        if pending:
-            raise ColumnsNotDetected(pending)
+        checks = _check_upload_columns(paths, columns)
         slow = " and the street network (this can take a minute or two)" if paths.get("network") else ""
         step(f"Reading and checking every layer{slow}")
-
-        def first(layer: str) -> Path | None:
-            return paths[layer][0] if paths.get(layer) else None
-
-        area = init_area(
-            work / "area",
-            boundaries=paths["boundaries"][0],
-            small_areas=paths["small_areas"][0],
-            imd=paths["deprivation"][0],
-            population=first("population"),
-            lookup=first("lookup"),
-            network=first("network"),
-            postcodes=first("postcodes"),
-            assets=paths.get("assets", []),
-            name=title,
-            boundaries_columns=_given(columns.get("boundaries"), checks["boundaries"]),
-            small_areas_columns=_given(columns.get("small_areas"), checks["small_areas"]),
-            imd_columns=_given(columns.get("deprivation"), checks["deprivation"]),
-            asset_type=asset_type,
-            skip_invalid_assets=skip_invalid_assets,
-        )
+        options = _upload_options(paths, columns, checks, asset_type=asset_type, skip_invalid=skip_invalid_assets)
+        required = {"boundaries": paths["boundaries"][0], "small_areas": paths["small_areas"][0]}
+        area = init_area(work / "area", **required, imd=paths["deprivation"][0], options=options, name=title)
         step("Saving the area")
         _move_into_place(work / "area", target, work)
     finally:
@@ -329,3 +338,66 @@ def area_from_uploads(
         area.network_path = target / area.network_path.relative_to(work / "area")
     area.path = target
     return area
+
+
+def _area_title(name: str) -> str:
+    """Return the area's name with its spaces tidied; refuse a blank name."""
+    title = " ".join(name.split())
+    if not title:
+        raise ValidationError(
+            Problem("the area has no name.", field="Area name", fix="Name it, e.g. after the borough.")
+        )
+    return title
+
+
+def _free_target(root: Path, title: str, *, replace: bool) -> Path:
+    """Return the folder for an area called ``title`` in ``root``; one already there is an error unless replaced."""
+    target = root / safe_folder_name(title)
+    if target.exists() and not replace:
+        raise AreaError(
+            f"An area called '{title}' is already kept in {target}. Choose another name, or choose to replace it."
+        )
+    return target
+
+
+def _upload_options(
+    paths: Mapping[str, Sequence[Path]],
+    columns: Mapping[str, Mapping[str, str | None]],
+    checks: Mapping[str, ColumnCheck],
+    *,
+    asset_type: str | None,
+    skip_invalid: bool,
+) -> LayerOptions:
+    """Gather the optional uploads and the columns named for them, as :func:`init_area` takes them."""
+
+    def first(layer: str) -> Path | None:
+        return paths[layer][0] if paths.get(layer) else None
+
+    return LayerOptions(
+        population=first("population"),
+        lookup=first("lookup"),
+        network=first("network"),
+        postcodes=first("postcodes"),
+        assets=paths.get("assets", []),
+        asset_type=asset_type,
+        skip_invalid_assets=skip_invalid,
+        columns=LayerColumns(
+            boundaries=_given(columns.get("boundaries"), checks["boundaries"]),
+            small_areas=_given(columns.get("small_areas"), checks["small_areas"]),
+            deprivation=_given(columns.get("deprivation"), checks["deprivation"]),
+        ),
+    )
+
+
+def _check_upload_columns(
+    paths: Mapping[str, Sequence[Path]], columns: Mapping[str, Mapping[str, str | None]]
+) -> dict[str, ColumnCheck]:
+    """Check each layer with column roles for its columns; raise :class:`ColumnsNotDetected` if any are missing."""
+    checks = {
+        layer: check_columns(paths[layer][0], layer, columns.get(layer), population_given=bool(paths.get("population")))
+        for layer in COLUMN_ROLES
+    }
+    pending = {layer: check for layer, check in checks.items() if check.missing}
+    if pending:
+        raise ColumnsNotDetected(pending)
+    return checks

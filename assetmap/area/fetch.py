@@ -140,8 +140,6 @@ def fetch_area(
     OfflineError, FetchError
         A download failed; nothing is left half-built.
     """
-    import geopandas as gpd
-
     from assetmap.area.create import init_area
     from assetmap.area.load import load_area
     from assetmap.area.sources import build_network, import_osm_to_area
@@ -149,18 +147,7 @@ def fetch_area(
     say = log or (lambda _line: None)
     code, name, ward_codes, ward_field = resolve_authority(authority)
     say(f"{name} ({code}): {len(ward_codes)} wards")
-    quoted = ", ".join(f"'{c}'" for c in ward_codes)
-    wards = arcgis_query(settings.ons_ward_service, f"{ward_field} IN ({quoted})")
-    if not wards["features"]:
-        raise FetchError(f"{settings.ons_ward_service} returned no ward boundaries for {name}. Check the service name.")
-    lsoa_field = "LSOA21NM"
-    lsoa_year = re.search(r"(\d{4})", settings.ons_lsoa_service)
-    if lsoa_year and lsoa_year.group(1) == "2011":
-        lsoa_field = "LSOA11NM"
-    safe = name.replace("'", "''")
-    lsoas = arcgis_query(settings.ons_lsoa_service, f"{lsoa_field} LIKE '{safe} %'")
-    if not lsoas["features"]:
-        raise FetchError(f"{settings.ons_lsoa_service} returned no LSOAs named '{name} ...'. Check the service name.")
+    wards, lsoas = _fetch_boundaries(name, ward_codes, ward_field)
     say(f"boundaries: {len(wards['features'])} wards, {len(lsoas['features'])} LSOAs")
     lsoa_code_field = _field(lsoas["features"][0].get("properties") or {}, r"LSOA\d{2}CD") or "LSOA21CD"
     lsoa_codes = {str((f.get("properties") or {}).get(lsoa_code_field)) for f in lsoas["features"]}
@@ -173,13 +160,7 @@ def fetch_area(
         (staging / "wards.geojson").write_text(json.dumps(wards), encoding="utf-8")
         (staging / "lsoas.geojson").write_text(json.dumps(lsoas), encoding="utf-8")
         (staging / "iod_file7.csv").write_bytes(file7)
-        extract = None
-        if osm:
-            frame = gpd.read_file(staging / "wards.geojson")
-            query = overpass_query(tuple(frame.total_bounds))  # type: ignore[arg-type]
-            extract = staging / "osm_extract.osm"
-            extract.write_bytes(download(settings.overpass_url, data=urllib.parse.urlencode({"data": query}).encode()))
-            say(f"OpenStreetMap: extract of {extract.stat().st_size / 1e6:.1f} MB")
+        extract = _fetch_osm_extract(staging, say) if osm else None
         init_area(
             directory,
             boundaries=staging / "wards.geojson",
@@ -197,3 +178,32 @@ def fetch_area(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return load_area(directory)
+
+
+def _fetch_boundaries(name: str, ward_codes: list[str], ward_field: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Download the authority's wards and LSOAs (as GeoJSON) from the ONS services; none found is an error."""
+    quoted = ", ".join(f"'{c}'" for c in ward_codes)
+    wards = arcgis_query(settings.ons_ward_service, f"{ward_field} IN ({quoted})")
+    if not wards["features"]:
+        raise FetchError(f"{settings.ons_ward_service} returned no ward boundaries for {name}. Check the service name.")
+    lsoa_field = "LSOA21NM"
+    lsoa_year = re.search(r"(\d{4})", settings.ons_lsoa_service)
+    if lsoa_year and lsoa_year.group(1) == "2011":
+        lsoa_field = "LSOA11NM"
+    safe = name.replace("'", "''")
+    lsoas = arcgis_query(settings.ons_lsoa_service, f"{lsoa_field} LIKE '{safe} %'")
+    if not lsoas["features"]:
+        raise FetchError(f"{settings.ons_lsoa_service} returned no LSOAs named '{name} ...'. Check the service name.")
+    return wards, lsoas
+
+
+def _fetch_osm_extract(staging: Path, say: Callable[[str], Any]) -> Path:
+    """Download the OpenStreetMap extract over the wards in ``staging``; return its path."""
+    import geopandas as gpd
+
+    frame = gpd.read_file(staging / "wards.geojson")
+    query = overpass_query(tuple(frame.total_bounds))  # type: ignore[arg-type]
+    extract = staging / "osm_extract.osm"
+    extract.write_bytes(download(settings.overpass_url, data=urllib.parse.urlencode({"data": query}).encode()))
+    say(f"OpenStreetMap: extract of {extract.stat().st_size / 1e6:.1f} MB")
+    return extract

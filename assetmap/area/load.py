@@ -248,70 +248,10 @@ def _load_layers(
 ) -> Area:
     notes: list[str] = []
     vintages: dict[str, str] = {}
-
-    polygons = {}
-    for name, reader in (("boundaries", read_boundaries), ("small_areas", read_small_areas)):
-        spec = layers[name]
-        options = {key: spec.get(key) for key in ("code_col", "name_col", "layer", "crs")}
-        polygons[name] = reader(layer_path(root, spec, name), **options)
-        vintages[name] = spec.get("vintage", polygons[name].attrs["source"])
-    boundaries, small_areas = polygons["boundaries"], polygons["small_areas"]
-
-    population = None
-    if "population" in layers:
-        population = layer_path(root, layers["population"], "population")
-    spec = layers["deprivation"]
-    dep_path = layer_path(root, spec, "deprivation")
-    deprivation = read_deprivation(
-        dep_path, columns=spec.get("columns"), population=population, sheet=spec.get("sheet")
-    )
-    check_lsoa_match(deprivation, small_areas["code"], file=dep_path.name)
-    deprivation = deprivation[deprivation["lsoa_code"].isin(small_areas["code"])].reset_index(drop=True)
-    if "population" not in deprivation or deprivation["population"].isna().all():
-        raise AreaError(
-            f"{dep_path.name}: no population per LSOA. Add the IoD population file (File 6) as "
-            "[layers.population], or use File 7, which includes it."
-        )
-    vintages["deprivation"] = spec.get("vintage", deprivation.attrs.get("edition") or dep_path.name)
-
-    if "lookup" in layers:
-        spec = layers["lookup"]
-        lookup = read_lookup(
-            layer_path(root, spec, "lookup"), lsoa_col=spec.get("lsoa_col"), area_col=spec.get("area_col")
-        )
-        lookup = lookup[lookup["lsoa_code"].isin(small_areas["code"])]
-        unknown = sorted(set(lookup["area_code"]) - set(boundaries["code"]))
-        if unknown:
-            raise ValidationError(
-                Problem(
-                    f"{len(unknown)} area codes in the lookup are not in the boundaries ({', '.join(unknown[:5])}...).",
-                    file=spec["path"],
-                    fix="Use a lookup of the same boundary vintage as the boundaries file.",
-                )
-            )
-        unmatched = sorted(set(small_areas["code"]) - set(lookup["lsoa_code"]))
-        if unmatched:
-            # The lookup may be older than the LSOAs: place the rest by geometry, openly.
-            extra = lookup_from_geometry(small_areas[small_areas["code"].isin(unmatched)], boundaries)
-            lookup = pd.concat([lookup, extra], ignore_index=True)
-            notes.append(f"{spec['path']}: {len(unmatched)} LSOAs are not in the lookup; placed by their boundaries.")
-        vintages["lookup"] = spec.get("vintage", Path(spec["path"]).name)
-    else:
-        lookup = lookup_from_geometry(small_areas, boundaries)
-        cut = lookup.loc[lookup["method"].eq("apportioned"), "lsoa_code"].nunique()
-        notes.append(
-            f"LSOAs linked to areas by their boundaries: {lookup['lsoa_code'].nunique() - cut} nested "
-            f"(best fit), {cut} cut by area boundaries and apportioned by area share."
-        )
-    counted = lookup.groupby("lsoa_code")["weight"].sum()
-    pop = deprivation.set_index("lsoa_code")["population"]
-    lost = (pop * (1 - counted.reindex(pop.index).fillna(0)).clip(lower=0)).sum()
-    if lost >= 0.5:
-        partly = int((counted.reindex(pop.index).fillna(0) < 1 - 1e-9).sum())
-        notes.append(
-            f"{lost:,.0f} residents of {partly} LSOAs live outside every area and are counted in none "
-            "(the areas do not cover all of the LSOAs)."
-        )
+    boundaries, small_areas = _read_polygons(root, layers, vintages)
+    deprivation = _read_deprivation_layer(root, layers, small_areas, vintages)
+    lookup = _read_lookup_layer(root, layers, boundaries, small_areas, notes, vintages)
+    _note_uncounted(lookup, deprivation, notes)
     lookup = lookup.reset_index(drop=True)
 
     postcodes = None
@@ -335,18 +275,7 @@ def _load_layers(
     asset_specs = layers.get("assets", [])
     if isinstance(asset_specs, dict):
         asset_specs = [asset_specs]
-    frames = []
-    for spec in asset_specs:
-        frame = read_assets(
-            layer_path(root, spec, "assets"),
-            postcodes=postcodes,
-            taxonomy=taxonomy,
-            columns=spec.get("columns"),
-            default_type=spec.get("default_type"),
-            on_error="skip" if spec.get("skip_invalid") else "raise",
-        )
-        frame["file"] = Path(spec["path"]).name
-        frames.append(frame)
+    frames = [_read_asset_file(root, spec, postcodes, taxonomy) for spec in asset_specs]
     from assetmap.area.register import register_assets
     from assetmap.store import REGISTER_FILE
 
@@ -355,12 +284,7 @@ def _load_layers(
     if records is not None and len(records):
         frames.append(records)
         vintages["register"] = f"{REGISTER_FILE}: {len(records)} approved records"
-    as_of = meta.get("as_of", date.today())
-    if isinstance(as_of, str):
-        try:
-            as_of = date.fromisoformat(as_of)
-        except ValueError as exc:
-            raise AreaError(f"{root / MANIFEST}: as_of '{as_of}' is not a date. Write it as YYYY-MM-DD.") from exc
+    as_of = _as_of(root, meta)
     assets = _combine_assets(frames, boundaries, notes, as_of)
     if asset_specs:
         vintages["assets"] = "; ".join(s.get("vintage", Path(s["path"]).name) for s in asset_specs)
@@ -383,6 +307,121 @@ def _load_layers(
         vintages=vintages,
         notes=notes,
     )
+
+
+def _read_polygons(
+    root: Path, layers: dict[str, Any], vintages: dict[str, str]
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Read the boundaries and the small areas, noting each one's vintage."""
+    polygons = {}
+    for name, reader in (("boundaries", read_boundaries), ("small_areas", read_small_areas)):
+        spec = layers[name]
+        options = {key: spec.get(key) for key in ("code_col", "name_col", "layer", "crs")}
+        polygons[name] = reader(layer_path(root, spec, name), **options)
+        vintages[name] = spec.get("vintage", polygons[name].attrs["source"])
+    return polygons["boundaries"], polygons["small_areas"]
+
+
+def _read_deprivation_layer(
+    root: Path, layers: dict[str, Any], small_areas: gpd.GeoDataFrame, vintages: dict[str, str]
+) -> pd.DataFrame:
+    """Read the deprivation table for the area's LSOAs; it must give a population for each."""
+    population = None
+    if "population" in layers:
+        population = layer_path(root, layers["population"], "population")
+    spec = layers["deprivation"]
+    dep_path = layer_path(root, spec, "deprivation")
+    deprivation = read_deprivation(
+        dep_path, columns=spec.get("columns"), population=population, sheet=spec.get("sheet")
+    )
+    check_lsoa_match(deprivation, small_areas["code"], file=dep_path.name)
+    deprivation = deprivation[deprivation["lsoa_code"].isin(small_areas["code"])].reset_index(drop=True)
+    if "population" not in deprivation or deprivation["population"].isna().all():
+        raise AreaError(
+            f"{dep_path.name}: no population per LSOA. Add the IoD population file (File 6) as "
+            "[layers.population], or use File 7, which includes it."
+        )
+    vintages["deprivation"] = spec.get("vintage", deprivation.attrs.get("edition") or dep_path.name)
+    return deprivation
+
+
+def _read_lookup_layer(
+    root: Path,
+    layers: dict[str, Any],
+    boundaries: gpd.GeoDataFrame,
+    small_areas: gpd.GeoDataFrame,
+    notes: list[str],
+    vintages: dict[str, str],
+) -> pd.DataFrame:
+    """Read the LSOA-to-area lookup, or link LSOAs to areas by their boundaries where there is none."""
+    if "lookup" not in layers:
+        lookup = lookup_from_geometry(small_areas, boundaries)
+        cut = lookup.loc[lookup["method"].eq("apportioned"), "lsoa_code"].nunique()
+        notes.append(
+            f"LSOAs linked to areas by their boundaries: {lookup['lsoa_code'].nunique() - cut} nested "
+            f"(best fit), {cut} cut by area boundaries and apportioned by area share."
+        )
+        return lookup
+    spec = layers["lookup"]
+    lookup = read_lookup(layer_path(root, spec, "lookup"), lsoa_col=spec.get("lsoa_col"), area_col=spec.get("area_col"))
+    lookup = lookup[lookup["lsoa_code"].isin(small_areas["code"])]
+    unknown = sorted(set(lookup["area_code"]) - set(boundaries["code"]))
+    if unknown:
+        raise ValidationError(
+            Problem(
+                f"{len(unknown)} area codes in the lookup are not in the boundaries ({', '.join(unknown[:5])}...).",
+                file=spec["path"],
+                fix="Use a lookup of the same boundary vintage as the boundaries file.",
+            )
+        )
+    unmatched = sorted(set(small_areas["code"]) - set(lookup["lsoa_code"]))
+    if unmatched:
+        # The lookup may be older than the LSOAs: place the rest by geometry, openly.
+        extra = lookup_from_geometry(small_areas[small_areas["code"].isin(unmatched)], boundaries)
+        lookup = pd.concat([lookup, extra], ignore_index=True)
+        notes.append(f"{spec['path']}: {len(unmatched)} LSOAs are not in the lookup; placed by their boundaries.")
+    vintages["lookup"] = spec.get("vintage", Path(spec["path"]).name)
+    return lookup
+
+
+def _note_uncounted(lookup: pd.DataFrame, deprivation: pd.DataFrame, notes: list[str]) -> None:
+    """Note the residents of LSOAs that the areas do not wholly cover, who are counted in no area."""
+    counted = lookup.groupby("lsoa_code")["weight"].sum()
+    pop = deprivation.set_index("lsoa_code")["population"]
+    lost = (pop * (1 - counted.reindex(pop.index).fillna(0)).clip(lower=0)).sum()
+    if lost >= 0.5:
+        partly = int((counted.reindex(pop.index).fillna(0) < 1 - 1e-9).sum())
+        notes.append(
+            f"{lost:,.0f} residents of {partly} LSOAs live outside every area and are counted in none "
+            "(the areas do not cover all of the LSOAs)."
+        )
+
+
+def _read_asset_file(
+    root: Path, spec: dict[str, Any], postcodes: pd.DataFrame | None, taxonomy: Taxonomy | None
+) -> gpd.GeoDataFrame:
+    """Read one asset register file of the manifest, each row marked with the file's name."""
+    frame = read_assets(
+        layer_path(root, spec, "assets"),
+        postcodes=postcodes,
+        taxonomy=taxonomy,
+        columns=spec.get("columns"),
+        default_type=spec.get("default_type"),
+        on_error="skip" if spec.get("skip_invalid") else "raise",
+    )
+    frame["file"] = Path(spec["path"]).name
+    return frame
+
+
+def _as_of(root: Path, meta: dict[str, Any]) -> date:
+    """Return the manifest's ``as_of`` date (default today); a value that is not a date is an error."""
+    as_of = meta.get("as_of", date.today())
+    if isinstance(as_of, str):
+        try:
+            as_of = date.fromisoformat(as_of)
+        except ValueError as exc:
+            raise AreaError(f"{root / MANIFEST}: as_of '{as_of}' is not a date. Write it as YYYY-MM-DD.") from exc
+    return as_of
 
 
 def _empty_assets() -> gpd.GeoDataFrame:

@@ -139,8 +139,31 @@ def read_boundaries(
         if col is not None and col not in raw.columns:
             raise DataFormatError(f"{fname}: no column '{col}' (given as {what}). The columns are {list(raw.columns)}.")
 
-    problems: list[Problem] = []
     codes = raw[code_col].astype("string").str.strip()
+    problems = _code_problems(codes, fname, code_col) + _geometry_problems(raw, codes, fname)
+    if problems:
+        raise ValidationError(problems, summary=f"{fname}: {len(problems)} problem(s) with the boundaries:")
+
+    gdf = gpd.GeoDataFrame(
+        {
+            "code": codes.astype(str).to_numpy(),
+            "name": (raw[name_col].astype("string").str.strip().fillna(codes) if name_col else codes)
+            .astype(str)
+            .to_numpy(),
+        },
+        geometry=raw.geometry.to_numpy(),
+        crs=raw.crs,
+    )
+    gdf = ensure_crs(gdf, fname, crs)
+    repaired = _repair_geometries(gdf, fname)
+    gdf = gdf.sort_values("code", kind="stable").reset_index(drop=True)
+    gdf.attrs.update(source=fname, code_col=code_col, name_col=name_col, repaired=repaired)
+    return gdf
+
+
+def _code_problems(codes: pd.Series, fname: str, code_col: str) -> list[Problem]:
+    """List blank and repeated area codes (at most 50 of each)."""
+    problems: list[Problem] = []
     blank = codes.isna() | codes.eq("")
     for i in np.flatnonzero(blank.to_numpy())[:50]:
         problems.append(
@@ -160,7 +183,12 @@ def read_boundaries(
                 "or give them distinct codes.",
             )
         )
+    return problems
 
+
+def _geometry_problems(raw: gpd.GeoDataFrame, codes: pd.Series, fname: str) -> list[Problem]:
+    """List areas with no geometry (at most 50) and features that are not polygons."""
+    problems: list[Problem] = []
     geoms = raw.geometry.array
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     for i in np.flatnonzero(missing)[:50]:
@@ -186,46 +214,34 @@ def read_boundaries(
                 "often comes from a KML or a GeoPackage with several layers).",
             )
         )
-    if problems:
-        raise ValidationError(problems, summary=f"{fname}: {len(problems)} problem(s) with the boundaries:")
+    return problems
 
-    gdf = gpd.GeoDataFrame(
-        {
-            "code": codes.astype(str).to_numpy(),
-            "name": (raw[name_col].astype("string").str.strip().fillna(codes) if name_col else codes)
-            .astype(str)
-            .to_numpy(),
-        },
-        geometry=raw.geometry.to_numpy(),
-        crs=raw.crs,
-    )
-    gdf = ensure_crs(gdf, fname, crs)
 
+def _repair_geometries(gdf: gpd.GeoDataFrame, fname: str) -> list[str]:
+    """Repair invalid geometries in place, with a warning; return the repaired areas' codes."""
     invalid = ~shapely.is_valid(gdf.geometry.array)
-    repaired: list[str] = []
-    if invalid.any():
-        fixed = shapely.make_valid(gdf.geometry.array[invalid])
-        gdf.loc[invalid, "geometry"] = [_polygons_only(g) for g in fixed]
-        repaired = gdf.loc[invalid, "code"].tolist()
-        still_empty = shapely.is_empty(gdf.geometry.array)
-        if still_empty.any():
-            bad = gdf.loc[still_empty, "code"].tolist()
-            raise ValidationError(
-                Problem(
-                    f"areas {bad} have invalid geometries that collapse to nothing when repaired.",
-                    file=fname,
-                    fix="Redraw them in a GIS.",
-                )
+    if not invalid.any():
+        return []
+    fixed = shapely.make_valid(gdf.geometry.array[invalid])
+    gdf.loc[invalid, "geometry"] = [_polygons_only(g) for g in fixed]
+    repaired = gdf.loc[invalid, "code"].tolist()
+    still_empty = shapely.is_empty(gdf.geometry.array)
+    if still_empty.any():
+        bad = gdf.loc[still_empty, "code"].tolist()
+        raise ValidationError(
+            Problem(
+                f"areas {bad} have invalid geometries that collapse to nothing when repaired.",
+                file=fname,
+                fix="Redraw them in a GIS.",
             )
-        warnings.warn(
-            f"{fname}: repaired {len(repaired)} invalid geometries ({', '.join(repaired[:10])}"
-            f"{'...' if len(repaired) > 10 else ''}); check their outlines.",
-            AssetMapWarning,
-            stacklevel=2,
         )
-    gdf = gdf.sort_values("code", kind="stable").reset_index(drop=True)
-    gdf.attrs.update(source=fname, code_col=code_col, name_col=name_col, repaired=repaired)
-    return gdf
+    warnings.warn(
+        f"{fname}: repaired {len(repaired)} invalid geometries ({', '.join(repaired[:10])}"
+        f"{'...' if len(repaired) > 10 else ''}); check their outlines.",
+        AssetMapWarning,
+        stacklevel=3,  # the caller of read_boundaries
+    )
+    return repaired
 
 
 def read_small_areas(

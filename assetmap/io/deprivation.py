@@ -8,7 +8,7 @@ third party's repackaging with short names, into the same columns:
 
 ``lsoa_code``, ``lsoa_name``, ``lad_code``, ``lad_name``, then for the IMD and
 each domain ``<key>_score``, ``<key>_rank``, ``<key>_decile`` (only those in the
-file), then ``population``. Domain keys are listed in :data:`DOMAINS`.
+file), then ``population``. Domain keys: :data:`assetmap.io.iod_columns.DOMAINS`.
 
 Ranks and deciles keep the published direction: rank 1 and decile 1 are the
 most deprived.
@@ -28,198 +28,23 @@ import pandas as pd
 
 from assetmap._errors import AssetMapWarning, DataFormatError, Problem, ValidationError
 from assetmap.io._read import read_table, sniff_format
-
-#: Number of LSOAs in England by LSOA vintage: every national rank runs from 1 to this.
-N_NATIONAL: dict[int, int] = {2011: 32_844, 2021: 33_755}
-
-#: Edition of the Indices published on each LSOA vintage.
-EDITION_BY_VINTAGE: dict[int, str] = {2011: "IoD2019", 2021: "IoD2025"}
-VINTAGE_BY_EDITION: dict[str, int] = {v: k for k, v in EDITION_BY_VINTAGE.items()}
-
-#: Highest LSOA code of the 2011 set; 2021 LSOAs that are new (splits, merges) have higher numbers.
-LAST_2011_LSOA = 33_768
-
-#: Canonical key of the IMD and of each domain or supplementary index, with the
-#: names files use for it (normalised: lower case, words only), longest first.
-DOMAINS: dict[str, tuple[str, ...]] = {
-    "imd": ("index of multiple deprivation imd", "index of multiple deprivation", "imd"),
-    "income": ("income deprivation domain", "income domain", "income"),
-    "employment": ("employment deprivation domain", "employment domain", "employment"),
-    "education": (
-        "education skills and training deprivation domain",
-        "education skills and training domain",
-        "education skills and training",
-        "education skills training",
-        "education",
-    ),
-    "health": ("health deprivation and disability domain", "health deprivation and disability", "health"),
-    "crime": ("crime domain", "crime"),
-    "housing": (
-        "barriers to housing and services domain",
-        "barriers to housing and services",
-        "housing and services",
-        "barriers",
-        "housing",
-    ),
-    "environment": (
-        "living environment deprivation domain",
-        "living environment domain",
-        "living environment",
-        "environment",
-    ),
-    "idaci": (
-        "income deprivation affecting children index idaci",
-        "income deprivation affecting children index",
-        "idaci",
-    ),
-    "idaopi": (
-        "income deprivation affecting older people idaopi",
-        "income deprivation affecting older people index idaopi",
-        "income deprivation affecting older people index",
-        "income deprivation affecting older people",
-        "idaopi",
-    ),
-}
-
-MEASURES = ("score", "rank", "decile")
-
-# What follows the measure word in the official names; a truncated header may stop anywhere in it.
-_MEASURE_TAILS: dict[str, tuple[str, ...]] = {
-    "score": ("rate",),
-    "rank": ("where 1 is most deprived",),
-    "decile": ("where 1 is most deprived 10 of lsoas",),
-}
-
-_ID_PATTERNS: dict[str, tuple[str, ...]] = {
-    "lsoa_code": (r"^lsoa ?(?:11|21)? ?(?:code|cd)(?: (?:2011|2021))?$", r"^lsoa(?:11|21)?$"),
-    "lsoa_name": (r"^lsoa ?(?:11|21)? ?(?:name|nm)(?: (?:2011|2021))?$",),
-    "lad_code": (
-        r"^local authority district code(?: \d{4})?$",
-        r"^(?:lad|ltla) ?(?:\d{2})? ?(?:code|cd)$",
-        r"^local authority code$",
-    ),
-    "lad_name": (
-        r"^local authority district name(?: \d{4})?$",
-        r"^(?:lad|ltla) ?(?:\d{2})? ?(?:name|nm)$",
-        r"^local authority name$",
-    ),
-    "population": (
-        r"^total population(?: mid \d{4})?(?: excluding prisoners)?$",
-        r"^population$",
-        r"^total population\b",
-    ),
-}
-
-_ID_COLUMNS = ("lsoa_code", "lsoa_name", "lad_code", "lad_name")
-
-#: Every canonical column, in output order.
-CANONICAL_COLUMNS: tuple[str, ...] = (
-    *_ID_COLUMNS,
-    *(f"{key}_{m}" for key in DOMAINS for m in MEASURES),
-    "population",
+from assetmap.io.iod_columns import (
+    CANONICAL_COLUMNS,
+    DOMAINS,
+    EDITION_BY_VINTAGE,
+    LAST_2011_LSOA,
+    MEASURES,
+    N_NATIONAL,
+    VINTAGE_BY_EDITION,
+    detect_columns,
+    guess_lsoa_vintage,
+    lsoa_code_number,
+    vintage_from_lsoa_header,
+    vintage_from_other_headers,
 )
 
 _LSOA_CODE = re.compile(r"^E01\d{6}$")
 _MAX_LISTED = 20
-
-
-# -- header matching ---------------------------------------------------------------------
-
-
-def _normalise(header: object) -> str:
-    """Lower-case words and digits only: 'Income Score (rate)' -> 'income score rate'."""
-    text = str(header).replace("\ufeff", "").lower()
-    text = re.sub(r"(?<=\d),(?=\d{3})", "", text)
-    return " ".join(re.findall(r"[a-z0-9]+", text.replace("_", " ")))
-
-
-def _match_measure(norm: str) -> str | None:
-    """Canonical ``<key>_<measure>`` a normalised header names, or None.
-
-    The header must name a domain and a measure in full; what follows the
-    measure may be cut short (official files truncate one long header).
-    """
-    for key, stems in DOMAINS.items():
-        for stem in stems:
-            if not norm.startswith(stem + " "):
-                continue
-            rest = norm[len(stem) + 1 :].split(" ")
-            measure, tail = rest[0], " ".join(rest[1:])
-            if measure not in MEASURES:
-                continue
-            if tail == "" or any(full.startswith(tail) for full in _MEASURE_TAILS[measure]):
-                return f"{key}_{measure}"
-    return None
-
-
-def _match_id(norm: str) -> str | None:
-    for canonical, patterns in _ID_PATTERNS.items():
-        if any(re.match(p, norm) for p in patterns):
-            return canonical
-    return None
-
-
-def _detect(columns: Iterable[str], explicit: dict[str, str], name: str) -> dict[str, str]:
-    """Map canonical names to file columns: the explicit mapping first, then by header."""
-    columns = list(columns)
-    unknown = sorted(set(explicit) - set(CANONICAL_COLUMNS))
-    if unknown:
-        raise DataFormatError(
-            f"{name}: columns= names {unknown}, which are not canonical deprivation columns. Use keys among "
-            f"lsoa_code, lsoa_name, lad_code, lad_name, population and <key>_score/_rank/_decile with <key> one of "
-            f"{', '.join(DOMAINS)}."
-        )
-    missing = [col for col in explicit.values() if col not in columns]
-    if missing:
-        raise DataFormatError(
-            f"{name}: columns= names {missing}, which the file does not have. Its columns are {columns}."
-        )
-    found: dict[str, str] = dict(explicit)
-    taken = set(explicit.values())
-    for col in columns:
-        if col in taken:
-            continue
-        norm = _normalise(col)
-        canonical = _match_id(norm) or _match_measure(norm)
-        # The first column wins: File 7 lists the IMD before sub-domains with similar names.
-        if canonical and canonical not in found:
-            found[canonical] = col
-            taken.add(col)
-    return found
-
-
-def _vintage_from_lsoa_header(found: dict[str, str]) -> int | None:
-    """LSOA vintage told by the LSOA header: 'LSOA code (2011)', 'lsoa21_code', 'LSOA11CD'."""
-    lsoa = _normalise(found.get("lsoa_code", ""))
-    m = re.search(r"\b(2011|2021)\b", lsoa) or re.search(r"lsoa ?(11|21)", lsoa)
-    return 2000 + int(m.group(1)[-2:]) if m else None
-
-
-def _vintage_from_other_headers(found: dict[str, str]) -> int | None:
-    """LSOA vintage told by the years of other headers: 'LAD code (2019)' or 'mid 2015' mean IoD2019."""
-    lad = re.search(r"\b(20\d{2})\b", _normalise(found.get("lad_code", "")))
-    if lad:
-        return 2011 if int(lad.group(1)) < 2023 else 2021
-    pop = re.search(r"mid (\d{4})", _normalise(found.get("population", "")))
-    if pop:
-        return 2011 if int(pop.group(1)) < 2020 else 2021
-    return None
-
-
-def lsoa_code_number(codes: pd.Series) -> pd.Series:
-    """Numeric part of LSOA codes (E01033769 -> 33769); NaN where a code is not E01 + 6 digits."""
-    text = codes.astype("string").str.strip()
-    return pd.to_numeric(text.str.extract(r"^E01(\d{6})$", expand=False), errors="coerce")
-
-
-def guess_lsoa_vintage(codes: pd.Series | Iterable[str]) -> int | None:
-    """Return 2021 when any code is a 2021-only LSOA (above E01033768), else None (cannot tell).
-
-    Most LSOA codes are the same in 2011 and 2021, so codes alone can prove 2021
-    but never 2011.
-    """
-    numbers = lsoa_code_number(pd.Series(list(codes) if not isinstance(codes, pd.Series) else codes, dtype="string"))
-    return 2021 if (numbers > LAST_2011_LSOA).any() else None
 
 
 # -- values ----------------------------------------------------------------------------
@@ -312,7 +137,7 @@ def best_sheet(path: Path) -> str | int:
         raise DataFormatError(f"{path.name}: cannot read the workbook ({exc}). Save it again as .xlsx.") from exc
     best: tuple[int, str | int] = (0, 0)
     for sheet_name, frame in sheets.items():
-        found = _detect([str(c).strip() for c in frame.columns], {}, path.name)
+        found = detect_columns([str(c).strip() for c in frame.columns], {}, path.name)
         score = len(found) if "lsoa_code" in found else 0
         if score > best[0]:
             best = (score, sheet_name)
@@ -399,122 +224,145 @@ def read_deprivation(
     if edition is not None and edition not in VINTAGE_BY_EDITION:
         raise ValueError(f"edition must be one of {sorted(VINTAGE_BY_EDITION)}, not {edition!r}.")
     raw, name = _read_raw(path, sheet)
-    cols = list(raw.columns)
-    found = _detect(cols, dict(columns or {}), name)
+    found = detect_columns(list(raw.columns), dict(columns or {}), name)
     if "lsoa_code" not in found:
-        raise _no_lsoa_column(name, cols)
+        raise _no_lsoa_column(name, list(raw.columns))
+    codes = raw[found["lsoa_code"]].astype("string").str.strip().str.upper()
+    ranks = {c: _numbers(raw[found[c]]) for c in found if c.endswith("_rank")}
+    vintage = _lsoa_vintage(edition, found, codes, ranks, name)
+    out, problems = _read_values(raw, found, ranks, codes, name, vintage)
+    if problems:
+        raise ValidationError(problems, summary=f"{name}: the deprivation file has problems to fix:")
+    df = _with_population(_canonical_frame(out), population, name)
+    df.attrs.update(
+        edition=EDITION_BY_VINTAGE[vintage],
+        lsoa_vintage=vintage,
+        n_national=N_NATIONAL[vintage],
+        source=name,
+        column_map={k: found[k] for k in CANONICAL_COLUMNS if k in found},
+    )
+    return df
 
+
+def _with_population(df: pd.DataFrame, population: str | Path | pd.DataFrame | None, name: str) -> pd.DataFrame:
+    """Join the population given apart from the file, or warn of LSOAs the file gives none for."""
+    if population is not None:
+        return _join_population(df, population, name)
+    if "population" in df and df["population"].isna().any():
+        _warn_missing_population(df, name, None, stacklevel=4)  # the caller of read_deprivation
+    return df
+
+
+def _canonical_frame(columns: dict[str, Any]) -> pd.DataFrame:
+    """Return the checked columns as a frame, ranks and deciles as plain integers, in canonical order."""
+    df = pd.DataFrame(columns)
+    for col in df.columns:
+        if col.endswith(("_rank", "_decile")):
+            df[col] = df[col].astype("int64")
+    return df[[c for c in CANONICAL_COLUMNS if c in df.columns]]
+
+
+def _code_problems(codes: pd.Series, raw_codes: pd.Series, name: str, field: str, vintage: int) -> list[Problem]:
+    """List bad and repeated LSOA codes, and 2021-only codes in a file on 2011 LSOAs."""
+    problems = _check_codes(codes, raw_codes, name, field)
+    if vintage == 2011:
+        problems += _cell_problems(
+            lsoa_code_number(codes) > LAST_2011_LSOA,
+            raw_codes,
+            "'{value}' is a 2021 LSOA code, but the file is on 2011 LSOAs (IoD2019).",
+            name,
+            field,
+            "Use the IoD2025 file for 2021 LSOAs, or check the edition.",
+        )
+    return problems
+
+
+def _read_values(
+    raw: pd.DataFrame, found: dict[str, str], ranks: dict[str, pd.Series], codes: pd.Series, name: str, vintage: int
+) -> tuple[dict[str, Any], list[Problem]]:
+    """Read every recognised column into canonical columns; list the problems with their cells, codes first."""
     raw_codes = raw[found["lsoa_code"]].astype("string")
-    codes = raw_codes.str.strip().str.upper()
-    problems = _check_codes(codes, raw_codes, name, found["lsoa_code"])
+    out: dict[str, Any] = {"lsoa_code": codes.astype(object)}
+    problems = _code_problems(codes, raw_codes, name, found["lsoa_code"], vintage)
+    for col in ("lsoa_name", "lad_code", "lad_name"):
+        if col in found:
+            out[col] = raw[found[col]].astype("string").str.strip().astype(object)
+    for canonical in (f"{key}_{measure}" for key in DOMAINS for measure in MEASURES):
+        if canonical in found:
+            out[canonical], cell_problems = _measure(raw[found[canonical]], canonical, ranks, name, found, vintage)
+            problems += cell_problems
+    if "population" in found:
+        text = raw[found["population"]]
+        out["population"] = values = _numbers(text)
+        problems += _cell_problems(
+            (values.isna() & ~_blank(text)) | (values < 0),
+            text,
+            "'{value}' is not a population (a number, 0 or more).",
+            name,
+            found["population"],
+            _FIX_NUMBER,
+        )
+    return out, problems
 
-    # Edition: the caller, the LSOA header, 2021-only codes, ranks past 32,844, other headers; else assumed openly.
-    vintage = VINTAGE_BY_EDITION[edition] if edition else _vintage_from_lsoa_header(found)
+
+_FIX_NUMBER = "Correct the value; numbers may use a decimal point and thousands commas, nothing else."
+
+
+def _lsoa_vintage(
+    edition: str | None, found: dict[str, str], codes: pd.Series, ranks: dict[str, pd.Series], name: str
+) -> int:
+    """Tell the LSOA vintage: edition given, LSOA header, 2021-only codes, ranks over 32,844, other headers; else 2021."""
+    vintage = VINTAGE_BY_EDITION[edition] if edition else vintage_from_lsoa_header(found)
     if vintage is None:
         vintage = guess_lsoa_vintage(codes.dropna())
-    ranks = {c: _numbers(raw[found[c]]) for c in found if c.endswith("_rank")}
     if vintage is None and any((r > N_NATIONAL[2011]).any() for r in ranks.values()):
         vintage = 2021
     if vintage is None:
-        vintage = _vintage_from_other_headers(found)
+        vintage = vintage_from_other_headers(found)
     if vintage is None:
         vintage = 2021
         warnings.warn(
             f"{name}: neither the headers nor the codes tell whether this is IoD2025 (2021 LSOAs) or IoD2019 "
             "(2011 LSOAs); read as IoD2025. If it is IoD2019, pass edition='IoD2019'.",
             AssetMapWarning,
-            stacklevel=2,
+            stacklevel=3,  # the caller of read_deprivation
         )
-    n_national = N_NATIONAL[vintage]
-    if vintage == 2011:
-        newer = lsoa_code_number(codes) > LAST_2011_LSOA
-        if newer.any():
-            problems += _cell_problems(
-                newer,
-                raw_codes,
-                "'{value}' is a 2021 LSOA code, but the file is on 2011 LSOAs (IoD2019).",
-                name,
-                found["lsoa_code"],
-                "Use the IoD2025 file for 2021 LSOAs, or check the edition.",
-            )
+    return vintage
 
-    out: dict[str, Any] = {"lsoa_code": codes.astype(object)}
-    for col in ("lsoa_name", "lad_code", "lad_name"):
-        if col in found:
-            out[col] = raw[found[col]].astype("string").str.strip().astype(object)
 
-    fix_number = "Correct the value; numbers may use a decimal point and thousands commas, nothing else."
-    for key in DOMAINS:
-        for measure in MEASURES:
-            canonical = f"{key}_{measure}"
-            if canonical not in found:
-                continue
-            field, text = found[canonical], raw[found[canonical]]
-            values = ranks[canonical] if measure == "rank" else _numbers(text)
-            blank = text.isna() if values.notna().all() else _blank(text)
-            problems += _cell_problems(blank, text, "the value is empty.", name, field, "Fill it in from the source.")
-            problems += _cell_problems(
-                values.isna() & ~blank, text, "'{value}' is not a number.", name, field, fix_number
-            )
-            ok = values.notna()
-            if measure == "decile":
-                problems += _cell_problems(
-                    ok & ~values.isin(range(1, 11)),
-                    text,
-                    "decile {value} is not a whole number from 1 to 10.",
-                    name,
-                    field,
-                    "Deciles run from 1 (most deprived 10%) to 10.",
-                )
-            elif measure == "rank":
-                whole = values == np.floor(values)
-                problems += _cell_problems(
-                    ok & ~(whole & values.between(1, n_national)),
-                    text,
-                    f"rank {{value}} is not a whole number from 1 to {n_national:,} (the number of "
-                    f"{vintage} LSOAs in England).",
-                    name,
-                    field,
-                    "Check the edition: IoD2019 ranks 32,844 LSOAs (2011), IoD2025 33,755 (2021).",
-                )
-            out[canonical] = values.round().astype("Int64") if measure != "score" else values
-
-    if "population" in found:
-        text = raw[found["population"]]
-        values = _numbers(text)
-        blank = _blank(text)
+def _measure(
+    text: pd.Series, canonical: str, ranks: dict[str, pd.Series], name: str, found: dict[str, str], vintage: int
+) -> tuple[pd.Series, list[Problem]]:
+    """Parse one score, rank or decile column; return its values and the problems with its cells."""
+    measure = canonical.rsplit("_", 1)[1]
+    field = found[canonical]
+    values = ranks[canonical] if measure == "rank" else _numbers(text)
+    blank = text.isna() if values.notna().all() else _blank(text)
+    problems = _cell_problems(blank, text, "the value is empty.", name, field, "Fill it in from the source.")
+    problems += _cell_problems(values.isna() & ~blank, text, "'{value}' is not a number.", name, field, _FIX_NUMBER)
+    ok = values.notna()
+    if measure == "decile":
         problems += _cell_problems(
-            (values.isna() & ~blank) | (values < 0),
+            ok & ~values.isin(range(1, 11)),
             text,
-            "'{value}' is not a population (a number, 0 or more).",
+            "decile {value} is not a whole number from 1 to 10.",
             name,
-            found["population"],
-            fix_number,
+            field,
+            "Deciles run from 1 (most deprived 10%) to 10.",
         )
-        out["population"] = values
-
-    if problems:
-        raise ValidationError(problems, summary=f"{name}: the deprivation file has problems to fix:")
-
-    df = pd.DataFrame(out)
-    for col in df.columns:
-        if col.endswith(("_rank", "_decile")):
-            df[col] = df[col].astype("int64")
-    df = df[[c for c in CANONICAL_COLUMNS if c in df.columns]]
-
-    if population is not None:
-        df = _join_population(df, population, name)
-    elif "population" in df and df["population"].isna().any():
-        _warn_missing_population(df, name, None)
-
-    df.attrs.update(
-        edition=EDITION_BY_VINTAGE[vintage],
-        lsoa_vintage=vintage,
-        n_national=n_national,
-        source=name,
-        column_map={k: found[k] for k in CANONICAL_COLUMNS if k in found},
-    )
-    return df
+    elif measure == "rank":
+        n_national = N_NATIONAL[vintage]
+        whole = values == np.floor(values)
+        problems += _cell_problems(
+            ok & ~(whole & values.between(1, n_national)),
+            text,
+            f"rank {{value}} is not a whole number from 1 to {n_national:,} (the number of "
+            f"{vintage} LSOAs in England).",
+            name,
+            field,
+            "Check the edition: IoD2019 ranks 32,844 LSOAs (2011), IoD2025 33,755 (2021).",
+        )
+    return (values.round().astype("Int64") if measure != "score" else values), problems
 
 
 def _warn_missing_population(df: pd.DataFrame, name: str, pop_name: str | None, stacklevel: int = 3) -> None:
@@ -548,12 +396,12 @@ def _join_population(df: pd.DataFrame, population: str | Path | pd.DataFrame, na
         )
     out = df.drop(columns=["population"], errors="ignore").assign(population=values.astype("float64"))
     if out["population"].isna().any():
-        _warn_missing_population(out, name, pop_name, stacklevel=4)
+        _warn_missing_population(out, name, pop_name, stacklevel=5)  # the caller of read_deprivation
     return out
 
 
 def _population_from_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    found = _detect([str(c) for c in frame.columns], {}, "the population table")
+    found = detect_columns([str(c) for c in frame.columns], {}, "the population table")
     code_col = "lsoa_code" if "lsoa_code" in frame.columns else found.get("lsoa_code")
     pop_col = "population" if "population" in frame.columns else found.get("population")
     if code_col is None or pop_col is None:
@@ -596,7 +444,7 @@ def read_population(path: str | Path, *, sheet: str | int | None = None) -> pd.D
     """
     raw, name = _read_raw(path, sheet)
     cols = list(raw.columns)
-    found = _detect(cols, {}, name)
+    found = detect_columns(cols, {}, name)
     if "lsoa_code" not in found:
         raise DataFormatError(
             f"{name}: no LSOA code column found among {cols}. Expected 'LSOA code (2011)' or 'LSOA code (2021)' "
@@ -623,7 +471,7 @@ def read_population(path: str | Path, *, sheet: str | int | None = None) -> pd.D
     if problems:
         raise ValidationError(problems, summary=f"{name}: the population file has problems to fix:")
     out = pd.DataFrame({"lsoa_code": codes.astype(object), "population": values})
-    vintage = _vintage_from_lsoa_header(found) or guess_lsoa_vintage(codes) or _vintage_from_other_headers(found)
+    vintage = vintage_from_lsoa_header(found) or guess_lsoa_vintage(codes) or vintage_from_other_headers(found)
     out.attrs.update(source=name, lsoa_vintage=vintage)
     return out
 
@@ -684,11 +532,7 @@ def check_lsoa_match(
     unmatched = sorted(small[~matched].tolist())
     dep_vintage = deprivation.attrs.get("lsoa_vintage") or guess_lsoa_vintage(deprivation["lsoa_code"])
     if small_area_vintage is None:
-        small_area_vintage = guess_lsoa_vintage(small)
-        national = len(deprivation) >= 0.99 * N_NATIONAL.get(dep_vintage or 0, np.inf)
-        if small_area_vintage is None and dep_vintage == 2021 and national and unmatched:
-            # Codes missing from a national 2021 file, none of them 2021-only: retired 2011 codes.
-            small_area_vintage = 2011
+        small_area_vintage = _small_area_vintage(small, deprivation, dep_vintage, unmatched)
     n, k = len(small), int(matched.sum())
     share = k / n if n else 0.0
     report = {
@@ -705,24 +549,7 @@ def check_lsoa_match(
         )
     mixed = bool(unmatched) and bool(dep_vintage and small_area_vintage and dep_vintage != small_area_vintage)
     if share < min_share or mixed:
-        edition = deprivation.attrs.get("edition") or (EDITION_BY_VINTAGE.get(dep_vintage) if dep_vintage else None)
-        if dep_vintage and small_area_vintage and dep_vintage != small_area_vintage:
-            other = EDITION_BY_VINTAGE[small_area_vintage]
-            message = (
-                f"the {edition} file is on {dep_vintage} LSOAs but your small areas are {small_area_vintage} "
-                f"LSOAs: {k} of {n} codes match."
-            )
-            fix = f"Use the {other} file or {dep_vintage} LSOA boundaries."
-        else:
-            message = (
-                f"only {k} of {n} small-area codes have a row in the deprivation file "
-                f"(e.g. {', '.join(unmatched[:5])} are missing)."
-            )
-            fix = (
-                "Check that the deprivation file covers this area and uses the same LSOA vintage as the small "
-                "areas (IoD2019: 2011 LSOAs; IoD2025: 2021 LSOAs)."
-            )
-        raise ValidationError(Problem(message, file=file, field="lsoa_code", fix=fix))
+        raise ValidationError(_mismatch_problem(deprivation, report, file))
     if unmatched:
         warnings.warn(
             f"{file}: {len(unmatched)} of {n} small areas have no deprivation row "
@@ -732,3 +559,39 @@ def check_lsoa_match(
             stacklevel=2,
         )
     return report
+
+
+def _small_area_vintage(
+    small: pd.Series, dep: pd.DataFrame, dep_vintage: int | None, unmatched: list[str]
+) -> int | None:
+    """Tell the small areas' LSOA vintage from their codes, and from what a national file lacks."""
+    vintage = guess_lsoa_vintage(small)
+    national = len(dep) >= 0.99 * N_NATIONAL.get(dep_vintage or 0, np.inf)
+    if vintage is None and dep_vintage == 2021 and national and unmatched:
+        # Codes missing from a national 2021 file, none of them 2021-only: retired 2011 codes.
+        vintage = 2011
+    return vintage
+
+
+def _mismatch_problem(deprivation: pd.DataFrame, report: dict[str, Any], file: str) -> Problem:
+    """Say why too few small areas have a deprivation row: another LSOA vintage, or another place."""
+    dep_vintage, small_area_vintage = report["deprivation_vintage"], report["small_area_vintage"]
+    k, n, unmatched = report["n_matched"], report["n_small_areas"], report["unmatched"]
+    edition = deprivation.attrs.get("edition") or (EDITION_BY_VINTAGE.get(dep_vintage) if dep_vintage else None)
+    if dep_vintage and small_area_vintage and dep_vintage != small_area_vintage:
+        other = EDITION_BY_VINTAGE[small_area_vintage]
+        message = (
+            f"the {edition} file is on {dep_vintage} LSOAs but your small areas are {small_area_vintage} "
+            f"LSOAs: {k} of {n} codes match."
+        )
+        fix = f"Use the {other} file or {dep_vintage} LSOA boundaries."
+    else:
+        message = (
+            f"only {k} of {n} small-area codes have a row in the deprivation file "
+            f"(e.g. {', '.join(unmatched[:5])} are missing)."
+        )
+        fix = (
+            "Check that the deprivation file covers this area and uses the same LSOA vintage as the small "
+            "areas (IoD2019: 2011 LSOAs; IoD2025: 2021 LSOAs)."
+        )
+    return Problem(message, file=file, field="lsoa_code", fix=fix)

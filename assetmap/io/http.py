@@ -70,16 +70,26 @@ def download(
         return path.read_bytes()
     timeout = settings.fetch_timeout_s if timeout is None else timeout
     retries = settings.fetch_retries if retries is None else retries
-    host = urllib.parse.urlsplit(url).netloc or url
     request = urllib.request.Request(url, data=data, headers={"User-Agent": USER_AGENT})
+    body = _fetch_with_retries(request, url, timeout=timeout, retries=retries)
+    if cache:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".part")
+        partial.write_bytes(body)
+        partial.replace(path)  # a crash never leaves half an answer in the cache
+    return body
+
+
+def _fetch_with_retries(request: urllib.request.Request, url: str, *, timeout: float, retries: int) -> bytes:
+    """Send ``request``, trying again after a timeout, a dropped connection or a server error."""
+    host = urllib.parse.urlsplit(url).netloc or url
     last: BaseException | None = None
     for attempt in range(retries + 1):
         if attempt:
             time.sleep(settings.fetch_backoff_s * 2 ** (attempt - 1))
         try:
             with urllib.request.urlopen(request, timeout=timeout) as response:
-                body = response.read()
-            break
+                return response.read()
         except urllib.error.HTTPError as exc:
             if exc.code < 500 and exc.code != 429:  # the request is wrong: asking again will not help
                 raise FetchError(
@@ -90,33 +100,23 @@ def download(
         except TimeoutError as exc:
             last = exc
         except urllib.error.URLError as exc:
-            if isinstance(exc.reason, TimeoutError | socket.timeout):
-                last = exc
-            else:
-                last = exc
-                if attempt == retries:
-                    raise OfflineError(
-                        f"cannot reach {host} ({exc.reason}). This machine may be offline or the address wrong. "
-                        "Run the command on a machine with internet access, or build the area from files with "
-                        "`assetmap init-area`."
-                    ) from exc
+            last = exc
+            if not isinstance(exc.reason, TimeoutError | socket.timeout) and attempt == retries:
+                raise OfflineError(
+                    f"cannot reach {host} ({exc.reason}). This machine may be offline or the address wrong. "
+                    "Run the command on a machine with internet access, or build the area from files with "
+                    "`assetmap init-area`."
+                ) from exc
         except (ConnectionError, OSError) as exc:  # a connection dropped mid-answer
             last = exc
-    else:
-        if isinstance(last, TimeoutError | socket.timeout) or (
-            isinstance(last, urllib.error.URLError) and isinstance(last.reason, TimeoutError | socket.timeout)
-        ):
-            raise FetchError(
-                f"{host} did not answer within {timeout:g} s ({retries + 1} tries). The server may be busy: "
-                "try again later, or raise settings.fetch_timeout_s."
-            ) from last
-        raise FetchError(f"download from {host} failed after {retries + 1} tries ({last}). Try again later.") from last
-    if cache:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".part")
-        partial.write_bytes(body)
-        partial.replace(path)  # a crash never leaves half an answer in the cache
-    return body
+    if isinstance(last, TimeoutError | socket.timeout) or (
+        isinstance(last, urllib.error.URLError) and isinstance(last.reason, TimeoutError | socket.timeout)
+    ):
+        raise FetchError(
+            f"{host} did not answer within {timeout:g} s ({retries + 1} tries). The server may be busy: "
+            "try again later, or raise settings.fetch_timeout_s."
+        ) from last
+    raise FetchError(f"download from {host} failed after {retries + 1} tries ({last}). Try again later.") from last
 
 
 def arcgis_query(service: str, where: str, *, geometry: bool = True, page_size: int | None = None) -> dict[str, Any]:

@@ -271,18 +271,55 @@ def record_from_service(
     status = (_str(service.get("status")) or "active").lower()
     if status != "active":
         return None, [f"{who}: left out: its status is '{status}', not active."]
-    messages: list[str] = []
-    type_key, elements, unknown = _type_and_elements(_terms(service), tax)
+    type_key, elements, messages = _record_type(service, tax, default_type, who)
     if type_key is None:
-        fallback = tax.normalise_type(default_type) if default_type else None
-        shown = ", ".join(f"'{t}'" for t in unknown) or "none"
-        if fallback is None:
+        return None, messages
+    record = _record_fields(service, sid, name, type_key, elements)
+    located, bad_coordinates = _locate(record, service, postcodes)
+    if not located:
+        if bad_coordinates:
             return None, [
+                f"{who}: left out: {bad_coordinates} are not coordinates in the United Kingdom. Correct them at the "
+                "source (WGS84 decimal degrees), or give a postcode and the area's postcode lookup."
+            ]
+        return None, [f"{who}: left out: no location with latitude/longitude (or a postcode to look up)."]
+    if bad_coordinates and located and "longitude" not in record:
+        messages.append(f"{who}: {bad_coordinates} are not usable; placed by its postcode.")
+    given = dict(record)
+    clean, problem = _validate(record, tax, postcodes)
+    if clean is None:
+        return None, [f"{who}: left out: {problem}"]
+    dropped = [f for f in (*_OPTIONAL, "last_confirmed") if given.get(f) is not None and clean.get(f) is None]
+    if dropped:
+        messages.append(
+            f"{who}: {', '.join(dropped)} not usable (left blank): {', '.join(repr(given[f]) for f in dropped)}."
+        )
+    return clean, messages
+
+
+def _record_type(
+    service: dict[str, Any], tax: Taxonomy, default_type: str | None, who: str
+) -> tuple[str | None, list[str], list[str]]:
+    """Return the service's asset type, its elements and what was assumed; no type says why it is left out."""
+    type_key, elements, unknown = _type_and_elements(_terms(service), tax)
+    if type_key is not None:
+        return type_key, elements, []
+    fallback = tax.normalise_type(default_type) if default_type else None
+    shown = ", ".join(f"'{t}'" for t in unknown) or "none"
+    if fallback is None:
+        return (
+            None,
+            elements,
+            [
                 f"{who}: left out: its taxonomy terms ({shown}) match no asset type. Give a default type "
                 "(--default-type) or add the terms as synonyms in taxonomy.toml."
-            ]
-        type_key = fallback
-        messages.append(f"{who}: taxonomy terms ({shown}) match no asset type; imported as {fallback}.")
+            ],
+        )
+    return fallback, elements, [f"{who}: taxonomy terms ({shown}) match no asset type; imported as {fallback}."]
+
+
+def _record_fields(service: dict[str, Any], sid: str, name: str, type_key: str, elements: list[int]) -> dict[str, Any]:
+    """Return the record's fields that do not depend on the service's location."""
     organisation = _first(service.get("organization"))
     record: dict[str, Any] = {
         "name": name,
@@ -306,8 +343,16 @@ def record_from_service(
     wards = [w for w in wards if w and _WARD.match(w)]
     if len(wards) == 1:
         record["area_code"] = wards[0]
+    return record
+
+
+def _locate(record: dict[str, Any], service: dict[str, Any], postcodes: pd.DataFrame | None) -> tuple[bool, str | None]:
+    """Fill the record's place from the first usable location; return whether it has one, and bad coordinates seen.
+
+    A location with coordinates in the United Kingdom places it; one with a postcode
+    does where there is a postcode lookup to place it by.
+    """
     bad_coordinates = None
-    located = False
     for location, sal in _locations(service):
         address = (
             _first(location.get("addresses"))
@@ -326,32 +371,12 @@ def record_from_service(
         if lat is not None and lon is not None and math.isfinite(lat) and math.isfinite(lon):
             if x0 <= lon <= x1 and y0 <= lat <= y1:
                 record.update(longitude=lon, latitude=lat)
-                located = True
-                break
+                return True, bad_coordinates
         if lat is not None or lon is not None:
             bad_coordinates = f"latitude {location.get('latitude')!r}, longitude {location.get('longitude')!r}"
         if record.get("postcode") and postcodes is not None:
-            located = True  # validate_record looks the postcode up
-            break
-    if not located:
-        if bad_coordinates:
-            return None, [
-                f"{who}: left out: {bad_coordinates} are not coordinates in the United Kingdom. Correct them at the "
-                "source (WGS84 decimal degrees), or give a postcode and the area's postcode lookup."
-            ]
-        return None, [f"{who}: left out: no location with latitude/longitude (or a postcode to look up)."]
-    if bad_coordinates and located and "longitude" not in record:
-        messages.append(f"{who}: {bad_coordinates} are not usable; placed by its postcode.")
-    given = dict(record)
-    clean, problem = _validate(record, tax, postcodes)
-    if clean is None:
-        return None, [f"{who}: left out: {problem}"]
-    dropped = [f for f in (*_OPTIONAL, "last_confirmed") if given.get(f) is not None and clean.get(f) is None]
-    if dropped:
-        messages.append(
-            f"{who}: {', '.join(dropped)} not usable (left blank): {', '.join(repr(given[f]) for f in dropped)}."
-        )
-    return clean, messages
+            return True, bad_coordinates  # validate_record looks the postcode up
+    return False, bad_coordinates
 
 
 def _validate(
@@ -396,75 +421,8 @@ def export_oruk(records: pd.DataFrame, taxonomy: Taxonomy) -> str:
     taxonomy : Taxonomy
         The register's asset types and elements.
     """
-    tax = taxonomy
     frame = public_records(records)
-    services = []
-    for row in frame.drop(columns=frame.geometry.name).to_dict("records"):
-        sid = (
-            str(row["source_id"])
-            if row.get("source") == "oruk" and not is_blank(row.get("source_id"))
-            else row["asset_id"]
-        )
-        location: dict[str, Any] = {"id": f"{sid}-location", "name": row["name"], "location_type": "physical"}
-        if not row["sensitive"]:
-            location.update(latitude=float(row["latitude"]), longitude=float(row["longitude"]))
-            location["addresses"] = [
-                {
-                    "id": f"{sid}-address",
-                    "address_1": None if is_blank(row.get("address")) else row["address"],
-                    "city": None,
-                    "postal_code": None if is_blank(row.get("postcode")) else row["postcode"],
-                    "country": "GB",
-                    "address_type": "physical",
-                }
-            ]
-        if not is_blank(row.get("accessibility")):
-            location["accessibility"] = [{"id": f"{sid}-access", "description": row["accessibility"]}]
-        terms = [
-            {
-                "id": f"{sid}-type",
-                "taxonomy_term": {
-                    "id": row["type"],
-                    "code": row["type"],
-                    "term": tax.asset_type(row["type"]).label,
-                    "vocabulary": VOCABULARY,
-                },
-            }
-        ]
-        terms += [
-            {
-                "id": f"{sid}-element-{e}",
-                "taxonomy_term": {
-                    "id": f"element-{e}",
-                    "code": str(e),
-                    "term": tax.element(int(e)).name,
-                    "vocabulary": ELEMENT_VOCABULARY,
-                },
-            }
-            for e in row["elements"]
-        ]
-        service: dict[str, Any] = {
-            "id": sid,
-            "name": row["name"],
-            "description": None if is_blank(row.get("description")) else row["description"],
-            "url": None if is_blank(row.get("website")) else row["website"],
-            "email": None if is_blank(row.get("email")) else row["email"],
-            "status": "active",
-            "assured_date": None if is_blank(row.get("last_confirmed")) else str(row["last_confirmed"]),
-            "organization": None
-            if is_blank(row.get("organisation"))
-            else {"id": f"{sid}-organization", "name": row["organisation"]},
-            "service_at_locations": [{"id": f"{sid}-sal", "location": location}],
-            "attributes": terms,
-            "phones": [] if is_blank(row.get("phone")) else [{"id": f"{sid}-phone", "number": row["phone"]}],
-            "schedules": []
-            if is_blank(row.get("opening_times"))
-            else [{"id": f"{sid}-schedule", "description": row["opening_times"]}],
-            "service_areas": []
-            if is_blank(row.get("area_code"))
-            else [{"id": f"{sid}-area", "name": row["area_code"], "extent_type": "ward"}],
-        }
-        services.append(service)
+    services = [_service_json(row, taxonomy) for row in frame.drop(columns=frame.geometry.name).to_dict("records")]
     page = {
         "total_items": len(services),
         "total_pages": 1,
@@ -476,3 +434,84 @@ def export_oruk(records: pd.DataFrame, taxonomy: Taxonomy) -> str:
         "contents": services,
     }
     return json.dumps(page, indent=2, ensure_ascii=False, default=str) + "\n"
+
+
+def _blank_or(value: Any) -> Any:
+    """Return None for a missing value (see :func:`is_blank`), else the value."""
+    return None if is_blank(value) else value
+
+
+def _service_json(row: dict[str, Any], tax: Taxonomy) -> dict[str, Any]:
+    """Return one record as an HSDS 3 service."""
+    sid = (
+        str(row["source_id"]) if row.get("source") == "oruk" and not is_blank(row.get("source_id")) else row["asset_id"]
+    )
+    return {
+        "id": sid,
+        "name": row["name"],
+        "description": _blank_or(row.get("description")),
+        "url": _blank_or(row.get("website")),
+        "email": _blank_or(row.get("email")),
+        "status": "active",
+        "assured_date": None if is_blank(row.get("last_confirmed")) else str(row["last_confirmed"]),
+        "organization": None
+        if is_blank(row.get("organisation"))
+        else {"id": f"{sid}-organization", "name": row["organisation"]},
+        "service_at_locations": [{"id": f"{sid}-sal", "location": _location_json(row, sid)}],
+        "attributes": _terms_json(row, sid, tax),
+        "phones": [] if is_blank(row.get("phone")) else [{"id": f"{sid}-phone", "number": row["phone"]}],
+        "schedules": []
+        if is_blank(row.get("opening_times"))
+        else [{"id": f"{sid}-schedule", "description": row["opening_times"]}],
+        "service_areas": []
+        if is_blank(row.get("area_code"))
+        else [{"id": f"{sid}-area", "name": row["area_code"], "extent_type": "ward"}],
+    }
+
+
+def _location_json(row: dict[str, Any], sid: str) -> dict[str, Any]:
+    """Return the record's place as an HSDS 3 location; a sensitive record's has no coordinates or address."""
+    location: dict[str, Any] = {"id": f"{sid}-location", "name": row["name"], "location_type": "physical"}
+    if not row["sensitive"]:
+        location.update(latitude=float(row["latitude"]), longitude=float(row["longitude"]))
+        location["addresses"] = [
+            {
+                "id": f"{sid}-address",
+                "address_1": _blank_or(row.get("address")),
+                "city": None,
+                "postal_code": _blank_or(row.get("postcode")),
+                "country": "GB",
+                "address_type": "physical",
+            }
+        ]
+    if not is_blank(row.get("accessibility")):
+        location["accessibility"] = [{"id": f"{sid}-access", "description": row["accessibility"]}]
+    return location
+
+
+def _terms_json(row: dict[str, Any], sid: str, tax: Taxonomy) -> list[dict[str, Any]]:
+    """Return the record's type and elements as HSDS 3 attributes, in the ``assetmap`` vocabularies."""
+    terms = [
+        {
+            "id": f"{sid}-type",
+            "taxonomy_term": {
+                "id": row["type"],
+                "code": row["type"],
+                "term": tax.asset_type(row["type"]).label,
+                "vocabulary": VOCABULARY,
+            },
+        }
+    ]
+    terms += [
+        {
+            "id": f"{sid}-element-{e}",
+            "taxonomy_term": {
+                "id": f"element-{e}",
+                "code": str(e),
+                "term": tax.element(int(e)).name,
+                "vocabulary": ELEMENT_VOCABULARY,
+            },
+        }
+        for e in row["elements"]
+    ]
+    return terms

@@ -408,20 +408,7 @@ def _bulk(area: Area) -> None:
         "(delete the example row), and upload it. Every row is checked first: nothing is stored until "
         "every row is right, unless you choose to send only the rows without problems."
     )
-    postcode = None
-    if area.postcodes is not None and len(area.postcodes):
-        postcode = str(area.postcodes["postcode"].iloc[0]) if "postcode" in area.postcodes else None
-    a, b = st.columns(2)
-    for col, fmt, label in ((a, "csv", "Template (CSV)"), (b, "xlsx", "Template (Excel)")):
-        col.download_button(
-            label,
-            data=functools.partial(forms.template_bytes, fmt, postcode=postcode),
-            file_name=f"add_groups_template.{fmt}",
-            mime=MEDIA_TYPES[fmt],
-            key=f"add_template_{fmt}",
-            on_click="ignore",
-            icon=":material/download:",
-        )
+    _bulk_templates(area)
     gen = st.session_state.setdefault(BULK_GEN_KEY, 0)
     upload = st.file_uploader(
         f"Your spreadsheet (CSV or Excel, up to {uploads.upload_limit_mb('assets'):g} MB and "
@@ -449,6 +436,31 @@ def _bulk(area: Area) -> None:
         st.dataframe(forms.row_report(problems), hide_index=True, width="stretch", key="add_bulk_report")
     if not len(records):
         return
+    _bulk_duplicates(records)
+    if _bulk_confirmed(len(records), n_bad) and _may_send_bulk(gen):
+        _send_bulk(records, data, upload.name, gen)
+
+
+def _bulk_templates(area: Area) -> None:
+    """Offer the spreadsheet template, its example row in the area (one of its postcodes)."""
+    postcode = None
+    if area.postcodes is not None and len(area.postcodes):
+        postcode = str(area.postcodes["postcode"].iloc[0]) if "postcode" in area.postcodes else None
+    a, b = st.columns(2)
+    for col, fmt, label in ((a, "csv", "Template (CSV)"), (b, "xlsx", "Template (Excel)")):
+        col.download_button(
+            label,
+            data=functools.partial(forms.template_bytes, fmt, postcode=postcode),
+            file_name=f"add_groups_template.{fmt}",
+            mime=MEDIA_TYPES[fmt],
+            key=f"add_template_{fmt}",
+            on_click="ignore",
+            icon=":material/download:",
+        )
+
+
+def _bulk_duplicates(records: gpd.GeoDataFrame) -> None:
+    """Warn of rows that may repeat a listed group or another row."""
     try:
         with common.open_register() as store:
             # Only against what the public map shows: the answer must not reveal a pending
@@ -465,6 +477,10 @@ def _bulk(area: Area) -> None:
         st.dataframe(
             forms.duplicate_report(duplicates, public=True), hide_index=True, width="stretch", key="add_bulk_duplicates"
         )
+
+
+def _bulk_confirmed(n_ready: int, n_bad: int) -> bool:
+    """Ask for consent (and, with bad rows, whether to leave them out); return True once sent with consent."""
     st.info(privacy_notice(), icon=":material/privacy_tip:")
     consent = st.checkbox(
         "I agree to the council keeping these details and publishing the public ones once checked, "
@@ -472,32 +488,40 @@ def _bulk(area: Area) -> None:
         key="add_bulk_consent",
     )
     only_valid = False
-    if problems:
+    if n_bad:
         only_valid = st.checkbox(
-            f"Leave out the {n_bad:,} rows with problems and send only the {len(records):,} rows without",
+            f"Leave out the {n_bad:,} rows with problems and send only the {n_ready:,} rows without",
             key="add_bulk_only_valid",
         )
-        label = f"Send the {len(records):,} rows without problems"
+        label = f"Send the {n_ready:,} rows without problems"
     else:
-        label = f"Send all {len(records):,} groups"
-    if not st.button(label, type="primary", disabled=bool(problems) and not only_valid, key="add_bulk_send"):
-        return
+        label = f"Send all {n_ready:,} groups"
+    if not st.button(label, type="primary", disabled=bool(n_bad) and not only_valid, key="add_bulk_send"):
+        return False
     if not consent:
         st.error("Tick the box to agree before sending.", icon=":material/error:")
-        return
+        return False
+    return True
+
+
+def _may_send_bulk(gen: int) -> bool:
+    """Thank a robot as if it were sent (storing nothing), and apply the sending limits."""
     if _is_robot():
         st.session_state[BULK_DONE_KEY] = _NEUTRAL_THANKS
         st.session_state[BULK_GEN_KEY] = gen + 1
         st.rerun()
-    if not _may_send():
-        return
+    return _may_send()
+
+
+def _send_bulk(records: gpd.GeoDataFrame, data: bytes, file: str, gen: int) -> None:
+    """Store the ready rows as pending records, once per file and session, and thank the sender."""
     # One key per file and session: a second press sends nothing twice.
     key = (
         "bulk-" + hashlib.sha256(data + st.session_state.setdefault(FORM_ID_KEY, uuid.uuid4().hex).encode()).hexdigest()
     )
     try:
         with common.open_register() as store:
-            ids = store.bulk_add(records, actor="public bulk upload", idempotency_key=key, file=upload.name)
+            ids = store.bulk_add(records, actor="public bulk upload", idempotency_key=key, file=file)
     except ValidationError as exc:
         st.error("Nothing was stored:", icon=":material/error:")
         st.dataframe(forms.row_report(exc.problems), hide_index=True, width="stretch")

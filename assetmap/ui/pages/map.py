@@ -135,12 +135,24 @@ def page() -> None:
             icon=":material/warning:",
         )
     label = _label(value, chosen)
+    _draw_map(area, chosen, opts, layer, assets, shade)
+    st.caption(area.attribution)
+    for note in webmap.map_notes(assets, opts["pillars"]):
+        st.info(note, icon=":material/visibility_off:")
+    if by == "area":
+        _say_selected(layer)
+    _table_twin(layer, assets, opts, label)
+
+
+def _draw_map(area, chosen: common.Filters, opts: dict[str, Any], layer, assets, shade) -> None:
+    """Draw the map and its key, and select the ward clicked."""
+    by = opts["by"]
     method = "walk" if layer.attrs.get("method") == "network" else "straight line"
     layers = webmap.map_layers(
         layer,
         assets,
-        value=value,
-        value_label=label,
+        value=opts["value"],
+        value_label=_label(opts["value"], chosen),
         fictional=area.fictional,
         pillars=opts["pillars"],
         catchment=shade,
@@ -167,20 +179,24 @@ def page() -> None:
     with legend_column:
         st.html(layers.legend)
     _select_clicked(clicked, layer, by)
-    st.caption(area.attribution)
-    for note in webmap.map_notes(assets, opts["pillars"]):
-        st.info(note, icon=":material/visibility_off:")
-    if by == "area":
-        code = common.selected_area_code()
-        names = dict(zip(layer["code"], layer["name"], strict=True))
-        if code in names:
-            st.success(
-                f"Selected: {common.md_text(names[code])} ({common.md_text(code)}). Its profile is on the Ward profile page.",
-                icon=":material/location_city:",
-            )
-        else:
-            st.caption("Click a ward to select it for the Ward profile page.")
 
+
+def _say_selected(layer) -> None:
+    """Name the selected ward, or say how to select one."""
+    code = common.selected_area_code()
+    names = dict(zip(layer["code"], layer["name"], strict=True))
+    if code in names:
+        st.success(
+            f"Selected: {common.md_text(names[code])} ({common.md_text(code)}). Its profile is on the Ward profile page.",
+            icon=":material/location_city:",
+        )
+    else:
+        st.caption("Click a ward to select it for the Ward profile page.")
+
+
+def _table_twin(layer, assets, opts: dict[str, Any], label: str) -> None:
+    """Show the map as a table, in the order chosen, with its download."""
+    by, value = opts["by"], opts["value"]
     st.subheader("The map as a table")
     table = webmap.map_table(layer, assets, value=value, value_label=label, pillars=opts["pillars"])
     order = st.selectbox(
