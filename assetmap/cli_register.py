@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, overload
 
 from assetmap import settings
 from assetmap._errors import AssetMapError
@@ -108,6 +108,14 @@ def _cmd_import_grants(args: argparse.Namespace) -> int:
 
 
 # -- personal data: housekeeping, export for one person, erasure -------------------------------
+
+
+@overload
+def area_register(area: str | None, *, needed: Literal[True]) -> RegisterStore: ...
+
+
+@overload
+def area_register(area: str | None, *, needed: bool) -> RegisterStore | None: ...
 
 
 def area_register(area: str | None, *, needed: bool) -> RegisterStore | None:

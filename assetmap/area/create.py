@@ -191,6 +191,7 @@ def _place_layers(staging: Path, required: Mapping[str, str | Path], options: La
 
 def _check_network_overlap(area: Area) -> None:
     graph = area.network()
+    assert graph is not None and area.network_path is not None  # only called when a network was given
     xs = [d["x"] for _, d in graph.nodes(data=True)]
     ys = [d["y"] for _, d in graph.nodes(data=True)]
     minx, miny, maxx, maxy = area.boundaries.total_bounds
@@ -328,8 +329,14 @@ def area_from_uploads(
         slow = " and the street network (this can take a minute or two)" if paths.get("network") else ""
         step(f"Reading and checking every layer{slow}")
         options = _upload_options(paths, columns, checks, asset_type=asset_type, skip_invalid=skip_invalid_assets)
-        required = {"boundaries": paths["boundaries"][0], "small_areas": paths["small_areas"][0]}
-        area = init_area(work / "area", **required, imd=paths["deprivation"][0], options=options, name=title)
+        area = init_area(
+            work / "area",
+            boundaries=paths["boundaries"][0],
+            small_areas=paths["small_areas"][0],
+            imd=paths["deprivation"][0],
+            options=options,
+            name=title,
+        )
         step("Saving the area")
         _move_into_place(work / "area", target, work)
     finally:

@@ -299,7 +299,7 @@ def record_from_service(
 
 def _record_type(
     service: dict[str, Any], tax: Taxonomy, default_type: str | None, who: str
-) -> tuple[str | None, list[str], list[str]]:
+) -> tuple[str | None, list[int], list[str]]:
     """Return the service's asset type, its elements and what was assumed; no type says why it is left out."""
     type_key, elements, unknown = _type_and_elements(_terms(service), tax)
     if type_key is not None:
@@ -422,6 +422,7 @@ def export_oruk(records: pd.DataFrame, taxonomy: Taxonomy) -> str:
         The register's asset types and elements.
     """
     frame = public_records(records)
+    assert frame is not None  # records were given
     services = [_service_json(row, taxonomy) for row in frame.drop(columns=frame.geometry.name).to_dict("records")]
     page = {
         "total_items": len(services),

@@ -376,7 +376,7 @@ def table_columns(path: str | Path) -> list[str]:
 
 
 def check_columns(
-    path: str | Path, layer: str, mapping: Mapping[str, str] | None = None, *, population_given: bool = False
+    path: str | Path, layer: str, mapping: Mapping[str, str | None] | None = None, *, population_given: bool = False
 ) -> ColumnCheck:
     """Tell which columns of a file the loader will use, and which it cannot find.
 
