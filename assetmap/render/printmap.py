@@ -512,7 +512,7 @@ def _lsoa_shading(
         return styles.classify(decile, scheme="deciles"), f"IMD decile, national ({edition})" if edition else (
             "IMD decile, national"
         )
-    from assetmap.area.coverage import map_layer
+    from assetmap.render.views import map_layer
 
     layer = map_layer(area, group, threshold=threshold, include_stale=include_stale, by="lsoa")
     values = area.small_areas["code"].map(layer.set_index("code")["gap_index"])

@@ -9,8 +9,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from assetmap._errors import AssetMapError
-from assetmap.area import coverage
-from assetmap.render import htmltable, webmap
+from assetmap.render import htmltable, views, webmap
 from assetmap.taxonomy import load_taxonomy
 from assetmap.ui import common
 
@@ -115,14 +114,14 @@ def page() -> None:
     opts = _controls(area, chosen)
     by, value = opts["by"], opts["value"]
     try:
-        layer = coverage.map_layer(
+        layer = views.map_layer(
             area, chosen.group, threshold=chosen.threshold, include_stale=chosen.include_stale, by=by
         )
-        assets = coverage.shown_assets(
+        assets = views.shown_assets(
             area, include_stale=chosen.include_stale, group=opts["group"], types=opts["types"]
         )
         shade = (
-            coverage.catchment(area, chosen.group, threshold=chosen.threshold, include_stale=chosen.include_stale)
+            views.catchment(area, chosen.group, threshold=chosen.threshold, include_stale=chosen.include_stale)
             if opts["catchment"]
             else None
         )
