@@ -117,9 +117,7 @@ def page() -> None:
         layer = views.map_layer(
             area, chosen.group, threshold=chosen.threshold, include_stale=chosen.include_stale, by=by
         )
-        assets = views.shown_assets(
-            area, include_stale=chosen.include_stale, group=opts["group"], types=opts["types"]
-        )
+        assets = views.shown_assets(area, include_stale=chosen.include_stale, group=opts["group"], types=opts["types"])
         shade = (
             views.catchment(area, chosen.group, threshold=chosen.threshold, include_stale=chosen.include_stale)
             if opts["catchment"]
@@ -139,13 +137,15 @@ def page() -> None:
         layer,
         assets,
         value=value,
-        value_label=label,
         fictional=area.fictional,
         pillars=opts["pillars"],
         catchment=shade,
-        catchment_label=f"Within {chosen.threshold:,.0f} m ({method}) of {chosen.label}",
-        selected=common.selected_area_code() if by == "area" else None,
-        libs_url=common.WEB_LIBS_URL,
+        display=webmap.MapDisplay(
+            value_label=label,
+            catchment_label=f"Within {chosen.threshold:,.0f} m ({method}) of {chosen.label}",
+            selected=common.selected_area_code() if by == "area" else None,
+            libs_url=common.WEB_LIBS_URL,
+        ),
     )
     # The base map is the same on every rerun of a view, so the browser keeps it (and the
     # reader's pan and zoom); a filter change sends only the data layers.
