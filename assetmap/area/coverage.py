@@ -232,6 +232,7 @@ def area_access(
 
 
 def default_limit() -> float:
+    """Return the furthest distance searched by default, in metres: 1,200 m or the configured threshold if larger."""
     return max(max(DEFAULT_THRESHOLDS), float(settings.walk_threshold_m))
 
 
