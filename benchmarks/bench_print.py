@@ -26,7 +26,7 @@ PACK_TARGET_WARDS = 20
 
 def _bare_page(area: Area) -> bytes:
     layout = printmap.page_layout()
-    paths = [printmap._geom_path(g) for g in area.boundaries.geometry]
+    paths = [printmap.layers.geom_path(g) for g in area.boundaries.geometry]
     fig = Figure(figsize=(layout.width / 25.4, layout.height / 25.4))
     FigureCanvasAgg(fig)
     ax = fig.add_axes(layout.frac(layout.map))

@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from assetmap import settings
 from assetmap.analysis.groups import group_label
-from assetmap.area.coverage import map_layer
+from assetmap.render.views import map_layer
 
 TIMEOUT_S = 90
 

@@ -224,7 +224,7 @@ def test_asset_outside_every_area_serves_the_edge_but_counts_in_none(tiny_area):
 
 
 def test_map_layer_joins_need_and_the_groups_gap(demo, demo_gaps):
-    from assetmap.area.coverage import map_layer
+    from assetmap.render.views import map_layer
 
     layer = map_layer(demo, "e6")
     rows = areas_of(demo_gaps.table, "e6").set_index("code")
@@ -237,7 +237,7 @@ def test_map_layer_joins_need_and_the_groups_gap(demo, demo_gaps):
 
 
 def test_map_layer_by_lsoa_carries_each_lsoas_own_imd(demo):
-    from assetmap.area.coverage import map_layer
+    from assetmap.render.views import map_layer
 
     layer = map_layer(demo, "strengthening", by="lsoa").set_index("code")
     dep = demo.deprivation.set_index("lsoa_code")
@@ -248,7 +248,7 @@ def test_map_layer_by_lsoa_carries_each_lsoas_own_imd(demo):
 
 
 def test_catchment_holds_exactly_the_residents_within_reach(demo):
-    from assetmap.area.coverage import catchment
+    from assetmap.render.views import catchment
 
     shape = catchment(demo, "e6", threshold=800)
     assert shape.crs == settings.analysis_crs and shape.attrs["method"] == "network"
@@ -264,7 +264,7 @@ def test_catchment_holds_exactly_the_residents_within_reach(demo):
 
 
 def test_catchment_without_network_is_circles_round_the_assets(tiny_area):
-    from assetmap.area.coverage import catchment, shown_assets
+    from assetmap.render.views import catchment, shown_assets
 
     tiny_area._cache.pop("area_summary")
     shape = catchment(tiny_area, "e6", threshold=400)
@@ -278,7 +278,7 @@ def test_catchment_without_network_is_circles_round_the_assets(tiny_area):
 
 
 def test_shown_assets_filters(demo):
-    from assetmap.area.coverage import shown_assets
+    from assetmap.render.views import shown_assets
 
     approved = demo.approved_assets()
     assert len(shown_assets(demo)) == len(approved)

@@ -97,10 +97,18 @@ def _features(page: str) -> list[dict[str, Any]]:
 def test_web_map_shows_text_as_typed_and_evaluates_nothing(payload: str, marker: Path) -> None:
     area = _tiny_with(payload)
     summary = area._cache["area_summary"]
-    layers = webmap.map_layers(summary, area.assets, value_label=f"Label {payload}", fictional=True)
+    layers = webmap.map_layers(
+        summary, area.assets, display=webmap.MapDisplay(value_label=f"Label {payload}"), fictional=True
+    )
     script = _leaflet_of_layers(layers)
     full = (
-        webmap.area_map(summary, area.assets, attribution=f"Data {payload}", value_label=f"Label {payload}", tiles=None)
+        webmap.area_map(
+            summary,
+            area.assets,
+            attribution=f"Data {payload}",
+            display=webmap.MapDisplay(value_label=f"Label {payload}"),
+            tiles=None,
+        )
         .get_root()
         .render()
     )
@@ -120,7 +128,7 @@ def test_web_map_shows_text_as_typed_and_evaluates_nothing(payload: str, marker:
 def test_legend_and_table_twin_read_back_exactly(payload: str, marker: Path) -> None:
     area = _tiny_with(payload)
     summary = area._cache["area_summary"]
-    legend = webmap.map_layers(summary, area.assets, value_label=f"Label {payload}").legend
+    legend = webmap.map_layers(summary, area.assets, display=webmap.MapDisplay(value_label=f"Label {payload}")).legend
     assert_not_evaluated(legend, marker)
     assert f"Label {payload}" in html.unescape(legend)
     twin = webmap.map_table(summary, area.assets)

@@ -205,7 +205,7 @@ def test_clean_text_keeps_what_the_font_draws_and_marks_the_rest():
 
 
 def test_wrap_breaks_long_words_within_the_width():
-    measure = printmap._Measure()
+    measure = printmap.text.Measure()
     word = "Supercalifragilistic" * 8
     lines = measure.wrap(f"A {word} end", 100.0, 7.0)
     assert "".join(lines).replace(" ", "") == f"A{word}end"
@@ -268,7 +268,7 @@ def test_sensitive_asset_is_listed_without_address_and_not_drawn():
     area = make_tiny_area()
     area._cache.pop("area_summary")
     layers = printmap.prepare_print(area)
-    ward = printmap._ward_content(layers, "E05000003", printmap.page_layout())
+    ward = printmap.content.ward_content(layers, "E05000003", printmap.page_layout())
     hidden = ward.assets[ward.assets["name"].eq("Safe House Hidden Point")]
     assert len(hidden) == 1 and bool(hidden["sensitive"].iloc[0])
     text = " ".join(_pages(printmap.print_ward(area, "E05000003", layers=layers)))
@@ -277,8 +277,8 @@ def test_sensitive_asset_is_listed_without_address_and_not_drawn():
     assert "not shown on the map" in text  # the legend says so
     # The map draws only the non-sensitive assets: one symbol fewer than the index lists.
     layout = printmap.page_layout()
-    fig = printmap._new_figure(layout)
-    printmap._map_page(fig, layers, ward, layout)
+    fig = printmap.layout.new_figure(layout)
+    printmap.mappage.map_page(fig, layers, ward, layout)
     drawn = sum(len(c.get_offsets()) for c in fig.axes[0].collections if hasattr(c, "get_sizes") and len(c.get_sizes()))
     assert drawn == len(ward.assets) - 1
 

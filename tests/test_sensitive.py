@@ -19,8 +19,9 @@ from conftest import X0, Y0, make_tiny_area
 from shapely.geometry import Point
 
 from assetmap.analysis.assign import generalise_sensitive
-from assetmap.area.coverage import catchment, counted_assets
+from assetmap.area.coverage import counted_assets
 from assetmap.area.register import export_register
+from assetmap.render.views import catchment
 from assetmap.store import open_store
 
 GROUP = "e11"

@@ -105,7 +105,9 @@ def test_legend_attribution_and_fictional_label(fmap):
 
 
 def test_pillar_layers_and_clustering(tiny):
-    m = webmap.area_map(tiny["summary"], tiny["assets"], attribution="x", cluster_above=2, tiles=None)
+    m = webmap.area_map(
+        tiny["summary"], tiny["assets"], attribution="x", display=webmap.MapDisplay(cluster_above=2), tiles=None
+    )
     clusters = [el for el in _walk(m) if isinstance(el, folium.plugins.MarkerCluster)]
     assert clusters and len(_features(m, "asset")) == 5
     assert not any(isinstance(el, folium.TileLayer) for el in _walk(m))
@@ -240,7 +242,13 @@ def test_catchment_and_selected_area_are_drawn(tiny):
     areas = tiny["summary"]
     shape = gpd.GeoSeries([areas.geometry.iloc[0].buffer(-10)], crs=areas.crs)
     code = areas["code"].iloc[1]
-    m = webmap.area_map(areas, None, attribution="x", catchment=shape, catchment_label="Within <800 m>", selected=code)
+    m = webmap.area_map(
+        areas,
+        None,
+        attribution="x",
+        catchment=shape,
+        display=webmap.MapDisplay(catchment_label="Within <800 m>", selected=code),
+    )
     assert len(_features(m, "catchment")) == 1
     page = _html(m)
     assert "Within &lt;800 m&gt;" in page and "Within <800 m>" not in page
@@ -253,7 +261,11 @@ def _script_and_style_links(page: str) -> list[str]:
 
 
 def test_maps_load_leaflet_alone_from_the_cdn_by_default(tiny):
-    page = webmap.area_map(tiny["summary"], tiny["assets"], attribution="x", cluster_above=2).get_root().render()
+    page = (
+        webmap.area_map(tiny["summary"], tiny["assets"], attribution="x", display=webmap.MapDisplay(cluster_above=2))
+        .get_root()
+        .render()
+    )
     links = _script_and_style_links(page)
     assert links and all(link.startswith("https://cdn.jsdelivr.net/npm/leaflet") for link in links), links
     # Clustered points bring the clusterer; jQuery, Bootstrap and Font Awesome are never loaded.
@@ -263,7 +275,12 @@ def test_maps_load_leaflet_alone_from_the_cdn_by_default(tiny):
 
 def test_maps_can_load_the_apps_own_copies(tiny):
     page = (
-        webmap.area_map(tiny["summary"], tiny["assets"], attribution="x", cluster_above=2, libs_url="/libs/")
+        webmap.area_map(
+            tiny["summary"],
+            tiny["assets"],
+            attribution="x",
+            display=webmap.MapDisplay(cluster_above=2, libs_url="/libs/"),
+        )
         .get_root()
         .render()
     )
@@ -289,13 +306,13 @@ def test_screen_geometry_is_remembered_for_the_same_objects_only(monkeypatch):
     from shapely.geometry import box
 
     calls = []
-    real = webmap._reproject_for_screen
-    monkeypatch.setattr(webmap, "_reproject_for_screen", lambda g, s: calls.append(len(g)) or real(g, s))
+    real = webmap.screen._reproject_for_screen
+    monkeypatch.setattr(webmap.screen, "_reproject_for_screen", lambda g, s: calls.append(len(g)) or real(g, s))
     points = gpd.GeoSeries([box(530000 + 50 * i, 180000, 530040 + 50 * i, 180040) for i in range(5)], crs=27700)
-    first = webmap._for_screen(points)
+    first = webmap.screen.for_screen(points)
     # Again, from another thread (the app runs each script run on a new one): remembered.
     out = {}
-    worker = threading.Thread(target=lambda: out.setdefault("again", webmap._for_screen(points)))
+    worker = threading.Thread(target=lambda: out.setdefault("again", webmap.screen.for_screen(points)))
     worker.start()
     worker.join()
     assert calls == [5]
@@ -303,10 +320,10 @@ def test_screen_geometry_is_remembered_for_the_same_objects_only(monkeypatch):
     assert [g.wkt for g in out["again"]] == [g.wkt for g in first]
     # New geometry objects are drawn afresh, even where they look the same.
     moved = gpd.GeoSeries([box(531000 + 50 * i, 180000, 531040 + 50 * i, 180040) for i in range(5)], crs=27700)
-    assert webmap._for_screen(moved).bounds.minx.tolist() != first.bounds.minx.tolist()
+    assert webmap.screen.for_screen(moved).bounds.minx.tolist() != first.bounds.minx.tolist()
     assert calls == [5, 5]
     # The same objects with another simplification, or in another CRS, are other drawings.
-    webmap._for_screen(points, 10.0)
+    webmap.screen.for_screen(points, 10.0)
     assert calls == [5, 5, 5]
 
 
@@ -327,7 +344,7 @@ def test_popup_fields_are_escaped_and_name_elements_by_number(tiny):
     assert fields["p"] == "&#96;&#36;&#123;1&#125;&#96;"
     assert "a" not in fields and "m" not in fields  # empty rows are left out
     # Inside the page's script, nothing can close it or open markup.
-    assert webmap._script_json({"6": "</script><b>"}) == '{"6": "\\u003c/script\\u003e\\u003cb\\u003e"}'
+    assert webmap.safe.script_json({"6": "</script><b>"}) == '{"6": "\\u003c/script\\u003e\\u003cb\\u003e"}'
 
 
 def test_assets_are_shaped_as_well_as_coloured_by_pillar(tiny):

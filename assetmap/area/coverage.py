@@ -206,7 +206,7 @@ def area_access(
     AccessResult
         Kept on the area, so a second call with the same arguments costs nothing.
     """
-    limit = check_thresholds([_default_limit() if limit is None else limit])[0]
+    limit = check_thresholds([default_limit() if limit is None else limit])[0]
     graph = walk_graph(area) if network else None
     key = ("access", include_stale, graph is not None, limit)
     if key not in area._cache:
@@ -219,7 +219,8 @@ def area_access(
     return area._cache[key]
 
 
-def _default_limit() -> float:
+def default_limit() -> float:
+    """Return the furthest distance searched by default, in metres: 1,200 m or the configured threshold if larger."""
     return max(max(DEFAULT_THRESHOLDS), float(settings.walk_threshold_m))
 
 
@@ -296,12 +297,6 @@ def analyse_gaps(
         by=by,
         options=GapOptions(threshold=t, groups=keys, authority_code=area.code, authority_name=area.name),
     )
-    names = area.boundaries if by == "area" else area.small_areas
-    geometry = names.set_index("code").geometry
-    whole = _outline(area)
-    geoms = table["code"].map(geometry).where(~table["whole_area"], None)
-    geoms = [whole if w else g for g, w in zip(geoms, table["whole_area"], strict=True)]
-    out = gpd.GeoDataFrame(table, geometry=geoms, crs=settings.analysis_crs)
     stale = stale_records(area)
     note = method_note(
         method=access.method,
@@ -315,7 +310,7 @@ def analyse_gaps(
         ),
     )
     return GapAnalysis(
-        table=out,
+        table=_with_geometry(area, table, by),
         note=note,
         access=access,
         shares=shares,
@@ -324,6 +319,16 @@ def analyse_gaps(
         threshold=t,
         by=by,
     )
+
+
+def _with_geometry(area: Area, table: pd.DataFrame, by: str) -> gpd.GeoDataFrame:
+    """Return a gap table with each ward's (or LSOA's) geometry; the whole-authority rows carry the area's outline."""
+    names = area.boundaries if by == "area" else area.small_areas
+    geometry = names.set_index("code").geometry
+    whole = area_outline(area)
+    geoms = table["code"].map(geometry).where(~table["whole_area"], None)
+    geoms = [whole if w else g for g, w in zip(geoms, table["whole_area"], strict=True)]
+    return gpd.GeoDataFrame(table, geometry=geoms, crs=settings.analysis_crs)
 
 
 def _table_inputs(area: Area, by: str, include_stale: bool) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
@@ -339,7 +344,7 @@ def _table_inputs(area: Area, by: str, include_stale: bool) -> tuple[pd.DataFram
     return summary, counted, None
 
 
-def _outline(area: Area) -> object:
+def area_outline(area: Area) -> object:
     """Return the union of the area's boundaries, made once per area."""
     if "outline" not in area._cache:
         area._cache["outline"] = shapely.union_all(np.asarray(area.boundaries.geometry.array))
@@ -536,7 +541,7 @@ def area_suggest_sites(
     group, t, before, graph = _scenario(area, group, threshold, include_stale, network)
     if candidates is None:
         if graph is not None:
-            inside = shapely.contains_xy(_outline(area), graph.x, graph.y)
+            inside = shapely.contains_xy(area_outline(area), graph.x, graph.y)
             cand = pd.DataFrame({"x": graph.x[inside], "y": graph.y[inside], "name": ""})
         else:
             cand = None
@@ -560,163 +565,3 @@ def area_suggest_sites(
     out["threshold_m"] = t
     out.attrs["note"] = chosen.attrs.get("note", "")
     return out
-
-
-#: Columns of the gap table a map of one group shows beside the need figures.
-_MAP_GAP_COLUMNS: tuple[str, ...] = (
-    "n_assets",
-    "access_share",
-    "need_percentile",
-    "gap_index",
-    "bivariate_class",
-    "bivariate_label",
-    "gap_rank",
-)
-
-
-def map_layer(
-    area: Area,
-    group: str,
-    *,
-    threshold: float | None = None,
-    include_stale: bool = True,
-    by: str = "area",
-) -> gpd.GeoDataFrame:
-    """Return one row per ward (or LSOA) with need, access and gap for one group, ready to map.
-
-    Parameters
-    ----------
-    area : Area
-        A loaded area.
-    group : str
-        Element (``e1``..``e11``) or pillar key.
-    threshold : float, optional
-        Metres counted as within reach (default ``settings.walk_threshold_m``).
-    include_stale : bool
-        Count records not confirmed recently (default True).
-    by : {"area", "lsoa"}
-        Wards (with the deprivation summary's columns) or LSOAs (with the IoD's own
-        ``imd_score`` as ``avg_score`` and ``imd_decile``).
-
-    Returns
-    -------
-    GeoDataFrame
-        ``code``, ``name``, ``geometry`` (EPSG:27700), need columns (``avg_score``,
-        ``population``, ``share_pop_decile_1_2`` for wards, ``imd_decile`` for LSOAs),
-        and the group's ``n_assets``, ``access_share``, ``need_percentile``,
-        ``gap_index``, ``bivariate_class``, ``bivariate_label`` and ``gap_rank``.
-    """
-    result = analyse_gaps(area, threshold=threshold, by=by, groups=[group], include_stale=include_stale)
-    rows = result.table[~result.table["whole_area"]].set_index("code")
-    if by == "area":
-        base = area.area_summary().drop(columns=["n_assets"], errors="ignore")
-    else:
-        dep = area.deprivation.set_index("lsoa_code")
-        base = area.small_areas[["code", "name", "geometry"]].copy()
-        base["population"] = base["code"].map(rows["population"])
-        base["avg_score"] = base["code"].map(dep["imd_score"]) if "imd_score" in dep else np.nan
-        base["imd_decile"] = base["code"].map(dep["imd_decile"]) if "imd_decile" in dep else np.nan
-    out = base.copy()
-    for column in _MAP_GAP_COLUMNS:
-        out[column] = out["code"].map(rows[column])
-    out.attrs["method"] = result.access.method
-    out.attrs["threshold"] = result.threshold
-    return out
-
-
-def catchment(
-    area: Area,
-    group: str,
-    *,
-    threshold: float | None = None,
-    include_stale: bool = True,
-    resolution_m: float = 60.0,
-) -> gpd.GeoSeries:
-    """Return the land within ``threshold`` of an asset of one group, as one (multi)polygon to shade.
-
-    With a street network, the catchment is the street nodes within walking reach,
-    each widened by ``resolution_m`` so neighbouring nodes join up; without one, it is
-    the circles of that radius around the assets. Either way it is clipped to the
-    area. It is for the screen: the analysis never reads it.
-
-    Parameters
-    ----------
-    area : Area
-        A loaded area.
-    group : str
-        Element (``e1``..``e11``) or pillar key.
-    threshold : float, optional
-        Metres counted as within reach (default ``settings.walk_threshold_m``).
-    include_stale : bool
-        Count records not confirmed recently (default True).
-    resolution_m : float, default 60
-        Half the typical spacing of street nodes: how far each reached node is widened.
-
-    Returns
-    -------
-    GeoSeries
-        One geometry in EPSG:27700 (empty when nothing is within reach);
-        ``attrs['method']`` says walking or straight-line.
-    """
-    keys = check_groups([group], load_taxonomy())
-    t = check_thresholds([settings.walk_threshold_m if threshold is None else threshold])[0]
-    cache_key = ("catchment", keys[0], t, include_stale, resolution_m)
-    if cache_key not in area._cache:
-        access = area_access(area, include_stale=include_stale, limit=max(t, _default_limit()))
-        if access.method == "network":
-            reached = access.residents.loc[access.distance[keys[0]].to_numpy() <= t]
-            shape = shapely.union_all(
-                shapely.buffer(
-                    shapely.points(reached["x"].to_numpy(), reached["y"].to_numpy()), resolution_m, quad_segs=4
-                )
-            )
-        else:
-            counted = counted_assets(area, include_stale=include_stale)
-            serving = counted[_serves(counted, keys[0])]
-            shape = shapely.union_all(shapely.buffer(np.asarray(serving.geometry.array), t, quad_segs=16))
-        shape = shapely.intersection(shapely.simplify(shape, resolution_m / 4), _outline(area))
-        out = gpd.GeoSeries([shape], crs=settings.analysis_crs)
-        out.attrs["method"] = access.method
-        area._cache[cache_key] = out
-    return area._cache[cache_key]
-
-
-def _serves(assets: gpd.GeoDataFrame, group: str) -> np.ndarray:
-    """Return which assets count toward ``group`` (an element or a pillar)."""
-    from assetmap.analysis.groups import element_masks, group_masks
-
-    return (element_masks(assets["elements"]) & group_masks([group])[0]) != 0
-
-
-def shown_assets(
-    area: Area,
-    *,
-    include_stale: bool = True,
-    group: str | None = None,
-    types: Iterable[str] | None = None,
-) -> gpd.GeoDataFrame:
-    """Return the approved assets a map shows under the page's filters.
-
-    Parameters
-    ----------
-    area : Area
-        A loaded area.
-    include_stale : bool
-        Keep records not confirmed recently (default True).
-    group : str, optional
-        Keep only assets serving this element or pillar.
-    types : iterable of str, optional
-        Keep only these asset types (default: all).
-
-    Returns
-    -------
-    GeoDataFrame
-        A subset of ``area.assets`` (approved records only), rows in register order.
-    """
-    assets = counted_assets(area, include_stale=include_stale)
-    if group is not None:
-        check_groups([group], load_taxonomy())
-        assets = assets[_serves(assets, group)]
-    if types is not None and "type" in assets:
-        assets = assets[assets["type"].isin(list(types))]
-    return assets

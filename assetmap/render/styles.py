@@ -254,6 +254,24 @@ def _class_label(members: np.ndarray, fmt: str) -> str:
     return f"{lo:{fmt}} to {hi:{fmt}}"
 
 
+def _decile_classes(y: np.ndarray, present: np.ndarray, classes: np.ndarray, n_missing: int) -> Classification:
+    """Class IMD deciles 1 to 10 with the fixed decile colours (decile 1, most deprived, darkest)."""
+    colours_by_decile = imd_decile_colours()
+    bad = present & ~np.isin(y, np.arange(1, 11))
+    if bad.any():
+        raise ValueError("Deciles must be whole numbers from 1 to 10.")
+    classes[present] = y[present].astype(int) - 1
+    colours = tuple(colours_by_decile[d] for d in range(1, 11))
+    labels = tuple(
+        f"{d}" + (" (most deprived 10%)" if d == 1 else " (least deprived 10%)" if d == 10 else "")
+        for d in range(1, 11)
+    )
+    counts = tuple(int((classes == c).sum()) for c in range(10))
+    return Classification(
+        classes, colours, labels, tuple(float(d) for d in range(1, 11)), counts, n_missing, "IMD decile"
+    )
+
+
 def classify(
     values: pd.Series | np.ndarray | list[float],
     *,
@@ -293,20 +311,7 @@ def classify(
     n_missing = int((~present).sum())
 
     if scheme == "deciles":
-        colours_by_decile = imd_decile_colours()
-        bad = present & ~np.isin(y, np.arange(1, 11))
-        if bad.any():
-            raise ValueError("Deciles must be whole numbers from 1 to 10.")
-        classes[present] = y[present].astype(int) - 1
-        colours = tuple(colours_by_decile[d] for d in range(1, 11))
-        labels = tuple(
-            f"{d}" + (" (most deprived 10%)" if d == 1 else " (least deprived 10%)" if d == 10 else "")
-            for d in range(1, 11)
-        )
-        counts = tuple(int((classes == c).sum()) for c in range(10))
-        return Classification(
-            classes, colours, labels, tuple(float(d) for d in range(1, 11)), counts, n_missing, "IMD decile"
-        )
+        return _decile_classes(y, present, classes, n_missing)
 
     if scheme not in ("natural_breaks", "quantiles"):
         raise ValueError(f"Unknown scheme '{scheme}'. Use natural_breaks, quantiles or deciles.")

@@ -80,8 +80,8 @@ def warm(area_path: str | None = None) -> None:
     housekeeping(area_path)
     try:
         area = common.get_area(area_path or settings.default_area_path)
-        from assetmap.area.coverage import catchment, map_layer, shown_assets
         from assetmap.render import webmap
+        from assetmap.render.views import catchment, map_layer, shown_assets
 
         layer = map_layer(area, common.DEFAULT_GROUP, threshold=settings.walk_threshold_m)
         catchment(area, common.DEFAULT_GROUP, threshold=settings.walk_threshold_m)

@@ -150,7 +150,7 @@ def _created(path: str) -> None:
             value=value,
             attribution=area.attribution,
             fictional=area.fictional,
-            libs_url=common.WEB_LIBS_URL,
+            display=webmap.MapDisplay(libs_url=common.WEB_LIBS_URL),
         )
     # returned_objects=[]: panning and zooming need nothing back, so they do not rerun the page.
     st_folium(fmap, returned_objects=[], height=MAP_HEIGHT, use_container_width=True, key="data_preview_map")

@@ -9,8 +9,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from assetmap._errors import AssetMapError
-from assetmap.area import coverage
-from assetmap.render import htmltable, webmap
+from assetmap.render import htmltable, views, webmap
 from assetmap.taxonomy import load_taxonomy
 from assetmap.ui import common
 
@@ -115,14 +114,12 @@ def page() -> None:
     opts = _controls(area, chosen)
     by, value = opts["by"], opts["value"]
     try:
-        layer = coverage.map_layer(
+        layer = views.map_layer(
             area, chosen.group, threshold=chosen.threshold, include_stale=chosen.include_stale, by=by
         )
-        assets = coverage.shown_assets(
-            area, include_stale=chosen.include_stale, group=opts["group"], types=opts["types"]
-        )
+        assets = views.shown_assets(area, include_stale=chosen.include_stale, group=opts["group"], types=opts["types"])
         shade = (
-            coverage.catchment(area, chosen.group, threshold=chosen.threshold, include_stale=chosen.include_stale)
+            views.catchment(area, chosen.group, threshold=chosen.threshold, include_stale=chosen.include_stale)
             if opts["catchment"]
             else None
         )
@@ -152,13 +149,15 @@ def _draw_map(area, chosen: common.Filters, opts: dict[str, Any], layer, assets,
         layer,
         assets,
         value=opts["value"],
-        value_label=_label(opts["value"], chosen),
         fictional=area.fictional,
         pillars=opts["pillars"],
         catchment=shade,
-        catchment_label=f"Within {chosen.threshold:,.0f} m ({method}) of {chosen.label}",
-        selected=common.selected_area_code() if by == "area" else None,
-        libs_url=common.WEB_LIBS_URL,
+        display=webmap.MapDisplay(
+            value_label=_label(opts["value"], chosen),
+            catchment_label=f"Within {chosen.threshold:,.0f} m ({method}) of {chosen.label}",
+            selected=common.selected_area_code() if by == "area" else None,
+            libs_url=common.WEB_LIBS_URL,
+        ),
     )
     # The base map is the same on every rerun of a view, so the browser keeps it (and the
     # reader's pan and zoom); a filter change sends only the data layers.

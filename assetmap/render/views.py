@@ -1,0 +1,183 @@
+"""Screen-only views of an area: the layers a map draws, which the analysis never reads.
+
+- :func:`map_layer`: need, access and gap of one group per ward (or LSOA), ready to shade;
+- :func:`catchment`: the land within reach of an asset of one group, as one shape to shade;
+- :func:`shown_assets`: the approved assets a map shows under the page's filters.
+
+They are put together from :mod:`assetmap.area.coverage`, whose figures they show unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from assetmap import settings
+from assetmap.analysis.groups import check_groups, check_thresholds, element_masks, group_masks
+from assetmap.area.coverage import analyse_gaps, area_access, area_outline, counted_assets, default_limit
+from assetmap.taxonomy import load_taxonomy
+
+if TYPE_CHECKING:
+    from assetmap.area.load import Area
+
+
+#: Columns of the gap table a map of one group shows beside the need figures.
+_MAP_GAP_COLUMNS: tuple[str, ...] = (
+    "n_assets",
+    "access_share",
+    "need_percentile",
+    "gap_index",
+    "bivariate_class",
+    "bivariate_label",
+    "gap_rank",
+)
+
+
+def map_layer(
+    area: Area,
+    group: str,
+    *,
+    threshold: float | None = None,
+    include_stale: bool = True,
+    by: str = "area",
+) -> gpd.GeoDataFrame:
+    """Return one row per ward (or LSOA) with need, access and gap for one group, ready to map.
+
+    Parameters
+    ----------
+    area : Area
+        A loaded area.
+    group : str
+        Element (``e1``..``e11``) or pillar key.
+    threshold : float, optional
+        Metres counted as within reach (default ``settings.walk_threshold_m``).
+    include_stale : bool
+        Count records not confirmed recently (default True).
+    by : {"area", "lsoa"}
+        Wards (with the deprivation summary's columns) or LSOAs (with the IoD's own
+        ``imd_score`` as ``avg_score`` and ``imd_decile``).
+
+    Returns
+    -------
+    GeoDataFrame
+        ``code``, ``name``, ``geometry`` (EPSG:27700), need columns (``avg_score``,
+        ``population``, ``share_pop_decile_1_2`` for wards, ``imd_decile`` for LSOAs),
+        and the group's ``n_assets``, ``access_share``, ``need_percentile``,
+        ``gap_index``, ``bivariate_class``, ``bivariate_label`` and ``gap_rank``.
+    """
+    result = analyse_gaps(area, threshold=threshold, by=by, groups=[group], include_stale=include_stale)
+    rows = result.table[~result.table["whole_area"]].set_index("code")
+    if by == "area":
+        base = area.area_summary().drop(columns=["n_assets"], errors="ignore")
+    else:
+        dep = area.deprivation.set_index("lsoa_code")
+        base = area.small_areas[["code", "name", "geometry"]].copy()
+        base["population"] = base["code"].map(rows["population"])
+        base["avg_score"] = base["code"].map(dep["imd_score"]) if "imd_score" in dep else np.nan
+        base["imd_decile"] = base["code"].map(dep["imd_decile"]) if "imd_decile" in dep else np.nan
+    out = base.copy()
+    for column in _MAP_GAP_COLUMNS:
+        out[column] = out["code"].map(rows[column])
+    out.attrs["method"] = result.access.method
+    out.attrs["threshold"] = result.threshold
+    return out
+
+
+def catchment(
+    area: Area,
+    group: str,
+    *,
+    threshold: float | None = None,
+    include_stale: bool = True,
+    resolution_m: float = 60.0,
+) -> gpd.GeoSeries:
+    """Return the land within ``threshold`` of an asset of one group, as one (multi)polygon to shade.
+
+    With a street network, the catchment is the street nodes within walking reach,
+    each widened by ``resolution_m`` so neighbouring nodes join up; without one, it is
+    the circles of that radius around the assets. Either way it is clipped to the
+    area. It is for the screen: the analysis never reads it.
+
+    Parameters
+    ----------
+    area : Area
+        A loaded area.
+    group : str
+        Element (``e1``..``e11``) or pillar key.
+    threshold : float, optional
+        Metres counted as within reach (default ``settings.walk_threshold_m``).
+    include_stale : bool
+        Count records not confirmed recently (default True).
+    resolution_m : float, default 60
+        Half the typical spacing of street nodes: how far each reached node is widened.
+
+    Returns
+    -------
+    GeoSeries
+        One geometry in EPSG:27700 (empty when nothing is within reach);
+        ``attrs['method']`` says walking or straight-line.
+    """
+    keys = check_groups([group], load_taxonomy())
+    t = check_thresholds([settings.walk_threshold_m if threshold is None else threshold])[0]
+    cache_key = ("catchment", keys[0], t, include_stale, resolution_m)
+    if cache_key not in area._cache:
+        access = area_access(area, include_stale=include_stale, limit=max(t, default_limit()))
+        if access.method == "network":
+            reached = access.residents.loc[access.distance[keys[0]].to_numpy() <= t]
+            shape = shapely.union_all(
+                shapely.buffer(
+                    shapely.points(reached["x"].to_numpy(), reached["y"].to_numpy()), resolution_m, quad_segs=4
+                )
+            )
+        else:
+            counted = counted_assets(area, include_stale=include_stale)
+            serving = counted[_serves(counted, keys[0])]
+            shape = shapely.union_all(shapely.buffer(np.asarray(serving.geometry.array), t, quad_segs=16))
+        shape = shapely.intersection(shapely.simplify(shape, resolution_m / 4), area_outline(area))
+        out = gpd.GeoSeries([shape], crs=settings.analysis_crs)
+        out.attrs["method"] = access.method
+        area._cache[cache_key] = out
+    return area._cache[cache_key]
+
+
+def _serves(assets: gpd.GeoDataFrame, group: str) -> np.ndarray:
+    """Return which assets count toward ``group`` (an element or a pillar)."""
+    return (element_masks(assets["elements"]) & group_masks([group])[0]) != 0
+
+
+def shown_assets(
+    area: Area,
+    *,
+    include_stale: bool = True,
+    group: str | None = None,
+    types: Iterable[str] | None = None,
+) -> gpd.GeoDataFrame:
+    """Return the approved assets a map shows under the page's filters.
+
+    Parameters
+    ----------
+    area : Area
+        A loaded area.
+    include_stale : bool
+        Keep records not confirmed recently (default True).
+    group : str, optional
+        Keep only assets serving this element or pillar.
+    types : iterable of str, optional
+        Keep only these asset types (default: all).
+
+    Returns
+    -------
+    GeoDataFrame
+        A subset of ``area.assets`` (approved records only), rows in register order.
+    """
+    assets = counted_assets(area, include_stale=include_stale)
+    if group is not None:
+        check_groups([group], load_taxonomy())
+        assets = assets[_serves(assets, group)]
+    if types is not None and "type" in assets:
+        assets = assets[assets["type"].isin(list(types))]
+    return assets
