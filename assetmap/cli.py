@@ -274,14 +274,6 @@ def _cmd_print(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_demo(args: argparse.Namespace) -> int:
-    from assetmap.demo import build_demo
-
-    written = build_demo(Path(args.out) if args.out else settings.demo_area_path)
-    print(f"Wrote {len(written)} demo files")
-    return 0
-
-
 def _cmd_serve(args: argparse.Namespace) -> int:
     from assetmap.server import APP_SCRIPT, streamlit_command
 
@@ -593,10 +585,6 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--pillar", help="pillar of the gap shading: Scaling, Involving, Strengthening or Sustaining")
     p.add_argument("--out", required=True, help="output .pdf (or .zip of one PDF per ward, with --all)")
     p.set_defaults(func=_cmd_print)
-
-    p = sub.add_parser("demo", help="regenerate the fictional demo area")
-    p.add_argument("--out", help="folder (default: the built-in data folder)")
-    p.set_defaults(func=_cmd_demo)
 
     p = sub.add_parser("serve", help="start the app")
     p.add_argument("--area", help="area folder (default: the demo area)")
