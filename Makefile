@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: install system-deps run test lint demo bench clean
+.PHONY: install system-deps run test lint demo wheel-check bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -24,11 +24,16 @@ test: install system-deps
 	$(BIN)/python -m pytest
 
 lint: install
-	$(BIN)/ruff check assetmap tests benchmarks app.py
-	$(BIN)/ruff format --check assetmap tests benchmarks app.py
+	$(BIN)/ruff check assetmap tests benchmarks tools
+	$(BIN)/ruff format --check assetmap tests benchmarks tools
 
+# Regenerate the fictional demo area (assetmap/datasets/eastbrook) byte for byte.
 demo: install
-	$(BIN)/python -m assetmap.demo
+	$(BIN)/python tools/make_demo.py
+
+# Build the wheel, install it in a fresh virtual environment and run it from outside the repository.
+wheel-check:
+	bash scripts/check-wheel.sh
 
 bench: install
 	$(BIN)/python -m benchmarks

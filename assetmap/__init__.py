@@ -3,8 +3,9 @@
 The public API, for notebooks and scripts::
 
     import assetmap
-    area = assetmap.load_area("data")          # the built-in fictional demo area
-    area.area_summary()                         # deprivation and assets per ward
+    from assetmap.datasets import get_path
+    area = assetmap.load_area(get_path("eastbrook"))   # the built-in fictional demo area
+    area.area_summary()                                 # deprivation and assets per ward
 
 Names are imported on first use, so ``import assetmap`` stays quick and the
 command line starts without loading the geospatial stack.

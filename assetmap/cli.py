@@ -280,14 +280,6 @@ def _cmd_print(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_demo(args: argparse.Namespace) -> int:
-    from assetmap.demo import build_demo
-
-    written = build_demo(Path(args.out) if args.out else settings.demo_area_path)
-    print(f"Wrote {len(written)} demo files")
-    return 0
-
-
 def _cmd_serve(args: argparse.Namespace) -> int:
     from assetmap.server import APP_SCRIPT, streamlit_command
 
@@ -453,11 +445,7 @@ def _gap_and_print_parsers(sub: argparse._SubParsersAction) -> None:
 
 
 def _app_parsers(sub: argparse._SubParsersAction) -> None:
-    """Add demo, serve and add-officer."""
-    p = sub.add_parser("demo", help="regenerate the fictional demo area")
-    p.add_argument("--out", help="folder (default: the built-in data folder)")
-    p.set_defaults(func=_cmd_demo)
-
+    """Add serve and add-officer."""
     p = sub.add_parser("serve", help="start the app")
     p.add_argument("--area", help="area folder (default: the demo area)")
     p.add_argument("--port", type=int, default=8501, help="port (default 8501)")

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from assetmap import settings
 
-#: The app's entry script.
-APP_SCRIPT: Path = settings.package_root.parent / "app.py"
+#: The app's entry script, shipped in the package (``assetmap/ui/webapp/app.py``, with ``static/`` beside it).
+APP_SCRIPT: Path = settings.package_root / "ui" / "webapp" / "app.py"
 
 #: Seconds a server has to answer its health check.
 START_TIMEOUT_S: float = 90.0
@@ -44,7 +44,8 @@ def streamlit_command(app: Path, port: int, *, headless: bool = False) -> list[s
     list of str
     """
     # Through the launcher: it loads the area before the server answers, so the first visitor does not wait.
-    # Static serving gives the maps their scripts (static/ beside app.py), whichever folder the server starts in.
+    # Static serving gives the maps their scripts (static/ beside ui/webapp/app.py), whichever folder the server
+    # starts in.
     cmd = [
         sys.executable,
         "-m",
@@ -55,7 +56,7 @@ def streamlit_command(app: Path, port: int, *, headless: bool = False) -> list[s
         str(port),
         "--server.enableStaticServing",
         "true",
-        # Tables' own CSV export would bypass the neutralising downloads (see .streamlit/config.toml).
+        # Tables' own CSV export would bypass the neutralising downloads (see ui/webapp/.streamlit/config.toml).
         "--client.disableDataExport",
         "true",
     ]

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # System packages the tests drive for real: Debian's Chromium (browser tests),
 # poppler-utils (PDF pages to images), and PostgreSQL with PostGIS (the register store
-# tests start their own server). The app serves its maps' scripts itself (static/).
+# tests start their own server). The app serves its maps' scripts itself (assetmap/ui/webapp/static/).
 # Installs only what is missing.
 set -euo pipefail
 need=()

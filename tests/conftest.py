@@ -309,7 +309,7 @@ def app_area() -> Path:
 @pytest.fixture(scope="session")
 def app_script() -> Path:
     """Script the app server runs (override to serve another)."""
-    return REPO / "app.py"
+    return REPO / "assetmap" / "ui" / "webapp" / "app.py"
 
 
 @contextlib.contextmanager

@@ -15,7 +15,7 @@ from assetmap import settings
 from assetmap.render import webmap
 from assetmap.ui import common
 
-APP = REPO / "app.py"
+APP = REPO / "assetmap" / "ui" / "webapp" / "app.py"
 DEMO = settings.demo_area_path
 TIMEOUT_S = 60
 

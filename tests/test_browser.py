@@ -1,4 +1,4 @@
-"""End to end: a real ``streamlit run app.py`` server, driven by headless Chromium.
+"""End to end: a real ``streamlit run assetmap/ui/webapp/app.py`` server, driven by headless Chromium.
 
 Every wait is on a condition (the server's health endpoint, the app's own
 "not running" state, elements appearing), each with a deadline; none is a sleep.

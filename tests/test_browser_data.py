@@ -1,4 +1,4 @@
-"""End to end: the Data page of a real ``streamlit run app.py`` server takes the real Manchester files.
+"""End to end: the Data page of a real ``streamlit run assetmap/ui/webapp/app.py`` server takes the real Manchester files.
 
 The server keeps created areas in a temporary folder (ASSETMAP_AREAS_DIR) and opens
 on the demo area. Every wait is on a condition, never a sleep.
@@ -53,7 +53,9 @@ def data_server(areas_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> It
         "STREAMLIT_SECRETS_FILES": str(secrets),
         "ASSETMAP_REGISTER_URL": f"sqlite:///{register}",
     }
-    with serve_app(REPO / "app.py", demo, tmp_path_factory.mktemp("data-server"), env=env) as base:
+    with serve_app(
+        REPO / "assetmap" / "ui" / "webapp" / "app.py", demo, tmp_path_factory.mktemp("data-server"), env=env
+    ) as base:
         yield base
 
 

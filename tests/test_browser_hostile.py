@@ -58,7 +58,9 @@ def marker(hostile_area: Path) -> Path:
 @pytest.fixture(scope="module")
 def hostile_server(hostile_area: Path, marker: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     env = {MARKER_ENV: str(marker)}
-    with serve_app(REPO / "app.py", hostile_area, tmp_path_factory.mktemp("hostile-server"), env=env) as base:
+    with serve_app(
+        REPO / "assetmap" / "ui" / "webapp" / "app.py", hostile_area, tmp_path_factory.mktemp("hostile-server"), env=env
+    ) as base:
         yield base
 
 

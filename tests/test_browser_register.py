@@ -33,7 +33,12 @@ def register_area(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def register_server(register_area: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     secrets = write_secrets(tmp_path_factory.mktemp("register-secrets"))
     env = {"STREAMLIT_SECRETS_FILES": str(secrets)}
-    with serve_app(REPO / "app.py", register_area, tmp_path_factory.mktemp("register-server"), env=env) as base:
+    with serve_app(
+        REPO / "assetmap" / "ui" / "webapp" / "app.py",
+        register_area,
+        tmp_path_factory.mktemp("register-server"),
+        env=env,
+    ) as base:
         yield base
 
 

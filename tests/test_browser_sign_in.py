@@ -27,7 +27,7 @@ pytestmark = pytest.mark.browser
 def sign_in_server(tmp_path: Path) -> Iterator[str]:
     area = copy_demo_area(tmp_path)
     env = {"STREAMLIT_SECRETS_FILES": str(write_secrets(tmp_path))}
-    with serve_app(REPO / "app.py", area, tmp_path, env=env) as base:
+    with serve_app(REPO / "assetmap" / "ui" / "webapp" / "app.py", area, tmp_path, env=env) as base:
         yield base
 
 

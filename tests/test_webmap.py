@@ -292,7 +292,7 @@ def test_maps_can_load_the_apps_own_copies(tiny):
 def test_the_app_ships_every_library_a_map_loads():
     from assetmap import settings
 
-    static = settings.package_root.parent / "static"
+    static = settings.package_root / "ui" / "webapp" / "static"
     for lib in webmap.MAP_JS + webmap.MAP_CSS + webmap.CLUSTER_JS + webmap.CLUSTER_CSS:
         path = static / lib.path
         assert path.is_file() and path.stat().st_size > 500, path

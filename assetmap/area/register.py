@@ -17,12 +17,45 @@ from assetmap.store.base import RegisterStore
 from assetmap.taxonomy import Taxonomy
 
 
+def is_demo_area(folder: str | Path) -> bool:
+    """Return True where ``folder`` is the built-in demo area (``settings.demo_area_path``).
+
+    Its folder is package data, read-only once installed: nothing is written inside it.
+    """
+    try:
+        return Path(folder).resolve() == Path(settings.demo_area_path).resolve()
+    except OSError:
+        return False
+
+
+def register_file(folder: str | Path) -> Path:
+    """Return the SQLite file of an area's own register (the one used where no register is shared).
+
+    ``<folder>/register.sqlite``, except for the built-in demo area: its folder may be
+    read-only (an installed package), so its register is ``demo/register.sqlite`` in
+    ``settings.cache_dir``.
+
+    Parameters
+    ----------
+    folder : str or Path
+        An area folder.
+
+    Returns
+    -------
+    Path
+        The file, which may not exist yet.
+    """
+    if is_demo_area(folder):
+        return Path(settings.cache_dir) / "demo" / REGISTER_FILE
+    return Path(folder) / REGISTER_FILE
+
+
 def has_register(folder: str | Path) -> bool:
-    """Return True where an area has a register to read: a shared one is set, or its folder holds one.
+    """Return True where an area has a register to read: a shared one is set, or its own file exists.
 
     Readers ask this before :func:`open_area_register`, which would create an empty one.
     """
-    return bool(settings.register_url) or (Path(folder) / REGISTER_FILE).is_file()
+    return bool(settings.register_url) or register_file(folder).is_file()
 
 
 def open_area_register(folder: str | Path, *, taxonomy: Taxonomy | None = None) -> RegisterStore:
@@ -36,7 +69,7 @@ def open_area_register(folder: str | Path, *, taxonomy: Taxonomy | None = None) 
     Parameters
     ----------
     folder : str or Path
-        An area folder (its ``register.sqlite`` is the register when none is shared).
+        An area folder (its ``register.sqlite``, see :func:`register_file`, is the register when none is shared).
     taxonomy : Taxonomy, optional
         Asset types and elements used to check records.
 
@@ -44,7 +77,7 @@ def open_area_register(folder: str | Path, *, taxonomy: Taxonomy | None = None) 
     -------
     RegisterStore
     """
-    return open_store(settings.register_url or folder, taxonomy=taxonomy)
+    return open_store(settings.register_url or register_file(folder), taxonomy=taxonomy)
 
 
 def area_codes_of(

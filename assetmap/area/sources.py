@@ -10,9 +10,10 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from assetmap._errors import AreaError
 from assetmap.area.funding import attach_grants
 from assetmap.area.manifest import set_layer
-from assetmap.area.register import area_polygon, ward_finder
+from assetmap.area.register import area_polygon, is_demo_area, ward_finder
 from assetmap.io.grants import read_grants
 from assetmap.io.oruk import ORUK_FIELDS, read_oruk, record_from_service, services_from_api
 from assetmap.io.osm import (
@@ -29,6 +30,15 @@ from assetmap.io.osm import (
 from assetmap.store.base import RegisterStore
 from assetmap.store.duplicates import dedupe_batch
 from assetmap.store.sync import SyncResult, sync_records
+
+
+def _refuse_demo(root: Path) -> None:
+    # Layers are files of the area folder, and the demo's is package data (read-only once installed).
+    if is_demo_area(root):
+        raise AreaError(
+            f"{root} is the built-in demo area, which is read-only: copy the folder to one of your own and "
+            "give that with --area."
+        )
 
 
 def import_osm(
@@ -143,6 +153,7 @@ def build_network(area_dir: str | Path, *, xml: str | Path | None = None) -> Pat
 
     root = Path(area_dir)
     read_manifest(root)
+    _refuse_demo(root)
     graph = walk_network_from_xml(xml) if xml is not None else walk_network_from_polygon(area_polygon(root))
     folder = root / "streets"
     folder.mkdir(exist_ok=True)
@@ -264,6 +275,7 @@ def import_grants_to_area(area_dir: str | Path, path: str | Path) -> str:
 
     root, src = Path(area_dir), Path(path)
     read_manifest(root)
+    _refuse_demo(root)
     grants = read_grants(src)
     folder = root / "grants"
     folder.mkdir(exist_ok=True)

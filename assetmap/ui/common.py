@@ -35,9 +35,9 @@ GROUP_KEY: str = "group"
 THRESHOLD_KEY: str = "threshold"
 STALE_KEY: str = "include_stale"
 
-#: Where the app's maps load Leaflet from: its own copies in ``static/`` next to app.py,
-#: served at ``app/static/`` (no CDN, so maps work on networks that block one). Relative to
-#: streamlit-folium's frame (``component/streamlit_folium.st_folium/index.html``), so a
+#: Where the app's maps load Leaflet from: its own copies in ``webapp/static/`` next to the entry
+#: script ``webapp/app.py``, served at ``app/static/`` (no CDN, so maps work on networks that block one).
+#: Relative to streamlit-folium's frame (``component/streamlit_folium.st_folium/index.html``), so a
 #: server under a base URL path finds them too.
 WEB_LIBS_URL: str = "../../app/static/"
 

@@ -1,6 +1,6 @@
 """Start the app with its pages imported and the area loaded before the first visitor arrives.
 
-``python -m assetmap.ui.launch run app.py [streamlit options]`` does what
+``python -m assetmap.ui.launch run assetmap/ui/webapp/app.py [streamlit options]`` does what
 ``streamlit run`` does, after importing the pages and loading (and measuring
 access in) the configured area in the same process. Streamlit's resource cache
 is per process, so the first visitor finds the area ready instead of waiting

@@ -1,4 +1,4 @@
-"""The assetmap web app: ``streamlit run app.py`` (the area comes from ASSETMAP_AREA).
+"""The assetmap web app: ``assetmap serve`` (the area comes from ASSETMAP_AREA).
 
 Streamlit runs this file as the page script (``__main__``); the server imports it
 once as a module and finds ``app``, an ``st.App`` serving the script with the
@@ -60,5 +60,5 @@ if __name__ == "__main__":
 else:
     from assetmap.ui import routes
 
-    # Found by `streamlit run app.py` (it looks for `app = st.App(...)`): the pages, served with the app's routes.
+    # Found by `streamlit run` (it looks for `app = st.App(...)`): the pages, served with the app's routes.
     app = st.App(__file__, routes=routes.routes(), middleware=routes.middleware())
