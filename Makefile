@@ -26,6 +26,7 @@ test: install system-deps
 lint: install
 	$(BIN)/ruff check assetmap tests benchmarks tools
 	$(BIN)/ruff format --check assetmap tests benchmarks tools
+	$(BIN)/mypy
 
 # Regenerate the fictional demo area (assetmap/datasets/eastbrook) byte for byte.
 demo: install

@@ -146,10 +146,12 @@ def walk_graph(area: Area) -> WalkGraph | None:
     """
     if area.network_path is None:
         return None
-    if "walk_graph" not in area._cache:
+    network_path = area.network_path
+
+    def build() -> WalkGraph:
         graph, prepared = None, None
         with contextlib.suppress(OSError):
-            prepared = _prepared_path(area.network_path)
+            prepared = _prepared_path(network_path)
         if prepared is not None and prepared.is_file():
             # A damaged copy is rebuilt and overwritten below.
             with contextlib.suppress(OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
@@ -159,8 +161,9 @@ def walk_graph(area: Area) -> WalkGraph | None:
             if prepared is not None:
                 with contextlib.suppress(OSError):
                     save_walk_graph(graph, prepared)
-        area._cache["walk_graph"] = graph
-    return area._cache["walk_graph"]
+        return graph
+
+    return area.memo("walk_graph", build)
 
 
 def counted_assets(area: Area, *, include_stale: bool = True) -> gpd.GeoDataFrame:
@@ -208,15 +211,13 @@ def area_access(
     """
     limit = check_thresholds([default_limit() if limit is None else limit])[0]
     graph = walk_graph(area) if network else None
-    key = ("access", include_stale, graph is not None, limit)
-    if key not in area._cache:
-        res_key = ("residents", graph is not None)
-        if res_key not in area._cache:
-            area._cache[res_key] = resident_points(area.small_areas, area.deprivation, graph)
-        area._cache[key] = compute_access(
-            area._cache[res_key], counted_assets(area, include_stale=include_stale), graph=graph, limit=limit
-        )
-    return area._cache[key]
+    residents = area.memo(
+        ("residents", graph is not None), lambda: resident_points(area.small_areas, area.deprivation, graph)
+    )
+    return area.memo(
+        ("access", include_stale, graph is not None, limit),
+        lambda: compute_access(residents, counted_assets(area, include_stale=include_stale), graph=graph, limit=limit),
+    )
 
 
 def default_limit() -> float:
@@ -346,9 +347,7 @@ def _table_inputs(area: Area, by: str, include_stale: bool) -> tuple[pd.DataFram
 
 def area_outline(area: Area) -> object:
     """Return the union of the area's boundaries, made once per area."""
-    if "outline" not in area._cache:
-        area._cache["outline"] = shapely.union_all(np.asarray(area.boundaries.geometry.array))
-    return area._cache["outline"]
+    return area.memo("outline", lambda: shapely.union_all(np.asarray(area.boundaries.geometry.array)))
 
 
 def _caveats(

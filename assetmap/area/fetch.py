@@ -202,7 +202,8 @@ def _fetch_osm_extract(staging: Path, say: Callable[[str], Any]) -> Path:
     import geopandas as gpd
 
     frame = gpd.read_file(staging / "wards.geojson")
-    query = overpass_query(tuple(frame.total_bounds))  # type: ignore[arg-type]
+    minx, miny, maxx, maxy = (float(v) for v in frame.total_bounds)
+    query = overpass_query((minx, miny, maxx, maxy))
     extract = staging / "osm_extract.osm"
     extract.write_bytes(download(settings.overpass_url, data=urllib.parse.urlencode({"data": query}).encode()))
     say(f"OpenStreetMap: extract of {extract.stat().st_size / 1e6:.1f} MB")

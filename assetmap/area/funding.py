@@ -104,6 +104,5 @@ def area_funding(area: Area) -> pd.DataFrame | None:
     path = getattr(area, "grants_path", None)
     if path is None:
         return None
-    if "grant_funding" not in area._cache:
-        area._cache["grant_funding"] = funding_by_area(attach_grants(read_grants(path), area), area)
-    return area._cache["grant_funding"].copy()
+    table = area.memo("grant_funding", lambda: funding_by_area(attach_grants(read_grants(path), area), area))
+    return table.copy()

@@ -7,11 +7,11 @@ An area folder holds an ``area.toml`` manifest naming its layer files; see
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import geopandas as gpd
 import networkx as nx
@@ -35,6 +35,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from assetmap.analysis.scenario import WhatIf
     from assetmap.analysis.walkgraph import WalkGraph
     from assetmap.area.coverage import GapAnalysis
+
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -97,7 +100,7 @@ class Area:
     grants_path: Path | None = None
     vintages: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
-    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+    _cache: dict[Hashable, Any] = field(default_factory=dict, repr=False)
 
     # -- derived views -----------------------------------------------------------------
 
@@ -111,6 +114,24 @@ class Area:
         if self.network_source == "osm" or (len(self.assets) and self.assets["source"].eq("osm").any()):
             parts.append(settings.attribution_osm)
         return " ".join(parts)
+
+    def memo(self, key: Hashable, build: Callable[[], T]) -> T:
+        """Return what ``build`` makes for ``key``, made once per area (None included).
+
+        The one cache of things derived from the area's layers (walking graph, access,
+        outline, catchments, street base): every layer that derives something heavy from
+        an area keeps it here under its own key, so it is made once per loaded area.
+
+        Parameters
+        ----------
+        key : hashable
+            What is made, with every argument it depends on, e.g. ``("access", True, 800.0)``.
+        build : callable
+            Makes it; called only when ``key`` has not been made yet.
+        """
+        if key not in self._cache:
+            self._cache[key] = build()
+        return cast(T, self._cache[key])
 
     def _of_assets(self, key: str, build: Callable[[], Any]) -> Any:
         # Derived from the register alone, and asked for several times on every page run:

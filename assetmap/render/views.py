@@ -124,7 +124,8 @@ def catchment(
     keys = check_groups([group], load_taxonomy())
     t = check_thresholds([settings.walk_threshold_m if threshold is None else threshold])[0]
     cache_key = ("catchment", keys[0], t, include_stale, resolution_m)
-    if cache_key not in area._cache:
+
+    def build() -> gpd.GeoSeries:
         access = area_access(area, include_stale=include_stale, limit=max(t, default_limit()))
         if access.method == "network":
             reached = access.residents.loc[access.distance[keys[0]].to_numpy() <= t]
@@ -140,8 +141,9 @@ def catchment(
         shape = shapely.intersection(shapely.simplify(shape, resolution_m / 4), area_outline(area))
         out = gpd.GeoSeries([shape], crs=settings.analysis_crs)
         out.attrs["method"] = access.method
-        area._cache[cache_key] = out
-    return area._cache[cache_key]
+        return out
+
+    return area.memo(cache_key, build)
 
 
 def _serves(assets: gpd.GeoDataFrame, group: str) -> np.ndarray:

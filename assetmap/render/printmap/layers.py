@@ -158,9 +158,7 @@ def street_segments(graph: nx.MultiDiGraph | None) -> dict[str, np.ndarray]:
 
 def _street_base(area: Area) -> dict[str, np.ndarray]:
     """Return the area's street segments, made once per area (the network is read on first use)."""
-    if "print_streets" not in area._cache:
-        area._cache["print_streets"] = street_segments(area.network())
-    return area._cache["print_streets"]
+    return area.memo("print_streets", lambda: street_segments(area.network()))
 
 
 def _contact(record: pd.Series) -> str:
@@ -208,6 +206,7 @@ def ward_assets(layers: PrintLayers, code: str) -> pd.DataFrame:
     out["pillars"] = out["asset_id"].map(pillars)
     out["area_code"] = code
     public = reg.public
+    assert public is not None  # a ward lists assets only from a register
     by_id = public.assign(asset_id=public["asset_id"].astype(str)).drop_duplicates("asset_id").set_index("asset_id")
     records = by_id.loc[out["asset_id"]]
     out["contact"] = [_contact(r) for _, r in records.iterrows()]
@@ -228,6 +227,7 @@ def _lsoa_shading(
         )
     from assetmap.render.views import map_layer
 
+    assert group is not None  # prepare_print names a group for gap shading
     layer = map_layer(area, group, threshold=threshold, include_stale=include_stale, by="lsoa")
     values = area.small_areas["code"].map(layer.set_index("code")["gap_index"])
     title = (

@@ -396,5 +396,5 @@ def _legend(fig: Figure, layers: PrintLayers, ward: WardContent, layout: PageLay
     if has_sensitive:
         notes.append("Assets at a sensitive location are listed in the index but not shown on the map.")
     if notes:
-        text = "\n".join(layers.measure.wrap(" ".join(notes), width_pt, 6.0 * fs, max_lines=4))
-        ax.text(0, 0, text, transform=ax.transAxes, fontsize=6.0 * fs, color=MUTED, va="bottom", parse_math=False)
+        note = "\n".join(layers.measure.wrap(" ".join(notes), width_pt, 6.0 * fs, max_lines=4))
+        ax.text(0, 0, note, transform=ax.transAxes, fontsize=6.0 * fs, color=MUTED, va="bottom", parse_math=False)

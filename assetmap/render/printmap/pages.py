@@ -99,6 +99,8 @@ def qr_code(fig: Figure, layers: PrintLayers, layout: PageLayout, code: str) -> 
     """Draw a QR code of the ward's address in the app, top right."""
     import segno
 
+    assert layers.public_url is not None  # drawn only where the app has an address
+
     url = f"{layers.public_url.rstrip('/')}/ward?code={quote(code)}"
     matrix = np.array(list(segno.make(url, error="m").matrix_iter(scale=1, border=1)), dtype=float)
     ax = fig.add_axes(layout.frac(layout.qr))

@@ -33,7 +33,7 @@ INK = "#1a1a1a"
 MUTED = "#555555"
 RULE = "#bdbdbd"
 # Unhinted advances scale linearly with the size (the enum is new in matplotlib 3.10).
-_NO_HINTING = ft2font.LoadFlags.NO_HINTING if hasattr(ft2font, "LoadFlags") else ft2font.LOAD_NO_HINTING
+_NO_HINTING = ft2font.LoadFlags.NO_HINTING if hasattr(ft2font, "LoadFlags") else ft2font.LOAD_NO_HINTING  # type: ignore[attr-defined]  # before 3.10
 # Characters that take no space and mean nothing without the emoji around them.
 _INVISIBLE = re.compile("[\u200b-\u200f\u2060-\u2064\ufe00-\ufe0f\U000e0000-\U000e007f]")
 

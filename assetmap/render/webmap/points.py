@@ -329,7 +329,7 @@ def point_layers(
         # the map), holding the clusterer when there are many points.
         layer = folium.FeatureGroup(name=layer_name)
         layers.append(layer)
-        parent = layer
+        parent: folium.Element = layer
         if cluster:
             parent = folium.plugins.MarkerCluster(
                 icon_create_function=_cluster_icon(colour),

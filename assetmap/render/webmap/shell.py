@@ -152,7 +152,7 @@ def base_map(
     if tiles:
         folium.TileLayer(tiles, name="Basemap", control=False).add_to(m)
     # A long attribution would otherwise wrap across the whole width and cover the scale bar.
-    m.get_root().header.add_child(
+    m.get_root().header.add_child(  # type: ignore[attr-defined]  # the root is a Figure
         folium.Element(f"<style>.leaflet-control-attribution{{max-width:65%;font-size:11px}}{POPUP_CSS}</style>")
     )
     data_attribution = (

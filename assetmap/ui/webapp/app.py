@@ -5,6 +5,8 @@ once as a module and finds ``app``, an ``st.App`` serving the script with the
 app's own routes (the sign-in cookie, see :mod:`assetmap.ui.routes`).
 """
 
+from typing import Literal
+
 import streamlit as st
 
 
@@ -22,7 +24,7 @@ def main() -> None:
     # Officer pages are in the menu only when signed in; each page also refuses a signed-out
     # visitor itself, so its address alone shows nothing.
     officer = auth.sidebar() is not None
-    shown = "visible" if officer else "hidden"
+    shown: Literal["visible", "hidden"] = "visible" if officer else "hidden"
     st.navigation(
         {
             "Explore": [
