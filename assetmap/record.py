@@ -276,16 +276,14 @@ def validate_record(
         Listing every problem, each naming its field (and row) and the fix.
     """
     from assetmap._errors import Problem, ValidationError
-    from assetmap.record_checks import check_records, records_frame
+    from assetmap.record_checks import check_record
 
     if not isinstance(record, dict):
         raise ValidationError(Problem("the record is not a set of fields.", file=file, row=row))
-    clean, problems = check_records(
-        records_frame([record]), taxonomy=taxonomy, postcodes=postcodes, rows=[row], file=file
-    )
+    clean, problems = check_record(record, taxonomy=taxonomy, postcodes=postcodes, row=row, file=file)
     if problems:
         raise ValidationError(problems)
-    return clean.iloc[0].to_dict()
+    return clean
 
 
 # -- what the public may see ------------------------------------------------------------------------

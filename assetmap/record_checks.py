@@ -139,12 +139,12 @@ def _number(value: object) -> float:
         return math.nan
 
 
-def read_lonlat(lon: pd.Series, lat: pd.Series) -> LonLat:
+def read_lonlat(lon: Sequence[Any], lat: Sequence[Any]) -> LonLat:
     """Read longitude and latitude columns and judge them against the United Kingdom.
 
     Parameters
     ----------
-    lon, lat : Series
+    lon, lat : sequence
         The values as given (text, numbers or blanks), aligned.
 
     Returns
@@ -154,7 +154,7 @@ def read_lonlat(lon: pd.Series, lat: pd.Series) -> LonLat:
         (one missing or not a finite number), look swapped, or lie outside the country;
         :data:`LONLAT_PROBLEMS` words each.
     """
-    given = ~(lon.map(is_blank).to_numpy(bool) & lat.map(is_blank).to_numpy(bool))
+    given = np.asarray([not (is_blank(a) and is_blank(b)) for a, b in zip(lon, lat, strict=True)], dtype=bool)
     x = np.asarray([_number(v) for v in lon], dtype=float)
     y = np.asarray([_number(v) for v in lat], dtype=float)
     finite = np.isfinite(x) & np.isfinite(y)
@@ -204,19 +204,17 @@ class _Outcome:
 class _Checker:
     """Applies the rules to a frame, column by column, collecting problems by row and field."""
 
-    def __init__(self, records: pd.DataFrame, tax: Taxonomy, rows: Sequence[int | None], file: str | None):
-        self.records, self.tax, self.file = records, tax, file
-        self.rows = list(rows)
-        self.n = len(records)
+    def __init__(self, columns: dict[str, list[Any]], tax: Taxonomy, rows: list[int | None], file: str | None):
+        self.columns, self.tax, self.file = columns, tax, file
+        self.rows = rows
+        self.n = len(rows)
         self.problems: list[Problem] = []
         self.fields_at: list[set[str]] = [set() for _ in range(self.n)]
         self.record_of: list[int] = []  # the record (by position) of each problem
         self.out: dict[str, list[Any]] = {f: [None] * self.n for f in (*FIELDS, "area_code")}
 
-    def column(self, field: str) -> pd.Series:
-        if field in self.records.columns:
-            return self.records[field]
-        return pd.Series([None] * self.n, index=self.records.index, dtype=object)
+    def column(self, field: str) -> list[Any]:
+        return self.columns[field] if field in self.columns else [None] * self.n
 
     def flag(self, i: int, field: str, message: str, fix: str) -> None:
         self.fields_at[i].add(field)
@@ -245,8 +243,8 @@ class _Checker:
 
     def kept_text(self) -> None:
         for field in _TEXT_FIELDS:
-            if field in self.records.columns:
-                self.out[field] = [None if is_blank(v) else v for v in self.records[field]]
+            if field in self.columns:
+                self.out[field] = [None if is_blank(v) else v for v in self.columns[field]]
 
     def name(self) -> None:
         for i, value in enumerate(self.out["name"]):
@@ -344,20 +342,20 @@ class _Checker:
     def dates(self) -> None:
         values = self.column("last_confirmed")
         quick = _map_values(values, lambda v: _Outcome.of(_iso_date, v))
-        slow = [i for i, r in enumerate(quick) if r.bad is not None]
-        parsed = pd.Series([], dtype="datetime64[ns]")
-        if slow:
-            # Dates written the British way (1/3/2025, 1 March 2025), read together.
-            text = pd.Series([str(values.iloc[i]).strip() for i in slow], dtype="string")
-            parsed = pd.to_datetime(text, errors="coerce", dayfirst=True, format="mixed")
         for i, result in enumerate(quick):
             self.out["last_confirmed"][i] = result.value
-        for j, i in enumerate(slow):
-            if pd.isna(parsed.iloc[j]):
-                shown = str(values.iloc[i])[:30]
+        slow = [i for i, r in enumerate(quick) if r.bad is not None]
+        if not slow:
+            return
+        # Dates written the British way (1/3/2025, 1 March 2025), read together.
+        text = pd.Series([str(values[i]).strip() for i in slow], dtype="string")
+        parsed = pd.to_datetime(text, errors="coerce", dayfirst=True, format="mixed")
+        for i, day in zip(slow, parsed, strict=True):
+            if pd.isna(day):
+                shown = str(values[i])[:30]
                 self.flag(i, "last_confirmed", f"'{shown}' is not a date.", "Write it as YYYY-MM-DD.")
             else:
-                self.out["last_confirmed"][i] = parsed.iloc[j].date().isoformat()
+                self.out["last_confirmed"][i] = day.date().isoformat()
 
 
 def _clean_text(value: object, field: str) -> str | None:
@@ -494,8 +492,70 @@ def check_records(
         Every problem, record by record (each in the order of the rules), each naming
         its field and the fix.
     """
+    wanted = [c for c in records.columns if c in _FIELD_SET]
     where = list(rows) if rows is not None else [None] * len(records)
-    checker = _Checker(records, taxonomy or load_taxonomy(), where, file)
+    checker = _run(
+        {c: records[c].tolist() for c in wanted},
+        where,
+        taxonomy=taxonomy,
+        postcodes=postcodes,
+        file=file,
+        checks=checks,
+    )
+    # Record by record, each in the order of the rules.
+    order = sorted(range(len(checker.problems)), key=checker.record_of.__getitem__)
+    problems = [checker.problems[k] for k in order]
+    clean = pd.DataFrame({f: _objects(v) for f, v in checker.out.items()}, index=records.index)
+    clean.attrs["refused"] = sorted(set(checker.record_of))
+    return clean, problems
+
+
+def check_record(
+    record: dict[str, Any],
+    *,
+    taxonomy: Taxonomy | None = None,
+    postcodes: pd.DataFrame | None = None,
+    row: int | None = None,
+    file: str | None = None,
+) -> tuple[dict[str, Any], list[Problem]]:
+    """Check one record as :func:`check_records` checks a frame of them (as a one-row batch).
+
+    Parameters
+    ----------
+    record : dict
+        Field name to value.
+    taxonomy, postcodes, file
+        As for :func:`check_records`.
+    row : int, optional
+        Spreadsheet row of the record, named in its problems.
+
+    Returns
+    -------
+    clean : dict
+        Every field of :data:`~assetmap.record.FIELDS` plus ``area_code``, as in a row of
+        :func:`check_records`'s frame.
+    problems : list of Problem
+        Every problem, in the order of the rules.
+    """
+    columns = {f: [record.get(f)] for f in _FIELD_SET if f in record}
+    checker = _run(columns, [row], taxonomy=taxonomy, postcodes=postcodes, file=file, checks=Checks())
+    return {f: v[0] for f, v in checker.out.items()}, checker.problems
+
+
+_FIELD_SET = frozenset({*FIELDS, "area_code"})
+
+
+def _run(
+    columns: dict[str, list[Any]],
+    rows: list[int | None],
+    *,
+    taxonomy: Taxonomy | None,
+    postcodes: pd.DataFrame | None,
+    file: str | None,
+    checks: Checks,
+) -> _Checker:
+    """Apply every rule in turn to the columns given (each a list, one value per record)."""
+    checker = _Checker(columns, taxonomy or load_taxonomy(), rows, file)
     if checks.stored:
         checker.text()
         checker.name()
@@ -513,12 +573,15 @@ def check_records(
     if checks.stored:
         checker.contacts()
     checker.choices(stored=checks.stored)
-    # Record by record, each in the order of the rules.
-    order = sorted(range(len(checker.problems)), key=checker.record_of.__getitem__)
-    problems = [checker.problems[k] for k in order]
-    clean = pd.DataFrame({f: pd.Series(v, index=records.index, dtype=object) for f, v in checker.out.items()})
-    clean.attrs["refused"] = sorted(set(checker.record_of))
-    return clean, problems
+    return checker
+
+
+def _objects(values: Sequence[Any]) -> np.ndarray:
+    """Return values as a one-dimensional array of Python objects (tuples stay whole)."""
+    out = np.empty(len(values), dtype=object)
+    for i, value in enumerate(values):
+        out[i] = value
+    return out
 
 
 def records_frame(records: Sequence[dict[str, Any]]) -> pd.DataFrame:
@@ -528,4 +591,4 @@ def records_frame(records: Sequence[dict[str, Any]]) -> pd.DataFrame:
     a number rather than being converted to a common type.
     """
     fields = [*FIELDS, "area_code"]
-    return pd.DataFrame({f: pd.Series([r.get(f) for r in records], dtype=object) for f in fields})
+    return pd.DataFrame({f: _objects([r.get(f) for r in records]) for f in fields})
