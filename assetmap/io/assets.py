@@ -116,16 +116,7 @@ def read_assets(
     place = _Placer(df, clean, rows, fname, problems)
     place.run(geometry, postcodes)
 
-    problems.sort(key=lambda p: p.row or 0)
-    bad_rows = {p.row for p in problems}
-    if problems and on_error == "raise":
-        raise ValidationError(problems, summary=f"{fname}: {len(bad_rows)} of {len(df)} rows need fixing:")
-    if problems:
-        warnings.warn(
-            str(ValidationError(problems, summary=f"{fname}: left out {len(bad_rows)} of {len(df)} rows:")),
-            AssetMapWarning,
-            stacklevel=2,
-        )
+    bad_rows = _report(problems, fname, len(df), on_error)
     out = _assemble(df, clean, place, source=defaults.source)
     out = out[~np.isin(rows, list(bad_rows))].copy()
     out["pillars"] = [tuple(tax.pillars_of(e)) if e else () for e in out["elements"]]
@@ -136,6 +127,21 @@ def read_assets(
     gdf = gpd.GeoDataFrame(out.reset_index(drop=True), geometry=np.asarray(points), crs=settings.analysis_crs)
     gdf.attrs["source"] = fname
     return gdf
+
+
+def _report(problems: list[Problem], fname: str, n: int, on_error: str) -> set[int | None]:
+    """Raise with every problem, or warn of the rows left out; return the rows with problems."""
+    problems.sort(key=lambda p: p.row or 0)
+    bad_rows = {p.row for p in problems}
+    if problems and on_error == "raise":
+        raise ValidationError(problems, summary=f"{fname}: {len(bad_rows)} of {n} rows need fixing:")
+    if problems:
+        warnings.warn(
+            str(ValidationError(problems, summary=f"{fname}: left out {len(bad_rows)} of {n} rows:")),
+            AssetMapWarning,
+            stacklevel=3,
+        )
+    return bad_rows
 
 
 #: A register file meets the field rules; it is placed here, from whatever it gives.
