@@ -28,7 +28,7 @@ from assetmap.io.osm import (
 )
 from assetmap.store.base import RegisterStore
 from assetmap.store.duplicates import dedupe_batch
-from assetmap.store.sync import SyncResult, sync_records
+from assetmap.store.sync import SyncResult, SyncSpec, sync_records
 
 
 def import_osm(
@@ -74,10 +74,7 @@ def import_osm(
     return sync_records(
         store,
         records,
-        source="osm",
-        status=status,
-        actor=actor,
-        fields=OSM_FIELDS,
+        SyncSpec(source="osm", fields=OSM_FIELDS, status=status, actor=actor),
         result=result,
         area_codes=area_codes,
     )
@@ -207,10 +204,7 @@ def import_oruk(
     return sync_records(
         store,
         list(records.values()),
-        source="oruk",
-        status=status,
-        actor=actor,
-        fields=ORUK_FIELDS,
+        SyncSpec(source="oruk", fields=ORUK_FIELDS, status=status, actor=actor),
         result=result,
         area_codes=area_codes,
     )
