@@ -166,7 +166,7 @@ def read_lonlat(lon: Sequence[Any], lat: Sequence[Any]) -> LonLat:
     return LonLat(np.where(use, x, np.nan), np.where(use, y, np.nan), bad, swapped, beyond & ~swapped)
 
 
-def _map_values(values: pd.Series, fn: Callable[[Any], Any]) -> list[Any]:
+def _map_values(values: Sequence[Any], fn: Callable[[Any], Any]) -> list[Any]:
     """``fn`` of each value, computed once per distinct value (a file repeats its types and postcodes)."""
     seen: dict[tuple[type, Hashable], Any] = {}
     out = []
@@ -225,10 +225,9 @@ class _Checker:
         for i in np.flatnonzero(mask):
             self.flag(int(i), field, message, fix)
 
-    def apply(self, field: str, fn: Callable[[Any], Any], *, source: str | None = None) -> None:
-        """Set ``out[field]`` to ``fn`` of each value of ``source`` (default: ``field``); flag what it refuses."""
-        values = self.column(source or field)
-        results = _map_values(values, lambda v: _Outcome.of(fn, v))
+    def apply(self, field: str, fn: Callable[[Any], Any]) -> None:
+        """Set ``out[field]`` to ``fn`` of each value given for ``field``; flag the values it refuses."""
+        results = _map_values(self.column(field), lambda v: _Outcome.of(fn, v))
         for i, result in enumerate(results):
             if result.bad is not None:
                 self.flag(i, field, result.bad.message, result.bad.fix)
@@ -440,8 +439,8 @@ def _iso_date(value: object) -> str | None:
         return value.isoformat()
     try:
         return date.fromisoformat(str(value).strip()[:10]).isoformat()
-    except ValueError as exc:
-        raise _Bad("", "") from exc
+    except ValueError as exc:  # read again below, with the other ways of writing a date
+        raise _Bad("not an ISO date.", "Write it as YYYY-MM-DD.") from exc
 
 
 def check_records(
