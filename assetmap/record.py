@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
+
+if TYPE_CHECKING:
+    from assetmap.taxonomy import Taxonomy
 
 #: Record fields in display order, with a one-line meaning each.
 FIELDS: dict[str, str] = {
@@ -210,36 +213,6 @@ MAX_FIELD_CHARS: dict[str, int] = {
 }
 MAX_TEXT_CHARS = 500
 
-# Fields whose text may run over several lines; every other field is one line.
-_MULTILINE = frozenset({"description", "address", "opening_times", "accessibility", "audience"})
-_TEXT_FIELDS = (
-    "asset_id",
-    "name",
-    "description",
-    "organisation",
-    "charity_number",
-    "address",
-    "website",
-    "email",
-    "phone",
-    "contact_name",
-    "contact_email",
-    "opening_times",
-    "accessibility",
-    "audience",
-    "created_by",
-    "updated_by",
-    "source_id",
-)
-# C0 and C1 control characters, and Unicode's bidirectional overrides (used to disguise text).
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-_EMAIL_RE = re.compile(r"^[^@\s<>\"']+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+$")
-_URL_RE = re.compile(
-    r"^(https?://)?[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+(?::\d{1,5})?(?:[/?#]\S*)?$"
-)
-_PHONE_RE = re.compile(r"^\+?[0-9 ()\-.]{6,30}(?:\s*(?:ext\.?|x)\s*[0-9]{1,6})?$", re.IGNORECASE)
-_CHARITY_RE = re.compile(r"^[A-Za-z]{0,2}[0-9]{4,8}(?:-[0-9]{1,3})?$")
-_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]+$")
 #: The words a yes/no field (``sensitive``) may be written in.
 TRUE_WORDS = {"true", "yes", "y", "1", "t"}
 FALSE_WORDS = {"false", "no", "n", "0", "f", ""}
@@ -262,8 +235,8 @@ def is_blank(value: object) -> bool:
 def validate_record(
     record: dict[str, object],
     *,
-    taxonomy: object | None = None,
-    postcodes: object | None = None,
+    taxonomy: Taxonomy | None = None,
+    postcodes: pd.DataFrame | None = None,
     row: int | None = None,
     file: str | None = None,
 ) -> dict[str, object]:
@@ -302,180 +275,15 @@ def validate_record(
     ValidationError
         Listing every problem, each naming its field (and row) and the fix.
     """
-    import math
-    from datetime import date, datetime
-
-    from assetmap import settings
     from assetmap._errors import Problem, ValidationError
-    from assetmap.taxonomy import load_taxonomy
-
-    tax = taxonomy or load_taxonomy()
-    problems: list[Problem] = []
-
-    def flag(field: str, message: str, fix: str) -> None:
-        problems.append(Problem(message, file=file, row=row, field=field, fix=fix))
+    from assetmap.record_checks import check_record
 
     if not isinstance(record, dict):
         raise ValidationError(Problem("the record is not a set of fields.", file=file, row=row))
-    out: dict[str, object] = dict.fromkeys(FIELDS)
-    out["area_code"] = None
-
-    for fieldname in (*_TEXT_FIELDS, "area_code"):
-        value = record.get(fieldname)
-        if is_blank(value):
-            continue
-        if isinstance(value, bool) or not isinstance(value, str | int | float):
-            flag(fieldname, f"a {type(value).__name__} where text was expected.", "Type it as text.")
-            continue
-        text = str(value).strip()
-        limit = MAX_FIELD_CHARS.get(fieldname, MAX_TEXT_CHARS)
-        if len(text) > limit:
-            flag(fieldname, f"the text is {len(text):,} characters, over the limit of {limit:,}.", "Shorten it.")
-            continue
-        if _CONTROL_RE.search(text) or (fieldname not in _MULTILINE and ("\n" in text or "\r" in text)):
-            flag(
-                fieldname,
-                "the text holds control characters or line breaks.",
-                "Type it again as plain text on one line.",
-            )
-            continue
-        out[fieldname] = text.replace("\r\n", "\n").replace("\r", "\n")
-
-    if out["name"] is None and not any(p.field == "name" for p in problems):
-        flag("name", "the name is blank.", "Give the group or place a name.")
-    if out["asset_id"] is not None and not _ID_RE.match(str(out["asset_id"])):
-        flag("asset_id", f"'{out['asset_id']}' is not a usable id.", "Use letters, digits, '-', '_', '.' or ':'.")
-
-    # Type and elements.
-    raw_type = record.get("type")
-    type_key = None
-    if is_blank(raw_type):
-        flag("type", "the type is blank.", f"Choose one of: {', '.join(t.label for t in tax.asset_types)}.")
-    elif not isinstance(raw_type, str) or len(raw_type) > MAX_FIELD_CHARS["type"]:
-        flag("type", "the type is not one of the list.", f"Choose one of: {', '.join(tax.type_keys)}.")
-    else:
-        type_key = tax.normalise_type(raw_type)
-        if type_key is None:
-            shown = raw_type.strip()[:60]
-            flag("type", f"unknown asset type '{shown}'.", f"Choose one of: {', '.join(tax.type_keys)}.")
-    out["type"] = type_key
-    valid_elements = {e.id for e in tax.elements}
-    raw_elements = record.get("elements")
-    elements: tuple[int, ...] | None = None
-    try:
-        if isinstance(raw_elements, tuple | list | set | frozenset):
-            raw_elements = ";".join(str(v) for v in raw_elements)
-        if not is_blank(raw_elements) and len(str(raw_elements)) > 100:
-            raise ValueError("too long a list")
-        elements = parse_elements(raw_elements, valid_elements)
-    except (ValueError, OverflowError) as exc:
-        flag("elements", f"elements: {exc}.", "List element numbers 1-11 separated by ';', or leave blank.")
-    if elements is None and type_key is not None:
-        elements = tuple(sorted(tax.asset_type(type_key).elements))
-    out["elements"] = elements
-
-    # Postcode and location.
-    postcode = None
-    raw_postcode = record.get("postcode")
-    if not is_blank(raw_postcode):
-        postcode = normalise_postcode(raw_postcode) if isinstance(raw_postcode, str) else None
-        if postcode is None:
-            shown = str(raw_postcode).strip()[:20]
-            flag(
-                "postcode", f"'{shown}' is not a UK postcode.", "Check it (e.g. M1 1AE), or place the group on the map."
-            )
-    out["postcode"] = postcode
-
-    def number(fieldname: str) -> float | None:
-        value = record.get(fieldname)
-        if is_blank(value):
-            return None
-        if isinstance(value, bool):
-            return math.nan
-        try:
-            return float(str(value).strip()) if isinstance(value, str) else float(value)  # type: ignore[arg-type]
-        except (TypeError, ValueError, OverflowError):
-            return math.nan
-
-    lon, lat = number("longitude"), number("latitude")
-    if lon is not None or lat is not None:
-        x0, y0, x1, y1 = settings.uk_lonlat_bounds
-        if lon is None or lat is None or not (math.isfinite(lon) and math.isfinite(lat)):
-            flag("latitude", "latitude/longitude are missing or not numbers.", "Give both as decimal degrees.")
-            lon = lat = None
-        elif not (x0 <= lon <= x1 and y0 <= lat <= y1):
-            if x0 <= lat <= x1 and y0 <= lon <= y1:
-                flag("latitude", "latitude and longitude look swapped.", "Latitude is about 50-60 in England.")
-            else:
-                flag("latitude", "the coordinates are outside the United Kingdom.", "Check them (WGS84 degrees).")
-            lon = lat = None
-    if lon is None and not any(p.field in ("latitude", "postcode") for p in problems):
-        if postcode is not None and postcodes is not None:
-            hit = geocode_postcodes(pd.Series([postcode]), postcodes)
-            if bool(hit["found"].iloc[0]):
-                lon, lat = float(hit["longitude"].iloc[0]), float(hit["latitude"].iloc[0])
-            else:
-                flag("postcode", f"postcode '{postcode}' is not in the postcode lookup.", "Place the group on the map.")
-        else:
-            flag("location", "the record has no location.", "Give a postcode, or place the group on the map.")
-    out["longitude"], out["latitude"] = lon, lat
-
-    # Contact details: checked so that a link or an address can be used safely.
-    for fieldname in ("email", "contact_email"):
-        if out[fieldname] is not None and not _EMAIL_RE.match(str(out[fieldname])):
-            flag(fieldname, f"'{str(out[fieldname])[:60]}' is not an email address.", "Write it as name@example.org.")
-    if out["website"] is not None and not _URL_RE.match(str(out["website"])):
-        flag("website", "the website is not a web address.", "Write it as https://example.org.")
-    if out["phone"] is not None and not _PHONE_RE.match(str(out["phone"])):
-        flag(
-            "phone",
-            "the phone number holds characters a number cannot.",
-            "Write digits and spaces, e.g. 020 7946 0000.",
-        )
-    if out["charity_number"] is not None and not _CHARITY_RE.match(str(out["charity_number"]).replace(" ", "")):
-        flag("charity_number", "not a charity or company number.", "Write the number only, e.g. 1123456 or SC012345.")
-    elif out["charity_number"] is not None:
-        out["charity_number"] = str(out["charity_number"]).replace(" ", "").upper()
-
-    # Flags, choices and dates.
-    sensitive = record.get("sensitive")
-    if isinstance(sensitive, bool):
-        out["sensitive"] = sensitive
-    elif is_blank(sensitive):
-        out["sensitive"] = False
-    elif str(sensitive).strip().lower() in TRUE_WORDS | FALSE_WORDS:
-        out["sensitive"] = str(sensitive).strip().lower() in TRUE_WORDS
-    else:
-        out["sensitive"] = False
-        flag("sensitive", "not yes or no.", "Write yes or no.")
-    for fieldname, allowed in (("status", STATUSES), ("source", SOURCES)):
-        value = record.get(fieldname)
-        if is_blank(value):
-            continue
-        text = str(value).strip().lower()
-        if text not in allowed:
-            flag(fieldname, f"unknown {fieldname} '{str(value)[:30]}'.", f"Use one of: {', '.join(allowed)}.")
-        else:
-            out[fieldname] = text
-    confirmed = record.get("last_confirmed")
-    if is_blank(confirmed):  # first: pandas' NaT is a datetime too
-        out["last_confirmed"] = None
-    elif isinstance(confirmed, datetime):
-        out["last_confirmed"] = confirmed.date().isoformat()
-    elif isinstance(confirmed, date):
-        out["last_confirmed"] = confirmed.isoformat()
-    else:
-        try:
-            out["last_confirmed"] = date.fromisoformat(str(confirmed).strip()[:10]).isoformat()
-        except ValueError:
-            flag("last_confirmed", f"'{str(confirmed)[:30]}' is not a date.", "Write it as YYYY-MM-DD.")
-    for fieldname in ("created_at", "updated_at"):
-        value = record.get(fieldname)
-        out[fieldname] = None if is_blank(value) else str(value)[:40]
-
+    clean, problems = check_record(record, taxonomy=taxonomy, postcodes=postcodes, row=row, file=file)
     if problems:
         raise ValidationError(problems)
-    return out
+    return clean
 
 
 # -- what the public may see ------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from assetmap.io.osm import (
 )
 from assetmap.store.base import RegisterStore
 from assetmap.store.duplicates import dedupe_batch
-from assetmap.store.sync import SyncResult, sync_records
+from assetmap.store.sync import SyncResult, SyncSpec, sync_records
 
 
 def _refuse_demo(root: Path) -> None:
@@ -84,10 +84,7 @@ def import_osm(
     return sync_records(
         store,
         records,
-        source="osm",
-        status=status,
-        actor=actor,
-        fields=OSM_FIELDS,
+        SyncSpec(source="osm", fields=OSM_FIELDS, status=status, actor=actor),
         result=result,
         area_codes=area_codes,
     )
@@ -218,10 +215,7 @@ def import_oruk(
     return sync_records(
         store,
         list(records.values()),
-        source="oruk",
-        status=status,
-        actor=actor,
-        fields=ORUK_FIELDS,
+        SyncSpec(source="oruk", fields=ORUK_FIELDS, status=status, actor=actor),
         result=result,
         area_codes=area_codes,
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -22,16 +23,8 @@ from pyproj import Transformer
 from assetmap import settings
 from assetmap._errors import AssetMapWarning, DataFormatError, Problem, ValidationError
 from assetmap.io._read import VECTOR_FORMATS, ensure_crs, read_table, read_vector, sniff_format
-from assetmap.io.postcodes import is_postcode_shaped
-from assetmap.record import (
-    FALSE_WORDS,
-    FIELDS,
-    TRUE_WORDS,
-    geocode_postcodes,
-    normalise_columns,
-    normalise_postcode,
-    parse_elements,
-)
+from assetmap.record import FIELDS, geocode_postcodes, normalise_columns
+from assetmap.record_checks import LONLAT_PROBLEMS, UNKNOWN_POSTCODE_FIX, Checks, check_records, read_lonlat
 from assetmap.taxonomy import Taxonomy, load_taxonomy
 
 
@@ -45,6 +38,22 @@ def _stable_id(name: str, postcode: str, lon: float, lat: float) -> str:
     return "A" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:10].upper()
 
 
+@dataclass(frozen=True)
+class RowDefaults:
+    """What a row of a register file is where the file does not say.
+
+    Parameters
+    ----------
+    status : str
+        Status of rows with no status given.
+    source : str
+        Source of rows with no source given.
+    """
+
+    status: str = "approved"
+    source: str = "register"
+
+
 def read_assets(
     path: str | Path,
     *,
@@ -52,12 +61,15 @@ def read_assets(
     taxonomy: Taxonomy | None = None,
     columns: dict[str, str] | None = None,
     default_type: str | None = None,
-    default_status: str = "approved",
-    source: str = "register",
+    defaults: RowDefaults = RowDefaults(),
     sheet: str | int | None = None,
     on_error: Literal["raise", "skip"] = "raise",
 ) -> gpd.GeoDataFrame:
     """Read an asset register into validated asset records in EPSG:27700.
+
+    Each row is held to the record rules of :func:`assetmap.record_checks.check_records`
+    (a name, a known type, elements, a postcode that is one, status, yes/no and dates),
+    and placed by its geometry, longitude/latitude, easting/northing or postcode.
 
     Parameters
     ----------
@@ -71,10 +83,8 @@ def read_assets(
         ``{record field: file column}`` where the file's names are not recognised.
     default_type : str, optional
         Type for every row of a file with no type column (e.g. ``"food_bank"``).
-    default_status : str
-        Status of rows with no status given.
-    source : str
-        Source of rows with no source given.
+    defaults : RowDefaults
+        Status and source of rows that give none.
     sheet : str or int, optional
         Worksheet of an XLSX file.
     on_error : {"raise", "skip"}
@@ -98,9 +108,51 @@ def read_assets(
     path = Path(path)
     fname = path.name
     tax = taxonomy or load_taxonomy()
-    fmt = sniff_format(path)
+    raw, geometry = _read_raw(path, sheet)
+    df = _map_columns(raw, fname, columns=columns or {}, default_type=default_type, tax=tax)
+    df["status"] = df["status"].str.lower().fillna(defaults.status) if "status" in df else defaults.status
+    rows = df.index.to_numpy() + 2  # spreadsheet row numbers: header is row 1
+    clean, problems = check_records(df, taxonomy=tax, rows=rows.tolist(), file=fname, checks=_FILE_CHECKS)
+    place = _Placer(df, clean, rows, fname, problems)
+    place.run(geometry, postcodes)
+
+    bad_rows = _report(problems, fname, len(df), on_error)
+    out = _assemble(df, clean, place, source=defaults.source)
+    out = out[~np.isin(rows, list(bad_rows))].copy()
+    out["pillars"] = [tuple(tax.pillars_of(e)) if e else () for e in out["elements"]]
+    _give_ids(out, fname)
+    points = gpd.points_from_xy(out["longitude"], out["latitude"], crs=settings.storage_crs).to_crs(
+        settings.analysis_crs
+    )
+    gdf = gpd.GeoDataFrame(out.reset_index(drop=True), geometry=np.asarray(points), crs=settings.analysis_crs)
+    gdf.attrs["source"] = fname
+    return gdf
+
+
+def _report(problems: list[Problem], fname: str, n: int, on_error: str) -> set[int | None]:
+    """Raise with every problem, or warn of the rows left out; return the rows with problems."""
+    problems.sort(key=lambda p: p.row or 0)
+    bad_rows = {p.row for p in problems}
+    if problems and on_error == "raise":
+        raise ValidationError(problems, summary=f"{fname}: {len(bad_rows)} of {n} rows need fixing:")
+    if problems:
+        warnings.warn(
+            str(ValidationError(problems, summary=f"{fname}: left out {len(bad_rows)} of {n} rows:")),
+            AssetMapWarning,
+            stacklevel=3,
+        )
+    return bad_rows
+
+
+#: A register file meets the field rules; it is placed here, from whatever it gives.
+_FILE_CHECKS = Checks(stored=False, locate=False)
+
+
+def _read_raw(path: Path, sheet: str | int | None) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """Return the file's cells as text, and its geometries where it is a map layer."""
+    fname = path.name
     geometry = None
-    if fmt in VECTOR_FORMATS:
+    if sniff_format(path) in VECTOR_FORMATS:
         layer = ensure_crs(read_vector(path), fname)
         geometry = layer.geometry.array
         raw = pd.DataFrame(layer.drop(columns=layer.geometry.name)).astype("string")
@@ -110,9 +162,15 @@ def read_assets(
         raise DataFormatError(
             f"{fname}: {len(raw):,} rows, over the limit of {settings.max_asset_rows:,}. Split the file."
         )
+    return raw, geometry
 
+
+def _map_columns(
+    raw: pd.DataFrame, fname: str, *, columns: dict[str, str], default_type: str | None, tax: Taxonomy
+) -> pd.DataFrame:
+    """Return the file's columns renamed to record fields (as stripped text, blank as NA)."""
     mapping = normalise_columns(list(raw.columns))
-    for fieldname, col in (columns or {}).items():
+    for fieldname, col in columns.items():
         if col not in raw.columns:
             raise DataFormatError(
                 f"{fname}: no column '{col}' (given for {fieldname}). The columns are {list(raw.columns)}."
@@ -131,72 +189,57 @@ def read_assets(
                 f"row is with default_type (one of: {', '.join(tax.type_keys)})."
             )
         df["type"] = default_type
+    return df
 
-    problems: list[Problem] = []
-    rows = df.index.to_numpy() + 2  # spreadsheet row numbers: header is row 1
 
-    def flag(mask: np.ndarray, field: str, message: str | pd.Series, fix: str) -> None:
+class _Placer:
+    """Places each row of a file: by geometry, longitude/latitude, easting/northing, then postcode."""
+
+    def __init__(self, df: pd.DataFrame, clean: pd.DataFrame, rows: np.ndarray, fname: str, problems: list[Problem]):
+        self.df, self.clean, self.rows, self.fname, self.problems = df, clean, rows, fname, problems
+        n = len(df)
+        self.lon = np.full(n, np.nan)
+        self.lat = np.full(n, np.nan)
+        self.method = np.full(n, None, dtype=object)
+        self.to_wgs = Transformer.from_crs(settings.analysis_crs, settings.storage_crs, always_xy=True)
+
+    def flag(self, mask: np.ndarray, field: str, message: str | pd.Series, fix: str) -> None:
         for i in np.flatnonzero(mask):
             msg = message if isinstance(message, str) else str(message.iloc[i])
-            problems.append(Problem(msg, file=fname, row=int(rows[i]), field=field, fix=fix))
+            self.problems.append(Problem(msg, file=self.fname, row=int(self.rows[i]), field=field, fix=fix))
 
-    # Name.
-    flag(df["name"].isna().to_numpy(), "name", "the name is blank.", "Give the group or place a name.")
+    def use(self, mask: np.ndarray, lon: np.ndarray, lat: np.ndarray, method: str) -> None:
+        self.lon, self.lat = np.where(mask, lon, self.lon), np.where(mask, lat, self.lat)
+        self.method[mask] = method
 
-    # Type, mapped once per distinct spelling.
-    spellings = df["type"].dropna().unique()
-    type_map = {s: tax.normalise_type(s) for s in spellings}
-    df["type"] = df["type"].map(type_map).astype("string")
-    unknown = df["type"].isna().to_numpy()
-    raw_type = _text(raw[next(c for c, f in mapping.items() if f == "type")]) if "type" in mapping.values() else None
-    if unknown.any():
-        shown = raw_type.fillna("(blank)") if raw_type is not None else pd.Series("(blank)", index=df.index)
-        flag(
-            unknown,
-            "type",
-            "unknown asset type '" + shown + "'.",
-            f"Use one of: {', '.join(t.label for t in tax.asset_types)}.",
+    def run(self, geometry: np.ndarray | None, postcodes: pd.DataFrame | None) -> None:
+        if geometry is not None:
+            self.from_geometry(geometry)
+        if "longitude" in self.df and "latitude" in self.df:
+            self.from_lonlat()
+        if "easting" in self.df and "northing" in self.df:
+            self.from_grid()
+        if "postcode" in self.df:
+            self.from_postcode(postcodes)
+        attempted = {int(p.row) for p in self.problems if p.field in ("geometry", "latitude", "easting", "postcode")}
+        self.flag(
+            np.isnan(self.lon) & ~np.isin(self.rows, list(attempted)),
+            "location",
+            "the row has no location.",
+            "Give latitude and longitude, easting and northing, or a postcode.",
         )
 
-    # Elements: explicit override, else the type's defaults.
-    valid_elements = {e.id for e in tax.elements}
-    elements: list[tuple[int, ...] | None] = [None] * len(df)
-    given = df["elements"] if "elements" in df else pd.Series(pd.NA, index=df.index, dtype="string")
-    for i, (text, key) in enumerate(zip(given.to_numpy(), df["type"].to_numpy(), strict=True)):
-        try:
-            parsed = parse_elements(None if pd.isna(text) else text, valid_elements)
-        except ValueError as exc:
-            problems.append(
-                Problem(
-                    f"elements '{text}': {exc}.",
-                    file=fname,
-                    row=int(rows[i]),
-                    field="elements",
-                    fix="List element numbers 1-11 separated by ';', or leave blank for the type's.",
-                )
-            )
-            continue
-        if parsed is None and not pd.isna(key):
-            parsed = tax.asset_type(key).elements
-        elements[i] = tuple(sorted(parsed)) if parsed else None
-
-    # Location, in order of preference: geometry, lon/lat, easting/northing, postcode.
-    n = len(df)
-    lon = np.full(n, np.nan)
-    lat = np.full(n, np.nan)
-    method = np.full(n, None, dtype=object)
-    to_wgs = Transformer.from_crs(settings.analysis_crs, settings.storage_crs, always_xy=True)
-    if geometry is not None:
+    def from_geometry(self, geometry: np.ndarray) -> None:
         has = ~(shapely.is_missing(geometry) | shapely.is_empty(geometry))
         pts = geometry.copy()
         nonpoint = has & (shapely.get_type_id(geometry) != 0)
         pts[nonpoint] = shapely.point_on_surface(geometry[nonpoint])
         x = np.where(has, shapely.get_x(np.where(has, pts, shapely.Point(0, 0))), np.nan)
         y = np.where(has, shapely.get_y(np.where(has, pts, shapely.Point(0, 0))), np.nan)
-        glon, glat = to_wgs.transform(x, y)
+        glon, glat = self.to_wgs.transform(x, y)
         # A point at NaN or Infinity, or far outside the country, is no place at all.
         unreal = has & ~(np.isfinite(glon) & np.isfinite(glat))
-        flag(
+        self.flag(
             unreal,
             "geometry",
             "the feature's coordinates are not real numbers (NaN or Infinity).",
@@ -204,170 +247,98 @@ def read_assets(
         )
         gx0, gy0, gx1, gy1 = settings.uk_lonlat_bounds
         abroad = has & ~unreal & ~((glon >= gx0) & (glon <= gx1) & (glat >= gy0) & (glat <= gy1))
-        flag(
+        self.flag(
             abroad,
             "geometry",
             "the feature lies outside the United Kingdom.",
             "Check the layer's coordinate reference system and the feature's coordinates.",
         )
-        has &= ~(unreal | abroad)
-        lon, lat = np.where(has, glon, lon), np.where(has, glat, lat)
-        method[has] = "geometry"
-    if "longitude" in df and "latitude" in df:
-        flon = pd.to_numeric(df["longitude"], errors="coerce").to_numpy(float)
-        flat = pd.to_numeric(df["latitude"], errors="coerce").to_numpy(float)
-        bad_num = (df["longitude"].notna() & ~np.isfinite(flon)) | (df["latitude"].notna() & ~np.isfinite(flat))
-        flag(
-            bad_num.to_numpy(),
-            "latitude",
-            "latitude/longitude are not numbers (or are NaN or Infinity).",
-            "Write them as decimal degrees, e.g. 53.4808 and -2.2426.",
-        )
-        use = np.isnan(lon) & np.isfinite(flon) & np.isfinite(flat)
-        x0, y0, x1, y1 = settings.uk_lonlat_bounds
-        outside = use & ~((flon >= x0) & (flon <= x1) & (flat >= y0) & (flat <= y1))
-        swapped = outside & (flat >= x0) & (flat <= x1) & (flon >= y0) & (flon <= y1)
-        flag(
-            swapped,
-            "latitude",
-            "latitude and longitude look swapped.",
-            "Latitude is about 50-60 in England, longitude about -6 to 2.",
-        )
-        flag(
-            outside & ~swapped,
-            "latitude",
-            "the coordinates are outside the United Kingdom.",
-            "Check the latitude and longitude (decimal degrees, WGS84).",
-        )
-        use &= ~outside
-        lon, lat = np.where(use, flon, lon), np.where(use, flat, lat)
-        method[use] = "lonlat"
-    if "easting" in df and "northing" in df:
-        east = pd.to_numeric(df["easting"], errors="coerce").to_numpy(float)
-        north = pd.to_numeric(df["northing"], errors="coerce").to_numpy(float)
-        bad_en = (df["easting"].notna() & ~np.isfinite(east)) | (df["northing"].notna() & ~np.isfinite(north))
-        flag(
-            bad_en.to_numpy() & np.isnan(lon),
+        self.use(has & ~(unreal | abroad), glon, glat, "geometry")
+
+    def from_lonlat(self) -> None:
+        coords = read_lonlat(self.df["longitude"], self.df["latitude"])
+        unplaced = np.isnan(self.lon)  # a feature's own geometry wins over its columns
+        self.flag(coords.bad, "latitude", *LONLAT_PROBLEMS["bad"])
+        self.flag(coords.swapped & unplaced, "latitude", *LONLAT_PROBLEMS["swapped"])
+        self.flag(coords.outside & unplaced, "latitude", *LONLAT_PROBLEMS["outside"])
+        self.use(unplaced & ~np.isnan(coords.lon), coords.lon, coords.lat, "lonlat")
+
+    def from_grid(self) -> None:
+        east = pd.to_numeric(self.df["easting"], errors="coerce").to_numpy(float)
+        north = pd.to_numeric(self.df["northing"], errors="coerce").to_numpy(float)
+        bad = (self.df["easting"].notna() & ~np.isfinite(east)) | (self.df["northing"].notna() & ~np.isfinite(north))
+        self.flag(
+            bad.to_numpy() & np.isnan(self.lon),
             "easting",
             "easting/northing are not numbers (or are NaN or Infinity).",
             "Write them as British National Grid metres, e.g. 383700 and 398200.",
         )
-        use = np.isnan(lon) & np.isfinite(east) & np.isfinite(north)
+        use = np.isnan(self.lon) & np.isfinite(east) & np.isfinite(north)
         bx0, by0, bx1, by1 = settings.bng_bounds
         outside = use & ~((east >= bx0) & (east <= bx1) & (north >= by0) & (north <= by1))
-        flag(
+        self.flag(
             outside,
             "easting",
             "easting/northing are outside Great Britain.",
             "Give British National Grid metres (six digits each), or latitude/longitude instead.",
         )
-        use &= ~outside
-        elon, elat = to_wgs.transform(east, north)
-        lon, lat = np.where(use, elon, lon), np.where(use, elat, lat)
-        method[use] = "bng"
-    postcode_norm = df["postcode"].map(normalise_postcode, na_action="ignore") if "postcode" in df else None
-    if postcode_norm is not None:
-        needs = np.isnan(lon) & df["postcode"].notna().to_numpy()
-        malformed = needs & ~is_postcode_shaped(df["postcode"]).to_numpy()
-        flag(
-            malformed,
+        elon, elat = self.to_wgs.transform(east, north)
+        self.use(use & ~outside, elon, elat, "bng")
+
+    def from_postcode(self, postcodes: pd.DataFrame | None) -> None:
+        # A postcode that is not one was named by the record checks; the rest are looked up.
+        code = self.clean["postcode"].astype("string")
+        needs = np.isnan(self.lon) & code.notna().to_numpy()
+        if not needs.any():
+            return
+        if postcodes is None:
+            self.flag(
+                needs,
+                "postcode",
+                "the row has only a postcode and the area has no postcode lookup.",
+                "Add a postcode file to the area (NSPL or Code-Point Open), or give latitude/longitude.",
+            )
+            return
+        hit = geocode_postcodes(code, postcodes)
+        found = hit["found"].to_numpy()
+        self.flag(
+            needs & ~found,
             "postcode",
-            "'" + df["postcode"].fillna("") + "' is not a UK postcode.",
-            "Check the postcode, or give latitude/longitude instead.",
+            "postcode '" + code.fillna("") + "' is not in the postcode lookup.",
+            UNKNOWN_POSTCODE_FIX,
         )
-        needs &= ~malformed
-        if needs.any():
-            if postcodes is None:
-                flag(
-                    needs,
-                    "postcode",
-                    "the row has only a postcode and the area has no postcode lookup.",
-                    "Add a postcode file to the area (NSPL or Code-Point Open), or give latitude/longitude.",
-                )
-            else:
-                hit = geocode_postcodes(df["postcode"], postcodes)
-                found = hit["found"].to_numpy()
-                flag(
-                    needs & ~found,
-                    "postcode",
-                    "postcode '" + df["postcode"].fillna("") + "' is not in the postcode lookup.",
-                    "Check it (a new or mistyped postcode?), or give latitude/longitude instead.",
-                )
-                use = needs & found
-                lon = np.where(use, hit["longitude"].to_numpy(), lon)
-                lat = np.where(use, hit["latitude"].to_numpy(), lat)
-                method[use] = "postcode"
-                old = use & hit["terminated"].to_numpy()
-                if old.any():
-                    warnings.warn(
-                        f"{fname}: {int(old.sum())} rows are placed by terminated postcodes "
-                        f"(rows {list(rows[old][:10])}); check their addresses.",
-                        AssetMapWarning,
-                        stacklevel=2,
-                    )
-    attempted = {int(p.row) for p in problems if p.field in ("geometry", "latitude", "easting", "postcode")}
-    no_location = np.isnan(lon) & ~np.isin(rows, list(attempted))
-    flag(
-        no_location,
-        "location",
-        "the row has no location.",
-        "Give latitude and longitude, easting and northing, or a postcode.",
-    )
+        self.use(needs & found, hit["longitude"].to_numpy(), hit["latitude"].to_numpy(), "postcode")
+        old = needs & found & hit["terminated"].to_numpy()
+        if old.any():
+            warnings.warn(
+                f"{self.fname}: {int(old.sum())} rows are placed by terminated postcodes "
+                f"(rows {list(self.rows[old][:10])}); check their addresses.",
+                AssetMapWarning,
+                stacklevel=4,
+            )
 
-    # Status, sensitivity and dates.
-    status = df["status"].str.lower() if "status" in df else pd.Series(pd.NA, index=df.index, dtype="string")
-    status = status.fillna(default_status)
-    flag(
-        ~status.isin(["pending", "approved", "rejected", "withdrawn"]).to_numpy(),
-        "status",
-        "unknown status '" + status + "'.",
-        "Use pending, approved, rejected or withdrawn.",
-    )
-    sens = df["sensitive"].str.lower().fillna("") if "sensitive" in df else pd.Series("", index=df.index)
-    flag(
-        ~sens.isin(TRUE_WORDS | FALSE_WORDS).to_numpy(),
-        "sensitive",
-        "'" + sens + "' is not yes or no.",
-        "Write yes or no (true or false).",
-    )
-    confirmed = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]")
-    if "last_confirmed" in df:
-        confirmed = pd.to_datetime(df["last_confirmed"], errors="coerce", dayfirst=True, format="mixed")
-        flag(
-            (df["last_confirmed"].notna() & confirmed.isna()).to_numpy(),
-            "last_confirmed",
-            "'" + df["last_confirmed"].fillna("") + "' is not a date.",
-            "Write dates as YYYY-MM-DD.",
-        )
 
-    problems.sort(key=lambda p: p.row or 0)
-    bad_rows = {p.row for p in problems}
-    keep = ~np.isin(rows, list(bad_rows))
-    if problems and on_error == "raise":
-        raise ValidationError(problems, summary=f"{fname}: {len(bad_rows)} of {n} rows need fixing:")
-    if problems:
-        warnings.warn(
-            str(ValidationError(problems, summary=f"{fname}: left out {len(bad_rows)} of {n} rows:")),
-            AssetMapWarning,
-            stacklevel=2,
-        )
-
+def _assemble(df: pd.DataFrame, clean: pd.DataFrame, place: _Placer, *, source: str) -> pd.DataFrame:
+    """Every row as a record of the file's text and the checked values."""
     out = pd.DataFrame(index=df.index)
     for fieldname in FIELDS:
         out[fieldname] = df[fieldname] if fieldname in df else pd.Series(pd.NA, index=df.index, dtype="string")
-    out["type"] = df["type"]
-    out["elements"] = pd.Series(elements, index=df.index, dtype=object)
-    out["postcode"] = postcode_norm.fillna(df["postcode"]) if postcode_norm is not None else out["postcode"]
-    out["longitude"] = lon
-    out["latitude"] = lat
-    out["status"] = status
+    out["type"] = clean["type"].astype("string")
+    out["elements"] = clean["elements"]
+    out["postcode"] = clean["postcode"].astype("string")
+    out["longitude"] = place.lon
+    out["latitude"] = place.lat
+    out["status"] = clean["status"].astype("string").fillna(df["status"])
     out["source"] = out["source"].fillna(source)
-    out["sensitive"] = sens.isin(TRUE_WORDS).to_numpy()
-    out["last_confirmed"] = confirmed.dt.date
-    out["location_method"] = method
-    out["row"] = rows
-    out = out[keep].copy()
-    out["pillars"] = [tuple(tax.pillars_of(e)) if e else () for e in out["elements"]]
+    out["sensitive"] = clean["sensitive"].map(bool).to_numpy(bool)  # a refused value (None) is not sensitive
+    out["last_confirmed"] = pd.to_datetime(clean["last_confirmed"]).dt.date
+    out["location_method"] = place.method
+    out["row"] = place.rows
+    return out
+
+
+def _give_ids(out: pd.DataFrame, fname: str) -> None:
+    """Make ids for rows that have none, stable across reads; refuse ids given twice."""
     missing_id = out["asset_id"].isna()
     if missing_id.any():
         out.loc[missing_id, "asset_id"] = [
@@ -391,12 +362,6 @@ def read_assets(
                 fix="Give every record its own id, or leave the column blank to have ids made.",
             )
         )
-    points = gpd.points_from_xy(out["longitude"], out["latitude"], crs=settings.storage_crs).to_crs(
-        settings.analysis_crs
-    )
-    gdf = gpd.GeoDataFrame(out.reset_index(drop=True), geometry=np.asarray(points), crs=settings.analysis_crs)
-    gdf.attrs["source"] = fname
-    return gdf
 
 
 def flag_duplicates(assets: gpd.GeoDataFrame, *, distance_m: float = 50.0) -> pd.DataFrame:

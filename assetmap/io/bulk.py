@@ -13,8 +13,9 @@ import pandas as pd
 from assetmap import settings
 from assetmap._errors import AssetMapWarning, DataFormatError, Problem, ValidationError
 from assetmap.io._read import read_table, sniff_format
-from assetmap.io.assets import read_assets
-from assetmap.record import FIELDS, normalise_columns, validate_record
+from assetmap.io.assets import RowDefaults, read_assets
+from assetmap.record import FIELDS, normalise_columns
+from assetmap.record_checks import check_records
 from assetmap.taxonomy import Taxonomy, load_taxonomy
 
 #: File types a bulk upload may be (judged by content, not name).
@@ -81,72 +82,97 @@ def parse_bulk(
     """
     fname = Path(str(filename) or "upload").name[:100] or "upload"
     tax = taxonomy or load_taxonomy()
-    limit_mb = settings.upload_limit_mb.get("assets", settings.max_file_mb)
-    if not data:
-        return _empty(fname), [Problem("the file is empty.", file=fname, fix="Choose the file again.")]
-    if len(data) > limit_mb * 1_000_000:
-        return _empty(fname), [
-            Problem(
-                f"the file is {len(data) / 1e6:.1f} MB, over the {limit_mb:g} MB limit.", file=fname, fix="Split it."
-            )
-        ]
+    refused = _refuse_size(data, fname)
+    if refused:
+        return _empty(fname), refused
     with tempfile.TemporaryDirectory(prefix="assetmap-bulk-") as folder:
         path = Path(folder) / "upload.bin"
         path.write_bytes(data)
         try:
-            fmt = sniff_format(path)
-            if fmt not in BULK_FORMATS:
-                raise DataFormatError(f"{fname}: a {fmt} file. Upload a spreadsheet: CSV or XLSX.")
-            # Rows are counted as the file is read, so an oversized sheet is refused before it is parsed.
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", AssetMapWarning)  # read again below, where notes are handled
-                table = read_table(path, max_rows=max_rows)
+            had_ids = _had_ids(path, fname, max_rows)
         except DataFormatError as exc:
             return _empty(fname), _whole_file(exc, fname)
-        had_ids = "asset_id" in normalise_columns(list(table.columns)).values()
-        problems: list[Problem] = []
-        options = {
-            "postcodes": postcodes,
-            "taxonomy": tax,
-            "default_type": default_type,
-            "default_status": "pending",
-            "source": "bulk",
-        }
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", AssetMapWarning)  # bad rows are collected as problems instead
-            try:
-                try:
-                    records = read_assets(path, **options)
-                except ValidationError as exc:
-                    # Every problem is listed; read again, leaving the bad rows out, for the good ones.
-                    problems += exc.problems
-                    records = read_assets(path, on_error="skip", **options)
-            except ValidationError as exc:  # ids repeated in the file: refused in either mode
-                problems += [p for p in exc.problems if p not in problems]
-                return _empty(fname), [Problem(p.message, fname, p.row, p.field, p.fix) for p in problems]
-            except DataFormatError as exc:
-                return _empty(fname), _whole_file(exc, fname)
-    problems = [Problem(p.message, fname, p.row, p.field, p.fix) for p in problems]
+        read = _read_rows(path, fname, postcodes=postcodes, taxonomy=tax, default_type=default_type)
+    if isinstance(read, list):
+        return _empty(fname), read
+    records, problems = read
+    return _checked(records, problems, fname=fname, taxonomy=tax, had_ids=had_ids)
 
-    # Every surviving row through the same checks as a form, so the file cannot carry what a form cannot.
-    clean_rows = []
-    for record in pd.DataFrame(records.drop(columns=records.geometry.name)).to_dict("records"):
-        row = int(record["row"])
-        record["status"], record["source"] = "pending", "bulk"
-        if not had_ids:
-            record["asset_id"] = None
+
+def _refuse_size(data: bytes, fname: str) -> list[Problem]:
+    """Return the problem with an empty or oversized upload, if it is one."""
+    limit_mb = settings.upload_limit_mb.get("assets", settings.max_file_mb)
+    if not data:
+        return [Problem("the file is empty.", file=fname, fix="Choose the file again.")]
+    if len(data) > limit_mb * 1_000_000:
+        return [
+            Problem(
+                f"the file is {len(data) / 1e6:.1f} MB, over the {limit_mb:g} MB limit.", file=fname, fix="Split it."
+            )
+        ]
+    return []
+
+
+def _had_ids(path: Path, fname: str, max_rows: int) -> bool:
+    """Check the upload is a spreadsheet within ``max_rows``; return whether it has an id column."""
+    fmt = sniff_format(path)
+    if fmt not in BULK_FORMATS:
+        raise DataFormatError(f"{fname}: a {fmt} file. Upload a spreadsheet: CSV or XLSX.")
+    # Rows are counted as the file is read, so an oversized sheet is refused before it is parsed.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AssetMapWarning)  # read again below, where notes are handled
+        table = read_table(path, max_rows=max_rows)
+    return "asset_id" in normalise_columns(list(table.columns)).values()
+
+
+def _read_rows(
+    path: Path, fname: str, *, postcodes: pd.DataFrame | None, taxonomy: Taxonomy, default_type: str | None
+) -> tuple[gpd.GeoDataFrame, list[Problem]] | list[Problem]:
+    """Return the rows a register file would accept and the problems of the rest, or the problems alone."""
+    options = {
+        "postcodes": postcodes,
+        "taxonomy": taxonomy,
+        "default_type": default_type,
+        "defaults": RowDefaults(status="pending", source="bulk"),
+    }
+    problems: list[Problem] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AssetMapWarning)  # bad rows are collected as problems instead
         try:
-            clean = validate_record(record, taxonomy=tax, row=row, file=fname)
-        except ValidationError as exc:
-            problems += exc.problems
-            continue
-        clean["row"] = row
-        clean_rows.append(clean)
-    problems.sort(key=lambda p: (p.row or 0, p.field or ""))
-    if not clean_rows:
+            try:
+                records = read_assets(path, **options)
+            except ValidationError as exc:
+                # Every problem is listed; read again, leaving the bad rows out, for the good ones.
+                problems += exc.problems
+                records = read_assets(path, on_error="skip", **options)
+        except ValidationError as exc:  # ids repeated in the file: refused in either mode
+            problems += [p for p in exc.problems if p not in problems]
+            return [Problem(p.message, fname, p.row, p.field, p.fix) for p in problems]
+        except DataFormatError as exc:
+            return _whole_file(exc, fname)
+    return records, [Problem(p.message, fname, p.row, p.field, p.fix) for p in problems]
+
+
+def _checked(
+    records: gpd.GeoDataFrame, problems: list[Problem], *, fname: str, taxonomy: Taxonomy, had_ids: bool
+) -> tuple[gpd.GeoDataFrame, list[Problem]]:
+    """Put the surviving rows through the checks of a stored record, as a form's are."""
+    # So that the file cannot carry what a form cannot.
+    frame = pd.DataFrame(records.drop(columns=records.geometry.name)).astype(object)
+    frame["status"], frame["source"] = "pending", "bulk"
+    if not had_ids:
+        frame["asset_id"] = None
+    frame = frame.where(frame.notna(), None)
+    rows = [int(r) for r in frame["row"]]
+    clean, more = check_records(frame, taxonomy=taxonomy, rows=rows, file=fname)
+    problems = sorted(problems + more, key=lambda p: (p.row or 0, p.field or ""))
+    bad = {p.row for p in more}
+    clean["row"] = rows
+    clean = clean[[r not in bad for r in rows]]
+    if clean.empty:
         return _empty(fname), problems
-    frame = pd.DataFrame(clean_rows)
-    points = gpd.points_from_xy(frame["longitude"], frame["latitude"], crs=settings.storage_crs)
-    out = gpd.GeoDataFrame(frame, geometry=points, crs=settings.storage_crs).to_crs(settings.analysis_crs)
+    clean = clean.reset_index(drop=True).infer_objects()
+    points = gpd.points_from_xy(clean["longitude"], clean["latitude"], crs=settings.storage_crs)
+    out = gpd.GeoDataFrame(clean, geometry=points, crs=settings.storage_crs).to_crs(settings.analysis_crs)
     out.attrs["source"] = fname
     return out, problems

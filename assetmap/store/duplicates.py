@@ -9,6 +9,7 @@ two groups may well meet in one hall.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Any
 
@@ -117,115 +118,155 @@ def find_duplicates(
         ``reason`` (one or more of "same name within 50 m", "similar name within
         50 m", "same charity number", "same postcode", joined by "; ").
     """
-    records = records.reset_index(drop=True)
-    keys = [name_key(v) for v in _column(records, "name")]
-    names = _column(records, "name")
-    ids = _column(records, "asset_id")
-    rows = _column(records, "row")
-    charity = [_clean_key(v) for v in _column(records, "charity_number")]
-    postcode = [_clean_key(v) for v in _column(records, "postcode")]
-    x, y = _xy(records)
-    located = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
-    found: dict[tuple[str, int, object], list[str]] = {}
+    side = _Side.of(records)
+    rule = _NearRule(distance_m, name_similarity)
+    found: _Found = {}
+    _within_batch(side, rule, found)
+    reg = _Side.of(register) if register is not None and len(register) else None
+    if reg is not None:
+        _near_register(side, reg, rule, found)
+        _shared_with_register(side, reg, found)
+    out = [_pair_row(side, reg, kind, i, other, reasons) for (kind, i, other), reasons in _in_order(found)]
+    return pd.DataFrame(out, columns=list(DUPLICATE_COLUMNS))
 
-    def add(kind: str, i: int, other: object, reason: str) -> None:
-        reasons = found.setdefault((kind, i, other), [])
-        if reason not in reasons:
-            reasons.append(reason)
 
-    def near_reason(a: str, b: str) -> str | None:
+#: Pairs found: (``"batch"`` or ``"register"``, position in the batch, the other's position) to reasons.
+_Found = dict[tuple[str, int, int], list[str]]
+
+
+@dataclass(frozen=True)
+class _Side:
+    """The columns of one side of the comparison (the batch, or the register), as lists."""
+
+    keys: list[str]
+    names: list[object]
+    ids: list[object]
+    rows: list[object]
+    charity: list[str | None]
+    postcode: list[str | None]
+    x: np.ndarray
+    y: np.ndarray
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame) -> _Side:
+        frame = frame.reset_index(drop=True)
+        names = _column(frame, "name")
+        x, y = _xy(frame)
+        return cls(
+            keys=[name_key(v) for v in names],
+            names=names,
+            ids=_column(frame, "asset_id"),
+            rows=_column(frame, "row"),
+            charity=[_clean_key(v) for v in _column(frame, "charity_number")],
+            postcode=[_clean_key(v) for v in _column(frame, "postcode")],
+            x=x,
+            y=y,
+        )
+
+    @property
+    def located(self) -> np.ndarray:
+        return np.flatnonzero(np.isfinite(self.x) & np.isfinite(self.y))
+
+
+@dataclass(frozen=True)
+class _NearRule:
+    distance_m: float
+    similarity: float
+
+    def reason(self, a: str, b: str) -> str | None:
+        """Why two records near each other are one place, by their reduced names; None if they are not."""
         if a and a == b:
-            return f"same name within {distance_m:.0f} m"
-        if names_similar(a, b, name_similarity):
-            return f"similar name within {distance_m:.0f} m"
+            return f"same name within {self.distance_m:.0f} m"
+        if names_similar(a, b, self.similarity):
+            return f"similar name within {self.distance_m:.0f} m"
         return None
 
-    # Within the batch: the later record of each pair is flagged against the earlier.
+
+def _add(found: _Found, kind: str, i: int, other: int, reason: str) -> None:
+    reasons = found.setdefault((kind, i, other), [])
+    if reason not in reasons:
+        reasons.append(reason)
+
+
+def _within_batch(side: _Side, rule: _NearRule, found: _Found) -> None:
+    """Pairs within the batch: the later record of each pair is flagged against the earlier."""
+    located = side.located
     if len(located) > 1:
-        tree = cKDTree(np.column_stack([x[located], y[located]]))
-        for a, b in sorted(tree.query_pairs(distance_m)):
+        tree = cKDTree(np.column_stack([side.x[located], side.y[located]]))
+        for a, b in sorted(tree.query_pairs(rule.distance_m)):
             i, j = sorted((int(located[a]), int(located[b])))
-            reason = near_reason(keys[i], keys[j])
+            reason = rule.reason(side.keys[i], side.keys[j])
             if reason:
-                add("batch", j, i, reason)
-    for values, reason in ((charity, "same charity number"), (postcode, "same postcode")):
+                _add(found, "batch", j, i, reason)
+    for values, reason in ((side.charity, "same charity number"), (side.postcode, "same postcode")):
         first: dict[str, int] = {}
         for j, value in enumerate(values):
             if value is None:
                 continue
             if value in first:
-                add("batch", j, first[value], reason)
+                _add(found, "batch", j, first[value], reason)
             else:
                 first[value] = j
 
-    # Against the register.
-    if register is not None and len(register):
-        register = register.reset_index(drop=True)
-        reg_ids = _column(register, "asset_id")
-        reg_keys = [name_key(v) for v in _column(register, "name")]
-        reg_names = _column(register, "name")
-        rx, ry = _xy(register)
-        reg_located = np.flatnonzero(np.isfinite(rx) & np.isfinite(ry))
-        if len(reg_located) and len(located):
-            tree = cKDTree(np.column_stack([rx[reg_located], ry[reg_located]]))
-            hits = tree.query_ball_point(np.column_stack([x[located], y[located]]), distance_m)
-            for i, near in zip(located, hits, strict=True):
-                for k in near:
-                    r = int(reg_located[k])
-                    if ids[i] is not None and reg_ids[r] == ids[i]:
-                        continue
-                    reason = near_reason(keys[i], reg_keys[r])
-                    if reason:
-                        add("register", int(i), r, reason)
-        for values, reg_col, reason in (
-            (charity, "charity_number", "same charity number"),
-            (postcode, "postcode", "same postcode"),
-        ):
-            index: dict[str, list[int]] = {}
-            for r, value in enumerate(_column(register, reg_col)):
-                key = _clean_key(value)
-                if key is not None:
-                    index.setdefault(key, []).append(r)
-            for i, value in enumerate(values):
-                for r in index.get(value, []) if value is not None else []:
-                    if ids[i] is None or reg_ids[r] != ids[i]:
-                        add("register", i, r, reason)
 
-    out = []
-    for (kind, i, other), reasons in sorted(found.items(), key=lambda kv: (kv[0][1], kv[0][0], str(kv[0][2]))):
-        if kind == "batch":
-            j = int(other)  # type: ignore[arg-type]
-            out.append(
-                {
-                    "position": i,
-                    "row": rows[i],
-                    "asset_id": ids[i],
-                    "name": names[i],
-                    "where": "batch",
-                    "duplicate_of": ids[j],
-                    "other_position": j,
-                    "other_row": rows[j],
-                    "other_name": names[j],
-                    "reason": "; ".join(reasons),
-                }
-            )
-        else:
-            r = int(other)  # type: ignore[arg-type]
-            out.append(
-                {
-                    "position": i,
-                    "row": rows[i],
-                    "asset_id": ids[i],
-                    "name": names[i],
-                    "where": "register",
-                    "duplicate_of": reg_ids[r],
-                    "other_position": None,
-                    "other_row": None,
-                    "other_name": reg_names[r],
-                    "reason": "; ".join(reasons),
-                }
-            )
-    return pd.DataFrame(out, columns=list(DUPLICATE_COLUMNS))
+def _near_register(side: _Side, reg: _Side, rule: _NearRule, found: _Found) -> None:
+    """Pairs of a batch record and a register record near it, of the same or a similar name."""
+    located, reg_located = side.located, reg.located
+    if not (len(reg_located) and len(located)):
+        return
+    tree = cKDTree(np.column_stack([reg.x[reg_located], reg.y[reg_located]]))
+    hits = tree.query_ball_point(np.column_stack([side.x[located], side.y[located]]), rule.distance_m)
+    for i, near in zip(located, hits, strict=True):
+        for k in near:
+            r = int(reg_located[k])
+            if side.ids[i] is not None and reg.ids[r] == side.ids[i]:
+                continue  # the record itself, already in the register
+            reason = rule.reason(side.keys[i], reg.keys[r])
+            if reason:
+                _add(found, "register", int(i), r, reason)
+
+
+def _shared_with_register(side: _Side, reg: _Side, found: _Found) -> None:
+    """Pairs of a batch record and a register record with the same charity number or postcode."""
+    for values, reg_values, reason in (
+        (side.charity, reg.charity, "same charity number"),
+        (side.postcode, reg.postcode, "same postcode"),
+    ):
+        index: dict[str, list[int]] = {}
+        for r, key in enumerate(reg_values):
+            if key is not None:
+                index.setdefault(key, []).append(r)
+        for i, value in enumerate(values):
+            for r in index.get(value, []) if value is not None else []:
+                if side.ids[i] is None or reg.ids[r] != side.ids[i]:
+                    _add(found, "register", i, r, reason)
+
+
+def _in_order(found: _Found) -> list[tuple[tuple[str, int, int], list[str]]]:
+    return sorted(found.items(), key=lambda kv: (kv[0][1], kv[0][0], str(kv[0][2])))
+
+
+def _pair_row(side: _Side, reg: _Side | None, kind: str, i: int, other: int, reasons: list[str]) -> dict[str, object]:
+    """One row of the table :func:`find_duplicates` returns."""
+    row: dict[str, object] = {"position": i, "row": side.rows[i], "asset_id": side.ids[i], "name": side.names[i]}
+    if kind == "batch":
+        row |= {
+            "where": "batch",
+            "duplicate_of": side.ids[other],
+            "other_position": other,
+            "other_row": side.rows[other],
+            "other_name": side.names[other],
+        }
+    else:
+        assert reg is not None  # register pairs exist only with a register
+        row |= {
+            "where": "register",
+            "duplicate_of": reg.ids[other],
+            "other_position": None,
+            "other_row": None,
+            "other_name": reg.names[other],
+        }
+    return row | {"reason": "; ".join(reasons)}
 
 
 def dedupe_batch(records: list[dict[str, Any]], distance_m: float = 50.0) -> tuple[list[dict[str, Any]], list[str]]:

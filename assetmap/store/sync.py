@@ -73,14 +73,34 @@ def _same(a: Any, b: Any) -> bool:
     return str(a) == str(b)
 
 
+@dataclass(frozen=True)
+class SyncSpec:
+    """What an import is: where its records come from, which fields the source holds, how they go in.
+
+    Parameters
+    ----------
+    source : str
+        ``osm`` or ``oruk``.
+    fields : sequence of str
+        Fields the source holds: refreshed on a record of the same source id where the
+        source gives a value that differs (a blank at the source never clears a field).
+    status : {"pending", "approved"}
+        Status of added records (the officer's choice).
+    actor : str
+        Who imports, for the audit log.
+    """
+
+    source: str
+    fields: Sequence[str]
+    status: str
+    actor: str
+
+
 def sync_records(
     store: RegisterStore,
     records: Sequence[dict[str, Any]],
+    spec: SyncSpec,
     *,
-    source: str,
-    status: str,
-    actor: str,
-    fields: Sequence[str],
     result: SyncResult | None = None,
     distance_m: float = MATCH_DISTANCE_M,
     area_codes: Callable[[Sequence[float], Sequence[float]], Sequence[str | None]] | None = None,
@@ -94,15 +114,8 @@ def sync_records(
     records : sequence of dict
         Valid records (each passes :func:`assetmap.record.validate_record`), each with a
         ``source_id`` unique in the batch.
-    source : str
-        ``osm`` or ``oruk``.
-    status : {"pending", "approved"}
-        Status of added records (the officer's choice).
-    actor : str
-        Who imports, for the audit log.
-    fields : sequence of str
-        Fields the source holds: refreshed on a record of the same source id where the
-        source gives a value that differs (a blank at the source never clears a field).
+    spec : SyncSpec
+        The source, the fields it holds, and the status and actor of the import.
     result : SyncResult, optional
         Result to add to (its ``skipped`` messages are kept).
     distance_m : float
@@ -119,37 +132,66 @@ def sync_records(
     result = result or SyncResult()
     if not records:
         return result
+    known = _known(store, spec.source)
+    fresh: list[dict[str, Any]] = []
+    for record in records:
+        existing = known.get(str(record["source_id"]))
+        if existing is None:
+            fresh.append(record)
+        else:
+            _refresh(store, record, existing, spec, result)
+    if not fresh:
+        return result
+    new = _unmatched(store, fresh, distance_m, result)
+    if new and area_codes is not None:
+        codes = area_codes([r["longitude"] for r in new], [r["latitude"] for r in new])
+        new = [r if r.get("area_code") else {**r, "area_code": c} for r, c in zip(new, codes, strict=True)]
+    if new:
+        frame = pd.DataFrame(new)
+        result.added += store.bulk_add(
+            frame.to_dict("records"), actor=spec.actor, source=spec.source, status=spec.status
+        )
+    return result
+
+
+def _known(store: RegisterStore, source: str) -> dict[str, dict[str, Any]]:
+    """Return the register's records from ``source``, by their source id (the first of each)."""
     register = store.records(public=False)
     known: dict[str, dict[str, Any]] = {}
     if len(register):
         ours = register[register["source"].eq(source) & register["source_id"].notna()]
         for row in ours.drop(columns=ours.geometry.name).to_dict("records"):
             known.setdefault(str(row["source_id"]), row)
-    fresh: list[dict[str, Any]] = []
-    for record in records:
-        existing = known.get(str(record["source_id"]))
-        if existing is None:
-            fresh.append(record)
-            continue
-        if existing["status"] not in ("pending", "approved"):
-            # An officer rejected or withdrew it: an import does not bring it back.
-            result.unchanged.append(existing["asset_id"])
-            continue
-        changes = {
-            f: record[f] for f in fields if record.get(f) not in (None, "") and not _same(record[f], existing.get(f))
-        }
-        if not changes:
-            result.unchanged.append(existing["asset_id"])
-            continue
-        store.edit(
-            existing["asset_id"],
-            changes,
-            actor=actor,
-            reason=f"re-import from {source}: {', '.join(sorted(changes))} changed at the source",
-        )
-        result.updated.append(existing["asset_id"])
-    if not fresh:
-        return result
+    return known
+
+
+def _refresh(
+    store: RegisterStore, record: dict[str, Any], existing: dict[str, Any], spec: SyncSpec, result: SyncResult
+) -> None:
+    """Refresh the source-held fields of a record the register has, where the source changed them."""
+    if existing["status"] not in ("pending", "approved"):
+        # An officer rejected or withdrew it: an import does not bring it back.
+        result.unchanged.append(existing["asset_id"])
+        return
+    changes = {
+        f: record[f] for f in spec.fields if record.get(f) not in (None, "") and not _same(record[f], existing.get(f))
+    }
+    if not changes:
+        result.unchanged.append(existing["asset_id"])
+        return
+    store.edit(
+        existing["asset_id"],
+        changes,
+        actor=spec.actor,
+        reason=f"re-import from {spec.source}: {', '.join(sorted(changes))} changed at the source",
+    )
+    result.updated.append(existing["asset_id"])
+
+
+def _unmatched(
+    store: RegisterStore, fresh: list[dict[str, Any]], distance_m: float, result: SyncResult
+) -> list[dict[str, Any]]:
+    """Return the new records that match no register record of a similar name nearby; note those that do."""
     dups = store.find_duplicates(fresh, distance_m=distance_m)
     if len(dups):
         dups = dups[dups["where"].eq("register") & dups["reason"].str.contains("name within", regex=False)]
@@ -160,10 +202,4 @@ def sync_records(
             result.matched.append((str(record["source_id"]), str(taken[position])))
         else:
             new.append(record)
-    if new and area_codes is not None:
-        codes = area_codes([r["longitude"] for r in new], [r["latitude"] for r in new])
-        new = [r if r.get("area_code") else {**r, "area_code": c} for r, c in zip(new, codes, strict=True)]
-    if new:
-        frame = pd.DataFrame(new)
-        result.added += store.bulk_add(frame.to_dict("records"), actor=actor, source=source, status=status)
-    return result
+    return new
