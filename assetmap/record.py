@@ -131,10 +131,10 @@ def normalise_columns(columns: list[str]) -> dict[str, str]:
     mapping: dict[str, str] = {}
     taken: set[str] = set()
     for col in columns:
-        fieldname = lookup.get(_key(col))
-        if fieldname and fieldname not in taken:
-            mapping[col] = fieldname
-            taken.add(fieldname)
+        found = lookup.get(_key(col))
+        if found and found not in taken:
+            mapping[col] = found
+            taken.add(found)
     return mapping
 
 

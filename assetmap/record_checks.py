@@ -8,6 +8,7 @@ import (:func:`assetmap.record.validate_record` is one row through
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Hashable, Sequence
@@ -238,7 +239,7 @@ class _Checker:
 
     def text(self) -> None:
         for field in _TEXT_FIELDS:
-            self.apply(field, lambda v, f=field: _clean_text(v, f))
+            self.apply(field, functools.partial(_clean_text, field=field))
 
     def kept_text(self) -> None:
         for field in _TEXT_FIELDS:
@@ -492,7 +493,7 @@ def check_records(
         its field and the fix.
     """
     wanted = [c for c in records.columns if c in _FIELD_SET]
-    where = list(rows) if rows is not None else [None] * len(records)
+    where: list[int | None] = list(rows) if rows is not None else [None] * len(records)
     checker = _run(
         {c: records[c].tolist() for c in wanted},
         where,

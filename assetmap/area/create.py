@@ -318,17 +318,16 @@ def area_from_uploads(
     check_uploads(files)
     root = Path(areas_dir)
     target = _free_target(root, title, replace=replace)
-    columns = columns or {}
     root.mkdir(parents=True, exist_ok=True)
     # Built beside its final place so that the last step is one rename on the same disk.
     work = Path(tempfile.mkdtemp(prefix=".upload-", dir=root))
     try:
         paths = write_uploads(files, work / "uploads")
         step("Reading the column headers")
-        checks = _check_upload_columns(paths, columns)
+        checks = _check_upload_columns(paths, columns or {})
         slow = " and the street network (this can take a minute or two)" if paths.get("network") else ""
         step(f"Reading and checking every layer{slow}")
-        options = _upload_options(paths, columns, checks, asset_type=asset_type, skip_invalid=skip_invalid_assets)
+        options = _upload_options(paths, columns or {}, checks, asset_type=asset_type, skip_invalid=skip_invalid_assets)
         area = init_area(
             work / "area",
             boundaries=paths["boundaries"][0],

@@ -118,7 +118,7 @@ def read_assets(
 
     bad_rows = _report(problems, fname, len(df), on_error)
     out = _assemble(df, clean, place, source=defaults.source)
-    out = out[~np.isin(rows, list(bad_rows))].copy()
+    out = out[~np.isin(rows, [r for r in bad_rows if r is not None])].copy()
     out["pillars"] = [tuple(tax.pillars_of(e)) if e else () for e in out["elements"]]
     _give_ids(out, fname)
     points = gpd.points_from_xy(out["longitude"], out["latitude"], crs=settings.storage_crs).to_crs(
@@ -221,7 +221,11 @@ class _Placer:
             self.from_grid()
         if "postcode" in self.df:
             self.from_postcode(postcodes)
-        attempted = {int(p.row) for p in self.problems if p.field in ("geometry", "latitude", "easting", "postcode")}
+        attempted = {
+            int(p.row)
+            for p in self.problems
+            if p.row is not None and p.field in ("geometry", "latitude", "easting", "postcode")
+        }
         self.flag(
             np.isnan(self.lon) & ~np.isin(self.rows, list(attempted)),
             "location",

@@ -6,6 +6,7 @@ import re
 import tempfile
 import warnings
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -129,7 +130,7 @@ def _read_rows(
     path: Path, fname: str, *, postcodes: pd.DataFrame | None, taxonomy: Taxonomy, default_type: str | None
 ) -> tuple[gpd.GeoDataFrame, list[Problem]] | list[Problem]:
     """Return the rows a register file would accept and the problems of the rest, or the problems alone."""
-    options = {
+    options: dict[str, Any] = {
         "postcodes": postcodes,
         "taxonomy": taxonomy,
         "default_type": default_type,

@@ -136,7 +136,7 @@ def elements_text(elements: object) -> str | None:
     # ";1;6;" so that "element 6" is a LIKE '%;6;%' query in either database.
     if not elements:
         return None
-    return ";" + ";".join(str(int(e)) for e in elements) + ";"  # type: ignore[union-attr]
+    return ";" + ";".join(str(int(e)) for e in elements) + ";"  # type: ignore[attr-defined]  # any iterable
 
 
 def elements_tuple(text: object) -> tuple[int, ...]:
