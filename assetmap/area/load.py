@@ -7,7 +7,7 @@ An area folder holds an ``area.toml`` manifest naming its layer files; see
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -196,23 +196,65 @@ class Area:
 
         return area_access(self, include_stale=include_stale, network=network, limit=limit)
 
-    def gaps(self, **kwargs: Any) -> GapAnalysis:
+    def gaps(
+        self,
+        *,
+        threshold: float | None = None,
+        thresholds: Iterable[float] | None = None,
+        by: str = "area",
+        groups: Iterable[str] | None = None,
+        include_stale: bool = True,
+        network: bool = True,
+    ) -> GapAnalysis:
         """Gap table and method note per ward or LSOA: see :func:`assetmap.area.coverage.analyse_gaps`."""
         from assetmap.area.coverage import analyse_gaps
 
-        return analyse_gaps(self, **kwargs)
+        return analyse_gaps(
+            self,
+            threshold=threshold,
+            thresholds=thresholds,
+            by=by,
+            groups=groups,
+            include_stale=include_stale,
+            network=network,
+        )
 
-    def what_if(self, points: Any, group: str, **kwargs: Any) -> WhatIf:
+    def what_if(
+        self,
+        points: object,
+        group: str,
+        *,
+        threshold: float | None = None,
+        include_stale: bool = True,
+        network: bool = True,
+    ) -> WhatIf:
         """Change in reach if assets of ``group`` opened at ``points``: see :func:`assetmap.area.coverage.area_what_if`."""
         from assetmap.area.coverage import area_what_if
 
-        return area_what_if(self, points, group, **kwargs)
+        return area_what_if(self, points, group, threshold=threshold, include_stale=include_stale, network=network)
 
-    def suggest_sites(self, group: str, k: int, **kwargs: Any) -> gpd.GeoDataFrame:
+    def suggest_sites(
+        self,
+        group: str,
+        k: int,
+        *,
+        candidates: object | None = None,
+        threshold: float | None = None,
+        include_stale: bool = True,
+        network: bool = True,
+    ) -> gpd.GeoDataFrame:
         """Greedy choice of ``k`` sites: see :func:`assetmap.area.coverage.area_suggest_sites`."""
         from assetmap.area.coverage import area_suggest_sites
 
-        return area_suggest_sites(self, group, k, **kwargs)
+        return area_suggest_sites(
+            self,
+            group,
+            k,
+            candidates=candidates,
+            threshold=threshold,
+            include_stale=include_stale,
+            network=network,
+        )
 
     def network(self) -> nx.MultiDiGraph | None:
         """Return the street network in EPSG:27700, read on first use; None where there is none."""
