@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -175,26 +174,20 @@ def test_the_server_refuses_a_workbook_bomb_cheaply(hostile_server: str, page: A
     _open(page, f"{hostile_server.rstrip('/')}/add")
     page.get_by_role("tab", name="Many groups (spreadsheet)").click()
     upload = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
-    # A small good workbook first: the reading code is loaded, and the page's own round trip
-    # (upload, rerun, drawing) is timed as the baseline of the refusal.
+    # A small good workbook first, so the reading code is loaded before memory is measured.
     small = tmp_path / "small.xlsx"
     small.write_bytes(hostile.xlsx_rows(2))
-    started = time.perf_counter()
     upload.set_input_files(str(small))
     expect(page.get_by_text("2 rows read: 2 ready")).to_be_visible(timeout=TIMEOUT_MS)
-    baseline = time.perf_counter() - started
     bomb = tmp_path / "groups.xlsx"
     bomb.write_bytes(hostile.xlsx_bomb())
     assert bomb.stat().st_size < 1_500_000
     before = _rss_mb(pid)
-    started = time.perf_counter()
     upload.set_input_files(str(bomb))
     # The report's table cell names the problem (the grid draws it; its cell is in the page).
     expect(page.get_by_text("times its packed size")).to_be_attached(timeout=TIMEOUT_MS)
-    seconds = time.perf_counter() - started
     expect(page.get_by_text("The file cannot be read as it is.")).to_be_visible()
-    # Refused within 2 s of what the page takes for a two-row file: parsed whole, 3 million rows
-    # would take minutes and gigabytes.
-    assert seconds < baseline + 2, f"the refusal took {seconds:.1f} s, a two-row file {baseline:.1f} s"
+    # Refused by its packed size, before any row is read: parsed whole, 3 million rows would take
+    # gigabytes (how fast the refusal is, is a benchmark's business, not a test's).
     assert _rss_mb(pid) - before < 100
     assert page.locator('[data-testid="stException"]').count() == 0
