@@ -8,7 +8,6 @@ import shutil
 import subprocess
 import sys
 import textwrap
-import time
 import warnings
 from collections.abc import Callable
 from itertools import chain
@@ -46,19 +45,15 @@ def test_the_bomb_is_a_small_file_of_millions_of_rows(files):
 
 
 def test_a_workbook_that_unpacks_far_beyond_its_size_is_refused_from_the_zip_directory(files):
-    started = time.perf_counter()
     with pytest.raises(DataFormatError, match=r"bomb\.xlsx: the workbook part .* times its packed size"):
         read_table(files["bomb.xlsx"])
-    assert time.perf_counter() - started < 2
 
 
 def test_rows_are_counted_while_streaming_the_sheet(files, monkeypatch):
     # Past the ratio check (as a less compressible bomb would be), the streamed row count still stops it.
     monkeypatch.setattr(_guard, "MAX_XLSX_RATIO", 10**9)
-    started = time.perf_counter()
     with pytest.raises(DataFormatError, match=r"sheet 'Groups' has more than 1,048,576 rows, over Excel's limit"):
         read_table(files["bomb.xlsx"])
-    assert time.perf_counter() - started < 2
     with pytest.raises(DataFormatError, match=r"sheet 'Groups' has more than 500 rows, over the limit for one file"):
         read_table(files["bomb.xlsx"], max_rows=500)
 
@@ -110,12 +105,10 @@ def test_malformed_workbooks_are_named_and_explained(files, name, says):
 
 
 def test_deep_json_is_refused_before_any_parser_recurses(files):
-    started = time.perf_counter()
     with pytest.raises(DataFormatError, match=r"deep\.json: the JSON is nested more than 100 levels deep"):
         read_json(files["deep.json"])
     with pytest.raises(DataFormatError, match=r"deep\.geojson: the JSON is nested more than 100 levels deep"):
         read_vector(files["deep.geojson"])
-    assert time.perf_counter() - started < 2
 
 
 @pytest.mark.parametrize(
@@ -184,15 +177,13 @@ def rss_mb():
 parse_bulk(hostile.xlsx_rows(3), "warm.xlsx")  # imports and caches, so that only the refusal is measured
 data = hostile.xlsx_bomb()
 before = rss_mb()
-started = time.perf_counter()
 records, problems = parse_bulk(data, "groups.xlsx", max_rows=500)
-seconds = time.perf_counter() - started
-print(json.dumps({"seconds": seconds, "before": before, "after": rss_mb(), "problems": [str(p) for p in problems]}))
+print(json.dumps({"before": before, "after": rss_mb(), "problems": [str(p) for p in problems]}))
 """
 
 
 @pytest.mark.parametrize("ratio_check", [True, False], ids=["zip-directory", "row-count"])
-def test_the_bomb_is_refused_in_under_two_seconds_and_memory_returns(ratio_check):
+def test_the_bomb_is_refused_without_its_memory(ratio_check):
     script = _MEASURE if ratio_check else _MEASURE.replace("import hostile", "from assetmap.io import _guard\n"
         "_guard.MAX_XLSX_RATIO = 10**9\nimport hostile")  # fmt: skip
     run = subprocess.run(
@@ -207,7 +198,6 @@ def test_the_bomb_is_refused_in_under_two_seconds_and_memory_returns(ratio_check
     assert run.returncode == 0, run.stderr
     result = json.loads(run.stdout.strip().splitlines()[-1])
     assert result["problems"] and "groups.xlsx" in result["problems"][0]
-    assert result["seconds"] < 2, result
     assert result["after"] - result["before"] < 100, result
 
 
@@ -266,13 +256,11 @@ COMMANDS = list(_commands(Path(), Path()))
 def test_every_command_refuses_hostile_files_by_name(command, hostile_file, files, area, tmp_path, capsys):
     manifest = (area / "area.toml").read_text(encoding="utf-8")
     argv = _commands(area, tmp_path)[command](str(files[hostile_file]))
-    started = time.perf_counter()
     status = main(argv)
     err = capsys.readouterr().err
     assert status == 2, err
     assert err.startswith("error: ") and hostile_file in err.splitlines()[0], err
     assert "Traceback" not in err
-    assert time.perf_counter() - started < 30
     # Nothing half-written: no new area, no output, the area's manifest untouched.
     assert not (tmp_path / "new").exists() and not any(tmp_path.glob("*.csv"))
     assert (area / "area.toml").read_text(encoding="utf-8") == manifest
