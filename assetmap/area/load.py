@@ -341,6 +341,20 @@ def _read_deprivation_layer(
             f"{dep_path.name}: no population per LSOA. Add the IoD population file (File 6) as "
             "[layers.population], or use File 7, which includes it."
         )
+    missing = deprivation.loc[deprivation["population"].isna(), "lsoa_code"].tolist()
+    if missing:
+        # Every figure per ward is weighted by population: refused here, not left for each page to fail on.
+        edition = deprivation.attrs.get("edition", "the same edition")
+        raise ValidationError(
+            Problem(
+                f"{len(missing)} of the area's {len(deprivation)} LSOAs have no population "
+                f"({', '.join(missing[:10])}{', ...' if len(missing) > 10 else ''}), so no figure per ward can "
+                "be computed.",
+                file=population.name if population is not None else dep_path.name,
+                fix=f"Give the population file (File 6) of {edition}, which covers every LSOA of its edition, "
+                f"or the {edition} File 7, which includes the population.",
+            )
+        )
     vintages["deprivation"] = spec.get("vintage", deprivation.attrs.get("edition") or dep_path.name)
     return deprivation
 
