@@ -22,6 +22,24 @@ _AREA_COL = (
 )
 
 
+def best_fit_lookup_title(lsoa_vintage: int | None, ward_year: int | None) -> str:
+    """Name the ONS best-fit LSOA-to-ward lookup to get for LSOAs of ``lsoa_vintage`` and wards of ``ward_year``.
+
+    ONS publishes one for each year's wards on the Open Geography Portal, titled like
+    'LSOA (2021) to Electoral Ward (2024) to LAD (2024) Best Fit Lookup in EW'.
+    """
+    lsoa = lsoa_vintage or 2021
+    if ward_year:
+        return (
+            f"the ONS best-fit LSOA {lsoa} to ward lookup of {ward_year} ('LSOA ({lsoa}) to Electoral Ward "
+            f"({ward_year}) to LAD ({ward_year}) Best Fit Lookup in EW', ONS Open Geography Portal)"
+        )
+    return (
+        f"the ONS best-fit LSOA {lsoa} to ward lookup of the same year as your ward boundaries ('LSOA ({lsoa}) "
+        "to Electoral Ward (YYYY) to LAD (YYYY) Best Fit Lookup in EW', ONS Open Geography Portal)"
+    )
+
+
 def _find(columns: list[str], patterns: tuple[str, ...]) -> str | None:
     for pattern in patterns:
         for col in columns:
