@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import warnings
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -43,6 +43,171 @@ def _stable_id(name: str, postcode: str, lon: float, lat: float) -> str:
     """Deterministic id from what identifies a record, so a reload gives the same ids."""
     key = f"{name.strip().lower()}|{postcode or ''}|{lon:.5f}|{lat:.5f}"
     return "A" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:10].upper()
+
+
+class _Locator:
+    """Place each row by the first of: geometry, longitude/latitude, easting/northing, postcode.
+
+    ``lon``, ``lat`` (WGS84; NaN where unplaced) and ``method`` per row; ``problems`` lists the rows whose
+    location was given but unusable, and the rows with none.
+    """
+
+    def __init__(self, df: pd.DataFrame, fname: str) -> None:
+        n = len(df)
+        self.df, self.fname = df, fname
+        self.rows = df.index.to_numpy() + 2  # spreadsheet row numbers: header is row 1
+        self.lon = np.full(n, np.nan)
+        self.lat = np.full(n, np.nan)
+        self.method = np.full(n, None, dtype=object)
+        self.problems: list[Problem] = []
+        self.to_wgs = Transformer.from_crs(settings.analysis_crs, settings.storage_crs, always_xy=True)
+
+    def flag(self, mask: np.ndarray, field: str, message: str | pd.Series, fix: str) -> None:
+        for i in np.flatnonzero(mask):
+            msg = message if isinstance(message, str) else str(message.iloc[i])
+            self.problems.append(Problem(msg, file=self.fname, row=int(self.rows[i]), field=field, fix=fix))
+
+    def _use(self, mask: np.ndarray, lon: np.ndarray, lat: np.ndarray, method: str) -> None:
+        self.lon, self.lat = np.where(mask, lon, self.lon), np.where(mask, lat, self.lat)
+        self.method[mask] = method
+
+    def locate(self, geometry: Any, postcodes: pd.DataFrame | None) -> _Locator:
+        """Place every row; then flag the rows with no location at all."""
+        df = self.df
+        if geometry is not None:
+            self.by_geometry(geometry)
+        if "longitude" in df and "latitude" in df:
+            self.by_lonlat()
+        if "easting" in df and "northing" in df:
+            self.by_bng()
+        if "postcode" in df:
+            self.by_postcode(postcodes)
+        attempted = {int(p.row) for p in self.problems if p.field in ("geometry", "latitude", "easting", "postcode")}
+        self.flag(
+            np.isnan(self.lon) & ~np.isin(self.rows, list(attempted)),
+            "location",
+            "the row has no location.",
+            "Give latitude and longitude, easting and northing, or a postcode.",
+        )
+        return self
+
+    def by_geometry(self, geometry: Any) -> None:
+        has = ~(shapely.is_missing(geometry) | shapely.is_empty(geometry))
+        pts = geometry.copy()
+        nonpoint = has & (shapely.get_type_id(geometry) != 0)
+        pts[nonpoint] = shapely.point_on_surface(geometry[nonpoint])
+        x = np.where(has, shapely.get_x(np.where(has, pts, shapely.Point(0, 0))), np.nan)
+        y = np.where(has, shapely.get_y(np.where(has, pts, shapely.Point(0, 0))), np.nan)
+        glon, glat = self.to_wgs.transform(x, y)
+        # A point at NaN or Infinity, or far outside the country, is no place at all.
+        unreal = has & ~(np.isfinite(glon) & np.isfinite(glat))
+        self.flag(
+            unreal,
+            "geometry",
+            "the feature's coordinates are not real numbers (NaN or Infinity).",
+            "Fix the feature's geometry, or give latitude/longitude or a postcode instead.",
+        )
+        gx0, gy0, gx1, gy1 = settings.uk_lonlat_bounds
+        abroad = has & ~unreal & ~((glon >= gx0) & (glon <= gx1) & (glat >= gy0) & (glat <= gy1))
+        self.flag(
+            abroad,
+            "geometry",
+            "the feature lies outside the United Kingdom.",
+            "Check the layer's coordinate reference system and the feature's coordinates.",
+        )
+        self._use(has & ~(unreal | abroad), glon, glat, "geometry")
+
+    def by_lonlat(self) -> None:
+        df = self.df
+        flon = pd.to_numeric(df["longitude"], errors="coerce").to_numpy(float)
+        flat = pd.to_numeric(df["latitude"], errors="coerce").to_numpy(float)
+        bad_num = (df["longitude"].notna() & ~np.isfinite(flon)) | (df["latitude"].notna() & ~np.isfinite(flat))
+        self.flag(
+            bad_num.to_numpy(),
+            "latitude",
+            "latitude/longitude are not numbers (or are NaN or Infinity).",
+            "Write them as decimal degrees, e.g. 53.4808 and -2.2426.",
+        )
+        use = np.isnan(self.lon) & np.isfinite(flon) & np.isfinite(flat)
+        x0, y0, x1, y1 = settings.uk_lonlat_bounds
+        outside = use & ~((flon >= x0) & (flon <= x1) & (flat >= y0) & (flat <= y1))
+        swapped = outside & (flat >= x0) & (flat <= x1) & (flon >= y0) & (flon <= y1)
+        self.flag(
+            swapped,
+            "latitude",
+            "latitude and longitude look swapped.",
+            "Latitude is about 50-60 in England, longitude about -6 to 2.",
+        )
+        self.flag(
+            outside & ~swapped,
+            "latitude",
+            "the coordinates are outside the United Kingdom.",
+            "Check the latitude and longitude (decimal degrees, WGS84).",
+        )
+        self._use(use & ~outside, flon, flat, "lonlat")
+
+    def by_bng(self) -> None:
+        df = self.df
+        east = pd.to_numeric(df["easting"], errors="coerce").to_numpy(float)
+        north = pd.to_numeric(df["northing"], errors="coerce").to_numpy(float)
+        bad_en = (df["easting"].notna() & ~np.isfinite(east)) | (df["northing"].notna() & ~np.isfinite(north))
+        self.flag(
+            bad_en.to_numpy() & np.isnan(self.lon),
+            "easting",
+            "easting/northing are not numbers (or are NaN or Infinity).",
+            "Write them as British National Grid metres, e.g. 383700 and 398200.",
+        )
+        use = np.isnan(self.lon) & np.isfinite(east) & np.isfinite(north)
+        bx0, by0, bx1, by1 = settings.bng_bounds
+        outside = use & ~((east >= bx0) & (east <= bx1) & (north >= by0) & (north <= by1))
+        self.flag(
+            outside,
+            "easting",
+            "easting/northing are outside Great Britain.",
+            "Give British National Grid metres (six digits each), or latitude/longitude instead.",
+        )
+        elon, elat = self.to_wgs.transform(east, north)
+        self._use(use & ~outside, elon, elat, "bng")
+
+    def by_postcode(self, postcodes: pd.DataFrame | None) -> None:
+        df = self.df
+        needs = np.isnan(self.lon) & df["postcode"].notna().to_numpy()
+        malformed = needs & ~is_postcode_shaped(df["postcode"]).to_numpy()
+        self.flag(
+            malformed,
+            "postcode",
+            "'" + df["postcode"].fillna("") + "' is not a UK postcode.",
+            "Check the postcode, or give latitude/longitude instead.",
+        )
+        needs &= ~malformed
+        if not needs.any():
+            return
+        if postcodes is None:
+            self.flag(
+                needs,
+                "postcode",
+                "the row has only a postcode and the area has no postcode lookup.",
+                "Add a postcode file to the area (NSPL or Code-Point Open), or give latitude/longitude.",
+            )
+            return
+        hit = geocode_postcodes(df["postcode"], postcodes)
+        found = hit["found"].to_numpy()
+        self.flag(
+            needs & ~found,
+            "postcode",
+            "postcode '" + df["postcode"].fillna("") + "' is not in the postcode lookup.",
+            "Check it (a new or mistyped postcode?), or give latitude/longitude instead.",
+        )
+        use = needs & found
+        self._use(use, hit["longitude"].to_numpy(), hit["latitude"].to_numpy(), "postcode")
+        old = use & hit["terminated"].to_numpy()
+        if old.any():
+            warnings.warn(
+                f"{self.fname}: {int(old.sum())} rows are placed by terminated postcodes "
+                f"(rows {list(self.rows[old][:10])}); check their addresses.",
+                AssetMapWarning,
+                stacklevel=4,  # the caller of read_assets
+            )
 
 
 def read_assets(
@@ -182,137 +347,10 @@ def read_assets(
 
     # Location, in order of preference: geometry, lon/lat, easting/northing, postcode.
     n = len(df)
-    lon = np.full(n, np.nan)
-    lat = np.full(n, np.nan)
-    method = np.full(n, None, dtype=object)
-    to_wgs = Transformer.from_crs(settings.analysis_crs, settings.storage_crs, always_xy=True)
-    if geometry is not None:
-        has = ~(shapely.is_missing(geometry) | shapely.is_empty(geometry))
-        pts = geometry.copy()
-        nonpoint = has & (shapely.get_type_id(geometry) != 0)
-        pts[nonpoint] = shapely.point_on_surface(geometry[nonpoint])
-        x = np.where(has, shapely.get_x(np.where(has, pts, shapely.Point(0, 0))), np.nan)
-        y = np.where(has, shapely.get_y(np.where(has, pts, shapely.Point(0, 0))), np.nan)
-        glon, glat = to_wgs.transform(x, y)
-        # A point at NaN or Infinity, or far outside the country, is no place at all.
-        unreal = has & ~(np.isfinite(glon) & np.isfinite(glat))
-        flag(
-            unreal,
-            "geometry",
-            "the feature's coordinates are not real numbers (NaN or Infinity).",
-            "Fix the feature's geometry, or give latitude/longitude or a postcode instead.",
-        )
-        gx0, gy0, gx1, gy1 = settings.uk_lonlat_bounds
-        abroad = has & ~unreal & ~((glon >= gx0) & (glon <= gx1) & (glat >= gy0) & (glat <= gy1))
-        flag(
-            abroad,
-            "geometry",
-            "the feature lies outside the United Kingdom.",
-            "Check the layer's coordinate reference system and the feature's coordinates.",
-        )
-        has &= ~(unreal | abroad)
-        lon, lat = np.where(has, glon, lon), np.where(has, glat, lat)
-        method[has] = "geometry"
-    if "longitude" in df and "latitude" in df:
-        flon = pd.to_numeric(df["longitude"], errors="coerce").to_numpy(float)
-        flat = pd.to_numeric(df["latitude"], errors="coerce").to_numpy(float)
-        bad_num = (df["longitude"].notna() & ~np.isfinite(flon)) | (df["latitude"].notna() & ~np.isfinite(flat))
-        flag(
-            bad_num.to_numpy(),
-            "latitude",
-            "latitude/longitude are not numbers (or are NaN or Infinity).",
-            "Write them as decimal degrees, e.g. 53.4808 and -2.2426.",
-        )
-        use = np.isnan(lon) & np.isfinite(flon) & np.isfinite(flat)
-        x0, y0, x1, y1 = settings.uk_lonlat_bounds
-        outside = use & ~((flon >= x0) & (flon <= x1) & (flat >= y0) & (flat <= y1))
-        swapped = outside & (flat >= x0) & (flat <= x1) & (flon >= y0) & (flon <= y1)
-        flag(
-            swapped,
-            "latitude",
-            "latitude and longitude look swapped.",
-            "Latitude is about 50-60 in England, longitude about -6 to 2.",
-        )
-        flag(
-            outside & ~swapped,
-            "latitude",
-            "the coordinates are outside the United Kingdom.",
-            "Check the latitude and longitude (decimal degrees, WGS84).",
-        )
-        use &= ~outside
-        lon, lat = np.where(use, flon, lon), np.where(use, flat, lat)
-        method[use] = "lonlat"
-    if "easting" in df and "northing" in df:
-        east = pd.to_numeric(df["easting"], errors="coerce").to_numpy(float)
-        north = pd.to_numeric(df["northing"], errors="coerce").to_numpy(float)
-        bad_en = (df["easting"].notna() & ~np.isfinite(east)) | (df["northing"].notna() & ~np.isfinite(north))
-        flag(
-            bad_en.to_numpy() & np.isnan(lon),
-            "easting",
-            "easting/northing are not numbers (or are NaN or Infinity).",
-            "Write them as British National Grid metres, e.g. 383700 and 398200.",
-        )
-        use = np.isnan(lon) & np.isfinite(east) & np.isfinite(north)
-        bx0, by0, bx1, by1 = settings.bng_bounds
-        outside = use & ~((east >= bx0) & (east <= bx1) & (north >= by0) & (north <= by1))
-        flag(
-            outside,
-            "easting",
-            "easting/northing are outside Great Britain.",
-            "Give British National Grid metres (six digits each), or latitude/longitude instead.",
-        )
-        use &= ~outside
-        elon, elat = to_wgs.transform(east, north)
-        lon, lat = np.where(use, elon, lon), np.where(use, elat, lat)
-        method[use] = "bng"
+    located = _Locator(df, fname).locate(geometry, postcodes)
+    problems += located.problems
+    lon, lat, method = located.lon, located.lat, located.method
     postcode_norm = df["postcode"].map(normalise_postcode, na_action="ignore") if "postcode" in df else None
-    if postcode_norm is not None:
-        needs = np.isnan(lon) & df["postcode"].notna().to_numpy()
-        malformed = needs & ~is_postcode_shaped(df["postcode"]).to_numpy()
-        flag(
-            malformed,
-            "postcode",
-            "'" + df["postcode"].fillna("") + "' is not a UK postcode.",
-            "Check the postcode, or give latitude/longitude instead.",
-        )
-        needs &= ~malformed
-        if needs.any():
-            if postcodes is None:
-                flag(
-                    needs,
-                    "postcode",
-                    "the row has only a postcode and the area has no postcode lookup.",
-                    "Add a postcode file to the area (NSPL or Code-Point Open), or give latitude/longitude.",
-                )
-            else:
-                hit = geocode_postcodes(df["postcode"], postcodes)
-                found = hit["found"].to_numpy()
-                flag(
-                    needs & ~found,
-                    "postcode",
-                    "postcode '" + df["postcode"].fillna("") + "' is not in the postcode lookup.",
-                    "Check it (a new or mistyped postcode?), or give latitude/longitude instead.",
-                )
-                use = needs & found
-                lon = np.where(use, hit["longitude"].to_numpy(), lon)
-                lat = np.where(use, hit["latitude"].to_numpy(), lat)
-                method[use] = "postcode"
-                old = use & hit["terminated"].to_numpy()
-                if old.any():
-                    warnings.warn(
-                        f"{fname}: {int(old.sum())} rows are placed by terminated postcodes "
-                        f"(rows {list(rows[old][:10])}); check their addresses.",
-                        AssetMapWarning,
-                        stacklevel=2,
-                    )
-    attempted = {int(p.row) for p in problems if p.field in ("geometry", "latitude", "easting", "postcode")}
-    no_location = np.isnan(lon) & ~np.isin(rows, list(attempted))
-    flag(
-        no_location,
-        "location",
-        "the row has no location.",
-        "Give latitude and longitude, easting and northing, or a postcode.",
-    )
 
     # Status, sensitivity and dates.
     status = df["status"].str.lower() if "status" in df else pd.Series(pd.NA, index=df.index, dtype="string")
