@@ -170,29 +170,31 @@ def _area_lookup(dep, args: argparse.Namespace):
 
 def _cmd_assign(args: argparse.Namespace) -> int:
     from assetmap.analysis.assign import assign_to_areas
-    from assetmap.io.assets import read_assets
-    from assetmap.io.boundaries import read_boundaries
+    from assetmap.io.assets import read_points
+    from assetmap.io.boundaries import read_boundaries, read_small_areas
     from assetmap.io.export import write_table
     from assetmap.io.postcodes import read_postcodes
 
+    out = _output_path(args.out)
     areas = read_boundaries(args.boundaries, code_col=args.code_col, name_col=args.name_col)
+    small_areas = read_small_areas(args.small_areas) if args.small_areas else None
     postcodes = read_postcodes(args.postcodes) if args.postcodes else None
-    assets = read_assets(
-        args.assets,
-        postcodes=postcodes,
-        default_type=args.asset_type,
-        on_error="skip" if args.skip_invalid else "raise",
-    )
-    assets[["area_code", "area_name"]] = assign_to_areas(assets, areas)
-    outside = assets["area_code"].isna()
+    points = read_points(args.assets, postcodes=postcodes, on_error="skip" if args.skip_invalid else "raise")
+    added = ["area_code", "area_name"] + (["lsoa_code"] if small_areas is not None else [])
+    clash = {c: f"{c}_input" for c in added if c in points.columns}
+    if clash:
+        # The file's own columns of these names are kept beside the ones assign adds, renamed.
+        points = points.rename(columns=clash)
+        print(f"note: the file's own {', '.join(clash)} columns are kept as {', '.join(clash.values())}.")
+    points[["area_code", "area_name"]] = assign_to_areas(points, areas)
+    if small_areas is not None:
+        points["lsoa_code"] = assign_to_areas(points, small_areas)["area_code"]
+    outside = points["area_code"].isna()
     if outside.any():
-        rows = assets.loc[outside, "row"].tolist()
-        print(f"note: {int(outside.sum())} assets lie outside every area (rows {rows[:20]}); their area_code is blank.")
-    out = Path(args.out)
-    if out.suffix.lower() in (".csv", ".xlsx"):
-        assets = assets.drop(columns=["geometry"])
-    write_table(assets, out)
-    print(f"Wrote {len(assets)} assets ({int((~outside).sum())} in an area) to {out}")
+        rows = (points.index[outside] + 2).tolist()
+        print(f"note: {int(outside.sum())} rows lie in no area (rows {rows[:20]}); their area_code is blank.")
+    write_table(points, out)
+    print(f"Wrote {len(points)} rows ({int((~outside).sum())} in an area) to {out}")
     return 0
 
 
@@ -439,14 +441,16 @@ def _table_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="output .csv or .xlsx")
     p.set_defaults(func=_cmd_deprivation_summary)
 
-    p = sub.add_parser("assign", help="add the area code and name to each asset")
+    p = sub.add_parser("assign", help="add the area code and name (and LSOA code) to every row of a file of places")
     p.add_argument("--boundaries", required=True, help="area boundaries")
-    p.add_argument("--assets", required=True, help="asset register")
-    p.add_argument("--postcodes", help="postcode lookup, for assets given only by postcode")
-    p.add_argument("--asset-type", help="type of every asset, when the file has no type column")
+    p.add_argument("--assets", required=True, help="any table or map layer of places; every column is kept")
+    p.add_argument("--small-areas", help="LSOA boundaries, to add each row's lsoa_code")
+    p.add_argument("--postcodes", help="postcode lookup, for rows given only by postcode")
     p.add_argument("--code-col", help="code column of the boundaries, where not detected")
     p.add_argument("--name-col", help="name column of the boundaries, where not detected")
-    p.add_argument("--skip-invalid", action="store_true", help="leave out bad rows instead of stopping")
+    p.add_argument(
+        "--skip-invalid", action="store_true", help="keep rows that cannot be placed, area blank, instead of stopping"
+    )
     p.add_argument("--out", required=True, help="output .csv, .xlsx, .geojson or .gpkg")
     p.set_defaults(func=_cmd_assign)
 

@@ -123,3 +123,10 @@ def test_inside_beats_touching_and_overlaps_go_first_by_code():
     # In both A and B: A (first by code). Inside B, on C's edge: B. Inside A only: A. On C's outer edge: C.
     assert got[:4] == ["E05000001", "E05000002", "E05000001", "E05000003"]
     assert got[4] is pd.NA or pd.isna(got[4])
+
+
+def test_rows_without_a_place_are_in_no_area(areas):
+    pts = gpd.GeoDataFrame({"id": [1, 2, 3]}, geometry=[None, Point(1500, 500), Point()], crs=27700)
+    got = assign_to_areas(pts, areas)
+    assert got["area_code"].isna().tolist() == [True, False, True]
+    assert got.loc[1, "area_code"] == "B"

@@ -148,6 +148,30 @@ def test_deprivation_summary_boundaries_need_small_areas(tmp_path, capsys):
 DEP = Path(__file__).parent / "fixtures" / "deprivation"
 
 
+def test_assign_keeps_every_column_adds_area_and_lsoa_and_needs_no_type(tmp_path):
+    # A plain list of sites: no name, no type, placed by easting/northing, with blank cells.
+    sites = tmp_path / "sites.csv"
+    wards = gpd.read_file(TINY / "wards.geojson").to_crs(27700)
+    inside = wards.geometry.iloc[0].representative_point()
+    sites.write_text(
+        "Site ref,Easting,Northing,Opened,Notes\n"
+        f"S1,{inside.x:.0f},{inside.y:.0f},2024-05-01,\n"
+        "S2,383700,398200,,far away\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "sites_assigned.csv"
+    args = ["assign", "--boundaries", str(TINY / "wards.geojson"), "--assets", str(sites)]
+    assert main([*args, "--small-areas", str(TINY / "lsoa21.geojson"), "--out", str(out)]) == 0
+    text = out.read_text(encoding="utf-8-sig")
+    got = pd.read_csv(out, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    cols = ["Site ref", "Easting", "Northing", "Opened", "Notes", "area_code", "area_name", "lsoa_code"]
+    assert got.columns.tolist() == cols
+    assert got.loc[0, ["area_code", "area_name"]].tolist() == [wards["WD24CD"].iloc[0], wards["WD24NM"].iloc[0]]
+    assert got.loc[0, "lsoa_code"].startswith("E01") and got.loc[0, "Opened"] == "2024-05-01"
+    assert got.loc[1, ["area_code", "area_name", "lsoa_code", "Opened"]].tolist() == ["", "", "", ""]
+    assert "nan" not in text and "NaT" not in text and "<NA>" not in text
+
+
 def test_deprivation_summary_by_lad_from_a_lookup_when_the_file_has_no_authority(tmp_path, capsys):
     openpyxl = pytest.importorskip("openpyxl")
     # A short-layout IoD2025 file (no local authority column) and an XLSX lookup shaped like ONS's.

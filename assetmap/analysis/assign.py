@@ -93,7 +93,7 @@ def assign_to_areas(points: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> pd.Dat
     Parameters
     ----------
     points : GeoDataFrame
-        Point layer (other geometries use their representative point).
+        Point layer (other geometries use their representative point; rows without one are in no area).
     areas : GeoDataFrame
         ``code``, ``name``, polygon geometry, in the same CRS.
 
@@ -108,7 +108,10 @@ def assign_to_areas(points: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> pd.Dat
     if nonpoint.any():
         geoms = geoms.copy()
         geoms[nonpoint] = shapely.point_on_surface(geoms[nonpoint])
-    idx = area_index_of_points(np.asarray(geoms), areas)
+    # A row without a place (missing or empty geometry) is in no area.
+    placed = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    idx = np.full(len(geoms), -1, dtype=np.int64)
+    idx[placed] = area_index_of_points(np.asarray(geoms)[placed], areas)
     inside = idx >= 0
     codes = np.where(inside, areas["code"].to_numpy()[np.where(inside, idx, 0)], None)
     names = np.where(inside, areas["name"].to_numpy()[np.where(inside, idx, 0)], None)

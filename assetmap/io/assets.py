@@ -210,6 +210,81 @@ class _Locator:
             )
 
 
+_LOCATION_FIELDS = ("longitude", "latitude", "easting", "northing", "postcode")
+
+
+def read_points(
+    path: str | Path,
+    *,
+    postcodes: pd.DataFrame | None = None,
+    sheet: str | int | None = None,
+    on_error: Literal["raise", "skip"] = "raise",
+) -> gpd.GeoDataFrame:
+    """Read any table or map layer of places, every column kept as read, with each row's point.
+
+    Rows are placed as :func:`read_assets` places them (geometry, longitude/latitude,
+    easting/northing, postcode), but nothing else is asked of them: no name, no type.
+
+    Parameters
+    ----------
+    path : str or Path
+        CSV or XLSX table, or a GeoJSON/GeoPackage/Shapefile/KML layer.
+    postcodes : DataFrame, optional
+        Lookup from :func:`assetmap.io.postcodes.read_postcodes`, for rows placed only by postcode.
+    sheet : str or int, optional
+        Worksheet of an XLSX file.
+    on_error : {"raise", "skip"}
+        ``raise``: rows that cannot be placed stop the read, every one listed. ``skip``: they are
+        kept without a point, and listed in a warning.
+
+    Returns
+    -------
+    GeoDataFrame
+        The file's columns, in its order, and ``geometry``: the point each row is placed at
+        (a polygon's representative point), in EPSG:27700; missing where a row is not placed.
+
+    Raises
+    ------
+    DataFormatError
+        An unreadable file, or one over ``settings.max_asset_rows`` rows.
+    ValidationError
+        Rows that cannot be placed (with ``on_error="raise"``), each with its row, field and fix.
+    """
+    path = Path(path)
+    fname = path.name
+    geometry = None
+    if sniff_format(path) in VECTOR_FORMATS:
+        layer = ensure_crs(read_vector(path), fname)
+        geometry = layer.geometry.array
+        raw = pd.DataFrame(layer.drop(columns=layer.geometry.name))
+    else:
+        raw = read_table(path, sheet=sheet, max_rows=settings.max_asset_rows)
+    if len(raw) > settings.max_asset_rows:
+        raise DataFormatError(
+            f"{fname}: {len(raw):,} rows, over the limit of {settings.max_asset_rows:,}. Split the file."
+        )
+    raw = raw.reset_index(drop=True)
+    mapping = {col: f for col, f in normalise_columns([str(c) for c in raw.columns]).items() if f in _LOCATION_FIELDS}
+    df = pd.DataFrame({f: _text(raw[col]) for col, f in mapping.items()}, index=raw.index)
+    located = _Locator(df, fname).locate(geometry, postcodes)
+    if located.problems:
+        bad = len({p.row for p in located.problems})
+        if on_error == "raise":
+            raise ValidationError(located.problems, summary=f"{fname}: {bad} of {len(raw)} rows cannot be placed:")
+        warnings.warn(
+            str(ValidationError(located.problems, summary=f"{fname}: {bad} of {len(raw)} rows cannot be placed:")),
+            AssetMapWarning,
+            stacklevel=2,
+        )
+    placed = ~np.isnan(located.lon)
+    points = np.asarray(
+        gpd.points_from_xy(located.lon, located.lat, crs=settings.storage_crs).to_crs(settings.analysis_crs)
+    )
+    out = gpd.GeoDataFrame(raw, geometry=np.where(placed, points, None), crs=settings.analysis_crs)
+    out.attrs["source"] = fname
+    return out
+
+
 def read_assets(
     path: str | Path,
     *,
