@@ -120,6 +120,8 @@ def test_gaps_and_print_fail_cleanly_when_the_manifest_points_at_another_edition
     population = r / "deprivation" / "IoD2025_File_6_population_manchester.csv"
     area = init_area(folder, **_mixed_edition_files(r), options=LayerOptions(population=population))
     assert area.deprivation["population"].sum() == pytest.approx(566_778)
+    # The national file's LSOAs outside Manchester need no population: no note about them.
+    assert not any("have no population" in n for n in area.notes), area.notes
     # An officer swaps in the IoD2019 population file by editing area.toml.
     shutil.copy(r / "deprivation" / "File_6_-_IoD2019_Population_Denominators.csv", folder / "deprivation")
     manifest = folder / "area.toml"

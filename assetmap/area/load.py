@@ -332,9 +332,15 @@ def _read_deprivation_layer(
         population = layer_path(root, layers["population"], "population")
     spec = layers["deprivation"]
     dep_path = layer_path(root, spec, "deprivation")
-    deprivation = read_deprivation(
-        dep_path, columns=spec.get("columns"), population=population, sheet=spec.get("sheet")
-    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", AssetMapWarning)
+        deprivation = read_deprivation(
+            dep_path, columns=spec.get("columns"), population=population, sheet=spec.get("sheet")
+        )
+    for w in caught:
+        # LSOAs of a national file outside the area need no population; the area's own are checked below.
+        if not (issubclass(w.category, AssetMapWarning) and "have no population" in str(w.message)):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     check_lsoa_match(deprivation, small_areas["code"], file=dep_path.name)
     deprivation = deprivation[deprivation["lsoa_code"].isin(small_areas["code"])].reset_index(drop=True)
     if "population" not in deprivation or deprivation["population"].isna().all():
