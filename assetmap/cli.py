@@ -75,66 +75,126 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
 
 def _cmd_deprivation_summary(args: argparse.Namespace) -> int:
-    from assetmap.analysis.assign import lookup_from_geometry
     from assetmap.analysis.deprivation import summarise_deprivation
-    from assetmap.io.boundaries import read_boundaries, read_small_areas
     from assetmap.io.deprivation import read_deprivation
     from assetmap.io.export import write_table
-    from assetmap.io.lookups import read_lookup
 
     dep = read_deprivation(args.imd, population=args.population)
+    if "population" not in dep:
+        raise AssetMapError(
+            f"{Path(args.imd).name} has no population column, which every summary needs. Give --population F "
+            "(the IoD File 6 of the same edition), or use File 7, which includes it."
+        )
     by = args.by or ("area" if (args.lookup or args.boundaries) else "lad")
-    names = None
     if by == "lad":
+        dep = _with_authority(dep, args)
+        dep = dep[_wholly_counted(dep["lsoa_code"], dep["lad_code"], dep, "local authorities")]
         table = summarise_deprivation(dep, by="lad")
     else:
-        if args.lookup:
-            lookup = read_lookup(args.lookup)
-            lookup = lookup[lookup["lsoa_code"].isin(dep["lsoa_code"])]
-            if args.boundaries:
-                names = read_boundaries(args.boundaries)[["code", "name"]]
-        elif args.boundaries:
-            if not args.small_areas:
-                raise AssetMapError(
-                    "--boundaries needs --small-areas (the LSOA boundaries) to place each LSOA in an area; "
-                    "or give a published lookup with --lookup."
-                )
-            areas = read_boundaries(args.boundaries)
-            lookup = lookup_from_geometry(read_small_areas(args.small_areas), areas)
-            names = areas[["code", "name"]]
-        else:
-            raise AssetMapError("--by area needs --lookup F or --boundaries F with --small-areas F.")
+        lookup, names = _area_lookup(dep, args)
+        lookup = lookup[_wholly_counted(lookup["lsoa_code"], lookup["area_code"], dep, "areas")]
         table = summarise_deprivation(dep, lookup, by="area", names=names)
     write_table(table, args.out)
     print(f"Wrote {len(table)} rows to {args.out}")
     return 0
 
 
+def _with_authority(dep, args: argparse.Namespace):
+    """Return the deprivation rows with each LSOA's local authority: from --lookup where given, else the file's."""
+    from assetmap.io.lookups import read_lad_lookup
+
+    if args.lookup:
+        lads = read_lad_lookup(args.lookup, lsoa_vintage=dep.attrs.get("lsoa_vintage"))
+        out = dep.drop(columns=["lad_code", "lad_name"], errors="ignore").merge(lads, on="lsoa_code", how="inner")
+        out.attrs.update(dep.attrs)
+        if out.empty:
+            raise AssetMapError(
+                f"{Path(args.lookup).name}: none of its LSOA codes ({lads.attrs['lsoa_col']}) are in "
+                f"{Path(args.imd).name}. Give a lookup of the same LSOA vintage as the deprivation file "
+                f"({dep.attrs.get('lsoa_vintage')} LSOAs)."
+            )
+        return out
+    if "lad_code" not in dep:
+        raise AssetMapError(
+            f"{Path(args.imd).name} has no local authority column, so --by lad needs --lookup F: an ONS lookup "
+            "with an LSOA column and a local authority column (such as LAD24CD or ltla24_code), e.g. the "
+            "'LSOA (2021) to Electoral Ward (2024) to LAD (2024) Best Fit Lookup in EW'."
+        )
+    return dep
+
+
+def _wholly_counted(lsoas, groups, dep, what: str):
+    """Mark the rows of the groups whose every LSOA has a population; note the groups left out."""
+    pop = lsoas.map(dep.set_index("lsoa_code")["population"])
+    whole = pop.notna().groupby(groups.to_numpy()).transform("all").to_numpy()
+    left_out = groups[~whole].nunique()
+    if left_out and not whole.any():
+        raise AssetMapError(
+            f"no {what} can be summarised: each has LSOAs without a population. Give --population F with the "
+            "population of every LSOA (the national IoD File 6 of the same edition)."
+        )
+    if left_out:
+        print(
+            f"note: {left_out} {what} left out: some of their LSOAs have no population "
+            "(give the national IoD File 6 of the same edition with --population to include them).",
+            file=sys.stderr,
+        )
+    return whole
+
+
+def _area_lookup(dep, args: argparse.Namespace):
+    """Return the LSOA-to-area lookup for --by area (from --lookup or the boundaries) and the areas' names."""
+    from assetmap.analysis.assign import lookup_from_geometry
+    from assetmap.io.boundaries import read_boundaries, read_small_areas
+    from assetmap.io.lookups import read_lookup
+
+    names = None
+    if args.lookup:
+        lookup = read_lookup(args.lookup)
+        lookup = lookup[lookup["lsoa_code"].isin(dep["lsoa_code"])]
+        if args.boundaries:
+            names = read_boundaries(args.boundaries)[["code", "name"]]
+    elif args.boundaries:
+        if not args.small_areas:
+            raise AssetMapError(
+                "--boundaries needs --small-areas (the LSOA boundaries) to place each LSOA in an area; "
+                "or give a published lookup with --lookup."
+            )
+        areas = read_boundaries(args.boundaries)
+        lookup = lookup_from_geometry(read_small_areas(args.small_areas), areas)
+        names = areas[["code", "name"]]
+    else:
+        raise AssetMapError("--by area needs --lookup F or --boundaries F with --small-areas F.")
+    return lookup, names
+
+
 def _cmd_assign(args: argparse.Namespace) -> int:
     from assetmap.analysis.assign import assign_to_areas
-    from assetmap.io.assets import read_assets
-    from assetmap.io.boundaries import read_boundaries
+    from assetmap.io.assets import read_points
+    from assetmap.io.boundaries import read_boundaries, read_small_areas
     from assetmap.io.export import write_table
     from assetmap.io.postcodes import read_postcodes
 
+    out = _output_path(args.out)
     areas = read_boundaries(args.boundaries, code_col=args.code_col, name_col=args.name_col)
+    small_areas = read_small_areas(args.small_areas) if args.small_areas else None
     postcodes = read_postcodes(args.postcodes) if args.postcodes else None
-    assets = read_assets(
-        args.assets,
-        postcodes=postcodes,
-        default_type=args.asset_type,
-        on_error="skip" if args.skip_invalid else "raise",
-    )
-    assets[["area_code", "area_name"]] = assign_to_areas(assets, areas)
-    outside = assets["area_code"].isna()
+    points = read_points(args.assets, postcodes=postcodes, on_error="skip" if args.skip_invalid else "raise")
+    added = ["area_code", "area_name"] + (["lsoa_code"] if small_areas is not None else [])
+    clash = {c: f"{c}_input" for c in added if c in points.columns}
+    if clash:
+        # The file's own columns of these names are kept beside the ones assign adds, renamed.
+        points = points.rename(columns=clash)
+        print(f"note: the file's own {', '.join(clash)} columns are kept as {', '.join(clash.values())}.")
+    points[["area_code", "area_name"]] = assign_to_areas(points, areas)
+    if small_areas is not None:
+        points["lsoa_code"] = assign_to_areas(points, small_areas)["area_code"]
+    outside = points["area_code"].isna()
     if outside.any():
-        rows = assets.loc[outside, "row"].tolist()
-        print(f"note: {int(outside.sum())} assets lie outside every area (rows {rows[:20]}); their area_code is blank.")
-    out = Path(args.out)
-    if out.suffix.lower() in (".csv", ".xlsx"):
-        assets = assets.drop(columns=["geometry"])
-    write_table(assets, out)
-    print(f"Wrote {len(assets)} assets ({int((~outside).sum())} in an area) to {out}")
+        rows = (points.index[outside] + 2).tolist()
+        print(f"note: {int(outside.sum())} rows lie in no area (rows {rows[:20]}); their area_code is blank.")
+    write_table(points, out)
+    print(f"Wrote {len(points)} rows ({int((~outside).sum())} in an area) to {out}")
     return 0
 
 
@@ -371,21 +431,26 @@ def _table_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("deprivation-summary", help="deprivation per local authority or per area")
     p.add_argument("--imd", required=True, help="IoD file (File 7, or File 1/2/5 with --population)")
     p.add_argument("--population", help="IoD File 6 population")
-    p.add_argument("--lookup", help="LSOA-to-area lookup")
+    p.add_argument(
+        "--lookup",
+        help="LSOA-to-area lookup; with --by lad, any ONS lookup with LSOA and local authority columns (LAD24CD...)",
+    )
     p.add_argument("--boundaries", help="area boundaries (with --small-areas, when there is no lookup)")
     p.add_argument("--small-areas", help="LSOA boundaries")
     p.add_argument("--by", choices=["lad", "area"], help="lad (default without a lookup) or area")
     p.add_argument("--out", required=True, help="output .csv or .xlsx")
     p.set_defaults(func=_cmd_deprivation_summary)
 
-    p = sub.add_parser("assign", help="add the area code and name to each asset")
+    p = sub.add_parser("assign", help="add the area code and name (and LSOA code) to every row of a file of places")
     p.add_argument("--boundaries", required=True, help="area boundaries")
-    p.add_argument("--assets", required=True, help="asset register")
-    p.add_argument("--postcodes", help="postcode lookup, for assets given only by postcode")
-    p.add_argument("--asset-type", help="type of every asset, when the file has no type column")
+    p.add_argument("--assets", required=True, help="any table or map layer of places; every column is kept")
+    p.add_argument("--small-areas", help="LSOA boundaries, to add each row's lsoa_code")
+    p.add_argument("--postcodes", help="postcode lookup, for rows given only by postcode")
     p.add_argument("--code-col", help="code column of the boundaries, where not detected")
     p.add_argument("--name-col", help="name column of the boundaries, where not detected")
-    p.add_argument("--skip-invalid", action="store_true", help="leave out bad rows instead of stopping")
+    p.add_argument(
+        "--skip-invalid", action="store_true", help="keep rows that cannot be placed, area blank, instead of stopping"
+    )
     p.add_argument("--out", required=True, help="output .csv, .xlsx, .geojson or .gpkg")
     p.set_defaults(func=_cmd_assign)
 

@@ -203,6 +203,19 @@ def test_a_bad_boundaries_file_shows_the_loaders_message_and_writes_nothing(area
     assert at.sidebar.subheader[0].value == common.md_text(assetmap.load_area(settings.demo_area_path).name)
 
 
+def test_a_population_file_of_another_edition_is_refused_and_nothing_kept(areas_dir):
+    at = _app().run()
+    _fill(at, "Mixed")
+    codes = [f"E0199990{i}" for i in range(1, 9)]
+    old = "LSOA code (2011),Total population: mid 2015 (excluding prisoners)\n" + "".join(f"{c},1375\n" for c in codes)
+    _upload(at, "population", "File_6_IoD2019.csv", old.encode())
+    at = _submit(at)
+    assert not at.exception
+    errors = _errors(at)
+    assert any("IoD2019 population" in e and "is IoD2025" in e and "File 6 of IoD2025" in e for e in errors), errors
+    assert not areas_dir.exists() or _kept(areas_dir) == []
+
+
 def test_an_oversized_file_is_refused_by_name_and_limit(areas_dir, monkeypatch):
     monkeypatch.setitem(settings.upload_limit_mb, "boundaries", 0.001)
     at = _app().run()

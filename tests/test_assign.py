@@ -5,7 +5,7 @@ import pytest
 from shapely.geometry import Point, box
 
 from assetmap import CRSError
-from assetmap.analysis.assign import assign_to_areas, lookup_from_geometry
+from assetmap.analysis.assign import assign_to_areas, lookup_from_geometry, placement_effect
 
 
 @pytest.fixture
@@ -72,6 +72,25 @@ def test_lookup_nested_best_fit_and_cut_apportioned(areas):
     assert got.groupby("lsoa_code")["weight"].sum().round(9).eq(1).all()
 
 
+def test_placement_effect_by_hand(areas):
+    # L3 lies 700 m in A and 300 m in B: its representative point is in A; by area share 70/30.
+    lsoas = gpd.GeoDataFrame(
+        {"code": ["L1", "L2", "L3"]},
+        geometry=[box(0, 0, 100, 1000), box(1900, 0, 2000, 1000), box(300, 0, 1300, 1000)],
+        crs=27700,
+    )
+    population = pd.Series({"L1": 500.0, "L2": 1000.0, "L3": 1000.0})
+    got = placement_effect(lsoas, areas, population)
+    assert got.loc["A", ["by_point", "by_share"]].tolist() == pytest.approx([1500.0, 1200.0])
+    assert got.loc["B", ["by_point", "by_share"]].tolist() == pytest.approx([1000.0, 1300.0])
+    # The change is a share of the larger figure; the largest comes first, with the area's name.
+    assert got.index[0] == "B" and got["name"].iloc[0] == "Bee"
+    assert got.loc["B", "change"] == pytest.approx(300 / 1300)
+    assert got.loc["A", "change"] == pytest.approx(300 / 1500)
+    # Population is conserved both ways.
+    assert got["by_point"].sum() == pytest.approx(2500) and got["by_share"].sum() == pytest.approx(2500)
+
+
 def test_sliver_outside_is_shared_out_but_a_real_overhang_is_not(areas):
     lsoas = gpd.GeoDataFrame(
         {"code": ["S", "H"]},
@@ -104,3 +123,10 @@ def test_inside_beats_touching_and_overlaps_go_first_by_code():
     # In both A and B: A (first by code). Inside B, on C's edge: B. Inside A only: A. On C's outer edge: C.
     assert got[:4] == ["E05000001", "E05000002", "E05000001", "E05000003"]
     assert got[4] is pd.NA or pd.isna(got[4])
+
+
+def test_rows_without_a_place_are_in_no_area(areas):
+    pts = gpd.GeoDataFrame({"id": [1, 2, 3]}, geometry=[None, Point(1500, 500), Point()], crs=27700)
+    got = assign_to_areas(pts, areas)
+    assert got["area_code"].isna().tolist() == [True, False, True]
+    assert got.loc[1, "area_code"] == "B"

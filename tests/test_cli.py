@@ -145,6 +145,66 @@ def test_deprivation_summary_boundaries_need_small_areas(tmp_path, capsys):
     assert status == 2 and "--small-areas" in capsys.readouterr().err
 
 
+DEP = Path(__file__).parent / "fixtures" / "deprivation"
+
+
+def test_assign_keeps_every_column_adds_area_and_lsoa_and_needs_no_type(tmp_path):
+    # A plain list of sites: no name, no type, placed by easting/northing, with blank cells.
+    sites = tmp_path / "sites.csv"
+    wards = gpd.read_file(TINY / "wards.geojson").to_crs(27700)
+    inside = wards.geometry.iloc[0].representative_point()
+    sites.write_text(
+        "Site ref,Easting,Northing,Opened,Notes\n"
+        f"S1,{inside.x:.0f},{inside.y:.0f},2024-05-01,\n"
+        "S2,383700,398200,,far away\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "sites_assigned.csv"
+    args = ["assign", "--boundaries", str(TINY / "wards.geojson"), "--assets", str(sites)]
+    assert main([*args, "--small-areas", str(TINY / "lsoa21.geojson"), "--out", str(out)]) == 0
+    text = out.read_text(encoding="utf-8-sig")
+    got = pd.read_csv(out, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    cols = ["Site ref", "Easting", "Northing", "Opened", "Notes", "area_code", "area_name", "lsoa_code"]
+    assert got.columns.tolist() == cols
+    assert got.loc[0, ["area_code", "area_name"]].tolist() == [wards["WD24CD"].iloc[0], wards["WD24NM"].iloc[0]]
+    assert got.loc[0, "lsoa_code"].startswith("E01") and got.loc[0, "Opened"] == "2024-05-01"
+    assert got.loc[1, ["area_code", "area_name", "lsoa_code", "Opened"]].tolist() == ["", "", "", ""]
+    assert "nan" not in text and "NaT" not in text and "<NA>" not in text
+
+
+def test_deprivation_summary_by_lad_from_a_lookup_when_the_file_has_no_authority(tmp_path, capsys):
+    openpyxl = pytest.importorskip("openpyxl")
+    # A short-layout IoD2025 file (no local authority column) and an XLSX lookup shaped like ONS's.
+    book = openpyxl.Workbook()
+    book.active.append(["LSOA21CD", "LSOA21NM", "LAD22CD", "LAD22NM"])
+    for code in ("E01005061", "E01005063", "E01033900", "E01034001"):
+        book.active.append([code, "", "E08000903", "Fixtureton"])
+    book.active.append(["E01035500", "", "E08000904", "Otherton"])
+    book.save(tmp_path / "lsoa_lad.xlsx")
+    base = ["deprivation-summary", "--imd", str(DEP / "iod2025_short_layout.csv")]
+    base += ["--population", str(DEP / "iod2025_file6.csv"), "--by", "lad"]
+    out = tmp_path / "lad.csv"
+    assert main([*base, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "iod2025_short_layout.csv has no local authority column, so --by lad needs --lookup F" in err
+    assert not out.exists()
+    assert main([*base, "--lookup", str(tmp_path / "lsoa_lad.xlsx"), "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    table = pd.read_csv(out, encoding="utf-8-sig")
+    # Otherton's one LSOA has no population in the File 6: left out, and said so, not summarised wrongly.
+    assert table["code"].tolist() == ["E08000903"] and table["name"].tolist() == ["Fixtureton"]
+    assert table["population"].iloc[0] == 1850 + 2143 + 1500 + 1750 and table["n_lsoas"].iloc[0] == 4
+    assert "1 local authorities left out" in captured.err
+
+
+def test_deprivation_summary_without_population_names_the_flag(tmp_path, capsys):
+    args = ["deprivation-summary", "--imd", str(DEP / "iod2025_short_layout.csv"), "--out", str(tmp_path / "x.csv")]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "iod2025_short_layout.csv has no population column" in err and "Give --population F" in err
+    assert "population=" not in err
+
+
 def test_assign_csv_and_geojson(tmp_path):
     out = tmp_path / "assigned.csv"
     assert (

@@ -92,9 +92,24 @@ def test_population_as_dataframe_replaces_file_population():
     assert df["population"].tolist() == [10.0] * 6
 
 
-def test_population_of_other_vintage_refused():
-    with pytest.raises(ValidationError, match=r"none of the 6 LSOA codes match.*same edition"):
+def test_population_of_other_edition_refused_naming_both_and_the_file_to_give():
+    # IoD2019 scores with the IoD2025 population: refused for the editions, before any code is matched.
+    with pytest.raises(ValidationError) as err:
         read_deprivation(FIX / "iod2019_file1.csv", population=FIX / "iod2025_file6.csv")
+    text = str(err.value)
+    assert text.startswith("iod2025_file6.csv: this is the IoD2025 population (on 2021 LSOAs)")
+    assert "iod2019_file1.csv is IoD2019 (on 2011 LSOAs)" in text
+    assert "File 6 of IoD2019, with the column 'Total population: mid 2015 (excluding prisoners)'" in text
+    assert "IoD2019 File 7" in text
+    # And the other way round, where most codes would match and the rest be left without a population.
+    with pytest.raises(ValidationError, match=r"IoD2019 population.*is IoD2025.*File 6 of IoD2025.*mid 2022"):
+        read_deprivation(FIX / "iod2025_file1.csv", population=FIX / "iod2019_file6.csv")
+
+
+def test_population_table_of_unknown_vintage_matching_nothing_refused():
+    pop = pd.DataFrame({"lsoa_code": ["E01099999"], "population": [10.0]})
+    with pytest.raises(ValidationError, match=r"none of the 6 LSOA codes match.*same edition"):
+        read_deprivation(FIX / "iod2019_file1.csv", population=pop)
 
 
 def test_short_third_party_layout():

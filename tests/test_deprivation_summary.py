@@ -372,3 +372,28 @@ def test_manchester_ward_summaries(real):
         assert np.average(wards[col], weights=wards["population"]) == pytest.approx(la[col])
     assert wards["local_concentration"].between(1, 33_755).all()
     assert (wards["avg_rank"] + wards["avg_rank_where_1_most_deprived"]).round(6).eq(33_756).all()
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("lookup", ["LSOA21_to_WD24_LAD24_EW.csv", "LSOA11_to_LSOA21_LAD22_EW.csv"])
+def test_cli_authority_summary_of_the_national_iod2025_file_with_a_lookup(real, tmp_path, capsys, lookup):
+    from assetmap.cli import main
+
+    dep_dir = real / "deprivation"
+    out = tmp_path / "lad.csv"
+    args = ["deprivation-summary", "--imd", str(dep_dir / "IoD2025_england_lsoa21_scores_ranks_deciles.csv")]
+    args += ["--population", str(dep_dir / "IoD2025_File_6_population_manchester.csv"), "--by", "lad"]
+    assert main([*args, "--out", str(out)]) == 2
+    assert "--lookup F" in capsys.readouterr().err and not out.exists()
+    assert main([*args, "--lookup", str(real / "lookups" / lookup), "--out", str(out)]) == 0
+    table = pd.read_csv(out, encoding="utf-8-sig")
+    # Only Manchester has a population in its File 6: the other authorities are left out, not summarised wrongly.
+    assert table["code"].tolist() == [MANCHESTER] and table["name"].tolist() == ["Manchester"]
+    row = table.iloc[0]
+    assert row["population"] == 566_778 and row["n_lsoas"] == 295
+    assert row["prop_lsoas_most_deprived_10pct"] == pytest.approx(120 / 295)
+    assert row["avg_score"] == pytest.approx(38.677, abs=5e-4)
+    assert "local authorities left out" in capsys.readouterr().err
+    # A lookup of 2011 LSOAs is refused for the 2021 file.
+    assert main([*args, "--lookup", str(real / "lookups" / "LSOA11_to_WD19_EW.csv"), "--out", str(out)]) == 2
+    assert "a lookup of 2011 LSOAs (column LSOA11CD)" in capsys.readouterr().err

@@ -57,3 +57,19 @@ def test_table_bytes_match_the_file_and_refuse_unknown_formats(tmp_path):
     assert table_bytes(frame, "csv") == write_table(frame, tmp_path / "t.csv").read_bytes()
     with pytest.raises(DataFormatError, match="csv, xlsx, geojson, gpkg"):
         table_bytes(frame, "docx")
+
+
+def test_missing_values_are_empty_cells_never_text(tmp_path):
+    df = pd.DataFrame(
+        {
+            "name": ["a", None],
+            "when": pd.Series([pd.Timestamp("2025-01-02").date(), pd.NaT], dtype=object),
+            "mixed": pd.Series([float("nan"), "x"], dtype=object),
+            "text": pd.array([pd.NA, "y"], dtype="string"),
+        }
+    )
+    out = write_table(df, tmp_path / "t.csv")
+    assert out.read_text(encoding="utf-8-sig").splitlines() == ["name,when,mixed,text", "a,2025-01-02,,", ",,x,y"]
+    book = write_table(df, tmp_path / "t.xlsx")
+    rows = list(load_workbook(book).active.iter_rows(values_only=True))
+    assert rows[2] == (None, None, "x", "y")

@@ -230,7 +230,8 @@ def _tiny_with(names: dict[str, str] | None = None, extra: int = 0):
             r["name"] = f"Extra group number {i:03d} with a fairly long name to wrap"
             r["geometry"] = Point(X0 + 1_000 + rng.uniform(50, 950), Y0 + rng.uniform(50, 950))
             rows.append(r)
-        area.assets = pd.concat([area.assets, pd.DataFrame(rows)], ignore_index=True).set_geometry("geometry")
+        crs = area.assets.crs
+        area.assets = pd.concat([area.assets, pd.DataFrame(rows)], ignore_index=True).set_geometry("geometry", crs=crs)
     return area
 
 
@@ -393,3 +394,11 @@ def test_unreachable_tiles_print_without_them_and_say_so(demo):
     url = f"http://127.0.0.1:{free_port()}/{{z}}/{{x}}/{{y}}.png"  # nothing listens there
     pdf = printmap.print_ward(demo, _busiest(demo), tiles=url)
     assert "Online map tiles could not be fetched; printed without them." in _pages(pdf)[0]
+
+
+def test_a_ward_whose_access_cannot_be_measured_is_refused_not_printed_with_the_error():
+    area = make_tiny_area()
+    area.deprivation.loc[0, "population"] = np.nan
+    code = str(area.boundaries["code"].iloc[0])
+    with pytest.raises(ValidationError, match="no population"):
+        printmap.print_ward(area, code)

@@ -1,5 +1,7 @@
 """A whole real area, Manchester, built from the published files as an officer would."""
 
+import shutil
+
 import pandas as pd
 import pytest
 
@@ -72,3 +74,101 @@ def test_2019_area_on_2011_lsoas_without_lookup(real_data, tmp_path):
     lad = summarise_deprivation(area.deprivation, by="lad")
     assert lad["prop_lsoas_most_deprived_10pct"].iloc[0] == pytest.approx(122 / 282)
     assert isinstance(summary, pd.DataFrame)
+
+
+def _mixed_edition_files(r):
+    return {
+        "boundaries": r / "boundaries" / "manchester_wards_2023.geojson",
+        "small_areas": r / "boundaries" / "manchester_lsoa21.geojson",
+        "imd": r / "deprivation" / "IoD2025_england_lsoa21_scores_ranks_deciles.csv",
+    }
+
+
+def test_iod2025_scores_with_the_iod2019_population_refused_at_once(real_data, tmp_path, capsys):
+    from assetmap.cli import main
+
+    r = real_data
+    old_population = r / "deprivation" / "File_6_-_IoD2019_Population_Denominators.csv"
+    with pytest.raises(ValidationError) as err:
+        init_area(tmp_path / "m", **_mixed_edition_files(r), options=LayerOptions(population=old_population))
+    text = str(err.value)
+    assert text.startswith("File_6_-_IoD2019_Population_Denominators.csv: this is the IoD2019 population")
+    assert "IoD2025_england_lsoa21_scores_ranks_deciles.csv is IoD2025 (on 2021 LSOAs)" in text
+    assert "File 6 of IoD2025" in text and "IoD2025 File 7" in text
+    assert list(tmp_path.iterdir()) == []  # no area folder, no staging folder left behind
+    files = _mixed_edition_files(r)
+    args = ["init-area", str(tmp_path / "m"), "--boundaries", str(files["boundaries"])]
+    args += [
+        "--small-areas",
+        str(files["small_areas"]),
+        "--imd",
+        str(files["imd"]),
+        "--population",
+        str(old_population),
+    ]
+    status = main(args)
+    err_text = capsys.readouterr().err
+    assert status == 2 and "error: File_6_-_IoD2019" in err_text and "Traceback" not in err_text
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_gaps_and_print_fail_cleanly_when_the_manifest_points_at_another_edition(real_data, tmp_path, capsys):
+    from assetmap.cli import main
+
+    r = real_data
+    folder = tmp_path / "m"
+    population = r / "deprivation" / "IoD2025_File_6_population_manchester.csv"
+    area = init_area(folder, **_mixed_edition_files(r), options=LayerOptions(population=population))
+    assert area.deprivation["population"].sum() == pytest.approx(566_778)
+    # The national file's LSOAs outside Manchester need no population: no note about them.
+    assert not any("have no population" in n for n in area.notes), area.notes
+    # An officer swaps in the IoD2019 population file by editing area.toml.
+    shutil.copy(r / "deprivation" / "File_6_-_IoD2019_Population_Denominators.csv", folder / "deprivation")
+    manifest = folder / "area.toml"
+    text = manifest.read_text(encoding="utf-8")
+    manifest.write_text(
+        text.replace("IoD2025_File_6_population_manchester.csv", "File_6_-_IoD2019_Population_Denominators.csv"),
+        encoding="utf-8",
+    )
+    capsys.readouterr()
+    ward = str(area.boundaries["code"].iloc[0])
+    for args, out in (
+        (["gaps", "--area", str(folder)], tmp_path / "gaps.csv"),
+        (["print", "--area", str(folder), "--ward", ward], tmp_path / "ward.pdf"),
+        (["print", "--area", str(folder), "--all"], tmp_path / "pack.pdf"),
+    ):
+        status = main([*args, "--out", str(out)])
+        err = capsys.readouterr().err
+        assert status == 2, args
+        assert "IoD2019 population" in err and "File 6 of IoD2025" in err, args
+        assert not out.exists(), args
+    assert not (tmp_path / "gaps.method.md").exists()
+
+
+def test_without_a_lookup_the_note_says_how_much_placement_moves_ward_populations(real_data, tmp_path, capsys):
+    from assetmap.cli import main
+
+    r = real_data
+    folder = tmp_path / "m"
+    init_area(
+        folder,
+        boundaries=r / "boundaries" / "manchester_wards_2023_ons_columns.geojson",
+        small_areas=r / "boundaries" / "manchester_lsoa21.geojson",
+        imd=r / "deprivation" / "IoD2025_File_7_manchester_partial.csv",
+    )
+    capsys.readouterr()
+    assert main(["info", str(folder)]) == 0
+    out = capsys.readouterr().out
+    note = next(line for line in out.splitlines() if "No LSOA-to-ward lookup given" in line)
+    # Ardwick: 14,451 residents by representative point, 20,064 by area share, 28% apart.
+    assert "80 cut by area boundaries" in note
+    assert "by up to 28%: Ardwick (E05011351) has 14,451 residents" in note and "20,064 with LSOAs shared" in note
+    assert "LSOA 2021 to ward lookup of 2023" in note and "--lookup on init-area" in note
+
+
+def test_national_lookup_is_cut_to_the_area(manchester):
+    lookup = manchester.lookup
+    assert lookup["lsoa_code"].nunique() == 295 and set(lookup["lsoa_code"]) == set(manchester.small_areas["code"])
+    assert set(lookup["area_code"]) <= set(manchester.boundaries["code"])
+    assert set(lookup["method"]) == {"lookup"} and (lookup["weight"] == 1).all()
+    assert not any("No LSOA-to-ward lookup" in n for n in manchester.notes)

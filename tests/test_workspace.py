@@ -63,6 +63,40 @@ def test_without_lookup_links_lsoas_by_geometry(tmp_path):
     assert area.area_summary()["population"].sum() == 11_000
 
 
+def _population_file(path: Path, header: tuple[str, str], codes: list[str]) -> Path:
+    """A population file shaped like IoD File 6 (LSOA code and total population columns)."""
+    rows = [",".join(header)] + [f"{code},1375" for code in codes]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+TINY_CODES = [f"E0199990{i}" for i in range(1, 9)]
+
+
+def test_population_of_another_edition_refused_and_nothing_written(tmp_path):
+    pop = _population_file(
+        tmp_path / "File_6_IoD2019.csv",
+        ("LSOA code (2011)", "Total population: mid 2015 (excluding prisoners)"),
+        TINY_CODES,
+    )
+    with pytest.raises(ValidationError, match=r"IoD2019 population.*file7.csv is IoD2025.*File 6 of IoD2025"):
+        make_tiny(tmp_path / "tiny", population=pop)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["File_6_IoD2019.csv"]
+
+
+def test_lsoas_without_a_population_refused_naming_them(tmp_path):
+    # One LSOA of the area is missing from the population file: no ward figure could be computed.
+    pop = _population_file(
+        tmp_path / "File_6_IoD2025.csv", ("LSOA code (2021)", "Total population: mid 2022"), TINY_CODES[:-1]
+    )
+    with pytest.raises(ValidationError) as err:
+        make_tiny(tmp_path / "tiny", population=pop)
+    text = str(err.value)
+    assert text.startswith("File_6_IoD2025.csv: 1 of the area's 8 LSOAs have no population (E01999908)")
+    assert "File 6) of IoD2025" in text
+    assert not (tmp_path / "tiny").exists()
+
+
 def test_assets_assigned_and_outside_reported(tmp_path):
     extra = tmp_path / "extra.csv"
     extra.write_text("asset_id,name,type,lat,lon\nX1,Far Away Hall,community centre,52.7,-1.8\n", encoding="utf-8")

@@ -93,7 +93,7 @@ def assign_to_areas(points: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> pd.Dat
     Parameters
     ----------
     points : GeoDataFrame
-        Point layer (other geometries use their representative point).
+        Point layer (other geometries use their representative point; rows without one are in no area).
     areas : GeoDataFrame
         ``code``, ``name``, polygon geometry, in the same CRS.
 
@@ -108,7 +108,10 @@ def assign_to_areas(points: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> pd.Dat
     if nonpoint.any():
         geoms = geoms.copy()
         geoms[nonpoint] = shapely.point_on_surface(geoms[nonpoint])
-    idx = area_index_of_points(np.asarray(geoms), areas)
+    # A row without a place (missing or empty geometry) is in no area.
+    placed = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    idx = np.full(len(geoms), -1, dtype=np.int64)
+    idx[placed] = area_index_of_points(np.asarray(geoms)[placed], areas)
     inside = idx >= 0
     codes = np.where(inside, areas["code"].to_numpy()[np.where(inside, idx, 0)], None)
     names = np.where(inside, areas["name"].to_numpy()[np.where(inside, idx, 0)], None)
@@ -176,6 +179,44 @@ def lookup_from_geometry(
         }
     )
     return result.sort_values(["lsoa_code", "area_code"], kind="stable").reset_index(drop=True)
+
+
+def placement_effect(small_areas: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, population: pd.Series) -> pd.DataFrame:
+    """Return each area's population with LSOAs placed by representative point and by area share, and the change.
+
+    Without a published lookup, how an LSOA that crosses area lines is placed decides the areas'
+    populations; the change between the two simple placements says how much that matters.
+
+    Parameters
+    ----------
+    small_areas, areas : GeoDataFrame
+        ``code`` and polygon geometry, in the same projected CRS (``areas`` also ``name``).
+    population : Series
+        Population per LSOA, indexed by LSOA code.
+
+    Returns
+    -------
+    DataFrame
+        Per area (index: ``code``): ``name``; ``by_point``, residents with each LSOA wholly in the area
+        holding its representative point; ``by_share``, residents with each LSOA shared by the share of
+        its area in each; ``change``, their difference as a share of the larger (0 to 1). Largest first.
+    """
+    _same_crs(small_areas, areas, "placement_effect")
+    lsoa_geoms, area_geoms = small_areas.geometry.array, areas.geometry.array
+    pop = small_areas["code"].map(population).fillna(0.0).to_numpy(dtype="float64")
+    idx = area_index_of_points(np.asarray(shapely.point_on_surface(lsoa_geoms)), areas)
+    by_point = np.bincount(idx[idx >= 0], weights=pop[idx >= 0], minlength=len(areas))
+    li, ai = shapely.STRtree(area_geoms).query(lsoa_geoms, predicate="intersects")
+    lsoa_area = shapely.area(lsoa_geoms)[li]
+    share = shapely.area(shapely.intersection(lsoa_geoms[li], area_geoms[ai])) / np.where(lsoa_area > 0, lsoa_area, 1)
+    by_share = np.bincount(ai, weights=share * pop[li], minlength=len(areas))
+    larger = np.maximum(by_point, by_share)
+    change = np.divide(np.abs(by_share - by_point), larger, out=np.zeros(len(areas)), where=larger > 0)
+    out = pd.DataFrame(
+        {"name": areas["name"].to_numpy(), "by_point": by_point, "by_share": by_share, "change": change},
+        index=pd.Index(areas["code"].to_numpy(), name="code"),
+    )
+    return out.sort_values("change", ascending=False, kind="stable")
 
 
 def generalise_sensitive(

@@ -6,6 +6,7 @@ An area folder holds an ``area.toml`` manifest naming its layer files; see
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
@@ -19,12 +20,12 @@ import pandas as pd
 
 from assetmap import settings
 from assetmap._errors import AreaError, AssetMapWarning, Problem, ValidationError
-from assetmap.analysis.assign import assign_to_areas, generalise_sensitive, lookup_from_geometry
+from assetmap.analysis.assign import assign_to_areas, generalise_sensitive, lookup_from_geometry, placement_effect
 from assetmap.area.manifest import MANIFEST, layer_path, read_manifest
 from assetmap.io.assets import flag_duplicates, read_assets
 from assetmap.io.boundaries import read_boundaries, read_small_areas
 from assetmap.io.deprivation import check_lsoa_match, read_deprivation
-from assetmap.io.lookups import read_lookup
+from assetmap.io.lookups import best_fit_lookup_title, read_lookup
 from assetmap.io.network import network_format, read_network
 from assetmap.io.postcodes import read_postcodes
 from assetmap.record import FIELDS, stale_mask
@@ -313,7 +314,7 @@ def _load_layers(
     vintages: dict[str, str] = {}
     boundaries, small_areas = _read_polygons(root, layers, vintages)
     deprivation = _read_deprivation_layer(root, layers, small_areas, vintages)
-    lookup = _read_lookup_layer(root, layers, boundaries, small_areas, notes, vintages)
+    lookup = _read_lookup_layer(root, layers, (boundaries, small_areas), deprivation, notes, vintages)
     _note_uncounted(lookup, deprivation, notes)
     lookup = lookup.reset_index(drop=True)
 
@@ -394,15 +395,35 @@ def _read_deprivation_layer(
         population = layer_path(root, layers["population"], "population")
     spec = layers["deprivation"]
     dep_path = layer_path(root, spec, "deprivation")
-    deprivation = read_deprivation(
-        dep_path, columns=spec.get("columns"), population=population, sheet=spec.get("sheet")
-    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", AssetMapWarning)
+        deprivation = read_deprivation(
+            dep_path, columns=spec.get("columns"), population=population, sheet=spec.get("sheet")
+        )
+    for w in caught:
+        # LSOAs of a national file outside the area need no population; the area's own are checked below.
+        if not (issubclass(w.category, AssetMapWarning) and "have no population" in str(w.message)):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     check_lsoa_match(deprivation, small_areas["code"], file=dep_path.name)
     deprivation = deprivation[deprivation["lsoa_code"].isin(small_areas["code"])].reset_index(drop=True)
     if "population" not in deprivation or deprivation["population"].isna().all():
         raise AreaError(
             f"{dep_path.name}: no population per LSOA. Add the IoD population file (File 6) as "
             "[layers.population], or use File 7, which includes it."
+        )
+    missing = deprivation.loc[deprivation["population"].isna(), "lsoa_code"].tolist()
+    if missing:
+        # Every figure per ward is weighted by population: refused here, not left for each page to fail on.
+        edition = deprivation.attrs.get("edition", "the same edition")
+        raise ValidationError(
+            Problem(
+                f"{len(missing)} of the area's {len(deprivation)} LSOAs have no population "
+                f"({', '.join(missing[:10])}{', ...' if len(missing) > 10 else ''}), so no figure per ward can "
+                "be computed.",
+                file=population.name if population is not None else dep_path.name,
+                fix=f"Give the population file (File 6) of {edition}, which covers every LSOA of its edition, "
+                f"or the {edition} File 7, which includes the population.",
+            )
         )
     vintages["deprivation"] = spec.get("vintage", deprivation.attrs.get("edition") or dep_path.name)
     return deprivation
@@ -411,19 +432,16 @@ def _read_deprivation_layer(
 def _read_lookup_layer(
     root: Path,
     layers: dict[str, Any],
-    boundaries: gpd.GeoDataFrame,
-    small_areas: gpd.GeoDataFrame,
+    polygons: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame],
+    deprivation: pd.DataFrame,
     notes: list[str],
     vintages: dict[str, str],
 ) -> pd.DataFrame:
     """Read the LSOA-to-area lookup, or link LSOAs to areas by their boundaries where there is none."""
+    boundaries, small_areas = polygons
     if "lookup" not in layers:
         lookup = lookup_from_geometry(small_areas, boundaries)
-        cut = lookup.loc[lookup["method"].eq("apportioned"), "lsoa_code"].nunique()
-        notes.append(
-            f"LSOAs linked to areas by their boundaries: {lookup['lsoa_code'].nunique() - cut} nested "
-            f"(best fit), {cut} cut by area boundaries and apportioned by area share."
-        )
+        notes.append(_no_lookup_note(lookup, boundaries, small_areas, deprivation))
         return lookup
     spec = layers["lookup"]
     lookup = read_lookup(layer_path(root, spec, "lookup"), lsoa_col=spec.get("lsoa_col"), area_col=spec.get("area_col"))
@@ -445,6 +463,33 @@ def _read_lookup_layer(
         notes.append(f"{spec['path']}: {len(unmatched)} LSOAs are not in the lookup; placed by their boundaries.")
     vintages["lookup"] = spec.get("vintage", Path(spec["path"]).name)
     return lookup
+
+
+def _no_lookup_note(
+    lookup: pd.DataFrame, boundaries: gpd.GeoDataFrame, small_areas: gpd.GeoDataFrame, deprivation: pd.DataFrame
+) -> str:
+    """Say how LSOAs were linked without a lookup and, where some cross area lines, how much that moves populations."""
+    cut = lookup.loc[lookup["method"].eq("apportioned"), "lsoa_code"].nunique()
+    note = (
+        f"No LSOA-to-ward lookup given: LSOAs linked to areas by their boundaries, "
+        f"{lookup['lsoa_code'].nunique() - cut} nested (best fit), {cut} cut by area boundaries and apportioned "
+        "by area share."
+    )
+    effect = placement_effect(small_areas, boundaries, deprivation.set_index("lsoa_code")["population"])
+    top = effect.iloc[0] if len(effect) else None
+    if top is None or (not cut and top["change"] < 0.01):
+        return note
+    ward_year = re.fullmatch(r"WD(\d{2})CD", str(boundaries.attrs.get("code_col") or ""), flags=re.IGNORECASE)
+    title = best_fit_lookup_title(
+        deprivation.attrs.get("lsoa_vintage"), 2000 + int(ward_year.group(1)) if ward_year else None
+    )
+    return (
+        f"{note} Where LSOAs cross ward lines their placement changes ward populations by up to "
+        f"{top['change']:.0%}: {top['name']} ({effect.index[0]}) has {top['by_point']:,.0f} residents with each "
+        f"LSOA wholly in the ward holding its representative point, {top['by_share']:,.0f} with LSOAs shared by "
+        f"area. For ward figures as ONS gives them, get {title} and give it as the lookup: --lookup on "
+        "init-area, or 'LSOA-to-ward lookup' on the Data page."
+    )
 
 
 def _note_uncounted(lookup: pd.DataFrame, deprivation: pd.DataFrame, notes: list[str]) -> None:

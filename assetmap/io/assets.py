@@ -23,7 +23,7 @@ from pyproj import Transformer
 from assetmap import settings
 from assetmap._errors import AssetMapWarning, DataFormatError, Problem, ValidationError
 from assetmap.io._read import VECTOR_FORMATS, ensure_crs, read_table, read_vector, sniff_format
-from assetmap.record import FIELDS, geocode_postcodes, normalise_columns
+from assetmap.record import FIELDS, geocode_postcodes, normalise_columns, normalise_postcode
 from assetmap.record_checks import LONLAT_PROBLEMS, UNKNOWN_POSTCODE_FIX, Checks, check_records, read_lonlat
 from assetmap.taxonomy import Taxonomy, load_taxonomy
 
@@ -405,3 +405,84 @@ def flag_duplicates(assets: gpd.GeoDataFrame, *, distance_m: float = 50.0) -> pd
         [{"asset_id": ids[j], "duplicate_of": ids[i], "reason": reason} for j, (i, reason) in sorted(seen.items())],
         columns=["asset_id", "duplicate_of", "reason"],
     )
+
+
+_LOCATION_FIELDS = ("longitude", "latitude", "easting", "northing", "postcode")
+
+
+def read_points(
+    path: str | Path,
+    *,
+    postcodes: pd.DataFrame | None = None,
+    sheet: str | int | None = None,
+    on_error: Literal["raise", "skip"] = "raise",
+) -> gpd.GeoDataFrame:
+    """Read any table or map layer of places, every column kept as read, with each row's point.
+
+    Rows are placed as :func:`read_assets` places them (geometry, longitude/latitude,
+    easting/northing, postcode), but nothing else is asked of them: no name, no type.
+
+    Parameters
+    ----------
+    path : str or Path
+        CSV or XLSX table, or a GeoJSON/GeoPackage/Shapefile/KML layer.
+    postcodes : DataFrame, optional
+        Lookup from :func:`assetmap.io.postcodes.read_postcodes`, for rows placed only by postcode.
+    sheet : str or int, optional
+        Worksheet of an XLSX file.
+    on_error : {"raise", "skip"}
+        ``raise``: rows that cannot be placed stop the read, every one listed. ``skip``: they are
+        kept without a point, and listed in a warning.
+
+    Returns
+    -------
+    GeoDataFrame
+        The file's columns, in its order, and ``geometry``: the point each row is placed at
+        (a polygon's representative point), in EPSG:27700; missing where a row is not placed.
+
+    Raises
+    ------
+    DataFormatError
+        An unreadable file, or one over ``settings.max_asset_rows`` rows.
+    ValidationError
+        Rows that cannot be placed (with ``on_error="raise"``), each with its row, field and fix.
+    """
+    path = Path(path)
+    fname = path.name
+    geometry = None
+    if sniff_format(path) in VECTOR_FORMATS:
+        layer = ensure_crs(read_vector(path), fname)
+        geometry = layer.geometry.array
+        raw = pd.DataFrame(layer.drop(columns=layer.geometry.name))
+    else:
+        raw = read_table(path, sheet=sheet, max_rows=settings.max_asset_rows)
+    if len(raw) > settings.max_asset_rows:
+        raise DataFormatError(
+            f"{fname}: {len(raw):,} rows, over the limit of {settings.max_asset_rows:,}. Split the file."
+        )
+    raw = raw.reset_index(drop=True)
+    mapping = {col: f for col, f in normalise_columns([str(c) for c in raw.columns]).items() if f in _LOCATION_FIELDS}
+    df = pd.DataFrame({f: _text(raw[col]) for col, f in mapping.items()}, index=raw.index)
+    rows = raw.index.to_numpy() + 2  # spreadsheet row numbers: header is row 1
+    # Postcodes as the register keeps them; a malformed one is simply not found in the lookup.
+    clean = pd.DataFrame(
+        {"postcode": df["postcode"].map(normalise_postcode)} if "postcode" in df else {}, index=df.index
+    )
+    located = _Placer(df, clean, rows, fname, [])
+    located.run(geometry, postcodes)
+    if located.problems:
+        bad = len({p.row for p in located.problems})
+        if on_error == "raise":
+            raise ValidationError(located.problems, summary=f"{fname}: {bad} of {len(raw)} rows cannot be placed:")
+        warnings.warn(
+            str(ValidationError(located.problems, summary=f"{fname}: {bad} of {len(raw)} rows cannot be placed:")),
+            AssetMapWarning,
+            stacklevel=2,
+        )
+    placed = ~np.isnan(located.lon)
+    points = np.asarray(
+        gpd.points_from_xy(located.lon, located.lat, crs=settings.storage_crs).to_crs(settings.analysis_crs)
+    )
+    out = gpd.GeoDataFrame(raw, geometry=np.where(placed, points, None), crs=settings.analysis_crs)
+    out.attrs["source"] = fname
+    return out

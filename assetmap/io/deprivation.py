@@ -36,9 +36,11 @@ from assetmap.io.iod_columns import (
     MEASURES,
     N_NATIONAL,
     VINTAGE_BY_EDITION,
+    check_same_edition,
     detect_columns,
     guess_lsoa_vintage,
     lsoa_code_number,
+    small_area_vintage_of,
     vintage_from_lsoa_header,
     vintage_from_other_headers,
 )
@@ -233,7 +235,7 @@ def read_deprivation(
     out, problems = _read_values(raw, found, ranks, codes, name, vintage)
     if problems:
         raise ValidationError(problems, summary=f"{name}: the deprivation file has problems to fix:")
-    df = _with_population(_canonical_frame(out), population, name)
+    df = _with_population(_canonical_frame(out), population, name, vintage)
     df.attrs.update(
         edition=EDITION_BY_VINTAGE[vintage],
         lsoa_vintage=vintage,
@@ -244,10 +246,12 @@ def read_deprivation(
     return df
 
 
-def _with_population(df: pd.DataFrame, population: str | Path | pd.DataFrame | None, name: str) -> pd.DataFrame:
-    """Join the population given apart from the file, or warn of LSOAs the file gives none for."""
+def _with_population(
+    df: pd.DataFrame, population: str | Path | pd.DataFrame | None, name: str, vintage: int
+) -> pd.DataFrame:
+    """Join the population given apart from the file (of the same edition), or warn of LSOAs without one."""
     if population is not None:
-        return _join_population(df, population, name)
+        return _join_population(df, population, name, vintage)
     if "population" in df and df["population"].isna().any():
         _warn_missing_population(df, name, None, stacklevel=4)  # the caller of read_deprivation
     return df
@@ -377,13 +381,13 @@ def _warn_missing_population(df: pd.DataFrame, name: str, pop_name: str | None, 
     )
 
 
-def _join_population(df: pd.DataFrame, population: str | Path | pd.DataFrame, name: str) -> pd.DataFrame:
+def _join_population(df: pd.DataFrame, population: str | Path | pd.DataFrame, name: str, vintage: int) -> pd.DataFrame:
     if isinstance(population, pd.DataFrame):
-        pop = _population_from_frame(population)
-        pop_name = "the population table"
+        pop, pop_name = _population_from_frame(population), "the population table"
     else:
         pop = read_population(population)
         pop_name = pop.attrs["source"]
+        check_same_edition(vintage, pop.attrs["lsoa_vintage"], name, pop_name)
     values = df["lsoa_code"].map(pop.set_index("lsoa_code")["population"])
     if values.notna().sum() == 0:
         raise ValidationError(
@@ -532,7 +536,7 @@ def check_lsoa_match(
     unmatched = sorted(small[~matched].tolist())
     dep_vintage = deprivation.attrs.get("lsoa_vintage") or guess_lsoa_vintage(deprivation["lsoa_code"])
     if small_area_vintage is None:
-        small_area_vintage = _small_area_vintage(small, deprivation, dep_vintage, unmatched)
+        small_area_vintage = small_area_vintage_of(small, len(deprivation), dep_vintage, unmatched)
     n, k = len(small), int(matched.sum())
     share = k / n if n else 0.0
     report = {
@@ -559,18 +563,6 @@ def check_lsoa_match(
             stacklevel=2,
         )
     return report
-
-
-def _small_area_vintage(
-    small: pd.Series, dep: pd.DataFrame, dep_vintage: int | None, unmatched: list[str]
-) -> int | None:
-    """Tell the small areas' LSOA vintage from their codes, and from what a national file lacks."""
-    vintage = guess_lsoa_vintage(small)
-    national = len(dep) >= 0.99 * N_NATIONAL.get(dep_vintage or 0, np.inf)
-    if vintage is None and dep_vintage == 2021 and national and unmatched:
-        # Codes missing from a national 2021 file, none of them 2021-only: retired 2011 codes.
-        vintage = 2011
-    return vintage
 
 
 def _mismatch_problem(deprivation: pd.DataFrame, report: dict[str, Any], file: str) -> Problem:

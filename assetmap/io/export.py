@@ -44,11 +44,17 @@ def neutralise_formulae(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _flatten(df: pd.DataFrame) -> pd.DataFrame:
-    """Turn tuple cells (elements, pillars) into '1;6' text and dates into ISO text, which every format holds."""
+    """Turn tuple cells (elements, pillars) into '1;6' text and dates into ISO text, which every format holds.
+
+    Missing values of any kind (None, NaN, NaT, NA) in a column of mixed values become None, an empty cell,
+    never the text 'nan' or 'NaT'.
+    """
     out = df.copy()
     for col in out.columns:
         if col == getattr(out, "_geometry_column_name", None):
             continue
+        if out[col].dtype == object and out[col].isna().any():
+            out[col] = out[col].where(out[col].notna(), None)
         if out[col].map(lambda v: isinstance(v, tuple | list)).any():
             out[col] = out[col].map(lambda v: ";".join(map(str, v)) if isinstance(v, tuple | list) else v)
         elif out[col].map(lambda v: isinstance(v, date)).any():

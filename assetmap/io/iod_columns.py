@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from assetmap._errors import DataFormatError
+from assetmap._errors import DataFormatError, Problem, ValidationError
 
 #: Number of LSOAs in England by LSOA vintage: every national rank runs from 1 to this.
 N_NATIONAL: dict[int, int] = {2011: 32_844, 2021: 33_755}
@@ -20,6 +20,12 @@ N_NATIONAL: dict[int, int] = {2011: 32_844, 2021: 33_755}
 #: Edition of the Indices published on each LSOA vintage.
 EDITION_BY_VINTAGE: dict[int, str] = {2011: "IoD2019", 2021: "IoD2025"}
 VINTAGE_BY_EDITION: dict[str, int] = {v: k for k, v in EDITION_BY_VINTAGE.items()}
+
+#: Header of the total population column in each edition's File 6 and File 7, by LSOA vintage.
+POPULATION_HEADER: dict[int, str] = {
+    2011: "Total population: mid 2015 (excluding prisoners)",
+    2021: "Total population: mid 2022",
+}
 
 #: Highest LSOA code of the 2011 set; 2021 LSOAs that are new (splits, merges) have higher numbers.
 LAST_2011_LSOA = 33_768
@@ -202,3 +208,49 @@ def guess_lsoa_vintage(codes: pd.Series | Iterable[str]) -> int | None:
     """
     numbers = lsoa_code_number(pd.Series(list(codes) if not isinstance(codes, pd.Series) else codes, dtype="string"))
     return 2021 if (numbers > LAST_2011_LSOA).any() else None
+
+
+def small_area_vintage_of(
+    small: pd.Series, n_dep_rows: int, dep_vintage: int | None, unmatched: list[str]
+) -> int | None:
+    """Tell the small areas' LSOA vintage from their codes, and from what a national deprivation file lacks."""
+    vintage = guess_lsoa_vintage(small)
+    national = n_dep_rows >= 0.99 * N_NATIONAL.get(dep_vintage or 0, float("inf"))
+    if vintage is None and dep_vintage == 2021 and national and unmatched:
+        # Codes missing from a national 2021 file, none of them 2021-only: retired 2011 codes.
+        vintage = 2011
+    return vintage
+
+
+def check_same_edition(dep_vintage: int, pop_vintage: int | None, dep_name: str, pop_name: str) -> None:
+    """Refuse a population file of another edition than the deprivation file, naming both and the file to give.
+
+    Parameters
+    ----------
+    dep_vintage : int
+        LSOA vintage of the deprivation file (2011 or 2021).
+    pop_vintage : int or None
+        LSOA vintage of the population file; None where the file does not tell (nothing is refused).
+    dep_name, pop_name : str
+        The two files' names, for the message.
+
+    Raises
+    ------
+    ValidationError
+        When the two are on different LSOA vintages: their LSOAs differ, so the population would be
+        missing or wrong for many of them.
+    """
+    if pop_vintage is None or pop_vintage == dep_vintage:
+        return
+    edition, other = EDITION_BY_VINTAGE[dep_vintage], EDITION_BY_VINTAGE[pop_vintage]
+    raise ValidationError(
+        Problem(
+            f"this is the {other} population (on {pop_vintage} LSOAs) but the deprivation file {dep_name} is "
+            f"{edition} (on {dep_vintage} LSOAs). The two editions cannot be mixed: their LSOAs differ, so many "
+            "would have a wrong population or none.",
+            file=pop_name,
+            fix=f"Give the {edition} population file instead (File 6 of {edition}, with the column "
+            f"'{POPULATION_HEADER[dep_vintage]}'), or give the {edition} File 7 as the deprivation file, "
+            "which includes the population and needs no population file.",
+        )
+    )

@@ -279,6 +279,8 @@ def prepare_print(
     ------
     ValidationError
         An unknown ``colour_by`` or group, or ``colour_by="gap"`` without a group.
+    AssetMapError
+        Where the area's access cannot be measured (for example LSOAs without a population).
     """
     group = _check_shading(colour_by, group)
     shading, title = _lsoa_shading(area, colour_by, group, threshold, include_stale)
@@ -329,19 +331,18 @@ def _check_shading(colour_by: str, group: str | None) -> str | None:
     return group
 
 
-def _access(area: Area, threshold: float | None, include_stale: bool) -> tuple[pd.DataFrame | None, str, float]:
-    """Return the gap table by ward (None where access cannot be measured), the facts box's note, and the threshold."""
-    coverage, note = None, "Access cannot be measured for this area."
-    t = float(settings.walk_threshold_m if threshold is None else threshold)
-    try:
-        gaps = area.gaps(threshold=threshold, include_stale=include_stale)
-        coverage = gaps.table
-        t = gaps.threshold
-        how = "walking along streets" if gaps.access.method == "network" else "in a straight line (no street network)"
-        note = f"Access: share of residents within {t:,.0f} m of an approved asset serving the pillar, measured {how}."
-    except AssetMapError as exc:
-        note = f"Access cannot be measured for this area: {exc}"
-    return coverage, note, t
+def _access(area: Area, threshold: float | None, include_stale: bool) -> tuple[pd.DataFrame, str, float]:
+    """Return the gap table by ward, the facts box's note, and the threshold.
+
+    An area whose access cannot be measured raises: a printed page never carries an error in place of figures.
+    """
+    gaps = area.gaps(threshold=threshold, include_stale=include_stale)
+    how = "walking along streets" if gaps.access.method == "network" else "in a straight line (no street network)"
+    note = (
+        f"Access: share of residents within {gaps.threshold:,.0f} m of an approved asset serving the pillar, "
+        f"measured {how}."
+    )
+    return gaps.table, note, gaps.threshold
 
 
 def _deprivation_facts(area: Area) -> pd.DataFrame | None:
