@@ -25,22 +25,14 @@ if TYPE_CHECKING:
 
 
 def _ward_codes(area: Area, codes: Iterable[str] | str | None) -> list[str]:
+    """Return the codes of the units ``codes`` names (by code or name; default every unit, by name)."""
     known = area.boundaries.sort_values(["name", "code"], kind="stable")["code"].astype(str).tolist()
     if codes is None:
         return known
-    wanted = [str(c).strip() for c in ([codes] if isinstance(codes, str) else codes)]
-    wanted = list(dict.fromkeys(wanted))
-    unknown = [c for c in wanted if c not in set(known)]
-    if unknown:
-        raise ValidationError(
-            Problem(
-                f"no ward with code {', '.join(map(repr, unknown[:5]))} in {area.name}.",
-                field="code",
-                fix=f"Use one of the area's ward codes, such as {', '.join(known[:3])}.",
-            )
-        )
+    wanted = area.find_units([str(c) for c in ([codes] if isinstance(codes, str) else codes)])
     if not wanted:
-        raise ValidationError(Problem("no ward was chosen.", field="code", fix="Choose at least one ward."))
+        label = area.unit_label.singular_lower
+        raise ValidationError(Problem(f"no {label} was chosen.", field="code", fix=f"Choose at least one {label}."))
     return wanted
 
 
