@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import warnings
 from pathlib import Path
@@ -292,7 +291,7 @@ def _cmd_print(args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from assetmap.server import APP_SCRIPT, streamlit_command
+    from assetmap.server import APP_SCRIPT, run_foreground, streamlit_command
 
     # A register that cannot be read is said here, on one line, not left for every visitor to meet.
     store = area_register(args.area, needed=False)
@@ -303,7 +302,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         **os.environ,
         "ASSETMAP_AREA": str(Path(args.area).resolve()) if args.area else str(settings.default_area_path),
     }
-    return subprocess.call(streamlit_command(APP_SCRIPT, args.port), env=env)
+    return run_foreground(streamlit_command(APP_SCRIPT, args.port), env=env)
 
 
 def _cmd_add_officer(args: argparse.Namespace) -> int:
