@@ -178,7 +178,7 @@ def _cmd_gaps(args: argparse.Namespace) -> int:
     note.write_text(result.note, encoding="utf-8")
     ranked = result.table[~result.table["whole_area"]].sort_values(["group", "gap_rank"])
     print(
-        f"{area.name}: {len(ranked)} rows ({ranked['code'].nunique()} {'wards' if args.by == 'area' else 'LSOAs'} x "
+        f"{area.name}: {len(ranked)} rows ({ranked['code'].nunique()} {area.unit_label.plural_lower if args.by == 'area' else 'LSOAs'} x "
         f"{ranked['group'].nunique()} groups) + whole-area rows; access by {result.access.method} distance, "
         f"within {result.threshold:g} m"
     )

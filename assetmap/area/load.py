@@ -434,6 +434,18 @@ def _as_of(root: Path, meta: dict[str, Any]) -> date:
     return as_of
 
 
+def read_unit_label(path: str | Path) -> UnitLabel:
+    """Return what an area folder's manifest calls its boundaries, without loading the area.
+
+    Raises
+    ------
+    AreaError
+        No manifest, or a label that is blank or not text.
+    """
+    root = Path(path)
+    return _unit_label(root, read_manifest(root).get("area", {}))
+
+
 def _unit_label(root: Path, meta: dict[str, Any]) -> UnitLabel:
     """Return what the manifest calls the boundaries (``boundary_label``, default "Wards")."""
     plural, singular = meta.get("boundary_label"), meta.get("boundary_label_singular")

@@ -93,10 +93,19 @@ class UnitLabel:
         return _lower_first(self.singular)
 
 
+def _text(value: object) -> str:
+    """Return a cell as tidy text; a missing one (None, NaN) as ""."""
+    return "" if value is None or (isinstance(value, float) and pd.isna(value)) else _tidy(value)
+
+
+def unit_name(name: object, code: object) -> str:
+    """Return a unit's name, or its code where it has none."""
+    return _text(name) or _text(code)
+
+
 def unit_title(name: object, code: object) -> str:
     """Return how one unit is named on a page: "Northgate (E05000001)", or once where the name is its code or blank."""
-    code_text = _tidy("" if code is None or (isinstance(code, float) and pd.isna(code)) else code)
-    name_text = _tidy("" if name is None or (isinstance(name, float) and pd.isna(name)) else name)
+    code_text, name_text = _text(code), _text(name)
     if not name_text or name_text.casefold() == code_text.casefold():
         return code_text or name_text
     if not code_text:
