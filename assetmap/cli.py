@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import warnings
 from pathlib import Path
@@ -20,7 +19,10 @@ from assetmap.cli_register import add_personal_data_parsers, add_source_parsers,
 
 def _cmd_init_area(args: argparse.Namespace) -> int:
     from assetmap.area.create import LayerColumns, LayerOptions, init_area
+    from assetmap.area.units import UnitLabel
 
+    if args.boundary_label is not None:
+        UnitLabel.of(args.boundary_label, source="--boundary-label")  # a blank one is refused before any work
     options = LayerOptions(
         population=args.population,
         lookup=args.lookup,
@@ -33,6 +35,7 @@ def _cmd_init_area(args: argparse.Namespace) -> int:
             boundaries=_columns(code_col=args.boundaries_code_col, name_col=args.boundaries_name_col),
             small_areas=_columns(code_col=args.small_areas_code_col, name_col=args.small_areas_name_col),
         ),
+        boundary_label=args.boundary_label,
     )
     area = init_area(
         args.directory,
@@ -235,7 +238,7 @@ def _cmd_gaps(args: argparse.Namespace) -> int:
     note.write_text(result.note, encoding="utf-8")
     ranked = result.table[~result.table["whole_area"]].sort_values(["group", "gap_rank"])
     print(
-        f"{area.name}: {len(ranked)} rows ({ranked['code'].nunique()} {'wards' if args.by == 'area' else 'LSOAs'} x "
+        f"{area.name}: {len(ranked)} rows ({ranked['code'].nunique()} {area.unit_label.plural_lower if args.by == 'area' else 'LSOAs'} x "
         f"{ranked['group'].nunique()} groups) + whole-area rows; access by {result.access.method} distance, "
         f"within {result.threshold:g} m"
     )
@@ -312,11 +315,14 @@ def _cmd_print(args: argparse.Namespace) -> int:
     if out.suffix.lower() == ".zip" and not args.all:
         raise AssetMapError(f"{out.name}: a .zip holds one PDF per ward; add --all, or write a .pdf.")
     if not args.all and not args.ward:
-        raise AssetMapError("print needs --ward CODE (one ward) or --all (every ward, or the --ward codes given).")
+        raise AssetMapError(
+            "print needs --ward CODE (one ward, by code or name) or --all (every ward, or the --ward ones given)."
+        )
     group = _groups_from_args(args)
     if args.colour_by == "gap" and group is None:
         raise AssetMapError("--colour-by gap needs --element N or --pillar NAME: the gap shown.")
     area = load_area(args.area)
+    codes = area.find_units(args.ward, flag="--ward") if args.ward else []
     options = {
         "paper": args.paper,
         "orientation": args.orientation,
@@ -330,18 +336,22 @@ def _cmd_print(args: argparse.Namespace) -> int:
             print(f"  [{done}/{total}] {message}", flush=True)
 
         make = print_pack_zip if out.suffix.lower() == ".zip" else print_pack
-        data = make(area, args.ward or None, progress=progress, **options)
+        data = make(area, codes or None, progress=progress, **options)
     else:
-        if len(args.ward) > 1:
+        if len(codes) > 1:
             raise AssetMapError("several --ward codes need --all, which prints them as one pack.")
-        data = print_ward(area, args.ward[0], **options)
+        data = print_ward(area, codes[0], **options)
     out.write_bytes(data)
-    print(f"Wrote {out} ({len(data) / 1024:,.0f} KB)")
+    from assetmap.area.units import unit_title
+
+    names = area.boundaries.assign(code=area.boundaries["code"].astype(str)).set_index("code")["name"]
+    shown = "" if args.all and not codes else ", ".join(unit_title(names[c], c) for c in codes[:5]) + "; "
+    print(f"Wrote {out} ({shown}{len(data) / 1024:,.0f} KB)")
     return 0
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from assetmap.server import APP_SCRIPT, streamlit_command
+    from assetmap.server import APP_SCRIPT, run_foreground, streamlit_command
 
     # A register that cannot be read is said here, on one line, not left for every visitor to meet.
     store = area_register(args.area, needed=False)
@@ -352,7 +362,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         **os.environ,
         "ASSETMAP_AREA": str(Path(args.area).resolve()) if args.area else str(settings.default_area_path),
     }
-    return subprocess.call(streamlit_command(APP_SCRIPT, args.port), env=env)
+    return run_foreground(streamlit_command(APP_SCRIPT, args.port), env=env)
 
 
 def _cmd_add_officer(args: argparse.Namespace) -> int:
@@ -414,6 +424,11 @@ def _area_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--skip-invalid-assets", action="store_true", help="leave out bad asset rows instead of stopping")
     p.add_argument("--name", help="display name of the area")
     p.add_argument("--code", help="GSS code of the authority")
+    p.add_argument(
+        "--boundary-label",
+        metavar="PLURAL",
+        help="what the boundaries are called on every page and print, e.g. Localities (default: Wards)",
+    )
     p.add_argument("--boundaries-code-col", help="code column of the boundaries, where not detected")
     p.add_argument("--boundaries-name-col", help="name column of the boundaries, where not detected")
     p.add_argument("--small-areas-code-col", help="code column of the LSOA boundaries, where not detected")
@@ -490,7 +505,12 @@ def _gap_and_print_parsers(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("print", help="print-ready PDF map of a ward, or a ward pack of every ward")
     p.add_argument("--area", default=str(settings.default_area_path), help="area folder (default: the demo area)")
-    p.add_argument("--ward", action="append", metavar="CODE", help="ward code (repeat with --all for several)")
+    p.add_argument(
+        "--ward",
+        action="append",
+        metavar="CODE",
+        help="ward (or locality...) by code or name, any case (repeat with --all for several)",
+    )
     p.add_argument("--all", action="store_true", help="a ward pack: every ward (or the --ward codes) in one PDF")
     p.add_argument("--paper", choices=["a4", "a3"], default="a4", help="paper size (default a4)")
     p.add_argument("--orientation", choices=["landscape", "portrait"], default="landscape", help="default landscape")

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from types import FrameType
 
 from assetmap import settings
 
@@ -20,6 +22,12 @@ APP_SCRIPT: Path = settings.package_root / "ui" / "webapp" / "app.py"
 
 #: Seconds a server has to answer its health check.
 START_TIMEOUT_S: float = 90.0
+
+#: Seconds a server has to stop after it is asked to, before it is killed.
+STOP_TIMEOUT_S: float = 10.0
+
+#: Signals that stop a server run in the foreground: passed on to it.
+_STOP_SIGNALS: tuple[signal.Signals, ...] = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
 
 class ServerError(RuntimeError):
@@ -129,6 +137,72 @@ def stop(proc: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(timeout=10)
+
+
+def run_foreground(cmd: list[str], env: Mapping[str, str] | None = None) -> int:
+    """Run a server until it exits; SIGTERM, SIGINT or SIGHUP stop it, and this, together.
+
+    The server runs in a process group of its own, so that a signal sent to this process
+    alone (``kill <pid>``) reaches it and whatever it started: the signal is passed on to
+    the group, the server is given :data:`STOP_TIMEOUT_S` to stop, then killed. Nothing is
+    left listening on the port once this returns.
+
+    Parameters
+    ----------
+    cmd : list of str
+        The server's command, e.g. from :func:`streamlit_command`.
+    env : mapping, optional
+        Its environment (default: this process's).
+
+    Returns
+    -------
+    int
+        The server's exit status; 128 + the signal's number when a signal stopped it.
+    """
+    received: list[int] = []
+    group: list[int] = []  # the server's process group, once it is started
+
+    def forward(signum: int, _frame: FrameType | None) -> None:
+        received.append(signum)
+        for pgid in group:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pgid, signum)
+
+    # Handlers first: a signal that comes while the server starts is passed on as soon as it has started.
+    previous = {sig: signal.signal(sig, forward) for sig in _STOP_SIGNALS}
+    try:
+        # stdin closed: a server in a process group of its own must not wait on the terminal.
+        proc = subprocess.Popen(
+            cmd, env=dict(env) if env is not None else None, stdin=subprocess.DEVNULL, process_group=0
+        )
+        group.append(proc.pid)
+        if received:
+            forward(received.pop(), None)
+        code = _wait_stopping(proc, received)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        # Whatever the server started and left behind in its group goes with it.
+        for pgid in group:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pgid, signal.SIGKILL)
+    if received:
+        return 128 + received[0]
+    return code if code >= 0 else 128 - code
+
+
+def _wait_stopping(proc: subprocess.Popen, received: list[int]) -> int:
+    """Wait for ``proc``; once a stop signal has come, kill its group if it has not stopped in time."""
+    deadline: float | None = None
+    while True:
+        try:
+            return proc.wait(timeout=0.5)
+        except subprocess.TimeoutExpired:
+            if received and deadline is None:
+                deadline = time.monotonic() + STOP_TIMEOUT_S
+            if deadline is not None and time.monotonic() > deadline:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
 
 
 @contextlib.contextmanager

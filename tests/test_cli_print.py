@@ -68,6 +68,9 @@ def test_print_pack_of_chosen_wards_with_progress_and_zip(tmp_path, capsys):
         (["--out", "x.pdf"], "needs --ward CODE"),
         (["--ward", WARD, "--colour-by", "gap", "--out", "x.pdf"], "needs --element N or --pillar NAME"),
         (["--ward", "E05000000", "--out", "x.pdf"], "no ward with code"),
+        (["--ward", "brook", "--out", "x.pdf"], "--ward 'brook': 3 wards have a name with 'brook' in it"),
+        (["--ward", "wren field", "--out", "x.pdf"], "--ward 'wren field': no ward with code or name"),
+        (["--all", "--ward", "Ashgrove", "--ward", "Nowhere", "--out", "x.pdf"], "--ward 'Nowhere'"),
         (["--ward", WARD, "--element", "12", "--colour-by", "gap", "--out", "x.pdf"], "does not exist"),
     ],
 )
@@ -77,3 +80,21 @@ def test_print_bad_input_is_an_error_line(tmp_path, capsys, args, message):
     err = capsys.readouterr().err
     assert err.startswith("error:") and message in err
     assert not list(tmp_path.iterdir())
+
+
+def test_print_takes_a_ward_name_in_any_case_and_spacing(tmp_path, capsys):
+    out = tmp_path / "ward.pdf"
+    assert main(["print", "--area", DEMO, "--ward", "  eastbrook   CENTRAL ", "--out", str(out)]) == 0
+    assert "Eastbrook Central (E05999905)" in capsys.readouterr().out
+    assert "(E05999905)" in _text(out.read_bytes())[0]
+    pack = tmp_path / "pack.pdf"
+    assert (
+        main(["print", "--area", DEMO, "--all", "--ward", "e05999902", "--ward", "Ropewalk", "--out", str(pack)]) == 0
+    )
+    contents = _text(pack.read_bytes())[0]
+    assert "E05999902" in contents and "E05999914" in contents and "E05999901" not in contents
+
+
+def test_a_ward_name_close_to_the_text_is_suggested(tmp_path, capsys):
+    assert main(["print", "--area", DEMO, "--ward", "wren field", "--out", str(tmp_path / "x.pdf")]) == 2
+    assert "Did you mean: Wrenfield (E05999917)?" in capsys.readouterr().err

@@ -29,11 +29,17 @@ class NoteOptions:
         How residents were placed, to replace the default wording for the method.
     stale_after_days : int, optional
         Age of a stale record (default :data:`assetmap.settings.stale_after_days`).
+    units : str
+        What the table's rows are, plural as inside a sentence ("wards", "localities", "LSOAs").
+    boundaries : str
+        What the area's boundaries are called, plural as inside a sentence ("wards", "localities").
     """
 
     caveats: Iterable[str] = ()
     placement: str | None = None
     stale_after_days: int | None = None
+    units: str = "areas"
+    boundaries: str = "areas"
 
 
 def _short_label(key: str, tax: Taxonomy) -> str:
@@ -92,7 +98,7 @@ def _bullets(
         f"- **Assets counted:** {counted} from the asset register; pending, rejected and withdrawn records "
         f"never count, and {stale}. An asset counts once for each element it serves, and once for a pillar "
         "however many of that pillar's elements it serves.",
-        f"- **Residents:** each LSOA's population is {placement}. An LSOA split between areas counts in each "
+        f"- **Residents:** each LSOA's population is {placement}. An LSOA split between {opts.boundaries} counts in each "
         "in proportion to its population there.",
         f"- **Distance:** {_distance_text(method)}",
         f"- **Within reach:** within {_metres(t)} ({_minutes(t)}){shown}. Residents exactly at the "
@@ -100,7 +106,8 @@ def _bullets(
         "- **Need:** the area's population-weighted average IMD score, placed among all LSOAs in England as a "
         "national percentile (100 = most deprived, 50 = the median LSOA).",
         f"- **Gap index:** need percentile / 100 × (1 − share of residents within {_metres(t)}), from 0 (no gap) "
-        "to 1 (most deprived, nobody within reach). Areas are ranked on it, 1 = largest gap.",
+        f"to 1 (most deprived, nobody within reach). {opts.units[:1].upper()}{opts.units[1:]} are ranked on it, "
+        "1 = largest gap.",
         "- **Classes:** need and access are each split into thirds (need by national percentile below 33.3, "
         "below 66.7, above; access by share within reach below 1/3, below 2/3, above) for the 3 × 3 map.",
     ]

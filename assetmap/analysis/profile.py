@@ -51,7 +51,7 @@ RATE_DOMAINS: tuple[str, ...] = ("income", "employment", "idaci", "idaopi")
 #: Measures of :func:`deprivation_facts`, in order, with their words.
 FACT_LABELS: dict[str, str] = {
     "population": "Residents",
-    "n_lsoas": "LSOAs (wholly or partly in the ward)",
+    "n_lsoas": "LSOAs (wholly or partly inside)",
     "avg_score": "IMD score, population-weighted (higher is more deprived)",
     "need_percentile": "National percentile of that score (100 is most deprived)",
     "national_decile": "National decile of that score (1 is the most deprived 10%)",
@@ -59,7 +59,7 @@ FACT_LABELS: dict[str, str] = {
 }
 
 #: Text shown instead of the address of an asset whose location is sensitive.
-SENSITIVE_ADDRESS: str = "Not shown: sensitive location (ward only)"
+SENSITIVE_ADDRESS: str = "Not shown: sensitive location"
 
 #: Columns of :func:`ward_assets`, in order.
 ASSET_COLUMNS: tuple[str, ...] = (

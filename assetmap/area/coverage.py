@@ -307,7 +307,10 @@ def analyse_gaps(
         vintages=area.vintages,
         n_assets={**{k: access.n_assets[k] for k in keys}, "all": access.n_assets["all"]},
         options=NoteOptions(
-            caveats=_caveats(area, access, shares, stale, include_stale), placement=_placement_text(access)
+            caveats=_caveats(area, access, shares, stale, include_stale),
+            placement=_placement_text(access),
+            units=area.unit_label.plural_lower if by == "area" else "LSOAs",
+            boundaries=area.unit_label.plural_lower,
         ),
     )
     return GapAnalysis(
@@ -368,7 +371,8 @@ def _caveats(
     n_sensitive = int(sensitive_mask(area.approved_assets()).sum())
     if n_sensitive:
         notes.append(
-            f"{n_sensitive} approved records have a sensitive location and count at their ward's central point, "
+            f"{n_sensitive} approved records have a sensitive location and count at their "
+            f"{area.unit_label.singular_lower}'s central point, "
             "so that no figure or shading reveals the place"
         )
     if "method" in area.lookup and area.lookup["method"].eq("apportioned").any():

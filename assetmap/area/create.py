@@ -13,6 +13,7 @@ from typing import Any
 from assetmap._errors import AreaError, Problem, ValidationError
 from assetmap.area.load import Area, load_area
 from assetmap.area.manifest import LAYER_FOLDERS, write_manifest
+from assetmap.area.units import UnitLabel
 from assetmap.io.uploads import (
     COLUMN_ROLES,
     ColumnCheck,
@@ -67,6 +68,9 @@ class LayerOptions:
         Leave out bad asset rows (listed in the area's notes) instead of refusing the files.
     columns : LayerColumns
         Column names where detection fails.
+    boundary_label : str, optional
+        What the boundaries are called, in the plural ("Localities", "Neighbourhoods"); default "Wards".
+        Every page and print says it; its singular is derived and stored beside it in ``area.toml``.
     """
 
     population: str | Path | None = None
@@ -77,6 +81,7 @@ class LayerOptions:
     asset_type: str | None = None
     skip_invalid_assets: bool = False
     columns: LayerColumns = field(default_factory=LayerColumns)
+    boundary_label: str | None = None
 
 
 def init_area(
@@ -117,6 +122,7 @@ def init_area(
         The new area, loaded.
     """
     options = options or LayerOptions()
+    label = UnitLabel.of(options.boundary_label) if options.boundary_label is not None else None
     target = Path(directory)
     if target.exists() and any(target.iterdir()) and not overwrite:
         raise AreaError(f"{target}: the folder exists and is not empty. Choose a new folder or pass overwrite.")
@@ -124,7 +130,10 @@ def init_area(
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
         layers = _place_layers(staging, {"boundaries": boundaries, "small_areas": small_areas, "imd": imd}, options)
-        write_manifest(staging, {"name": name or target.name, "code": code}, layers)
+        meta = {"name": name or target.name, "code": code}
+        if label is not None:
+            meta |= {"boundary_label": label.plural, "boundary_label_singular": label.singular}
+        write_manifest(staging, meta, layers)
         area = load_area(staging)
         if options.network:
             _check_network_overlap(area)

@@ -22,6 +22,7 @@ from assetmap import settings
 from assetmap._errors import AreaError, AssetMapWarning, Problem, ValidationError
 from assetmap.analysis.assign import assign_to_areas, generalise_sensitive, lookup_from_geometry, placement_effect
 from assetmap.area.manifest import MANIFEST, layer_path, read_manifest
+from assetmap.area.units import UnitLabel, find_units
 from assetmap.io.assets import flag_duplicates, read_assets
 from assetmap.io.boundaries import read_boundaries, read_small_areas
 from assetmap.io.deprivation import check_lsoa_match, read_deprivation
@@ -83,6 +84,9 @@ class Area:
         Layer name to a short description of its edition ("IoD2025", "Wards May 2024").
     notes : list of str
         What was repaired or assumed while loading, for display.
+    unit_label : UnitLabel
+        What the boundaries are called ("Wards" by default; "Localities", "Neighbourhoods"...):
+        every page, table and print says this.
     """
 
     name: str
@@ -101,6 +105,7 @@ class Area:
     grants_path: Path | None = None
     vintages: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    unit_label: UnitLabel = field(default_factory=UnitLabel)
     _cache: dict[Hashable, Any] = field(default_factory=dict, repr=False)
 
     # -- derived views -----------------------------------------------------------------
@@ -142,6 +147,10 @@ class Area:
             hit = (self.assets, build())
             self._cache[key] = hit
         return hit[1]
+
+    def find_units(self, texts: list[str], *, flag: str | None = None) -> list[str]:
+        """Return the codes of the units named by code or name: see :func:`assetmap.area.units.find_units`."""
+        return find_units(self.boundaries, texts, label=self.unit_label, area_name=self.name, flag=flag)
 
     def stale_mask(self) -> pd.Series:
         """Return True for records not seen current for ``settings.stale_after_days`` before ``as_of``.
@@ -357,6 +366,7 @@ def _load_layers(
         name=str(meta.get("name", root.name)),
         code=meta.get("code"),
         fictional=bool(meta.get("fictional", False)),
+        unit_label=_unit_label(root, meta),
         boundaries=boundaries,
         small_areas=small_areas,
         deprivation=deprivation,
@@ -530,6 +540,30 @@ def _as_of(root: Path, meta: dict[str, Any]) -> date:
         except ValueError as exc:
             raise AreaError(f"{root / MANIFEST}: as_of '{as_of}' is not a date. Write it as YYYY-MM-DD.") from exc
     return as_of
+
+
+def read_unit_label(path: str | Path) -> UnitLabel:
+    """Return what an area folder's manifest calls its boundaries, without loading the area.
+
+    Raises
+    ------
+    AreaError
+        No manifest, or a label that is blank or not text.
+    """
+    root = Path(path)
+    return _unit_label(root, read_manifest(root).get("area", {}))
+
+
+def _unit_label(root: Path, meta: dict[str, Any]) -> UnitLabel:
+    """Return what the manifest calls the boundaries (``boundary_label``, default "Wards")."""
+    plural, singular = meta.get("boundary_label"), meta.get("boundary_label_singular")
+    for key, value in (("boundary_label", plural), ("boundary_label_singular", singular)):
+        if value is not None and not isinstance(value, str):
+            raise AreaError(f'{root / MANIFEST}: {key} is not text. Write it in quotes, e.g. {key} = "Localities".')
+    try:
+        return UnitLabel.of(plural, singular)
+    except AreaError as exc:
+        raise AreaError(f"{root / MANIFEST}: {exc}") from exc
 
 
 def _empty_assets() -> gpd.GeoDataFrame:

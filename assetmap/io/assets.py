@@ -483,6 +483,6 @@ def read_points(
     points = np.asarray(
         gpd.points_from_xy(located.lon, located.lat, crs=settings.storage_crs).to_crs(settings.analysis_crs)
     )
-    out = gpd.GeoDataFrame(raw, geometry=np.where(placed, points, None), crs=settings.analysis_crs)
+    out = gpd.GeoDataFrame(raw, geometry=np.where(placed, points, np.array(None)), crs=settings.analysis_crs)
     out.attrs["source"] = fname
     return out

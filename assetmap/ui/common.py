@@ -15,6 +15,7 @@ import streamlit as st
 from assetmap import settings
 from assetmap._errors import AssetMapError
 from assetmap.analysis.groups import DEFAULT_THRESHOLDS, group_keys, group_label
+from assetmap.area.units import UnitLabel
 from assetmap.store.base import StoreError
 
 if TYPE_CHECKING:
@@ -176,6 +177,24 @@ def area_path() -> str:
     if AREA_PATH_KEY not in st.session_state:
         st.session_state[AREA_PATH_KEY] = str(settings.default_area_path)
     return st.session_state[AREA_PATH_KEY]
+
+
+def md_unit(name: object, code: object) -> str:
+    """Return a unit as Markdown text: "Northgate (E05000001)", its name and code each escaped; once if they agree."""
+    from assetmap.area.units import unit_name, unit_title
+
+    shown = unit_name(name, code)
+    return md_text(shown) + (f" ({md_text(code)})" if unit_title(name, code) != shown else "")
+
+
+def unit_label() -> UnitLabel:
+    """Return what the area on show calls its boundaries (read from its manifest; "Wards" where it cannot be read)."""
+    from assetmap.area.load import read_unit_label
+
+    try:
+        return read_unit_label(area_path())
+    except AssetMapError:
+        return UnitLabel()  # the page itself reports the area that cannot load
 
 
 def area_sidebar(area: Area) -> None:

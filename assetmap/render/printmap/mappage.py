@@ -365,9 +365,10 @@ def _legend(fig: Figure, layers: PrintLayers, ward: WardContent, layout: PageLay
         labels.append(p.name)
     heading("Boundaries and streets")
     handles.append(Line2D([], [], color=_WARD_EDGE, lw=2.0 * fs))
-    labels.append(f"{ward.name} (this ward)")
+    unit = layers.area.unit_label
+    labels.append(f"{str(ward.name).strip() or ward.code} (this {unit.singular_lower})")
     handles.append(Rectangle((0, 0), 1, 1, facecolor=_NEIGHBOUR_FILL, edgecolor=_NEIGHBOUR_EDGE, lw=0.6))
-    labels.append("Neighbouring ward")
+    labels.append(f"Neighbouring {unit.singular_lower}")
     if any(len(v) for v in layers.streets.values()):
         handles.append(Line2D([], [], color=STREET_STYLES["major"][1], lw=STREET_STYLES["major"][0] * fs))
         labels.append("Main road")

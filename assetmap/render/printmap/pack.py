@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from matplotlib.backends.backend_pdf import PdfPages
 
 from assetmap._errors import Problem, ValidationError
+from assetmap.area.units import unit_title
 from assetmap.render.printmap.content import ward_content
 from assetmap.render.printmap.layers import PrintLayers, prepare_print
 from assetmap.render.printmap.layout import contents_rows_per_page, new_figure, page_layout
@@ -25,22 +26,14 @@ if TYPE_CHECKING:
 
 
 def _ward_codes(area: Area, codes: Iterable[str] | str | None) -> list[str]:
+    """Return the codes of the units ``codes`` names (by code or name; default every unit, by name)."""
     known = area.boundaries.sort_values(["name", "code"], kind="stable")["code"].astype(str).tolist()
     if codes is None:
         return known
-    wanted = [str(c).strip() for c in ([codes] if isinstance(codes, str) else codes)]
-    wanted = list(dict.fromkeys(wanted))
-    unknown = [c for c in wanted if c not in set(known)]
-    if unknown:
-        raise ValidationError(
-            Problem(
-                f"no ward with code {', '.join(map(repr, unknown[:5]))} in {area.name}.",
-                field="code",
-                fix=f"Use one of the area's ward codes, such as {', '.join(known[:3])}.",
-            )
-        )
+    wanted = area.find_units([str(c) for c in ([codes] if isinstance(codes, str) else codes)])
     if not wanted:
-        raise ValidationError(Problem("no ward was chosen.", field="code", fix="Choose at least one ward."))
+        label = area.unit_label.singular_lower
+        raise ValidationError(Problem(f"no {label} was chosen.", field="code", fix=f"Choose at least one {label}."))
     return wanted
 
 
@@ -92,7 +85,7 @@ def print_ward(
     layers = layers or prepare_print(area, **options)
     ward = ward_content(layers, code, layout)
     buf = io.BytesIO()
-    with PdfPages(buf, metadata=_metadata(layers, f"{ward.name} ({code})")) as pdf:
+    with PdfPages(buf, metadata=_metadata(layers, unit_title(ward.name, code))) as pdf:
         render_ward(pdf, layers, ward, layout, 1, 1 + len(ward.pages))
     return buf.getvalue()
 
@@ -143,12 +136,13 @@ def print_pack(
         page += 1 + len(ward.pages)
     total_pages = page - 1
     buf = io.BytesIO()
-    with PdfPages(buf, metadata=_metadata(layers, f"Ward pack: {clean_text(area.name)}")) as pdf:
+    pack_title = f"{area.unit_label.singular} pack: {clean_text(area.name)}"
+    with PdfPages(buf, metadata=_metadata(layers, pack_title)) as pdf:
         contents_pages(pdf, layers, layout, entries, total_pages)
         for i, (ward, first) in enumerate(entries):
             render_ward(pdf, layers, ward, layout, first, total_pages)
             if progress is not None:
-                progress(i + 1, len(entries), f"{ward.name} ({ward.code})")
+                progress(i + 1, len(entries), unit_title(ward.name, ward.code))
     return buf.getvalue()
 
 
@@ -233,7 +227,7 @@ def ward_preview_png(
     ward = ward_content(layers, code, layout)
     fig = new_figure(layout)
     map_page(fig, layers, ward, layout)
-    header(fig, layers, layout, f"{ward.name} ({ward.code})", layers.public_url is not None)
+    header(fig, layers, layout, unit_title(ward.name, ward.code), layers.public_url is not None)
     if layers.public_url is not None:
         qr_code(fig, layers, layout, ward.code)
     footer(fig, layers, layout, 1, 1 + len(ward.pages))

@@ -11,6 +11,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
+from assetmap.area.units import unit_title
 from assetmap.render import styles
 from assetmap.render.printmap.content import WardContent
 from assetmap.render.printmap.layers import PrintLayers
@@ -107,7 +108,7 @@ def qr_code(fig: Figure, layers: PrintLayers, layout: PageLayout, code: str) -> 
     ax.imshow(1.0 - matrix, cmap="gray", interpolation="none", vmin=0, vmax=1)
     ax.set_axis_off()
     x, y, _, h = layout.qr
-    label = "Scan to open\nthis ward online"
+    label = f"Scan to open\nthis {layers.area.unit_label.singular_lower} online"
     put_text(fig, layout, x - 1.5, y + h / 2, label, 6.5, ha="right", va="center", color=MUTED)
 
 
@@ -122,7 +123,8 @@ def _data_page(
     heading = "Asset index" if page_index == 0 else "Asset index (continued)"
     if page_index == 0 and not len(ward.rows):
         put_text(fig, layout, x0, top, heading, 9.0, fontweight="bold", va="top")
-        put_text(fig, layout, x0, top - 6.0 * fs, "No approved assets are recorded in this ward.", 7.5, va="top")
+        empty = f"No approved assets are recorded in this {layers.area.unit_label.singular_lower}."
+        put_text(fig, layout, x0, top - 6.0 * fs, empty, 7.5, va="top")
         return
     put_text(fig, layout, x0, top, heading, 9.0, fontweight="bold", va="top")
     top -= 6.0 * fs
@@ -214,13 +216,14 @@ def _facts_box(fig: Figure, layers: PrintLayers, ward: WardContent, layout: Page
             transform=fig.transFigure,
         )
     )
-    put_text(fig, layout, x0 + 3, top - 2.5, "Ward facts", 9.0, fontweight="bold", va="top")
+    unit = layers.area.unit_label
+    put_text(fig, layout, x0 + 3, top - 2.5, f"{unit.singular} facts", 9.0, fontweight="bold", va="top")
     y = top - 2.5 - 6.0 * fs
     cols = (x0 + 3, x0 + box_w * 0.64, x0 + box_w * 0.79)
     authority = "\n".join(
         layers.measure.wrap(clean_text(layers.area.name), box_w * 0.19 * PT_PER_MM, 6.5 * fs, bold=True, max_lines=2)
     )
-    put_text(fig, layout, cols[1], y, "This ward", 6.5, fontweight="bold", va="bottom", color=MUTED)
+    put_text(fig, layout, cols[1], y, f"This {unit.singular_lower}", 6.5, fontweight="bold", va="bottom", color=MUTED)
     put_text(fig, layout, cols[2], y, authority, 6.5, fontweight="bold", va="bottom", color=MUTED)
     y -= 1.0
     for label, ward_value, whole in ward.facts:
@@ -228,7 +231,9 @@ def _facts_box(fig: Figure, layers: PrintLayers, ward: WardContent, layout: Page
         put_text(fig, layout, cols[1], y, ward_value, size, va="top", fontweight="bold")
         put_text(fig, layout, cols[2], y, whole, size, va="top")
         y -= line
-    note = f"{layers.access_note} National percentile places the ward's score among all LSOAs in England."
+    note = (
+        f"{layers.access_note} National percentile places the {unit.singular_lower}'s score among all LSOAs in England."
+    )
     note_x = x0 + box_w + 6.0
     note_w = w - box_w - 6.0
     if note_w > 40.0:
@@ -249,7 +254,7 @@ def render_ward(
     n_pages: int,
 ) -> None:
     """Add a ward's map page and its facts and index pages to ``pdf``, numbered from ``first_page`` of ``n_pages``."""
-    title = f"{ward.name} ({ward.code})"
+    title = unit_title(ward.name, ward.code)
     qr = layers.public_url is not None
     fig = new_figure(layout)
     map_page(fig, layers, ward, layout)
@@ -277,7 +282,7 @@ def contents_pages(
     summary = area.area_summary().assign(code=lambda f: f["code"].astype(str)).set_index("code")
     x0, y0, w, h = layout.body
     cols = (
-        ("Ward", 0.0),
+        (area.unit_label.singular, 0.0),
         ("Code", 0.45),
         ("Residents", 0.6),
         ("IMD score", 0.72),
@@ -286,7 +291,7 @@ def contents_pages(
     )
     for k, chunk in enumerate(chunks):
         fig = new_figure(layout)
-        header(fig, layers, layout, f"Ward pack: {clean_text(area.name)}", False)
+        header(fig, layers, layout, f"{area.unit_label.singular} pack: {clean_text(area.name)}", False)
         top = y0 + h
         heading = "Contents" if k == 0 else "Contents (continued)"
         put_text(fig, layout, x0, top, heading, 10.0, fontweight="bold", va="top")

@@ -7,6 +7,7 @@ import streamlit as st
 
 from assetmap._errors import AssetMapError
 from assetmap.analysis.groups import group_keys, group_label
+from assetmap.area.units import UnitLabel, unit_name
 from assetmap.io.export import MEDIA_TYPES
 from assetmap.ui import common
 
@@ -33,11 +34,11 @@ _FORMAT_NAMES: dict[str, str] = {"csv": "CSV", "xlsx": "Excel (XLSX)", "geojson"
 HIGH_NEED_LOW_ACCESS = "3-1"
 
 
-def _view() -> str:
+def _view(unit: UnitLabel) -> str:
     return st.radio(
         "Areas",
         ["area", "lsoa"],
-        format_func={"area": "Wards", "lsoa": "LSOAs (hyper-local)"}.__getitem__,
+        format_func={"area": unit.plural, "lsoa": "LSOAs (hyper-local)"}.__getitem__,
         horizontal=True,
         key="gaps_by",
     )
@@ -58,7 +59,7 @@ def page() -> None:
     st.title(f"{common.md_text(area.name)}: gaps in community assets")
     chosen = common.filters()
     group, threshold, include_stale = chosen.group, chosen.threshold, chosen.include_stale
-    by = _view()
+    by = _view(area.unit_label)
     try:
         with st.spinner("Measuring walking access..."):
             result = area.gaps(threshold=threshold, by=by, include_stale=include_stale)
@@ -108,12 +109,12 @@ def page() -> None:
     with st.expander("About the method"):
         st.markdown(result.note)
     if by == "area":
-        _coverage_matrix(table)
+        _coverage_matrix(table, area.unit_label)
     _what_if(area, group, threshold, include_stale, rows)
 
 
 def _funding(area, rows: pd.DataFrame) -> None:
-    """Grant funding per ward (360Giving), beside need and provision, where the area has a grants layer."""
+    """Grant funding per ward or locality (360Giving), beside need and provision, where the area has grants."""
     from assetmap.area.funding import area_funding
 
     try:
@@ -124,7 +125,8 @@ def _funding(area, rows: pd.DataFrame) -> None:
     if funding is None:
         return
     st.subheader("Grant funding (360Giving)")
-    st.caption("Grants placed in each ward by beneficiary ward or LSOA code, or by the recipient's postcode.")
+    one = common.md_text(area.unit_label.singular_lower)
+    st.caption(f"Grants placed in each {one} by beneficiary {one} or LSOA code, or by the recipient's postcode.")
     shown = rows[["code", "name", "need_percentile", "assets_per_1000", "gap_index"]].merge(
         funding[["code", "n_grants", "funding", "funding_per_1000"]], on="code", how="left"
     )
@@ -171,14 +173,19 @@ def _downloads(table: pd.DataFrame, group: str, by: str) -> None:
             )
 
 
-def _coverage_matrix(table: pd.DataFrame) -> None:
+def _coverage_matrix(table: pd.DataFrame, unit: UnitLabel) -> None:
     st.subheader("Coverage by element")
-    st.caption("Share of each ward's residents within reach of an asset of each element (darker: more in reach).")
+    st.caption(
+        f"Share of each {common.md_text(unit.singular_lower)}'s residents within reach of an asset of each element "
+        "(darker: more in reach)."
+    )
     rows = table[~table["whole_area"] & table["group"].str.fullmatch(r"e\d+")]
+    # A unit without a name is shown by its code.
+    rows = rows.assign(name=[unit_name(n, c) for n, c in zip(rows["name"], rows["code"], strict=True)])
     matrix = rows.pivot(index="name", columns="group", values="access_share")
     matrix = matrix[[k for k in group_keys() if k in matrix.columns]]
     matrix.columns = [f"E{k[1:]}" for k in matrix.columns]
-    matrix.index.name = "Ward"
+    matrix.index.name = unit.singular
     st.dataframe(
         matrix.style.background_gradient(cmap="Blues", vmin=0, vmax=1).format("{:.0%}"),
         width="stretch",

@@ -9,6 +9,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from assetmap._errors import AssetMapError
+from assetmap.area.units import UnitLabel
 from assetmap.render import htmltable, views, webmap
 from assetmap.taxonomy import load_taxonomy
 from assetmap.ui import common
@@ -62,7 +63,7 @@ def _controls(area, chosen: common.Filters) -> dict[str, Any]:
     by = top[0].radio(
         "Areas",
         ["area", "lsoa"],
-        format_func={"area": "Wards", "lsoa": "LSOAs (hyper-local)"}.__getitem__,
+        format_func={"area": area.unit_label.plural, "lsoa": "LSOAs (hyper-local)"}.__getitem__,
         horizontal=True,
         key="map_by",
     )
@@ -101,6 +102,7 @@ def _controls(area, chosen: common.Filters) -> dict[str, Any]:
         "pillars": pillars,
         "types": chosen_types or None,
         "group": chosen.group if only_group else None,
+        "unit": area.unit_label,
     }
 
 
@@ -137,7 +139,7 @@ def page() -> None:
     for note in webmap.map_notes(assets, opts["pillars"]):
         st.info(note, icon=":material/visibility_off:")
     if by == "area":
-        _say_selected(layer)
+        _say_selected(layer, opts["unit"])
     _table_twin(layer, assets, opts, label)
 
 
@@ -180,17 +182,18 @@ def _draw_map(area, chosen: common.Filters, opts: dict[str, Any], layer, assets,
     _select_clicked(clicked, layer, by)
 
 
-def _say_selected(layer) -> None:
-    """Name the selected ward, or say how to select one."""
+def _say_selected(layer, unit: UnitLabel) -> None:
+    """Name the selected ward (or locality...), or say how to select one."""
     code = common.selected_area_code()
     names = dict(zip(layer["code"], layer["name"], strict=True))
+    page = common.md_text(f"{unit.singular} profile")
     if code in names:
         st.success(
-            f"Selected: {common.md_text(names[code])} ({common.md_text(code)}). Its profile is on the Ward profile page.",
+            f"Selected: {common.md_unit(names[code], code)}. Its profile is on the {page} page.",
             icon=":material/location_city:",
         )
     else:
-        st.caption("Click a ward to select it for the Ward profile page.")
+        st.caption(f"Click a {common.md_text(unit.singular_lower)} to select it for the {page} page.")
 
 
 def _table_twin(layer, assets, opts: dict[str, Any], label: str) -> None:
@@ -207,7 +210,7 @@ def _table_twin(layer, assets, opts: dict[str, Any], label: str) -> None:
     st.html(
         htmltable.html_table(
             table,
-            caption=f"{'Wards' if by == 'area' else 'LSOAs'}: {label}, and the assets shown in each",
+            caption=f"{opts['unit'].plural if by == 'area' else 'LSOAs'}: {label}, and the assets shown in each",
             formats={label: _NUMBER_FORMATS.get(value, ".2f"), "Assets shown": ",d"},
         )
     )

@@ -9,6 +9,7 @@ import streamlit as st
 
 from assetmap._errors import AssetMapError
 from assetmap.analysis.groups import group_label
+from assetmap.area.units import unit_title
 from assetmap.render import printmap
 from assetmap.ui import common
 
@@ -58,7 +59,7 @@ def _ward_png(_area: Area, area_key: tuple[str, str | None, int], code: str, **o
 
 def _choose_ward(area: Area) -> str | None:
     wards = area.boundaries.sort_values(["name", "code"], kind="stable")
-    labels = {str(c): f"{n} ({c})" for c, n in zip(wards["code"], wards["name"], strict=True)}
+    labels = {str(c): unit_title(n, c) for c, n in zip(wards["code"], wards["name"], strict=True)}
     if not labels:
         return None
     wanted = common.selected_area_code()
@@ -67,7 +68,7 @@ def _choose_ward(area: Area) -> str | None:
     elif st.session_state.get(WARD_KEY) not in labels:
         st.session_state[WARD_KEY] = next(iter(labels))
     return st.selectbox(
-        "Ward",
+        md_text(area.unit_label.singular),
         list(labels),
         format_func=labels.__getitem__,
         key=WARD_KEY,
@@ -81,16 +82,17 @@ def page() -> None:
     if area is None:
         return
     chosen = common.filters()
-    st.title(f"Print ward maps: {md_text(area.name)}")
+    one = md_text(area.unit_label.singular_lower)
+    st.title(f"Print {one} maps: {md_text(area.name)}")
     st.caption(
-        "Print-ready PDF maps for walls and meetings: the ward with its LSOAs shaded, numbered assets by pillar, "
-        "a legend, scale bar, north arrow and locator, then the ward's facts and an index of its assets. "
+        f"Print-ready PDF maps for walls and meetings: the {one} with its LSOAs shaded, numbered assets by pillar, "
+        f"a legend, scale bar, north arrow and locator, then the {one}'s facts and an index of its assets. "
         "Maps are drawn from the area's own data and need no internet. Groups at a sensitive location are listed "
         "without their address and never drawn."
     )
     code = _choose_ward(area)
     if code is None:
-        st.info("This area has no wards or neighbourhoods to print.")
+        st.info(f"This area has no {md_text(area.unit_label.plural_lower)} to print.")
         return
     left, middle, right = st.columns(3)
     paper = left.radio("Paper", ["a4", "a3"], format_func=str.upper, horizontal=True, key=PAPER_KEY)
@@ -106,17 +108,17 @@ def page() -> None:
     area_key = (str(path), common.area_fingerprint(path), common.register_version(path))
     options = _options(paper, orientation, colour_by, chosen)
 
-    st.subheader("One ward")
+    st.subheader(f"One {one}")
     try:
         with st.spinner("Drawing the map..."):
             preview = _ward_png(area, area_key, code, **options)
     except AssetMapError as exc:
-        st.error(f"This ward cannot be printed.\n\n{md_text(exc)}", icon=":material/error:")
+        st.error(f"This {one} cannot be printed.\n\n{md_text(exc)}", icon=":material/error:")
         return
     name = area.boundaries.set_index(area.boundaries["code"].astype(str)).loc[code, "name"]
-    st.image(preview, caption=f"Preview of the map page: {name} ({code})", width="stretch")
+    st.image(preview, caption=f"Preview of the map page: {unit_title(name, code)}", width="stretch")
     st.download_button(
-        "Download ward map (PDF)",
+        f"Download {one} map (PDF)",
         data=functools.partial(_ward_pdf, area, area_key, code, **options),
         file_name=printmap.ward_file_name(code, str(name)),
         mime="application/pdf",
@@ -127,12 +129,14 @@ def page() -> None:
 
 
 def _pack(area: Area, area_key: tuple[str, str | None, int], options: dict[str, Any]) -> None:
-    st.subheader("Ward pack")
+    unit = area.unit_label
+    one, many = md_text(unit.singular_lower), md_text(unit.plural_lower)
+    st.subheader(f"{md_text(unit.singular)} pack")
     n = len(area.boundaries)
     kind = st.radio("Pack as", list(PACK_KINDS), format_func=PACK_KINDS.__getitem__, key=PACK_KIND_KEY)
-    st.caption(f"Every ward of the area ({n:,}), sorted by name, with the options above.")
+    st.caption(f"Every {one} of the area ({n:,}), sorted by name, with the options above.")
     wanted = (area_key, kind, tuple(sorted(options.items())))
-    if st.button(f"Make the ward pack ({n:,} wards)", key="print_make_pack"):
+    if st.button(f"Make the {one} pack ({n:,} {many})", key="print_make_pack"):
         bar = st.progress(0.0, text="Preparing the shared layers...")
 
         def progress(done: int, total: int, message: str) -> None:
@@ -142,15 +146,15 @@ def _pack(area: Area, area_key: tuple[str, str | None, int], options: dict[str, 
         try:
             data = make(area, progress=progress, **options)
         except AssetMapError as exc:
-            st.error(f"The ward pack cannot be printed.\n\n{md_text(exc)}", icon=":material/error:")
+            st.error(f"The {one} pack cannot be printed.\n\n{md_text(exc)}", icon=":material/error:")
             return
-        bar.progress(1.0, text=f"Done: {n:,} wards.")
+        bar.progress(1.0, text=f"Done: {n:,} {many}.")
         st.session_state[PACK_RESULT_KEY] = (wanted, data)
     made = st.session_state.get(PACK_RESULT_KEY)
     if made is not None and made[0] == wanted:
         data = made[1]
         st.download_button(
-            f"Download ward pack ({'zip' if kind == 'zip' else 'PDF'}, {len(data) / 1024:,.0f} KB)",
+            f"Download {one} pack ({'zip' if kind == 'zip' else 'PDF'}, {len(data) / 1024:,.0f} KB)",
             data=data,
             file_name=f"ward_pack.{kind}",
             mime="application/zip" if kind == "zip" else "application/pdf",

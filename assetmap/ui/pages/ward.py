@@ -1,4 +1,4 @@
-"""Ward profile page: one ward's residents, deprivation, LSOAs, assets by pillar and coverage, beside the whole area."""
+"""Ward profile page (named by the area's boundary label): one ward's residents, deprivation, LSOAs, assets by pillar and coverage, beside the whole area."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from assetmap import settings
 from assetmap._errors import AssetMapError
 from assetmap.analysis import profile
 from assetmap.analysis.groups import group_label
+from assetmap.area.units import UnitLabel, unit_title
 from assetmap.taxonomy import load_taxonomy
 from assetmap.ui import common
 
@@ -23,8 +24,9 @@ if TYPE_CHECKING:
 #: Session key of the ward selectbox.
 WARD_KEY: str = "ward_code"
 
-#: Colours of the ward and the whole area in the coverage chart (ColorBrewer PuOr ends: colour-blind safe).
-CHART_COLOURS: dict[str, str] = {"Ward": "#542788", "Whole area": "#e08214"}
+#: Colours of the ward (or locality...) and the whole area in the coverage chart (ColorBrewer PuOr ends:
+#: colour-blind safe).
+CHART_COLOURS: tuple[str, str] = ("#542788", "#e08214")
 
 #: How each fact is written on the page.
 _FACT_FORMATS: dict[str, str] = {
@@ -50,7 +52,7 @@ ASSET_COLUMNS: dict[str, str] = {
 LSOA_COLUMNS: dict[str, str] = {
     "lsoa_code": "LSOA code",
     "lsoa_name": "LSOA name",
-    "share_in_ward": "Share in ward",
+    "share_in_ward": "Share in {unit}",
     "population": "Residents",
     "imd_score": "IMD score",
     "imd_rank": "IMD rank (1 most deprived)",
@@ -74,7 +76,7 @@ def _keep_choice() -> None:
 def _choose_ward(area: Area, table: pd.DataFrame | None, group: str) -> str | None:
     """Draw the ward selectbox: the ward chosen before (on the Map or here), else the largest gap for ``group``."""
     wards = area.boundaries.sort_values(["name", "code"], kind="stable")
-    labels = {str(c): f"{n} ({c})" for c, n in zip(wards["code"], wards["name"], strict=True)}
+    labels = {str(c): unit_title(n, c) for c, n in zip(wards["code"], wards["name"], strict=True)}
     if not labels:
         return None
     linked = st.query_params.get("code")
@@ -90,7 +92,13 @@ def _choose_ward(area: Area, table: pd.DataFrame | None, group: str) -> str | No
             wanted = str(first["code"].iloc[0]) if len(first) else wanted
     # Set before the widget is drawn, so a ward chosen on another page shows here.
     st.session_state[WARD_KEY] = wanted
-    return st.selectbox("Ward", list(labels), format_func=labels.__getitem__, key=WARD_KEY, on_change=_keep_choice)
+    return st.selectbox(
+        md_text(area.unit_label.singular),
+        list(labels),
+        format_func=labels.__getitem__,
+        key=WARD_KEY,
+        on_change=_keep_choice,
+    )
 
 
 def page() -> None:
@@ -99,7 +107,8 @@ def page() -> None:
     if area is None:
         return
     chosen = common.filters()
-    st.title(f"{md_text(area.name)}: ward profile")
+    unit = area.unit_label
+    st.title(f"{md_text(area.name)}: {md_text(unit.singular_lower)} profile")
     try:
         with st.spinner("Measuring walking access..."):
             gaps = area.gaps(threshold=chosen.threshold, include_stale=chosen.include_stale)
@@ -107,10 +116,10 @@ def page() -> None:
         gaps, gaps_error = None, str(exc)
     code = _choose_ward(area, gaps.table if gaps is not None else None, chosen.group)
     if code is None:
-        st.info("This area has no wards or neighbourhoods to profile.")
+        st.info(f"This area has no {md_text(unit.plural_lower)} to profile.")
         return
     name = area.boundaries.set_index(area.boundaries["code"].astype(str)).loc[code, "name"]
-    st.header(f"{md_text(name)} ({md_text(code)})")
+    st.header(common.md_unit(name, code))
 
     facts, domains = _deprivation(area, code)
     _lsoas(area, code)
@@ -120,12 +129,14 @@ def page() -> None:
         st.error(f"Coverage cannot be measured for this area.\n\n{md_text(gaps_error)}", icon=":material/error:")
         coverage = None
     else:
-        coverage = _coverage(gaps, code, chosen.group)
-    _downloads(code, profile.profile_table(facts, domains, coverage), assets)
+        coverage = _coverage(gaps, code, chosen.group, unit)
+    table = profile.profile_table(facts, domains, coverage).rename(columns={"ward": unit.singular_lower})
+    _downloads(code, table, assets, unit)
 
 
 def _deprivation(area: Area, code: str) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
     st.subheader("Residents and deprivation")
+    one = area.unit_label.singular
     try:
         facts = profile.deprivation_facts(area.deprivation, area.lookup, code)
         domains = profile.domain_comparison(area.deprivation, area.lookup, code)
@@ -135,7 +146,10 @@ def _deprivation(area: Area, code: str) -> tuple[pd.DataFrame | None, pd.DataFra
         )
         return None, None
     if not facts.loc["population", "ward"]:
-        st.warning("No LSOA of the deprivation file lies in this ward: it has no residents to profile.")
+        st.warning(
+            f"No LSOA of the deprivation file lies in this {md_text(area.unit_label.singular_lower)}: "
+            "it has no residents to profile."
+        )
     a, b, c, d, e = st.columns(5)
     a.metric("Residents", _fact(facts, "population"))
     b.metric("IMD score", _fact(facts, "avg_score"), help=profile.FACT_LABELS["avg_score"])
@@ -147,7 +161,7 @@ def _deprivation(area: Area, code: str) -> tuple[pd.DataFrame | None, pd.DataFra
     shown = pd.DataFrame(
         {
             "Measure": facts["measure"],
-            "Ward": [_fact(facts, k, "ward") for k in facts.index],
+            one: [_fact(facts, k, "ward") for k in facts.index],
             "Whole area": [_fact(facts, k, "whole_area") for k in facts.index],
         }
     )
@@ -168,18 +182,18 @@ def _deprivation(area: Area, code: str) -> tuple[pd.DataFrame | None, pd.DataFra
         pd.DataFrame(
             {
                 "Domain": rows["label"] + np.where(rows["rate"].astype(bool), " (% of residents)", ""),
-                "Ward": rows["ward_score"] * scale,
+                one: rows["ward_score"] * scale,
                 "Whole area": rows["whole_area_score"] * scale,
-                "Ward: in most deprived 20%": rows["ward_share_decile_1_2"],
+                f"{one}: in most deprived 20%": rows["ward_share_decile_1_2"],
                 "Whole area: in most deprived 20%": rows["whole_area_share_decile_1_2"],
             }
         ),
         hide_index=True,
         width="stretch",
         column_config={
-            "Ward": st.column_config.NumberColumn(format="%.2f"),
+            one: st.column_config.NumberColumn(format="%.2f"),
             "Whole area": st.column_config.NumberColumn(format="%.2f"),
-            "Ward: in most deprived 20%": st.column_config.NumberColumn(format="percent"),
+            f"{one}: in most deprived 20%": st.column_config.NumberColumn(format="percent"),
             "Whole area: in most deprived 20%": st.column_config.NumberColumn(format="percent"),
         },
         height="content",
@@ -190,24 +204,28 @@ def _deprivation(area: Area, code: str) -> tuple[pd.DataFrame | None, pd.DataFra
 
 def _lsoas(area: Area, code: str) -> None:
     st.subheader("LSOAs")
+    one = area.unit_label.singular_lower
     try:
         lsoas = profile.ward_lsoas(area.deprivation, area.lookup, code, area.small_areas[["code", "name"]])
     except AssetMapError as exc:
         st.warning(md_text(exc), icon=":material/warning:")
         return
     if not len(lsoas):
-        st.info("No LSOA is linked to this ward.")
+        st.info(f"No LSOA is linked to this {md_text(one)}.")
         return
     if (lsoas["share_in_ward"] >= 1 - 1e-9).all():
         lsoas = lsoas.drop(columns="share_in_ward")  # a best-fit lookup: every LSOA wholly in the ward
     else:
-        st.caption("LSOAs cut by the ward boundary count for their share of residents in the ward.")
+        st.caption(
+            f"LSOAs cut by the {md_text(one)} boundary count for their share of residents in the {md_text(one)}."
+        )
+    columns = {k: v.format(unit=one) for k, v in LSOA_COLUMNS.items()}
     st.dataframe(
-        lsoas.rename(columns=LSOA_COLUMNS),
+        lsoas.rename(columns=columns),
         hide_index=True,
         width="stretch",
         column_config={
-            "Share in ward": st.column_config.NumberColumn(format="percent"),
+            columns["share_in_ward"]: st.column_config.NumberColumn(format="percent"),
             "Residents": st.column_config.NumberColumn(format="localized"),
             "IMD score": st.column_config.NumberColumn(format="%.1f"),
             "IMD rank (1 most deprived)": st.column_config.NumberColumn(format="%d"),
@@ -222,8 +240,9 @@ def _assets(area: Area, code: str, include_stale: bool) -> pd.DataFrame:
     st.subheader("Community assets by pillar")
     assets = profile.ward_assets(area.assets, code, stale=area.stale_mask())
     n = assets["asset_id"].nunique()
+    one = md_text(area.unit_label.singular_lower)
     notes = [
-        f"{n:,} approved asset{'s' if n != 1 else ''} in this ward; one serving several pillars is listed in each."
+        f"{n:,} approved asset{'s' if n != 1 else ''} in this {one}; one serving several pillars is listed in each."
     ]
     if assets["stale"].any():
         notes.append(
@@ -240,7 +259,7 @@ def _assets(area: Area, code: str, include_stale: bool) -> pd.DataFrame:
     for tab, (key, label) in zip(tabs, pillars, strict=True):
         rows = assets[assets["pillar"] == key]
         if not len(rows):
-            tab.info(f"No approved asset in this ward serves the {label} pillar.")
+            tab.info(f"No approved asset in this {one} serves the {label} pillar.")
             continue
         tab.dataframe(
             rows[list(ASSET_COLUMNS)].rename(columns=ASSET_COLUMNS),
@@ -251,7 +270,7 @@ def _assets(area: Area, code: str, include_stale: bool) -> pd.DataFrame:
     return assets
 
 
-def _coverage(gaps: GapAnalysis, code: str, group: str) -> pd.DataFrame:
+def _coverage(gaps: GapAnalysis, code: str, group: str, unit: UnitLabel) -> pd.DataFrame:
     coverage = profile.ward_coverage(gaps.table, code)
     threshold = gaps.threshold
     walking = gaps.access.method == "network"
@@ -259,7 +278,7 @@ def _coverage(gaps: GapAnalysis, code: str, group: str) -> pd.DataFrame:
     st.caption(
         f"Share of residents within {threshold:,.0f} m of an approved asset of each element and pillar, "
         f"measured {'walking along the street network' if walking else 'in a straight line (no street network)'}. "
-        "Gap rank 1 is the ward with the largest gap in the area."
+        f"Gap rank 1 is the {md_text(unit.singular_lower)} with the largest gap in the area."
     )
     row = coverage[coverage["group"] == group]
     if len(row):
@@ -280,9 +299,9 @@ def _coverage(gaps: GapAnalysis, code: str, group: str) -> pd.DataFrame:
         ].rename(
             columns={
                 "group_label": "Element or pillar",
-                "ward_access_share": "Ward: within reach",
+                "ward_access_share": f"{unit.singular}: within reach",
                 "whole_area_access_share": "Whole area: within reach",
-                "ward_assets": "Assets in ward",
+                "ward_assets": f"Assets in {unit.singular_lower}",
                 "gap_index": "Gap index",
                 "gap_rank": "Gap rank",
             }
@@ -290,9 +309,11 @@ def _coverage(gaps: GapAnalysis, code: str, group: str) -> pd.DataFrame:
         hide_index=True,
         width="stretch",
         column_config={
-            "Ward: within reach": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent"),
+            f"{unit.singular}: within reach": st.column_config.ProgressColumn(
+                min_value=0.0, max_value=1.0, format="percent"
+            ),
             "Whole area: within reach": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent"),
-            "Assets in ward": st.column_config.NumberColumn(format="%d"),
+            f"Assets in {unit.singular_lower}": st.column_config.NumberColumn(format="%d"),
             "Gap index": st.column_config.NumberColumn(format="%.3f"),
             "Gap rank": st.column_config.NumberColumn(format="%d"),
         },
@@ -303,7 +324,7 @@ def _coverage(gaps: GapAnalysis, code: str, group: str) -> pd.DataFrame:
     chart = pd.concat(
         [
             pd.DataFrame({"Element": "E" + elements["group"].str[1:], "Where": where, "Within reach": elements[col]})
-            for where, col in (("Ward", "ward_access_share"), ("Whole area", "whole_area_access_share"))
+            for where, col in ((unit.singular, "ward_access_share"), ("Whole area", "whole_area_access_share"))
         ]
     )
     st.altair_chart(
@@ -315,7 +336,7 @@ def _coverage(gaps: GapAnalysis, code: str, group: str) -> pd.DataFrame:
             y=alt.Y("Within reach:Q", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
             color=alt.Color(
                 "Where:N",
-                scale=alt.Scale(domain=list(CHART_COLOURS), range=list(CHART_COLOURS.values())),
+                scale=alt.Scale(domain=[unit.singular, "Whole area"], range=list(CHART_COLOURS)),
                 title=None,
             ),
             tooltip=["Element", "Where", alt.Tooltip("Within reach:Q", format=".0%")],
@@ -326,11 +347,12 @@ def _coverage(gaps: GapAnalysis, code: str, group: str) -> pd.DataFrame:
     return coverage
 
 
-def _downloads(code: str, table: pd.DataFrame, assets: pd.DataFrame) -> None:
+def _downloads(code: str, table: pd.DataFrame, assets: pd.DataFrame, unit: UnitLabel) -> None:
     st.subheader("Print and download")
+    one = md_text(unit.singular_lower)
     st.caption(
-        "The profile table holds the facts, domains and coverage above, the ward beside the whole area; shares "
-        "are fractions. A print-ready PDF map of the ward is made on the Print page."
+        f"The profile table holds the facts, domains and coverage above, the {one} beside the whole area; shares "
+        f"are fractions. A print-ready PDF map of the {one} is made on the Print page."
     )
     # One row per asset in the file, naming every pillar it serves.
     pillars = assets.groupby("asset_id", sort=False)["pillar_name"].agg("; ".join)

@@ -30,7 +30,12 @@ def main() -> None:
             "Explore": [
                 st.Page(map_page.page, title="Map", icon=":material/map:", url_path="map", default=True),
                 st.Page(gaps_page.page, title="Gaps", icon=":material/leaderboard:", url_path="gaps"),
-                st.Page(ward_page.page, title="Ward profile", icon=":material/location_city:", url_path="ward"),
+                st.Page(
+                    ward_page.page,
+                    title=f"{common.unit_label().singular} profile",
+                    icon=":material/location_city:",
+                    url_path="ward",
+                ),
                 st.Page(print_page.page, title="Print", icon=":material/print:", url_path="print"),
             ],
             "Community": [
