@@ -94,7 +94,7 @@ _COLUMN_ARGS = {
 def _cmd_add_assets(args: argparse.Namespace) -> int:
     from assetmap.area.assets import AssetFile, add_assets
     from assetmap.area.manifest import area_taxonomy
-    from assetmap.io.assets import read_type_map
+    from assetmap.io.type_map import read_type_map
 
     for one, other in (("lat_col", "lon_col"), ("x_col", "y_col")):
         if bool(getattr(args, one)) != bool(getattr(args, other)):
