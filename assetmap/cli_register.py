@@ -46,10 +46,94 @@ def add_source_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="output .json")
     p.set_defaults(func=_cmd_export_oruk)
 
+    _add_assets_parser(sub)
+    p = sub.add_parser("taxonomy", help="list the asset types with the elements and pillars each serves")
+    p.add_argument("--area", help="area folder, to list its own taxonomy where it has one (default: the shipped one)")
+    p.set_defaults(func=_cmd_taxonomy)
+
     p = sub.add_parser("import-grants", help="add a 360Giving grants file to an area (funding per ward on Gaps)")
     p.add_argument("--area", required=True, help="area folder")
     p.add_argument("file", help="360Giving CSV or JSON")
     p.set_defaults(func=_cmd_import_grants)
+
+
+def _add_assets_parser(sub: argparse._SubParsersAction) -> None:
+    """Add add-assets: one asset file into an area, with its own type and columns."""
+    p = sub.add_parser("add-assets", help="add one asset file to an area (its register, or else its asset layers)")
+    p.add_argument("area", help="area folder")
+    p.add_argument("file", help="asset file: CSV, XLSX, GeoJSON, GeoPackage or Shapefile")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--type", help="type of every row, e.g. food_bank (see: assetmap taxonomy)")
+    which.add_argument("--type-col", help="column holding each row's type, where not detected")
+    p.add_argument("--type-map", help="CSV of value,type: the file's own type values and the type each stands for")
+    p.add_argument("--name-col", help="column holding each asset's name, where not detected")
+    p.add_argument("--id-col", help="column holding each row's own id (default: ids made from each row)")
+    p.add_argument("--postcode-col", help="column holding the postcode, where not detected")
+    p.add_argument("--lat-col", help="latitude column (WGS84), with --lon-col")
+    p.add_argument("--lon-col", help="longitude column (WGS84), with --lat-col")
+    p.add_argument("--x-col", help="easting column (British National Grid), with --y-col")
+    p.add_argument("--y-col", help="northing column (British National Grid), with --x-col")
+    p.add_argument("--skip-invalid", action="store_true", help="leave out bad rows (listed) instead of stopping")
+    p.add_argument("--status", choices=["approved", "pending"], default="approved", help="status of added records")
+    p.add_argument("--actor", type=_actor, default="add-assets", help="who adds them, for the audit log")
+    p.set_defaults(func=_cmd_add_assets)
+
+
+_COLUMN_ARGS = {
+    "name": "name_col",
+    "type": "type_col",
+    "asset_id": "id_col",
+    "postcode": "postcode_col",
+    "latitude": "lat_col",
+    "longitude": "lon_col",
+    "easting": "x_col",
+    "northing": "y_col",
+}
+
+
+def _cmd_add_assets(args: argparse.Namespace) -> int:
+    from assetmap.area.assets import AssetFile, add_assets
+    from assetmap.area.manifest import area_taxonomy
+    from assetmap.io.type_map import read_type_map
+
+    for one, other in (("lat_col", "lon_col"), ("x_col", "y_col")):
+        if bool(getattr(args, one)) != bool(getattr(args, other)):
+            flags = f"--{one.replace('_', '-')} and --{other.replace('_', '-')}"
+            raise AssetMapError(f"give {flags} together: each row needs both.")
+    taxonomy = area_taxonomy(args.area)
+    kind = None
+    if args.type:
+        kind = taxonomy.normalise_type(args.type)
+        if kind is None:
+            raise AssetMapError(f"--type {args.type}: not an asset type. Use one of: {', '.join(taxonomy.type_keys)}.")
+    how = AssetFile(
+        asset_type=kind,
+        type_map=read_type_map(args.type_map, taxonomy) if args.type_map else None,
+        columns={f: getattr(args, a) for f, a in _COLUMN_ARGS.items() if getattr(args, a)},
+        skip_invalid=args.skip_invalid,
+        status=args.status,
+    )
+    result = add_assets(args.area, args.file, how, actor=args.actor)
+    print(result.summary())
+    for problem in result.problems[:20]:
+        print(f"  {problem}")
+    if len(result.problems) > 20:
+        print(f"  ... and {len(result.problems) - 20} more")
+    return 0
+
+
+def _cmd_taxonomy(args: argparse.Namespace) -> int:
+    from assetmap.area.manifest import area_taxonomy
+    from assetmap.taxonomy import load_taxonomy
+
+    taxonomy = area_taxonomy(args.area) if args.area else load_taxonomy()
+    for t in taxonomy.asset_types:
+        elements = ", ".join(f"{e} {taxonomy.element(e).name}" for e in t.elements)
+        pillars = ", ".join(taxonomy.pillar(p).name for p in taxonomy.pillars_of(t.elements))
+        print(f"{t.key}: {t.label}")
+        print(f"  elements: {elements}")
+        print(f"  pillars: {pillars}")
+    return 0
 
 
 def _cmd_import_osm(args: argparse.Namespace) -> int:

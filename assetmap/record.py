@@ -110,6 +110,40 @@ def _key(text: object) -> str:
     return re.sub(r"[^a-z0-9]+", " ", str(text).lower()).strip()
 
 
+# Words that make a "... name" column the name of the place an asset is in, or of a person, not the asset's.
+_NOT_ASSET_NAME = re.compile(
+    r"^(area|ward|lsoa|msoa|lad|la|local authority|borough|county|region|town|city|street|road|parish|"
+    r"contact|first|last|sur|user|file|layer|sheet)\b"
+)
+
+
+def _alias_lookup() -> dict[str, str]:
+    lookup: dict[str, str] = {}
+    for fieldname, aliases in _ALIASES.items():
+        for alias in (fieldname, *aliases):
+            lookup.setdefault(_key(alias), fieldname)
+    return lookup
+
+
+def name_candidates(columns: list[str]) -> list[str]:
+    """Return the columns that could hold the asset's name, the one used first.
+
+    A column spelled as a name column (``Name``, ``Asset name``, ``title``...) comes first;
+    then any whose header ends in "name" (``pharmacy_name``, ``charity_name``,
+    ``DISTNAME``), except those naming the area a row is in or a person (``area_name``,
+    ``ward_name``, ``contact_name``).
+
+    Parameters
+    ----------
+    columns : list of str
+        Column names as read from the file.
+    """
+    lookup = _alias_lookup()
+    exact = [c for c in columns if lookup.get(_key(c)) == "name"]
+    ends = [c for c in columns if c not in exact and _key(c).endswith("name") and lookup.get(_key(c)) is None]
+    return exact + [c for c in ends if not _NOT_ASSET_NAME.match(_key(c))]
+
+
 def normalise_columns(columns: list[str]) -> dict[str, str]:
     """Map a file's column names to record field names.
 
@@ -121,20 +155,32 @@ def normalise_columns(columns: list[str]) -> dict[str, str]:
     Returns
     -------
     dict
-        ``{file column: field name}`` for every column recognised; the first
-        column to match a field wins, so a file's own ``name`` beats ``title``.
+        ``{file column: field name}`` for every column recognised. A column spelled as
+        the field itself (``email``) beats one of its other spellings (``contact``), and
+        otherwise the first column to match a field wins, so a file's own ``name`` beats
+        ``title``. Where no column is spelled as a name or a postcode, a header ending in
+        "name" (see :func:`name_candidates`) or holding "postcode"
+        (``charity_contact_postcode``) is taken.
     """
-    lookup: dict[str, str] = {}
-    for fieldname, aliases in _ALIASES.items():
-        for alias in (fieldname, *aliases):
-            lookup.setdefault(_key(alias), fieldname)
+    lookup = _alias_lookup()
     mapping: dict[str, str] = {}
     taken: set[str] = set()
-    for col in columns:
-        found = lookup.get(_key(col))
-        if found and found not in taken:
-            mapping[col] = found
-            taken.add(found)
+    # Two passes: the field's own spelling first, so a contact person's column called
+    # ``contact`` never takes the public email where the file also has an ``email``.
+    for exact in (True, False):
+        for col in columns:
+            found = lookup.get(_key(col))
+            if found and found not in taken and col not in mapping and (not exact or _key(col) == _key(found)):
+                mapping[col] = found
+                taken.add(found)
+    if "name" not in taken:
+        candidates = [c for c in name_candidates(columns) if c not in mapping]
+        if candidates:
+            mapping[candidates[0]] = "name"
+    if "postcode" not in taken:
+        loose = [c for c in columns if c not in mapping and "postcode" in _key(c).replace(" ", "")]
+        if loose:
+            mapping[loose[0]] = "postcode"
     return mapping
 
 

@@ -67,6 +67,7 @@ _URL_RE = re.compile(
 _PHONE_RE = re.compile(r"^\+?[0-9 ()\-.]{6,30}(?:\s*(?:ext\.?|x)\s*[0-9]{1,6})?$", re.IGNORECASE)
 _CHARITY_RE = re.compile(r"^[A-Za-z]{0,2}[0-9]{4,8}(?:-[0-9]{1,3})?$")
 _ID_RE = re.compile(r"^[A-Za-z0-9_.:-]+$")
+_NO_VALUE = re.compile(r"^\s*(n/?a|none|not known|unknown|-+)\s*$", re.IGNORECASE)
 
 #: What is wrong with coordinates, and the fix, by kind (shared by every reader of longitude/latitude).
 LONLAT_PROBLEMS: dict[str, tuple[str, str]] = {
@@ -294,6 +295,9 @@ class _Checker:
         self.out["latitude"] = [None if math.isnan(v) else float(v) for v in lat]
 
     def contacts(self) -> None:
+        for field in ("email", "contact_email", "website", "phone", "charity_number"):
+            # Registers write "N/A" or "none" where there is no such contact: no value, not a bad one.
+            self.out[field] = [None if _NO_VALUE.match(str(v or "")) else v for v in self.out[field]]
         for field in ("email", "contact_email"):
             self.check_shape(
                 field, _EMAIL_RE, lambda v: f"'{v[:60]}' is not an email address.", "Write it as name@example.org."

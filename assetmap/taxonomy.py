@@ -105,12 +105,16 @@ class Taxonomy:
         names: dict[str, str] = self._type_names  # type: ignore[attr-defined]
         if key in names:
             return names[key]
-        # Registers often qualify a type ("Local authority run library"): take the
-        # longest known spelling that appears as whole words, if exactly one type has it.
+        # Registers often qualify a type ("Local authority run library", "Partnership run
+        # library"): take a known spelling that appears as whole words, preferring one that
+        # ends the value (the noun the rest qualifies), then the longest, if one type has it.
         padded = f" {key} "
-        hits = sorted(((len(n), t) for n, t in names.items() if len(n) > 3 and f" {n} " in padded), reverse=True)
-        if hits and len({t for length, t in hits if length == hits[0][0]}) == 1:
-            return hits[0][1]
+        hits = sorted(
+            ((padded.endswith(f" {n} "), len(n), t) for n, t in names.items() if len(n) > 3 and f" {n} " in padded),
+            reverse=True,
+        )
+        if hits and len({t for end, length, t in hits if (end, length) == hits[0][:2]}) == 1:
+            return hits[0][2]
         return None
 
     def pillar_of(self, element_id: int) -> str:

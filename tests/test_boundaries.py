@@ -35,7 +35,7 @@ def test_small_areas_refuse_ward_codes():
 
 
 def test_explicit_columns_where_detection_fails():
-    with pytest.raises(DataFormatError, match="code_col="):
+    with pytest.raises(DataFormatError, match="--boundaries-code-col"):
         read_boundaries(BAD / "no_code_column.geojson")
     gdf = read_boundaries(BAD / "no_code_column.geojson", code_col="zone", name_col="label")
     assert sorted(gdf["code"]) == ["east", "north", "south", "west"]

@@ -341,7 +341,9 @@ def test_every_type_and_element_present(assets):
     tax = load_taxonomy()
     keys = assets["type"].map(tax.normalise_type)
     assert keys.notna().all(), assets.loc[keys.isna(), "type"].unique()
-    assert set(keys) == set(tax.type_keys)
+    # Every type but those added for councils' own registers (pharmacies, GP practices, parks), which the
+    # demo's generated voluntary-sector register does not hold.
+    assert set(keys) == set(tax.type_keys) - {"pharmacy", "gp_practice", "green_space"}
     written = assets["type"]
     assert written.isin([t.label for t in tax.asset_types]).mean() > 0.5
     assert written.isin(tax.type_keys).any()

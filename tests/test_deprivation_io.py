@@ -216,7 +216,7 @@ def test_guess_vintage_from_codes():
         (
             "no_lsoa_column.csv",
             DataFormatError,
-            r"no_lsoa_column\.csv: no LSOA code column.*\['Area', 'IMD score', 'IMD rank'\].*columns=\{'lsoa_code'",
+            r"no_lsoa_column\.csv: no LSOA code column.*\['Area', 'IMD score', 'IMD rank'\].*Data page \('LSOA code column'\)",
         ),
         ("duplicate_codes.csv", ValidationError, r"E01005061.*rows \[2, 4\]"),
     ],

@@ -1692,7 +1692,7 @@ def _assets(
     name_tree = shapely.STRtree(np.array([s.geom for s in named], dtype=object))
     parks = [p for p in patch_names if p.endswith(("Park", "Fields", "Recreation Ground", "Common"))]
 
-    keys = [t.key for t in tax.asset_types]
+    keys = [t.key for t in tax.asset_types if t.key in _NAMES]  # the demo's own types: new ones leave it as it is
     counts = {k: _TYPE_WEIGHT.get(k, 5) for k in keys}
     type_list = [k for k in keys for _ in range(counts[k])]
     type_list = [type_list[i] for i in rng.permutation(len(type_list))]

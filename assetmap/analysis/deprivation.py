@@ -99,7 +99,7 @@ def resolve_n_national(deprivation: pd.DataFrame, n_national: int | None) -> int
         return _N_BY_VINTAGE[2021]
     warnings.warn(
         "The deprivation table does not say which edition it is; ranks were read as IoD2025 (33,755 LSOAs). "
-        "Pass n_national=32844 for IoD2019.",
+        "For IoD2019, use the file as published: its 'LSOA code (2011)' header tells the edition.",
         AssetMapWarning,
         stacklevel=3,
     )

@@ -184,8 +184,8 @@ def walk_graph_from_networkx(graph: nx.Graph) -> WalkGraph:
 
         if CRS.from_user_input(crs).is_geographic:
             raise CRSError(
-                f"the street network is in {crs}, in degrees. Project it to {settings.analysis_crs} first "
-                "(assetmap.io.network.read_network does; or osmnx.project_graph(G, to_crs='EPSG:27700'))."
+                f"the street network is in {crs}, in degrees, not {settings.analysis_crs}. Give it to the area "
+                "with init-area --network or build-network, which project it."
             )
     nodes = list(graph.nodes)
     position = {node: i for i, node in enumerate(nodes)}

@@ -21,9 +21,9 @@ import pandas as pd
 from assetmap import settings
 from assetmap._errors import AreaError, AssetMapWarning, Problem, ValidationError
 from assetmap.analysis.assign import assign_to_areas, generalise_sensitive, lookup_from_geometry, placement_effect
-from assetmap.area.manifest import MANIFEST, layer_path, read_manifest
+from assetmap.area.manifest import MANIFEST, area_taxonomy, layer_path, read_manifest
 from assetmap.area.units import UnitLabel, find_units
-from assetmap.io.assets import flag_duplicates, read_assets
+from assetmap.io.assets import RowDefaults, flag_duplicates, read_assets
 from assetmap.io.boundaries import read_boundaries, read_small_areas
 from assetmap.io.deprivation import check_lsoa_match, read_deprivation
 from assetmap.io.lookups import best_fit_lookup_title, read_lookup
@@ -278,7 +278,9 @@ class Area:
 # -- manifest -------------------------------------------------------------------------
 
 
-def load_area(path: str | Path, *, taxonomy: Taxonomy | None = None, register: bool = True) -> Area:
+def load_area(
+    path: str | Path, *, taxonomy: Taxonomy | None = None, register: bool = True, manifest: dict[str, Any] | None = None
+) -> Area:
     """Load an area folder: every layer read, checked and put in EPSG:27700.
 
     Parameters
@@ -286,10 +288,14 @@ def load_area(path: str | Path, *, taxonomy: Taxonomy | None = None, register: b
     path : str or Path
         Folder with an ``area.toml`` manifest.
     taxonomy : Taxonomy, optional
-        Asset types and elements (default: the shipped taxonomy).
+        Asset types and elements (default: the area's own, where ``[area] taxonomy``
+        names a file, else the shipped taxonomy).
     register : bool, default True
         Add the approved records of the area's register. False leaves the register
         unread (for a page that must work while the register cannot be reached).
+    manifest : dict, optional
+        The manifest's contents, read in place of ``area.toml``: a change is checked
+        this way before the file is written.
 
     Returns
     -------
@@ -302,9 +308,11 @@ def load_area(path: str | Path, *, taxonomy: Taxonomy | None = None, register: b
         With a message naming the file and what to do.
     """
     root = Path(path)
-    data = read_manifest(root)
+    data = read_manifest(root) if manifest is None else manifest
     meta = data.get("area", {})
     layers = data["layers"]
+    if taxonomy is None and meta.get("taxonomy"):
+        taxonomy = area_taxonomy(root)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", AssetMapWarning)
         area = _load_layers(root, meta, layers, taxonomy, register=register)
@@ -419,7 +427,7 @@ def _read_deprivation_layer(
     if "population" not in deprivation or deprivation["population"].isna().all():
         raise AreaError(
             f"{dep_path.name}: no population per LSOA. Add the IoD population file (File 6) as "
-            "[layers.population], or use File 7, which includes it."
+            "init-area --population (on the Data page: 'Population (IoD File 6)'), or use File 7, which includes it."
         )
     missing = deprivation.loc[deprivation["population"].isna(), "lsoa_code"].tolist()
     if missing:
@@ -525,6 +533,9 @@ def _read_asset_file(
         taxonomy=taxonomy,
         columns=spec.get("columns"),
         default_type=spec.get("default_type"),
+        defaults=RowDefaults(
+            status=spec.get("status", "approved"), asset_type=spec.get("asset_type"), type_map=spec.get("type_map")
+        ),
         on_error="skip" if spec.get("skip_invalid") else "raise",
     )
     frame["file"] = Path(spec["path"]).name

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assetmap._errors import AreaError
+
+if TYPE_CHECKING:
+    from assetmap.taxonomy import Taxonomy
 
 MANIFEST = "area.toml"
 
@@ -37,7 +42,10 @@ def layer_path(root: Path, spec: dict[str, Any], layer: str) -> Path:
         The section has no ``path``, or the file it names is not there.
     """
     if "path" not in spec:
-        raise AreaError(f"{root / MANIFEST}: layer '{layer}' has no path. Add path = \"...\" under [layers.{layer}].")
+        raise AreaError(
+            f"{root / MANIFEST}: layer '{layer}' names no file. Restore the area's manifest, or create the area "
+            "again with init-area (on the Data page: 'Create the area')."
+        )
     path = (root / spec["path"]).resolve()
     if not path.is_file():
         raise AreaError(
@@ -67,8 +75,8 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
     missing = [name for name in _LAYERS_REQUIRED if name not in layers]
     if missing:
         raise AreaError(
-            f"{manifest}: no [layers.{missing[0]}] section. An area needs boundaries, small_areas "
-            "and deprivation layers."
+            f"{manifest}: no {missing[0]} layer. An area needs boundaries, small areas and deprivation: create "
+            "it again with init-area (on the Data page: 'Create the area')."
         )
     return data
 
@@ -79,8 +87,14 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, int | float):
         return repr(value)
     if isinstance(value, dict):
-        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
+        return "{ " + ", ".join(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items()) + " }"
     return json.dumps(str(value), ensure_ascii=False)  # a JSON string is a valid TOML basic string
+
+
+def _toml_key(key: Any) -> str:
+    # A bare key is letters, digits, '_' and '-'; any other (a register's "Mobile library") is quoted.
+    text = str(key)
+    return text if re.fullmatch(r"[A-Za-z0-9_-]+", text) else json.dumps(text, ensure_ascii=False)
 
 
 def write_manifest(path: Path, meta: dict[str, Any], layers: dict[str, Any]) -> None:
@@ -106,7 +120,10 @@ def write_manifest(path: Path, meta: dict[str, Any], layers: dict[str, Any]) -> 
                 ]
         else:
             lines += ["", f"[layers.{name}]"] + [f"{k} = {_toml_value(v)}" for k, v in spec.items() if v is not None]
-    (path / MANIFEST).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    # Written beside it and renamed over it: a reader never sees half a manifest.
+    temporary = path / f".{MANIFEST}.tmp"
+    temporary.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    os.replace(temporary, path / MANIFEST)
 
 
 def set_layer(area_dir: str | Path, layer: str, spec: dict[str, Any]) -> None:
@@ -128,3 +145,34 @@ def set_layer(area_dir: str | Path, layer: str, spec: dict[str, Any]) -> None:
     layers = dict(data["layers"])
     layers[layer] = spec
     write_manifest(root, dict(data.get("area", {})), layers)
+
+
+def area_taxonomy(area_dir: str | Path) -> Taxonomy:
+    """Return the taxonomy an area uses: its own file where ``[area] taxonomy`` names one, else the shipped one.
+
+    A council adds its own types, or changes which elements a type serves, in a copy of
+    ``assetmap/taxonomy.toml`` kept in the area folder, without editing the package.
+
+    Parameters
+    ----------
+    area_dir : str or Path
+        The area folder.
+
+    Raises
+    ------
+    AreaError
+        The manifest names a taxonomy file that is not in the folder.
+    """
+    from assetmap.taxonomy import load_taxonomy
+
+    root = Path(area_dir)
+    name = read_manifest(root).get("area", {}).get("taxonomy")
+    if not name:
+        return load_taxonomy()
+    path = (root / str(name)).resolve()
+    if not path.is_file():
+        raise AreaError(
+            f'{root / MANIFEST}: taxonomy = "{name}" names a file that is not in {root}. '
+            "Restore the file, or remove the line to use the shipped taxonomy."
+        )
+    return load_taxonomy(path)

@@ -71,12 +71,17 @@ def open_area_register(folder: str | Path, *, taxonomy: Taxonomy | None = None) 
     folder : str or Path
         An area folder (its ``register.sqlite``, see :func:`register_file`, is the register when none is shared).
     taxonomy : Taxonomy, optional
-        Asset types and elements used to check records.
+        Asset types and elements used to check records (default: the area's, see
+        :func:`assetmap.area.manifest.area_taxonomy`).
 
     Returns
     -------
     RegisterStore
     """
+    from assetmap.area.manifest import MANIFEST, area_taxonomy
+
+    if taxonomy is None and (Path(folder) / MANIFEST).is_file():
+        taxonomy = area_taxonomy(folder)  # the area's own types, where it carries them
     return open_store(settings.register_url or register_file(folder), taxonomy=taxonomy)
 
 

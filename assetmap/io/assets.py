@@ -9,7 +9,9 @@ reported together, each with its row, field and fix.
 from __future__ import annotations
 
 import hashlib
+import re
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -23,7 +25,7 @@ from pyproj import Transformer
 from assetmap import settings
 from assetmap._errors import AssetMapWarning, DataFormatError, Problem, ValidationError
 from assetmap.io._read import VECTOR_FORMATS, ensure_crs, read_table, read_vector, sniff_format
-from assetmap.record import FIELDS, geocode_postcodes, normalise_columns, normalise_postcode
+from assetmap.record import FIELDS, geocode_postcodes, name_candidates, normalise_columns, normalise_postcode
 from assetmap.record_checks import LONLAT_PROBLEMS, UNKNOWN_POSTCODE_FIX, Checks, check_records, read_lonlat
 from assetmap.taxonomy import Taxonomy, load_taxonomy
 
@@ -32,15 +34,24 @@ def _text(series: pd.Series) -> pd.Series:
     return series.astype("string").str.strip().replace("", pd.NA)
 
 
-def _stable_id(name: str, postcode: str, lon: float, lat: float) -> str:
+def _stable_id(name: str, postcode: str, lon: float, lat: float, extra: str = "") -> str:
     """Deterministic id from what identifies a record, so a reload gives the same ids."""
-    key = f"{name.strip().lower()}|{postcode or ''}|{lon:.5f}|{lat:.5f}"
+    key = f"{name.strip().lower()}|{postcode or ''}|{lon:.5f}|{lat:.5f}" + (f"|{extra}" if extra else "")
     return "A" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:10].upper()
+
+
+#: How to choose another column, or the type of every row, from the command line and the Data page.
+NAME_COL_FIX = "give add-assets --name-col to choose another"
+TYPE_FIX = (
+    "Map each value to a type with --type-map (a CSV of value,type), or give every row one type with --type "
+    "(on the Data page: 'Type of every asset')."
+)
+SKIP_FIX = "or leave such rows out with --skip-invalid (on the Data page: 'Leave out bad asset rows')."
 
 
 @dataclass(frozen=True)
 class RowDefaults:
-    """What a row of a register file is where the file does not say.
+    """How the rows of a register file are read beyond what their own columns say.
 
     Parameters
     ----------
@@ -48,10 +59,17 @@ class RowDefaults:
         Status of rows with no status given.
     source : str
         Source of rows with no source given.
+    asset_type : str, optional
+        Type of every row, whatever a type column says (``--type``).
+    type_map : mapping, optional
+        The file's own type values (any case) to type keys (``--type-map``), for
+        values that are not a type's key, label or synonym.
     """
 
     status: str = "approved"
     source: str = "register"
+    asset_type: str | None = None
+    type_map: Mapping[str, str] | None = None
 
 
 def read_assets(
@@ -109,39 +127,101 @@ def read_assets(
     fname = path.name
     tax = taxonomy or load_taxonomy()
     raw, geometry = _read_raw(path, sheet)
-    df = _map_columns(raw, fname, columns=columns or {}, default_type=default_type, tax=tax)
+    df = _map_columns(raw, fname, columns=columns or {}, default_type=defaults.asset_type or default_type, tax=tax)
+    if defaults.asset_type is not None:
+        df["type"] = defaults.asset_type
+    _read_types(df, tax, defaults.type_map)
     df["status"] = df["status"].str.lower().fillna(defaults.status) if "status" in df else defaults.status
     rows = df.index.to_numpy() + 2  # spreadsheet row numbers: header is row 1
     clean, problems = check_records(df, taxonomy=tax, rows=rows.tolist(), file=fname, checks=_FILE_CHECKS)
     place = _Placer(df, clean, rows, fname, problems)
     place.run(geometry, postcodes)
-
-    bad_rows = _report(problems, fname, len(df), on_error)
     out = _assemble(df, clean, place, source=defaults.source)
+    problems += _repeated_ids(out, df.attrs["columns"].get("asset_id"), fname)
+    _give_ids(out)
+
+    shown = _shown(problems, dict(zip(rows.tolist(), df["type"], strict=True)), fname, tax)
+    bad_rows = _report(problems, shown, fname, len(df), on_error)
     out = out[~np.isin(rows, [r for r in bad_rows if r is not None])].copy()
     out["pillars"] = [tuple(tax.pillars_of(e)) if e else () for e in out["elements"]]
-    _give_ids(out, fname)
     points = gpd.points_from_xy(out["longitude"], out["latitude"], crs=settings.storage_crs).to_crs(
         settings.analysis_crs
     )
     gdf = gpd.GeoDataFrame(out.reset_index(drop=True), geometry=np.asarray(points), crs=settings.analysis_crs)
-    gdf.attrs["source"] = fname
+    gdf.attrs.update(source=fname, rows=len(df), left_out=len(bad_rows), problems=shown)
     return gdf
 
 
-def _report(problems: list[Problem], fname: str, n: int, on_error: str) -> set[int | None]:
+def _report(problems: list[Problem], shown: list[Problem], fname: str, n: int, on_error: str) -> set[int | None]:
     """Raise with every problem, or warn of the rows left out; return the rows with problems."""
-    problems.sort(key=lambda p: p.row or 0)
     bad_rows = {p.row for p in problems}
     if problems and on_error == "raise":
-        raise ValidationError(problems, summary=f"{fname}: {len(bad_rows)} of {n} rows need fixing:")
+        raise ValidationError(shown, summary=f"{fname}: {len(bad_rows)} of {n} rows need fixing:")
     if problems:
         warnings.warn(
-            str(ValidationError(problems, summary=f"{fname}: left out {len(bad_rows)} of {n} rows:")),
+            str(ValidationError(shown, summary=f"{fname}: left out {len(bad_rows)} of {n} rows:")),
             AssetMapWarning,
             stacklevel=3,
         )
     return bad_rows
+
+
+def _shown(problems: list[Problem], types: dict[int, object], fname: str, tax: Taxonomy) -> list[Problem]:
+    """Return the problems as they are reported: each row's, but unknown types once per value, with their rows.
+
+    Parameters
+    ----------
+    problems : list of Problem
+        Every row's problems (sorted here by row).
+    types : dict
+        Spreadsheet row to the type value it gives.
+    fname : str
+        The file, named in each problem.
+    tax : Taxonomy
+        The types, listed in the fix.
+    """
+    problems.sort(key=lambda p: p.row or 0)
+    typed = [p for p in problems if p.field == "type" and p.row is not None]
+    if not typed:
+        return list(problems)
+    by_value: dict[str, list[int]] = {}
+    for p in typed:
+        value = types.get(int(p.row or 0))
+        by_value.setdefault("(blank)" if pd.isna(value) else str(value)[:60], []).append(int(p.row or 0))
+    grouped = []
+    for i, (value, rows) in enumerate(sorted(by_value.items(), key=lambda kv: (-len(kv[1]), kv[1][0]))):
+        listed = ", ".join(str(r) for r in rows[:10]) + (" ..." if len(rows) > 10 else "")
+        last = i == len(by_value) - 1
+        grouped.append(
+            Problem(
+                f"'{value}' is not an asset type: {len(rows)} row{'s' if len(rows) != 1 else ''} ({listed}).",
+                file=fname,
+                row=rows[0],
+                field="type",
+                fix=f"{TYPE_FIX} The types are: {', '.join(tax.type_keys)}." if last else None,
+            )
+        )
+    return [*grouped, *(p for p in problems if p not in typed)]
+
+
+def _read_types(df: pd.DataFrame, tax: Taxonomy, type_map: Mapping[str, str] | None) -> None:
+    """Turn the type column's values into type keys.
+
+    A value is looked up in ``type_map`` (any case), then among the types' keys, labels and
+    synonyms (:meth:`Taxonomy.normalise_type`). Values that are neither are left as they
+    are, for the record checks to refuse row by row.
+    """
+    own = {_map_key(k): v for k, v in (type_map or {}).items()}
+    values = df["type"]
+    keys: dict[str, str | None] = {}
+    for value in values.dropna().unique():
+        keys[value] = own.get(_map_key(value)) or tax.normalise_type(value)
+    known = values.map(lambda v: keys.get(v) if isinstance(v, str) else None)
+    df["type"] = known.fillna(values).astype("string")
+
+
+def _map_key(text: object) -> str:
+    return re.sub(r"\s+", " ", str(text).strip().lower())
 
 
 #: A register file meets the field rules; it is placed here, from whatever it gives.
@@ -165,30 +245,59 @@ def _read_raw(path: Path, sheet: str | int | None) -> tuple[pd.DataFrame, np.nda
     return raw, geometry
 
 
+#: The command-line flag that names the column of each field (``add-assets``).
+COLUMN_FLAGS: dict[str, str] = {
+    "name": "--name-col",
+    "type": "--type-col",
+    "asset_id": "--id-col",
+    "postcode": "--postcode-col",
+    "latitude": "--lat-col",
+    "longitude": "--lon-col",
+    "easting": "--x-col",
+    "northing": "--y-col",
+}
+
+
 def _map_columns(
     raw: pd.DataFrame, fname: str, *, columns: dict[str, str], default_type: str | None, tax: Taxonomy
 ) -> pd.DataFrame:
-    """Return the file's columns renamed to record fields (as stripped text, blank as NA)."""
+    """Return the file's columns renamed to record fields (as stripped text, blank as NA).
+
+    ``attrs["columns"]`` holds ``{field: file column}``.
+    """
     mapping = normalise_columns(list(raw.columns))
     for fieldname, col in columns.items():
         if col not in raw.columns:
+            flag = COLUMN_FLAGS.get(fieldname, f"the column for {fieldname}")
             raise DataFormatError(
-                f"{fname}: no column '{col}' (given for {fieldname}). The columns are {list(raw.columns)}."
+                f"{fname}: no column '{col}' (given with {flag}). The columns are {list(raw.columns)}."
             )
         mapping = {k: v for k, v in mapping.items() if v != fieldname and k != col}
         mapping[col] = fieldname
     df = pd.DataFrame({field: _text(raw[col]) for col, field in mapping.items()}, index=raw.index)
     if "name" not in df:
         raise DataFormatError(
-            f"{fname}: no name column found among {list(raw.columns)}. Add a 'name' column or pass columns={{'name': ...}}."
+            f"{fname}: no name column found among {list(raw.columns)}. Give the name column with --name-col "
+            "(or call it 'name')."
+        )
+    candidates = name_candidates(list(raw.columns))
+    if "name" not in columns and len(candidates) > 1:
+        chosen = next(c for c, f in mapping.items() if f == "name")
+        others = ", ".join(f"'{c}'" for c in candidates if c != chosen)
+        warnings.warn(
+            f"{fname}: used '{chosen}' as the name ({others} could be too); {NAME_COL_FIX}.",
+            AssetMapWarning,
+            stacklevel=4,
         )
     if "type" not in df:
         if default_type is None:
             raise DataFormatError(
-                f"{fname}: no type column found among {list(raw.columns)}. Add a 'type' column, or say what every "
-                f"row is with default_type (one of: {', '.join(tax.type_keys)})."
+                f"{fname}: no type column found among {list(raw.columns)}. Give the type column with --type-col, "
+                f"or say what every row is with --type (on the Data page: 'Type of every asset'), one of: "
+                f"{', '.join(tax.type_keys)}."
             )
         df["type"] = default_type
+    df.attrs["columns"] = {field: col for col, field in mapping.items()}
     return df
 
 
@@ -341,31 +450,62 @@ def _assemble(df: pd.DataFrame, clean: pd.DataFrame, place: _Placer, *, source: 
     return out
 
 
-def _give_ids(out: pd.DataFrame, fname: str) -> None:
-    """Make ids for rows that have none, stable across reads; refuse ids given twice."""
-    missing_id = out["asset_id"].isna()
-    if missing_id.any():
-        out.loc[missing_id, "asset_id"] = [
-            _stable_id(str(nm), str(pc) if not pd.isna(pc) else "", x, y)
-            for nm, pc, x, y in zip(
-                out.loc[missing_id, "name"],
-                out.loc[missing_id, "postcode"],
-                out.loc[missing_id, "longitude"],
-                out.loc[missing_id, "latitude"],
-                strict=True,
-            )
-        ]
-    dup_ids = out["asset_id"].duplicated(keep=False)
-    if dup_ids.any():
-        ids = sorted(out.loc[dup_ids, "asset_id"].unique())[:10]
-        raise ValidationError(
+def _repeated_ids(out: pd.DataFrame, column: str | None, fname: str) -> list[Problem]:
+    """Return a problem for each row whose id (from the file's id column) another row also has."""
+    ids = out["asset_id"]
+    repeated = ids.notna() & ids.duplicated(keep=False)
+    if not repeated.any():
+        return []
+    rows_of = out.loc[repeated].groupby("asset_id")["row"].apply(list).to_dict()
+    problems = []
+    for value, row in zip(ids[repeated], out.loc[repeated, "row"], strict=True):
+        others = ", ".join(str(r) for r in rows_of[value] if r != row)
+        problems.append(
             Problem(
-                f"asset ids {ids} appear on more than one row.",
+                f"id '{value}' is also on row {others}.",
                 file=fname,
+                row=int(row),
                 field="asset_id",
-                fix="Give every record its own id, or leave the column blank to have ids made.",
+                fix=f"Give each row its own id in column '{column}', choose another id column with --id-col, "
+                f"{SKIP_FIX}",
             )
         )
+    return problems
+
+
+def _give_ids(out: pd.DataFrame) -> None:
+    """Make ids for rows that have none, the same on every read of the file and different for each row.
+
+    The id is a hash of the name, postcode and place; rows that share these (two
+    pharmacies in one building) add their other fields, and rows alike in every field
+    add their place among those rows.
+    """
+    missing = out["asset_id"].isna()
+    if not missing.any():
+        return
+    rows = out.loc[missing]
+    text = rows[[f for f in FIELDS if f not in ("asset_id", "longitude", "latitude")]].astype("string").fillna("")
+    base = (
+        rows["name"].astype("string").fillna("").str.strip().str.lower()
+        + "|"
+        + text["postcode"]
+        + "|"
+        + rows["longitude"].map("{:.5f}".format)
+        + "|"
+        + rows["latitude"].map("{:.5f}".format)
+    )
+    shared = base.duplicated(keep=False)
+    extra = pd.Series("", index=rows.index, dtype=object)
+    if shared.any():
+        whole = text.loc[shared].agg("|".join, axis=1)
+        nth = whole.groupby(whole).cumcount()
+        extra[shared] = whole + nth.map(lambda k: f"#{k}" if k else "")
+    out.loc[missing, "asset_id"] = [
+        _stable_id(str(nm), pc, x, y, ex)
+        for nm, pc, x, y, ex in zip(
+            rows["name"], text["postcode"], rows["longitude"], rows["latitude"], extra, strict=True
+        )
+    ]
 
 
 def flag_duplicates(assets: gpd.GeoDataFrame, *, distance_m: float = 50.0) -> pd.DataFrame:

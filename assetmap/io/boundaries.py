@@ -68,8 +68,8 @@ def _detect_columns(gdf: gpd.GeoDataFrame, kind: str, name: str) -> tuple[str, s
                 break
     if code_col is None:
         raise DataFormatError(
-            f"{name}: no column of area codes found among {columns}. Name it with code_col= "
-            "(for example code_col='WD23CD'), or add a column of unique codes."
+            f"{name}: no column of area codes found among {columns}. Name it with init-area --boundaries-code-col "
+            "or --small-areas-code-col (on the Data page: 'Code column'), or add a column of unique codes."
         )
     name_col = None
     paired = re.sub(r"CD$", "NM", code_col) if re.search(r"CD$", code_col, flags=re.IGNORECASE) else None
@@ -270,7 +270,8 @@ def read_small_areas(
                 f"none of the codes look like LSOA codes (E01...); the first is '{gdf['code'].iloc[0]}'.",
                 file=Path(path).name,
                 field=gdf.attrs["code_col"],
-                fix="Small areas must be Lower layer Super Output Areas; name the LSOA code column with code_col=.",
+                fix="Small areas must be Lower layer Super Output Areas; name the LSOA code column with "
+                "init-area --small-areas-code-col (on the Data page: 'Code column').",
             )
         )
     match = re.match(r"^LSOA(\d{2})CD$", gdf.attrs["code_col"] or "", flags=re.IGNORECASE)

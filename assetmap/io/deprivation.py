@@ -160,9 +160,8 @@ def _read_raw(path: str | Path, sheet: str | int | None) -> tuple[pd.DataFrame, 
 def _no_lsoa_column(name: str, columns: list[str]) -> DataFormatError:
     return DataFormatError(
         f"{name}: no LSOA code column found among {columns}. Expected a header such as 'LSOA code (2021)', "
-        "'LSOA code (2011)', 'LSOA21CD' or 'lsoa21_code'; otherwise name it, for example "
-        "read_deprivation(path, columns={'lsoa_code': 'Your LSOA column'}) (and the same for other columns, "
-        "e.g. 'imd_score', 'imd_rank', 'population')."
+        "'LSOA code (2011)', 'LSOA21CD' or 'lsoa21_code'; otherwise name it on the Data page "
+        "('LSOA code column'), or rename the column to 'LSOA code (2021)'."
     )
 
 

@@ -316,7 +316,11 @@ def _check_shading(colour_by: str, group: str | None) -> str | None:
     """Return the checked group of a shading; refuse an unknown shading, or a gap shading without a group."""
     if colour_by not in COLOUR_BY:
         raise ValidationError(
-            Problem(f"cannot shade by {colour_by!r}.", field="colour_by", fix="Use colour_by='imd' or 'gap'.")
+            Problem(
+                f"cannot shade by {colour_by!r}.",
+                field="colour_by",
+                fix="Use --colour-by imd or gap (on the Print page: 'Shade LSOAs by').",
+            )
         )
     if group is not None:
         group = check_groups([group], load_taxonomy())[0]

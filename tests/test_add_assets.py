@@ -1,0 +1,214 @@
+"""Adding one asset file to an area with flags only: ``assetmap add-assets``."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+import assetmap
+from assetmap.area.assets import AssetFile, add_assets
+from assetmap.area.load import load_area
+from assetmap.area.register import open_area_register
+from assetmap.cli import main
+from assetmap.io.assets import read_assets
+
+TINY = Path(__file__).parent / "fixtures" / "tiny"
+REGISTERS = Path(__file__).parent / "fixtures" / "registers"
+
+
+def _area(folder: Path) -> Path:
+    status = main(
+        [
+            "init-area",
+            str(folder),
+            "--boundaries",
+            str(TINY / "wards.geojson"),
+            "--small-areas",
+            str(TINY / "lsoa21.geojson"),
+            "--imd",
+            str(TINY / "file7.csv"),
+            "--postcodes",
+            str(TINY / "postcodes.csv"),
+            "--name",
+            "Tiny",
+        ]
+    )
+    assert status == 0
+    return folder
+
+
+@pytest.fixture
+def area(tmp_path: Path) -> Path:
+    return _area(tmp_path / "tiny")
+
+
+def test_pharmacy_register_into_the_layers_with_a_type_and_detected_columns(area, capsys):
+    before = (area / "area.toml").read_text()
+    assert main(["add-assets", str(area), str(REGISTERS / "pharmacies.csv"), "--type", "pharmacy"]) == 0
+    out = capsys.readouterr().out
+    assert "Added 3 pharmacies from pharmacies.csv to Tiny's asset layers." in out
+    manifest = (area / "area.toml").read_text()
+    assert manifest.startswith(before.rstrip("\n")) and 'asset_type = "pharmacy"' in manifest
+    loaded = load_area(area)
+    assert sorted(loaded.assets["name"]) == ["Boots", "Lloyds Pharmacy", "Well Pharmacy"]
+    # Two pharmacies in one building: two records, two ids.
+    assert loaded.assets["asset_id"].nunique() == 3
+    # The same file again adds nothing, and says so.
+    assert main(["add-assets", str(area), str(REGISTERS / "pharmacies.csv"), "--type", "pharmacy"]) == 0
+    assert "Nothing added" in capsys.readouterr().out
+    assert (area / "area.toml").read_text() == manifest
+    assert sorted(p.name for p in (area / "assets").iterdir()) == ["pharmacies.csv"]
+
+
+def test_a_refused_file_leaves_the_area_unchanged(area, capsys):
+    before = (area / "area.toml").read_text()
+    status = main(["add-assets", str(area), str(REGISTERS / "charities.csv")])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert "'Book swap' is not an asset type: 2 rows (3, 4)" in err
+    assert "'(blank)' is not an asset type: 1 row (5)" in err
+    assert "--type-map" in err and "--skip-invalid" in err
+    assert err.count("Book swap") == 1  # once per value, not once per row
+    assert (area / "area.toml").read_text() == before
+    assert not (area / "assets").exists() or not any((area / "assets").iterdir())
+
+
+def test_type_map_and_wider_headers(area, tmp_path, capsys):
+    mapping = tmp_path / "types.csv"
+    mapping.write_text("value,type\nbook SWAP,library\n", encoding="utf-8")
+    status = main(
+        ["add-assets", str(area), str(REGISTERS / "charities.csv"), "--type-map", str(mapping), "--skip-invalid"]
+    )
+    out = capsys.readouterr().out
+    assert status == 0
+    assert "Added 3 assets" in out and "1 rows left out: 1 type not known" in out
+    assets = load_area(area).assets.set_index("name")
+    assert assets.loc["Eastside Food Share", "type"] == "food_bank"  # "Food Bank": the type's label, any case
+    assert assets.loc["Book Bus", "type"] == "library"
+    assert assets.loc["Book Bus", "postcode"] == "TT1 1AA"  # charity_contact_postcode
+
+
+def test_several_name_columns_say_which_was_used():
+    with pytest.warns(
+        assetmap.AssetMapWarning, match=r"used 'NAME' as the name \('DISTNAME' could be too\).*--name-col"
+    ):
+        frame = read_assets(REGISTERS / "polling.csv", default_type="community_centre")
+    assert list(frame["name"]) == ["St Mary's Church Hall", "Eastside Community Centre"]
+    frame = read_assets(REGISTERS / "polling.csv", default_type="community_centre", columns={"name": "DISTNAME"})
+    assert list(frame["name"]) == ["AA", "AB"]
+
+
+def test_repeated_ids_are_rows_to_skip_and_name_the_column(tmp_path):
+    f = tmp_path / "ids.csv"
+    f.write_text("ref,name,latitude,longitude\nX1,A,52.6,-1.99\nX1,B,52.6,-1.99\nX2,C,52.6,-1.99\n", encoding="utf-8")
+    with pytest.raises(assetmap.ValidationError) as err:
+        read_assets(f, default_type="library")
+    assert {(p.row, p.field) for p in err.value.problems} == {(2, "asset_id"), (3, "asset_id")}
+    assert "column 'ref'" in str(err.value) and "--skip-invalid" in str(err.value)
+    with pytest.warns(assetmap.AssetMapWarning):
+        frame = read_assets(f, default_type="library", on_error="skip")
+    assert list(frame["asset_id"]) == ["X2"]
+
+
+def test_made_ids_are_unique_and_stable_for_identical_rows(tmp_path):
+    f = tmp_path / "same.csv"
+    f.write_text("name,latitude,longitude\nA,52.6,-1.99\nA,52.6,-1.99\nB,52.6,-1.99\n", encoding="utf-8")
+    first = list(read_assets(f, default_type="library")["asset_id"])
+    assert len(set(first)) == 3
+    assert list(read_assets(f, default_type="library")["asset_id"]) == first
+
+
+def test_into_the_register_once(area, capsys):
+    with open_area_register(area):
+        pass  # the area now keeps a register: files go into it
+    how = AssetFile(asset_type="pharmacy", status="pending")
+    first = add_assets(area, REGISTERS / "pharmacies.csv", how)
+    assert (first.into, first.added, first.already) == ("register", 3, 0)
+    assert "Added 3 pharmacies from pharmacies.csv to Tiny's register." == first.summary()
+    again = add_assets(area, REGISTERS / "pharmacies.csv", how)
+    assert (again.added, again.already) == (0, 3)
+    with open_area_register(area) as store:
+        records = store.records(public=False)
+    assert len(records) == 3 and set(records["status"]) == {"pending"} and set(records["source"]) == {"register"}
+    assert records["source_id"].str.startswith("pharmacies.csv#").all()
+    assert "assets" not in (area / "area.toml").read_text()
+
+
+def test_area_taxonomy_adds_types(area, capsys):
+    text = (Path(assetmap.__file__).parent / "taxonomy.toml").read_text(encoding="utf-8")
+    text += '\n[[asset_types]]\nkey = "warm_space"\nlabel = "Warm space"\nelements = [4, 11]\n'
+    (area / "taxonomy.toml").write_text(text, encoding="utf-8")
+    manifest = (area / "area.toml").read_text()
+    (area / "area.toml").write_text(manifest.replace("[area]\n", '[area]\ntaxonomy = "taxonomy.toml"\n', 1))
+    assert main(["taxonomy", "--area", str(area)]) == 0
+    out = capsys.readouterr().out
+    assert "warm_space: Warm space" in out and "4 Active communities" in out and "Involving, Sustaining" in out
+    assert main(["add-assets", str(area), str(REGISTERS / "polling.csv"), "--type", "warm_space"]) == 0
+    assert set(load_area(area).assets["type"]) == {"warm_space"}
+
+
+@pytest.mark.parametrize("name", ["gm_food_banks.csv", "gm_libraries.geojson", "gm_green_flags.geojson"])
+def test_real_greater_manchester_files(real_data, tmp_path, name, capsys):
+    area = _area(tmp_path / "tiny")
+    (area / "postcodes").mkdir(exist_ok=True)
+    flags = {"gm_food_banks.csv": ["--type", "food_bank"], "gm_green_flags.geojson": ["--type", "park"]}
+    status = main(["add-assets", str(area), str(real_data / "assets" / name), "--skip-invalid", *flags.get(name, [])])
+    out = capsys.readouterr().out
+    assert status == 0, out
+    assets = load_area(area).assets
+    if name == "gm_libraries.geojson":  # the file's Type values ("Partnership run library"...) are libraries
+        assert len(assets) == 141 and set(assets["type"]) == {"library"}
+    elif name == "gm_green_flags.geojson":
+        assert len(assets) == 59 and set(assets["type"]) == {"green_space"}
+        # The contact person's name (column 'contact') is not taken as the public email.
+        assert not assets["email"].astype("string").str.contains(" ").fillna(False).any()
+    else:
+        assert "rows left out" in out and "postcode not found" in out  # the tiny area's postcodes
+
+
+# -- messages name flags and page controls, never Python ------------------------------------------------
+
+_PYTHON = re.compile(r"\b[a-z]+(?:_[a-z]+)+=|\bcolumns=\{|\bdefault_type\b|\[layers\.")
+
+
+def _messages() -> list[tuple[str, int, str]]:
+    """Every string literal of the package that reads as a message to a user (a sentence with a fix)."""
+    found = []
+    for path in sorted(Path(assetmap.__file__).parent.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docstrings = {
+            id(node.body[0].value)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+            and node.body
+            and isinstance(node.body[0], ast.Expr)
+            and isinstance(node.body[0].value, ast.Constant)
+        }
+        parts = {id(v) for n in ast.walk(tree) if isinstance(n, ast.JoinedStr) for v in n.values}
+        for node in ast.walk(tree):
+            if id(node) in parts:
+                continue  # read with its f-string
+            if isinstance(node, ast.JoinedStr):
+                text = "".join(v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str))
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+                text = node.value
+            else:
+                continue
+            if " " in text and re.search(r"[.:;]\s|[.]$", text):
+                found.append((str(path.relative_to(path.parents[1])), node.lineno, text))
+    return found
+
+
+def test_messages_name_flags_not_python():
+    bad = [f"{p}:{line}: {text!r}" for p, line, text in _messages() if _PYTHON.search(text)]
+    assert not bad, "\n".join(bad)
+
+
+def test_the_message_check_finds_python_words():
+    assert _PYTHON.search("Add a 'name' column or pass columns={'name': ...}.")
+    assert _PYTHON.search("say what every row is with default_type.")
+    assert _PYTHON.search("Add path under [layers.assets].")
+    assert not _PYTHON.search("Give the name column with --name-col.")
