@@ -511,9 +511,7 @@ def _combine_assets(
     far = placed["extent"].eq(OUTSIDE).to_numpy()
     # A region-wide register would otherwise put its every asset on this area's map: one line says so.
     if far.any():
-        notes.append(
-            f"{_records(int(far.sum()))} outside {name} and {distance_words(buffer_m)} around it: left out."
-        )
+        notes.append(f"{_records(int(far.sum()))} outside {name} and {distance_words(buffer_m)} around it: left out.")
     assets = assets.loc[~far].reset_index(drop=True)
     assets[["area_code", "area_name"]] = placed.loc[~far, ["area_code", "area_name"]].to_numpy()
     for column in ("area_code", "area_name"):
