@@ -250,3 +250,22 @@ def test_init_area_buffer_is_written_to_the_manifest(tmp_path, capsys):
     assert status == 0, capsys.readouterr().err
     assert "asset_buffer_m = 500.0" in (tmp_path / "new" / "area.toml").read_text(encoding="utf-8")
     assert load_area(tmp_path / "new", register=False).asset_buffer_m == 500
+
+
+def test_gaps_page_says_what_lies_beyond(areas, monkeypatch, fresh_streamlit_caches):
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    def gaps_page() -> None:
+        from assetmap.ui.pages import gaps
+
+        gaps.page()
+
+    monkeypatch.setattr(settings, "default_area_path", areas["all"].path)
+    st.cache_resource.clear()
+    at = AppTest.from_function(gaps_page, default_timeout=120).run()
+    assert not at.exception
+    captions = " ".join(c.value for c in at.caption)
+    assert "1 record was further out: left out." in captions
+    note = " ".join(m.value for m in at.markdown)
+    assert "1 record further out was left out" in note

@@ -85,7 +85,12 @@ def page() -> None:
                 if beyond
                 else ""
             )
-            + (f"{area.assets_left_out:,} records further out were left out." if area.assets_left_out else "")
+            + (
+                f"{area.assets_left_out:,} record{' was' if area.assets_left_out == 1 else 's were'} further out: "
+                "left out."
+                if area.assets_left_out
+                else ""
+            )
         )
     if whole["no_assets"]:
         st.warning(f"No approved asset serves {group_label(group)}: nobody is within reach.", icon=":material/warning:")
