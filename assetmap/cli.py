@@ -18,6 +18,7 @@ from assetmap.cli_register import add_personal_data_parsers, add_source_parsers,
 
 
 def _cmd_init_area(args: argparse.Namespace) -> int:
+    from assetmap.analysis.assign import check_buffer_m
     from assetmap.area.create import LayerColumns, LayerOptions, init_area
     from assetmap.area.units import UnitLabel
 
@@ -31,6 +32,7 @@ def _cmd_init_area(args: argparse.Namespace) -> int:
         assets=args.assets or [],
         asset_type=args.asset_type,
         skip_invalid_assets=args.skip_invalid_assets,
+        asset_buffer_m=None if args.buffer is None else check_buffer_m(args.buffer, field="--buffer"),
         columns=LayerColumns(
             boundaries=_columns(code_col=args.boundaries_code_col, name_col=args.boundaries_name_col),
             small_areas=_columns(code_col=args.small_areas_code_col, name_col=args.small_areas_name_col),
@@ -422,6 +424,12 @@ def _area_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--assets", nargs="*", help="asset register files")
     p.add_argument("--asset-type", help="type of every asset in files with no type column (e.g. food_bank)")
     p.add_argument("--skip-invalid-assets", action="store_true", help="leave out bad asset rows instead of stopping")
+    p.add_argument(
+        "--buffer",
+        metavar="METRES",
+        help="keep assets this far beyond the boundary, for walking access only (default 2000; 0 keeps only "
+        "assets inside); assets further out are left out",
+    )
     p.add_argument("--name", help="display name of the area")
     p.add_argument("--code", help="GSS code of the authority")
     p.add_argument(

@@ -24,6 +24,10 @@ ASSETMAP_CACHE_DIR
     Folder for derived data kept between runs, such as street networks prepared for
     routing, and for the register of the built-in demo area (default: ``assetmap``
     under ``$XDG_CACHE_HOME`` or ``~/.cache``).
+ASSETMAP_ASSET_BUFFER_M
+    Metres beyond an area's boundary within which assets are kept: they count for
+    residents' walking access but in no ward (default: 2000). An area may set its own
+    (``asset_buffer_m`` in ``area.toml``).
 ASSETMAP_PERSONAL_DATA_RETENTION_DAYS
     Days the personal details of rejected and withdrawn records are kept after their
     last change before ``assetmap housekeeping`` (and the app, at start) erases them
@@ -43,6 +47,12 @@ storage_crs: str = "EPSG:4326"
 
 #: Walking distance, in metres, counted as "within reach" (about 10 minutes).
 walk_threshold_m: float = 800.0
+
+#: Metres beyond an area's boundary within which assets are kept (``ASSETMAP_ASSET_BUFFER_M``; default
+#: 2,000 m): residents near a border use assets over it, so those count for walking access, though in no
+#: ward's counts; assets further out are left out when the area loads. ``asset_buffer_m`` in an area's
+#: ``area.toml`` (or ``init-area --buffer``) overrides it for that area.
+asset_buffer_m: float = os.environ.get("ASSETMAP_ASSET_BUFFER_M", "").strip() or 2000.0  # type: ignore[assignment]
 
 #: Records not confirmed for longer than this many days are reported as stale.
 stale_after_days: int = 730

@@ -326,6 +326,7 @@ def test_columns_order_and_groups(table):
         "group_label",
         "population",
         "n_assets",
+        "n_assets_outside",
         "assets_per_1000",
         "share_within_400m",
         "share_within_800m",

@@ -172,3 +172,82 @@ def test_national_lookup_is_cut_to_the_area(manchester):
     assert set(lookup["area_code"]) <= set(manchester.boundaries["code"])
     assert set(lookup["method"]) == {"lookup"} and (lookup["weight"] == 1).all()
     assert not any("No LSOA-to-ward lookup" in n for n in manchester.notes)
+
+
+# -- assets beyond the boundary: a region-wide register loaded into one borough ----------------
+
+
+def _manchester_with(real_data, folder, assets, asset_type):
+    r = real_data
+    return init_area(
+        folder,
+        boundaries=r / "boundaries" / "manchester_wards_2023.geojson",
+        small_areas=r / "boundaries" / "manchester_lsoa21.geojson",
+        imd=r / "deprivation" / "IoD2025_File_7_manchester_partial.csv",
+        options=LayerOptions(
+            postcodes=r / "postcodes" / "manchester_postcodes_codepoint_2025.csv",
+            assets=[r / "assets" / assets],
+            asset_type=asset_type,
+            skip_invalid_assets=True,
+        ),
+        name="Manchester",
+        code="E08000003",
+    )
+
+
+def _distance_to_manchester(real_data, points):
+    """Metres from each point to Manchester's wards, by geopandas alone (0 inside)."""
+    import geopandas as gpd
+
+    wards = gpd.read_file(real_data / "boundaries" / "manchester_wards_2023.geojson").to_crs(27700)
+    return points.to_crs(27700).distance(wards.union_all())
+
+
+def test_gm_food_banks_keep_only_manchester_and_its_border(real_data, tmp_path):
+    import geopandas as gpd
+
+    area = _manchester_with(real_data, tmp_path / "m", "gm_food_banks.csv", "food_bank")
+    # By hand: place each food bank by its postcode in Code-Point, then measure to Manchester.
+    banks = pd.read_csv(real_data / "assets" / "gm_food_banks.csv")
+    codes = pd.read_csv(real_data / "postcodes" / "manchester_postcodes_codepoint_2025.csv")
+    key = codes.assign(pc=codes["Postcode"].str.replace(" ", "").str.upper()).drop_duplicates("pc").set_index("pc")
+    pc = banks["Postcode"].str.replace(" ", "").str.upper()
+    found = banks[pc.isin(key.index)]
+    xy = key.loc[pc[pc.isin(key.index)], ["Eastings", "Northings"]]
+    points = gpd.GeoSeries(gpd.points_from_xy(xy["Eastings"], xy["Northings"]), crs=27700)
+    dist = _distance_to_manchester(real_data, points).to_numpy()
+    assert len(area.assets) == len(found) == int((dist <= 2000).sum())
+    # Every asset kept lies in Manchester or within 2 km of it; the wards count only those inside.
+    kept = _distance_to_manchester(real_data, area.assets.geometry)
+    assert (kept <= 2000 + 1).all()
+    assert area.area_summary()["n_assets"].sum() == int((dist == 0).sum()) == area.assets["area_code"].notna().sum()
+    # Code-Point covers Manchester only: the other boroughs' food banks never geocode, so the
+    # border rule leaves out none, and the note says so.
+    assert area.assets_left_out == int((dist > 2000).sum()) == 0
+    assert any(
+        n.startswith(f"gm_food_banks.csv: left out {len(banks) - len(found)} of {len(banks)} rows") for n in area.notes
+    )
+    note = area.gaps(network=False).note
+    assert "0 records further out were left out" in note
+
+
+def test_gm_libraries_outside_manchester_left_out_with_one_note(real_data, tmp_path):
+    import geopandas as gpd
+
+    area = _manchester_with(real_data, tmp_path / "m", "gm_libraries.geojson", "library")
+    libs = gpd.read_file(real_data / "assets" / "gm_libraries.geojson")
+    dist = _distance_to_manchester(real_data, libs.geometry).to_numpy()
+    inside, band, far = int((dist == 0).sum()), int(((dist > 0) & (dist <= 2000)).sum()), int((dist > 2000).sum())
+    assert (inside, band, far) == (23, 23, 95)  # checked by hand with geopandas
+    assert area.assets_left_out == far and len(area.assets) == inside + band
+    left = [n for n in area.notes if "around it: left out" in n]
+    assert left == [f"{far} records lie outside Manchester and 2 km around it: left out."]
+    wards = area.area_summary()
+    assert wards["n_assets"].sum() == inside == area.assets["area_code"].notna().sum()
+    # Salford's, Trafford's and Stockport's libraries near the border count for walking access only.
+    result = area.gaps(network=False, groups=["e2"])
+    whole = result.table[result.table["whole_area"]].iloc[0]
+    assert whole["n_assets"] == inside and whole["n_assets_outside"] == band
+    assert result.access.n_assets["all"] == inside + band
+    assert f"{band} of them lie beyond the area's boundary, within 2 km" in result.note
+    assert f"{far} records further out were left out" in result.note

@@ -253,3 +253,48 @@ def test_the_data_pages_openstreetmap_import_reaches_the_areas_map(register: dic
     _no_own_register_when_shared(register)
     assert _names(register["url"], status=["approved"]) == {name for name, _, _ in [*INSIDE, OUTSIDE]}
     assert {name for name, _, _ in INSIDE} <= _map_names(register["area"])
+
+
+def _border_place() -> tuple[str, float, float]:
+    """A place 300 m west of the demo borough's westmost corner: beyond its boundary, within its buffer."""
+    import geopandas as gpd
+    import numpy as np
+    import shapely
+
+    wards = load_area(settings.demo_area_path, register=False).boundaries
+    xy = shapely.get_coordinates(shapely.union_all(np.asarray(wards.geometry.array)).boundary)
+    west = xy[xy[:, 0].argmin()]
+    point = gpd.GeoSeries([shapely.Point(west[0] - 300, west[1])], crs=settings.analysis_crs).to_crs(4326).iloc[0]
+    return ("Border Food Bank", point.y, point.x)
+
+
+def test_register_records_follow_the_border_rule(register: dict, tmp_path: Path, capsys) -> None:
+    border = _border_place()
+    services = [
+        {
+            "id": f"svc-{i}",
+            "name": name,
+            "status": "active",
+            "service_at_locations": [{"location": {"latitude": lat, "longitude": lon}}],
+        }
+        for i, (name, lat, lon) in enumerate([*INSIDE, border, OUTSIDE])
+    ]
+    path = tmp_path / "services.json"
+    path.write_text(json.dumps({"contents": services}), encoding="utf-8")
+    area_dir = str(register["area"])
+    args = ["import-oruk", "--area", area_dir, str(path), "--default-type", "vcse_group", "--status", "approved"]
+    assert main(args) == 0, capsys.readouterr().err
+    area = load_area(register["area"])
+    names = area.assets.set_index("name")["area_code"]
+    # Inside: in a ward. In the buffer: kept, in no ward, counted for access. Far away: not this area's.
+    assert names[[n for n, _, _ in INSIDE]].notna().all()
+    assert border[0] in names.index and pd.isna(names[border[0]])
+    assert OUTSIDE[0] not in names.index
+    assert area.area_summary()["n_assets"].sum() == area.approved_assets()["area_code"].notna().sum()
+    assert area.access(network=False).n_assets["all"] == len(area.approved_assets())
+    if register["shared"]:
+        # A shared register holds other areas' records: they are theirs, not left out of this one.
+        assert area.assets_left_out == 0
+    else:
+        assert area.assets_left_out == 1
+        assert any(n.startswith("1 record lies outside Eastbrook") for n in area.notes)

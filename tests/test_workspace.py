@@ -102,8 +102,11 @@ def test_assets_assigned_and_outside_reported(tmp_path):
     extra.write_text("asset_id,name,type,lat,lon\nX1,Far Away Hall,community centre,52.7,-1.8\n", encoding="utf-8")
     area = make_tiny(tmp_path / "tiny", assets=[TINY / "assets.csv", extra])
     assert area.assets.set_index("asset_id").loc["T2", "area_code"] == "E05999902"
-    assert area.assets.set_index("asset_id")["area_code"].isna()["X1"]
-    assert any("outside every area" in n and "extra.csv row 2" in n for n in area.notes)
+    # Far beyond the area and its border buffer: left out, in one note.
+    assert "X1" not in set(area.assets["asset_id"]) and area.assets_left_out == 1
+    assert [n for n in area.notes if "left out" in n] == [
+        f"1 record lies outside {area.name} and 2 km around it: left out."
+    ]
 
 
 def test_bad_asset_file_leaves_no_half_written_area(tmp_path):

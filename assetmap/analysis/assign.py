@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from assetmap._errors import CRSError
+from assetmap._errors import CRSError, Problem, ValidationError
 
 
 def _same_crs(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame, what: str) -> None:
@@ -118,6 +118,104 @@ def assign_to_areas(points: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> pd.Dat
     return pd.DataFrame(
         {"area_code": pd.array(codes, dtype="string"), "area_name": pd.array(names, dtype="string")}, index=points.index
     )
+
+
+#: Where a point lies relative to an area: in one of its wards, within the buffer around it, or further out.
+INSIDE, BUFFER, OUTSIDE = "inside", "buffer", "outside"
+
+
+#: Widest border band accepted, in metres: wider, a borough would take in its neighbours' assets wholesale.
+MAX_BUFFER_M: float = 50_000.0
+
+
+def check_buffer_m(value: object, *, field: str, file: str | None = None) -> float:
+    """Return a border buffer as metres, or refuse it naming where it was given.
+
+    Parameters
+    ----------
+    value : object
+        A number of metres, or text holding one (from the environment or a manifest).
+    field : str
+        Where it was given, in the words of the interface: ``--buffer``,
+        ``asset_buffer_m``, ``ASSETMAP_ASSET_BUFFER_M``.
+    file : str, optional
+        The file it was read from (an ``area.toml``).
+
+    Raises
+    ------
+    ValidationError
+        Not a number, negative, or wider than :data:`MAX_BUFFER_M`.
+    """
+    number = None
+    if not isinstance(value, bool):
+        try:
+            number = float(str(value).replace(",", "").strip()) if isinstance(value, str) else float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            number = None
+    if number is None or not np.isfinite(number) or not 0 <= number <= MAX_BUFFER_M:
+        raise ValidationError(
+            Problem(
+                f"the border buffer {value!r} is not a distance from 0 to {MAX_BUFFER_M:,.0f} metres.",
+                file=file,
+                field=field,
+                fix="Give metres as a number, e.g. 2000 for 2 km (0 keeps only assets inside the area).",
+            )
+        )
+    return number
+
+
+def place_points(points: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, buffer_m: float) -> pd.DataFrame:
+    """Return each point's ward, and whether it lies inside the area, in the buffer around it, or beyond.
+
+    The one rule for which assets an area keeps: a point in a ward is ``inside``
+    (counted in that ward); one within ``buffer_m`` of a ward but in none is
+    ``buffer`` (residents near the border walk to it, so it counts for access, but
+    in no ward's counts); anything further is ``outside`` (left out). A point with
+    no geometry is ``inside`` no ward: it stays (as ``buffer``), to be reported
+    as unplaced, since no distance can put it further out.
+
+    Parameters
+    ----------
+    points : GeoDataFrame
+        Point layer (other geometries use their representative point).
+    areas : GeoDataFrame
+        ``code``, ``name``, polygon geometry, in the same projected CRS (metres).
+    buffer_m : float
+        Width of the border band, in metres (0 keeps only points in a ward).
+
+    Returns
+    -------
+    DataFrame
+        Index-aligned with ``points``: ``area_code``, ``area_name`` (missing outside
+        every ward) and ``extent`` (:data:`INSIDE`, :data:`BUFFER` or :data:`OUTSIDE`).
+    """
+    out = assign_to_areas(points, areas)
+    inside = out["area_code"].notna().to_numpy()
+    extent = np.where(inside, INSIDE, BUFFER).astype(object)
+    geoms = np.asarray(points.geometry.array)
+    located = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    rest = np.flatnonzero(~inside & located)
+    if len(rest):
+        # Within the buffer of any ward: one indexed query, not a buffer of the whole outline.
+        hit, _ = shapely.STRtree(np.asarray(areas.geometry.array)).query(
+            geoms[rest], predicate="dwithin", distance=float(buffer_m)
+        )
+        near = np.zeros(len(rest), dtype=bool)
+        near[hit] = True
+        extent[rest[~near]] = OUTSIDE
+    out["extent"] = extent
+    return out
+
+
+def beyond_boundary(assets: pd.DataFrame) -> pd.Series:
+    """Return which of an area's assets lie beyond its boundary (in the buffer): those in no ward.
+
+    Once :func:`place_points` has left out the points beyond the buffer, an asset
+    with no ``area_code`` counts for access and in no ward.
+    """
+    if "area_code" not in assets:
+        return pd.Series(False, index=assets.index)
+    return assets["area_code"].isna()
 
 
 def lookup_from_geometry(

@@ -73,6 +73,7 @@ GAP_COLUMNS = (
     "group_label",
     "population",
     "n_assets",
+    "n_assets_outside",
     "assets_per_1000",
     "<shares>",
     "threshold_m",
@@ -332,8 +333,11 @@ def _report_groups(shares: pd.DataFrame, groups: Sequence[str] | None, tax: Taxo
 
 def _served_counts(
     assets: pd.DataFrame, by: str, codes: pd.Index, groups: list[str], in_shares: list[str], tax: Taxonomy
-) -> tuple[np.ndarray, np.ndarray]:
-    """Return asset counts per (area, group) and which groups no asset serves; every other group needs shares."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return asset counts per (area, group), which groups no asset serves, and per group those in no area.
+
+    Every group some asset serves needs shares: one in no area (beyond the boundary) still reaches residents.
+    """
     counts, totals = _count_assets(assets, "area_code" if by == "area" else "lsoa_code", codes, groups, tax)
     no_assets = totals == 0
     absent = [k for k, none in zip(groups, no_assets, strict=True) if k not in in_shares and not none]
@@ -345,7 +349,7 @@ def _served_counts(
                 fix="Compute distances for those groups and rerun access_shares, or leave them out of groups=.",
             )
         )
-    return counts, no_assets
+    return counts, no_assets, totals - counts.sum(axis=0)
 
 
 def _placed_shares(
@@ -390,11 +394,21 @@ def _with_whole_area(
 
 
 def _area_rows(
-    base: pd.DataFrame, groups: list[str], area_pop: np.ndarray, counts: np.ndarray, opts: GapOptions, tax: Taxonomy
+    base: pd.DataFrame,
+    groups: list[str],
+    area_pop: np.ndarray,
+    counts: np.ndarray,
+    outside: np.ndarray,
+    opts: GapOptions,
+    tax: Taxonomy,
 ) -> pd.DataFrame:
-    """Return the rows' areas, groups, populations and asset counts: each group's areas, then its whole area."""
+    """Return the rows' areas, groups, populations and asset counts: each group's areas, then its whole area.
+
+    Assets in no area (``outside``, per group) are on the whole-area row only, beside its ``n_assets``.
+    """
     g, m = len(groups), len(area_pop)
     n_assets = np.concatenate([counts.T, counts.sum(axis=0)[:, None]], axis=1).ravel()
+    n_outside = np.concatenate([np.zeros_like(counts.T), np.asarray(outside)[:, None]], axis=1).ravel()
     labels = [group_label(k, tax) for k in groups]
     out = pd.DataFrame(
         {
@@ -404,6 +418,7 @@ def _area_rows(
             "group_label": np.repeat(np.asarray(labels, dtype=object), m),
             "population": np.tile(area_pop, g),
             "n_assets": n_assets.astype(np.int64),
+            "n_assets_outside": n_outside.astype(np.int64),
         }
     )
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -477,7 +492,10 @@ def gap_table(
     DataFrame
         One row per area and group, then the whole-authority row of the group, groups in framework order
         and areas by ``code``. Columns, as in :data:`GAP_COLUMNS`: ``code``, ``name``, ``group``,
-        ``group_label``, ``population``, ``n_assets``, ``assets_per_1000``, ``share_within_<t>m`` for
+        ``group_label``, ``population``, ``n_assets``, ``n_assets_outside`` (assets counted for access but
+        in none of the areas, beyond the boundary: 0 on each area's row, their number on the
+        whole-authority row, whose ``n_assets`` and ``assets_per_1000`` leave them out),
+        ``assets_per_1000``, ``share_within_<t>m`` for
         each threshold, ``threshold_m``, ``access_share`` (the share at the threshold), ``need_score``
         (population-weighted IMD score), ``need_percentile`` (0-100, 100 most deprived), ``gap_index``
         (0-1, see the module docstring), ``need_class`` and ``access_class`` (1-3), ``bivariate_class``
@@ -505,14 +523,15 @@ def gap_table(
     t = _pick_threshold(opts.threshold, available)
     groups, in_shares = _report_groups(shares, opts.groups, tax)
     share_cols = list(available.values())
-    counts, no_assets = _served_counts(assets, by, pd.Index(base["code"]), groups, in_shares, tax)
+    counts, no_assets, outside = _served_counts(assets, by, pd.Index(base["code"]), groups, in_shares, tax)
     values, res_pop = _placed_shares(shares, base, groups, share_cols, no_assets)
     values, area_pop, score, rank = _with_whole_area(values, res_pop, base)
     need = need_percentile(
         score if np.isfinite(score).any() else None, deprivation, ranks=rank, n_national=opts.n_national
     )
     access = values[list(available).index(t)].ravel()
-    out = _with_gap_columns(_area_rows(base, groups, area_pop, counts, opts, tax), t, access, need, score, no_assets)
+    rows = _area_rows(base, groups, area_pop, counts, outside, opts, tax)
+    out = _with_gap_columns(rows, t, access, need, score, no_assets)
     return _with_shares_in_order(out.assign(access_method=_access_method(shares)), share_cols, values)
 
 

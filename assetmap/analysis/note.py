@@ -33,6 +33,13 @@ class NoteOptions:
         What the table's rows are, plural as inside a sentence ("wards", "localities", "LSOAs").
     boundaries : str
         What the area's boundaries are called, plural as inside a sentence ("wards", "localities").
+    buffer_m : float, optional
+        Metres beyond the boundary within which assets were kept; where given, the note says how
+        many counted assets lie there (``n_beyond``) and how many records lay further out (``n_left_out``).
+    n_beyond : int
+        Counted assets beyond the boundary, within ``buffer_m``: in the access figures, in no area's counts.
+    n_left_out : int
+        Records further out than ``buffer_m``, left out altogether.
     """
 
     caveats: Iterable[str] = ()
@@ -40,6 +47,9 @@ class NoteOptions:
     stale_after_days: int | None = None
     units: str = "areas"
     boundaries: str = "areas"
+    buffer_m: float | None = None
+    n_beyond: int = 0
+    n_left_out: int = 0
 
 
 def _short_label(key: str, tax: Taxonomy) -> str:
@@ -71,6 +81,29 @@ def _distance_text(method: str) -> str:
     )
 
 
+def distance_words(metres: float) -> str:
+    """Return a distance as a reader says it: "2 km", "1.5 km", "500 m"."""
+    return f"{metres / 1000:g} km" if metres >= 1000 else _metres(metres)
+
+
+def _border_text(opts: NoteOptions) -> str:
+    """Return what the Assets bullet says of assets beyond the boundary ("" where no buffer is given)."""
+    if opts.buffer_m is None:
+        return ""
+    band = distance_words(opts.buffer_m)
+    beyond = (
+        f"{opts.n_beyond:,} of them {'lies' if opts.n_beyond == 1 else 'lie'} beyond the area's boundary, "
+        f"within {band}: residents near the border "
+        "use them, so they count for walking access, but in no area's asset counts"
+        if opts.n_beyond
+        else f"none of them lies beyond the area's boundary (assets within {band} of it would count for "
+        "walking access only)"
+    )
+    one = opts.n_left_out == 1
+    left = f"{opts.n_left_out:,} record{'' if one else 's'} further out {'was' if one else 'were'} left out"
+    return f" {beyond[0].upper()}{beyond[1:]}; {left}."
+
+
 def _bullets(
     method: str, t: float, ths: list[float], include_stale: bool, n_assets: dict[str, int], opts: NoteOptions
 ) -> list[str]:
@@ -97,7 +130,7 @@ def _bullets(
         "",
         f"- **Assets counted:** {counted} from the asset register; pending, rejected and withdrawn records "
         f"never count, and {stale}. An asset counts once for each element it serves, and once for a pillar "
-        "however many of that pillar's elements it serves.",
+        "however many of that pillar's elements it serves." + _border_text(opts),
         f"- **Residents:** each LSOA's population is {placement}. An LSOA split between {opts.boundaries} counts in each "
         "in proportion to its population there.",
         f"- **Distance:** {_distance_text(method)}",

@@ -30,7 +30,7 @@ import shapely
 from assetmap import settings
 from assetmap._errors import Problem, ValidationError
 from assetmap.analysis.access import AccessResult, compute_access
-from assetmap.analysis.assign import assign_to_areas
+from assetmap.analysis.assign import assign_to_areas, beyond_boundary
 from assetmap.analysis.gaps import GapOptions, gap_table
 from assetmap.analysis.groups import DEFAULT_THRESHOLDS, MAX_THRESHOLD_M, check_groups, check_thresholds, group_keys
 from assetmap.analysis.note import NoteOptions, method_note
@@ -311,6 +311,9 @@ def analyse_gaps(
             placement=_placement_text(access),
             units=area.unit_label.plural_lower if by == "area" else "LSOAs",
             boundaries=area.unit_label.plural_lower,
+            buffer_m=area.asset_buffer_m,
+            n_beyond=int(beyond_boundary(counted).sum()),
+            n_left_out=area.assets_left_out,
         ),
     )
     return GapAnalysis(
@@ -344,7 +347,9 @@ def _table_inputs(area: Area, by: str, include_stale: bool) -> tuple[pd.DataFram
     # An LSOA table is its own summary (gap_table reads it so); the names come from the boundaries.
     dep = area.deprivation[area.deprivation["lsoa_code"].isin(area.small_areas["code"])]
     summary = dep.assign(lsoa_name=dep["lsoa_code"].map(area.small_areas.set_index("code")["name"]))
-    counted = counted.assign(lsoa_code=assign_to_areas(counted, area.small_areas)["area_code"])
+    # An asset beyond the boundary counts in no LSOA, as in no ward, even where an LSOA reaches past the wards.
+    lsoa = assign_to_areas(counted, area.small_areas)["area_code"].mask(beyond_boundary(counted))
+    counted = counted.assign(lsoa_code=lsoa)
     return summary, counted, None
 
 

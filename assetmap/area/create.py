@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from assetmap._errors import AreaError, Problem, ValidationError
+from assetmap.analysis.assign import check_buffer_m
 from assetmap.area.load import Area, load_area
 from assetmap.area.manifest import LAYER_FOLDERS, write_manifest
 from assetmap.area.units import UnitLabel
@@ -66,6 +67,10 @@ class LayerOptions:
         Type of every asset in register files with no type column.
     skip_invalid_assets : bool
         Leave out bad asset rows (listed in the area's notes) instead of refusing the files.
+    asset_buffer_m : float, optional
+        Metres beyond the boundary within which assets are kept, counting for walking
+        access but in no ward (written to ``area.toml`` as ``asset_buffer_m``; default
+        ``settings.asset_buffer_m``, 2,000 m). Assets further out are left out.
     columns : LayerColumns
         Column names where detection fails.
     boundary_label : str, optional
@@ -80,6 +85,7 @@ class LayerOptions:
     assets: Sequence[str | Path] = ()
     asset_type: str | None = None
     skip_invalid_assets: bool = False
+    asset_buffer_m: float | None = None
     columns: LayerColumns = field(default_factory=LayerColumns)
     boundary_label: str | None = None
 
@@ -123,6 +129,9 @@ def init_area(
     """
     options = options or LayerOptions()
     label = UnitLabel.of(options.boundary_label) if options.boundary_label is not None else None
+    buffer_m = None
+    if options.asset_buffer_m is not None:
+        buffer_m = check_buffer_m(options.asset_buffer_m, field="asset_buffer_m")
     target = Path(directory)
     if target.exists() and any(target.iterdir()) and not overwrite:
         raise AreaError(f"{target}: the folder exists and is not empty. Choose a new folder or pass overwrite.")
@@ -130,7 +139,7 @@ def init_area(
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
         layers = _place_layers(staging, {"boundaries": boundaries, "small_areas": small_areas, "imd": imd}, options)
-        meta = {"name": name or target.name, "code": code}
+        meta = {"name": name or target.name, "code": code, "asset_buffer_m": buffer_m}
         if label is not None:
             meta |= {"boundary_label": label.plural, "boundary_label_singular": label.singular}
         write_manifest(staging, meta, layers)

@@ -20,7 +20,15 @@ import pandas as pd
 
 from assetmap import settings
 from assetmap._errors import AreaError, AssetMapWarning, Problem, ValidationError
-from assetmap.analysis.assign import assign_to_areas, generalise_sensitive, lookup_from_geometry, placement_effect
+from assetmap.analysis.assign import (
+    OUTSIDE,
+    check_buffer_m,
+    generalise_sensitive,
+    lookup_from_geometry,
+    place_points,
+    placement_effect,
+)
+from assetmap.analysis.note import distance_words
 from assetmap.area.manifest import MANIFEST, area_taxonomy, layer_path, read_manifest
 from assetmap.area.units import UnitLabel, find_units
 from assetmap.io.assets import RowDefaults, flag_duplicates, read_assets
@@ -87,6 +95,12 @@ class Area:
     unit_label : UnitLabel
         What the boundaries are called ("Wards" by default; "Localities", "Neighbourhoods"...):
         every page, table and print says this.
+    asset_buffer_m : float
+        Metres beyond the boundary within which assets were kept (``asset_buffer_m`` in
+        ``area.toml``, else ``settings.asset_buffer_m``): those in no ward count for
+        walking access only (:func:`assetmap.analysis.assign.place_points`).
+    assets_left_out : int
+        Records that lay further out than that, left out when the area loaded.
     """
 
     name: str
@@ -106,6 +120,8 @@ class Area:
     vintages: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     unit_label: UnitLabel = field(default_factory=UnitLabel)
+    asset_buffer_m: float = 2000.0
+    assets_left_out: int = 0
     _cache: dict[Hashable, Any] = field(default_factory=dict, repr=False)
 
     # -- derived views -----------------------------------------------------------------
@@ -360,18 +376,20 @@ def _load_layers(
     from assetmap.area.register import register_assets
     from assetmap.store import REGISTER_FILE
 
-    # Approved records of <area>/register.sqlite, or of the shared register in this area's wards.
-    records = register_assets(root, taxonomy=taxonomy, area_codes=boundaries["code"]) if register else None
+    buffer_m = _asset_buffer(root, meta)
+    # Approved records of <area>/register.sqlite, or of the shared register in this area and its buffer.
+    records = register_assets(root, taxonomy=taxonomy, boundaries=boundaries, buffer_m=buffer_m) if register else None
     if records is not None and len(records):
         frames.append(records)
         vintages["register"] = f"{REGISTER_FILE}: {len(records)} approved records"
     as_of = _as_of(root, meta)
-    assets = _combine_assets(frames, boundaries, notes, as_of)
+    name = str(meta.get("name", root.name))
+    assets, left_out = _combine_assets(frames, boundaries, notes, as_of, buffer_m=buffer_m, name=name)
     if asset_specs:
         vintages["assets"] = "; ".join(s.get("vintage", Path(s["path"]).name) for s in asset_specs)
 
     return Area(
-        name=str(meta.get("name", root.name)),
+        name=name,
         code=meta.get("code"),
         fictional=bool(meta.get("fictional", False)),
         unit_label=_unit_label(root, meta),
@@ -388,6 +406,8 @@ def _load_layers(
         as_of=as_of,
         vintages=vintages,
         notes=notes,
+        asset_buffer_m=buffer_m,
+        assets_left_out=left_out,
     )
 
 
@@ -577,6 +597,17 @@ def _unit_label(root: Path, meta: dict[str, Any]) -> UnitLabel:
         raise AreaError(f"{root / MANIFEST}: {exc}") from exc
 
 
+def _asset_buffer(root: Path, meta: dict[str, Any]) -> float:
+    """Return the area's border buffer in metres: its manifest's ``asset_buffer_m``, else the setting."""
+    if "asset_buffer_m" in meta:
+        return check_buffer_m(meta["asset_buffer_m"], field="asset_buffer_m", file=str(root / MANIFEST))
+    return check_buffer_m(settings.asset_buffer_m, field="ASSETMAP_ASSET_BUFFER_M")
+
+
+def _records(n: int) -> str:
+    return f"{n:,} record lies" if n == 1 else f"{n:,} records lie"
+
+
 def _empty_assets() -> gpd.GeoDataFrame:
     cols = {
         **dict.fromkeys(FIELDS),
@@ -593,10 +624,17 @@ def _empty_assets() -> gpd.GeoDataFrame:
 
 
 def _combine_assets(
-    frames: list[gpd.GeoDataFrame], boundaries: gpd.GeoDataFrame, notes: list[str], as_of: date
-) -> gpd.GeoDataFrame:
+    frames: list[gpd.GeoDataFrame],
+    boundaries: gpd.GeoDataFrame,
+    notes: list[str],
+    as_of: date,
+    *,
+    buffer_m: float,
+    name: str,
+) -> tuple[gpd.GeoDataFrame, int]:
+    """Return the area's assets, each with its ward, and how many lay beyond the buffer (left out)."""
     if not frames:
-        return _empty_assets()
+        return _empty_assets(), 0
     assets = pd.concat(frames, ignore_index=True)
     dup_ids = assets["asset_id"].duplicated(keep=False)
     if dup_ids.any():
@@ -608,14 +646,20 @@ def _combine_assets(
             )
         )
     assets = gpd.GeoDataFrame(assets, geometry="geometry", crs=settings.analysis_crs)
-    assets[["area_code", "area_name"]] = assign_to_areas(assets, boundaries)
-    outside = assets["area_code"].isna()
-    if outside.any():
-        pairs = list(zip(assets.loc[outside, "file"], assets.loc[outside, "row"], strict=True))
-        where = ", ".join(f"{f} row {r}" for f, r in pairs[:10])
+    placed = place_points(assets, boundaries, buffer_m)
+    far = placed["extent"].eq(OUTSIDE).to_numpy()
+    # A region-wide register would otherwise put its every asset on this area's map: one line says so.
+    if far.any():
+        notes.append(f"{_records(int(far.sum()))} outside {name} and {distance_words(buffer_m)} around it: left out.")
+    assets = assets.loc[~far].reset_index(drop=True)
+    assets[["area_code", "area_name"]] = placed.loc[~far, ["area_code", "area_name"]].to_numpy()
+    for column in ("area_code", "area_name"):
+        assets[column] = assets[column].astype("string")
+    beyond = int(assets["area_code"].isna().sum())
+    if beyond:
         notes.append(
-            f"{int(outside.sum())} assets lie outside every area ({where}); they are kept, "
-            "counted in no area, and still reach residents near the edge."
+            f"{_records(beyond)} beyond the boundary, within {distance_words(buffer_m)}: counted for residents' "
+            "walking access, in no ward."
         )
     dups = flag_duplicates(assets)
     if len(dups):
@@ -630,4 +674,4 @@ def _combine_assets(
             f"{int(stale.sum())} records were last confirmed (or changed by an officer) more than "
             f"{settings.stale_after_days} days before {as_of.isoformat()}."
         )
-    return assets
+    return assets, int(far.sum())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -139,7 +139,11 @@ _NOT_TEXT = ("elements", "longitude", "latitude", "sensitive", "last_confirmed")
 
 
 def register_assets(
-    folder: str | Path, *, taxonomy: Taxonomy | None = None, area_codes: Iterable[str] | None = None
+    folder: str | Path,
+    *,
+    taxonomy: Taxonomy | None = None,
+    boundaries: gpd.GeoDataFrame | None = None,
+    buffer_m: float | None = None,
 ) -> gpd.GeoDataFrame | None:
     """Approved records of an area folder's embedded register, shaped like a register file's layer.
 
@@ -149,9 +153,13 @@ def register_assets(
         An area folder.
     taxonomy : Taxonomy, optional
         Asset types and elements.
-    area_codes : iterable of str, optional
-        Codes of the area's wards. Where ``settings.register_url`` names a register
-        shared by several areas, only its records placed in these wards are read.
+    boundaries : GeoDataFrame, optional
+        The area's wards (EPSG:27700). Where ``settings.register_url`` names a register
+        shared by several areas, only its records in these wards or within ``buffer_m``
+        of them are read (:func:`assetmap.analysis.assign.place_points`, the rule for
+        every asset layer): those in the buffer count for the area's walking access.
+    buffer_m : float, optional
+        Metres of the border band (default ``settings.asset_buffer_m``).
 
     Returns
     -------
@@ -166,8 +174,13 @@ def register_assets(
         return None
     with open_area_register(folder, taxonomy=taxonomy) as store:
         frame = store.records(public=True)
-    if shared and area_codes is not None:
-        frame = frame[frame["area_code"].isin(list(area_codes))]
+    if shared and boundaries is not None:
+        from assetmap.analysis.assign import OUTSIDE, check_buffer_m, place_points
+
+        if buffer_m is None:
+            buffer_m = check_buffer_m(settings.asset_buffer_m, field="ASSETMAP_ASSET_BUFFER_M")
+        # Other areas' records: not this area's, so left out without a note.
+        frame = frame[place_points(frame, boundaries.to_crs(frame.crs), buffer_m)["extent"].ne(OUTSIDE).to_numpy()]
     frame = frame.drop(columns=["area_code"])
     # Text as pandas strings, as a register file gives them, so the two combine cleanly.
     for column in frame.columns:

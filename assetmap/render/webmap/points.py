@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from folium.utilities import JsCode
 
+from assetmap.analysis.assign import beyond_boundary
 from assetmap.record import public_records, sensitive_mask
 from assetmap.render import styles
 from assetmap.render.webmap.safe import present, safe_link, safe_mailto, safe_text, script_json
@@ -354,9 +355,18 @@ def point_layers(
     return layers, legend_pillars
 
 
-def point_notes(n_hidden: int, n_unplaced: int) -> list[str]:
-    """Return the notes on assets left off the map: at a sensitive location, or with no location yet."""
+def point_notes(n_hidden: int, n_unplaced: int, n_beyond: int = 0) -> list[str]:
+    """Return the notes on assets left off the map, and on those drawn beyond the area's boundary.
+
+    Left off: at a sensitive location, or with no location yet. Beyond the boundary (within the
+    area's buffer): drawn, and counted for walking access, but in no ward.
+    """
     notes = []
+    if n_beyond:
+        notes.append(
+            f"{n_beyond:,} asset(s) drawn lie beyond the area's boundary: they count for residents' walking "
+            "access, but in no ward's count."
+        )
     if n_hidden:
         notes.append(
             f"{n_hidden:,} asset(s) with a sensitive location are counted in their area but not shown as points."
@@ -417,5 +427,10 @@ def map_notes(
     -------
     list of str
     """
-    _, n_hidden, n_unplaced = points_to_draw(assets, pillars, taxonomy)
-    return point_notes(n_hidden, n_unplaced)
+    drawn, n_hidden, n_unplaced = points_to_draw(assets, pillars, taxonomy)
+    return point_notes(n_hidden, n_unplaced, n_drawn_beyond(drawn))
+
+
+def n_drawn_beyond(drawn: gpd.GeoDataFrame | None) -> int:
+    """Return how many of the points drawn lie beyond the area's boundary (in no ward)."""
+    return 0 if drawn is None else int(beyond_boundary(drawn).sum())

@@ -17,7 +17,14 @@ from assetmap.record import public_records
 from assetmap.render import styles
 from assetmap.render.webmap.layers import MEASURES, Measure, area_layer, catchment_layer, classify_measure
 from assetmap.render.webmap.legend import LegendControl, legend_html
-from assetmap.render.webmap.points import POPUP_CSS, filter_by_pillars, point_layers, point_notes, points_to_draw
+from assetmap.render.webmap.points import (
+    POPUP_CSS,
+    filter_by_pillars,
+    n_drawn_beyond,
+    point_layers,
+    point_notes,
+    points_to_draw,
+)
 from assetmap.render.webmap.safe import safe_text
 from assetmap.render.webmap.screen import MAP_CSS, MAP_JS, check_crs, screen_geometry, use_libs
 from assetmap.taxonomy import Taxonomy, load_taxonomy
@@ -285,7 +292,7 @@ def _points(
 ) -> tuple[list[folium.FeatureGroup], list[tuple[str, str, int]], str | None]:
     """Return the layers of points per pillar, (key, name, count) of each, and the note on assets not drawn."""
     drawn, n_hidden, n_unplaced = points_to_draw(assets, pillars, taxonomy)
-    note = " ".join(point_notes(n_hidden, n_unplaced)) or None
+    note = " ".join(point_notes(n_hidden, n_unplaced, n_drawn_beyond(drawn))) or None
     point_groups, legend_pillars = (
         point_layers(drawn, pillars, taxonomy, display.cluster_above, display.libs_url)
         if drawn is not None

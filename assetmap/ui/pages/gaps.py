@@ -7,6 +7,7 @@ import streamlit as st
 
 from assetmap._errors import AssetMapError
 from assetmap.analysis.groups import group_keys, group_label
+from assetmap.analysis.note import distance_words
 from assetmap.area.units import UnitLabel, unit_name
 from assetmap.io.export import MEDIA_TYPES
 from assetmap.ui import common
@@ -75,6 +76,23 @@ def page() -> None:
     b.metric("Assets counted", f"{int(whole['n_assets']):,}")
     c.metric("High need, low access", f"{int((rows['bivariate_class'] == HIGH_NEED_LOW_ACCESS).sum())}")
     d.metric("Distance", "walking" if result.access.method == "network" else "straight line")
+    beyond = int(whole["n_assets_outside"])
+    if beyond or area.assets_left_out:
+        st.caption(
+            f"Assets counted are those in the area's {'wards' if by == 'area' else 'LSOAs'}. "
+            + (
+                f"{beyond:,} more, beyond its boundary within {distance_words(area.asset_buffer_m)}, count for "
+                "residents' walking access only. "
+                if beyond
+                else ""
+            )
+            + (
+                f"{area.assets_left_out:,} record{' was' if area.assets_left_out == 1 else 's were'} further out: "
+                "left out."
+                if area.assets_left_out
+                else ""
+            )
+        )
     if whole["no_assets"]:
         st.warning(f"No approved asset serves {group_label(group)}: nobody is within reach.", icon=":material/warning:")
 
