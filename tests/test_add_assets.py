@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import ast
 import re
+import shutil
 from pathlib import Path
 
+import geopandas as gpd
+import pandas as pd
 import pytest
 
 import assetmap
@@ -150,23 +153,52 @@ def test_area_taxonomy_adds_types(area, capsys):
     assert set(load_area(area).assets["type"]) == {"warm_space"}
 
 
-@pytest.mark.parametrize("name", ["gm_food_banks.csv", "gm_libraries.geojson", "gm_green_flags.geojson"])
-def test_real_greater_manchester_files(real_data, tmp_path, name, capsys):
-    area = _area(tmp_path / "tiny")
-    (area / "postcodes").mkdir(exist_ok=True)
-    flags = {"gm_food_banks.csv": ["--type", "food_bank"], "gm_green_flags.geojson": ["--type", "park"]}
-    status = main(["add-assets", str(area), str(real_data / "assets" / name), "--skip-invalid", *flags.get(name, [])])
+@pytest.fixture(scope="module")
+def manchester_bare(real_data, tmp_path_factory):
+    """Manchester from its published files, with postcodes and no assets: a folder to copy per test."""
+    from assetmap import LayerOptions, init_area
+
+    r = real_data
+    folder = tmp_path_factory.mktemp("bare") / "manchester"
+    init_area(
+        folder,
+        boundaries=r / "boundaries" / "manchester_wards_2023.geojson",
+        small_areas=r / "boundaries" / "manchester_lsoa21.geojson",
+        imd=r / "deprivation" / "IoD2025_File_7_manchester_partial.csv",
+        options=LayerOptions(postcodes=r / "postcodes" / "manchester_postcodes_codepoint_2025.csv"),
+        name="Manchester",
+    )
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("name", "flags", "kind"),
+    [
+        ("gm_food_banks.csv", ["--type", "food_bank"], "food_bank"),
+        ("gm_libraries.geojson", [], "library"),  # its Type values ("Partnership run library"...) are libraries
+        ("gm_green_flags.geojson", ["--type", "green_space"], "green_space"),
+    ],
+)
+def test_real_greater_manchester_files(real_data, manchester_bare, tmp_path, name, flags, kind, capsys):
+    area = tmp_path / "manchester"
+    shutil.copytree(manchester_bare, area)
+    status = main(["add-assets", str(area), str(real_data / "assets" / name), "--skip-invalid", *flags])
     out = capsys.readouterr().out
     assert status == 0, out
-    assets = load_area(area).assets
-    if name == "gm_libraries.geojson":  # the file's Type values ("Partnership run library"...) are libraries
-        assert len(assets) == 141 and set(assets["type"]) == {"library"}
-    elif name == "gm_green_flags.geojson":
-        assert len(assets) == 59 and set(assets["type"]) == {"green_space"}
+    loaded = load_area(area)
+    assets = loaded.assets
+    assert len(assets) and set(assets["type"]) == {kind}
+    # The county-wide files keep Manchester's rows and its border band; the rest are left out, counted.
+    source = real_data / "assets" / name
+    n_rows = len(pd.read_csv(source) if source.suffix == ".csv" else gpd.read_file(source))
+    assert len(assets) + loaded.assets_left_out <= n_rows
+    if name == "gm_food_banks.csv":
+        assert "rows left out" in out and "postcode not found" in out  # Code-Point covers Manchester only
+    else:
+        assert loaded.assets_left_out > 0
+    if name == "gm_green_flags.geojson":
         # The contact person's name (column 'contact') is not taken as the public email.
         assert not assets["email"].astype("string").str.contains(" ").fillna(False).any()
-    else:
-        assert "rows left out" in out and "postcode not found" in out  # the tiny area's postcodes
 
 
 # -- messages name flags and page controls, never Python ------------------------------------------------
