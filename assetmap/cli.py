@@ -175,9 +175,9 @@ def _area_lookup(dep, args: argparse.Namespace):
 
 def _cmd_assign(args: argparse.Namespace) -> int:
     from assetmap.analysis.assign import assign_to_areas
-    from assetmap.io.assets import read_points
     from assetmap.io.boundaries import read_boundaries, read_small_areas
     from assetmap.io.export import write_table
+    from assetmap.io.places import read_points
     from assetmap.io.postcodes import read_postcodes
 
     out = _output_path(args.out)
