@@ -522,17 +522,15 @@ def gap_table(
     available = share_columns(shares)
     t = _pick_threshold(opts.threshold, available)
     groups, in_shares = _report_groups(shares, opts.groups, tax)
-    share_cols = list(available.values())
     counts, no_assets, outside = _served_counts(assets, by, pd.Index(base["code"]), groups, in_shares, tax)
-    values, res_pop = _placed_shares(shares, base, groups, share_cols, no_assets)
+    values, res_pop = _placed_shares(shares, base, groups, list(available.values()), no_assets)
     values, area_pop, score, rank = _with_whole_area(values, res_pop, base)
     need = need_percentile(
         score if np.isfinite(score).any() else None, deprivation, ranks=rank, n_national=opts.n_national
     )
-    access = values[list(available).index(t)].ravel()
     rows = _area_rows(base, groups, area_pop, counts, outside, opts, tax)
-    out = _with_gap_columns(rows, t, access, need, score, no_assets)
-    return _with_shares_in_order(out.assign(access_method=_access_method(shares)), share_cols, values)
+    out = _with_gap_columns(rows, t, values[list(available).index(t)].ravel(), need, score, no_assets)
+    return _with_shares_in_order(out.assign(access_method=_access_method(shares)), list(available.values()), values)
 
 
 def _with_shares_in_order(out: pd.DataFrame, share_cols: list[str], values: np.ndarray) -> pd.DataFrame:

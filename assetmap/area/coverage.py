@@ -306,15 +306,7 @@ def analyse_gaps(
         include_stale=include_stale,
         vintages=area.vintages,
         n_assets={**{k: access.n_assets[k] for k in keys}, "all": access.n_assets["all"]},
-        options=NoteOptions(
-            caveats=_caveats(area, access, shares, stale, include_stale),
-            placement=_placement_text(access),
-            units=area.unit_label.plural_lower if by == "area" else "LSOAs",
-            boundaries=area.unit_label.plural_lower,
-            buffer_m=area.asset_buffer_m,
-            n_beyond=int(beyond_boundary(counted).sum()),
-            n_left_out=area.assets_left_out,
-        ),
+        options=_note_options(area, access, shares, stale, counted, include_stale=include_stale, by=by),
     )
     return GapAnalysis(
         table=_with_geometry(area, table, by),
@@ -325,6 +317,28 @@ def analyse_gaps(
         include_stale=include_stale,
         threshold=t,
         by=by,
+    )
+
+
+def _note_options(
+    area: Area,
+    access: AccessResult,
+    shares: pd.DataFrame,
+    stale: pd.DataFrame,
+    counted: gpd.GeoDataFrame,
+    *,
+    include_stale: bool,
+    by: str,
+) -> NoteOptions:
+    """Return what the method note says of this area beyond the method: caveats, placement, units, border."""
+    return NoteOptions(
+        caveats=_caveats(area, access, shares, stale, include_stale),
+        placement=_placement_text(access),
+        units=area.unit_label.plural_lower if by == "area" else "LSOAs",
+        boundaries=area.unit_label.plural_lower,
+        buffer_m=area.asset_buffer_m,
+        n_beyond=int(beyond_boundary(counted).sum()),
+        n_left_out=area.assets_left_out,
     )
 
 
