@@ -177,13 +177,15 @@ def rss_mb():
 parse_bulk(hostile.xlsx_rows(3), "warm.xlsx")  # imports and caches, so that only the refusal is measured
 data = hostile.xlsx_bomb()
 before = rss_mb()
+started = time.perf_counter()
 records, problems = parse_bulk(data, "groups.xlsx", max_rows=500)
-print(json.dumps({"before": before, "after": rss_mb(), "problems": [str(p) for p in problems]}))
+seconds = time.perf_counter() - started
+print(json.dumps({"seconds": seconds, "before": before, "after": rss_mb(), "problems": [str(p) for p in problems]}))
 """
 
 
 @pytest.mark.parametrize("ratio_check", [True, False], ids=["zip-directory", "row-count"])
-def test_the_bomb_is_refused_without_its_memory(ratio_check):
+def test_the_bomb_is_refused_in_under_two_seconds_and_memory_returns(ratio_check):
     script = _MEASURE if ratio_check else _MEASURE.replace("import hostile", "from assetmap.io import _guard\n"
         "_guard.MAX_XLSX_RATIO = 10**9\nimport hostile")  # fmt: skip
     run = subprocess.run(
@@ -198,6 +200,8 @@ def test_the_bomb_is_refused_without_its_memory(ratio_check):
     assert run.returncode == 0, run.stderr
     result = json.loads(run.stdout.strip().splitlines()[-1])
     assert result["problems"] and "groups.xlsx" in result["problems"][0]
+    # The parse alone, in a fresh interpreter (0.1 to 0.2 s measured): the bound the service promises.
+    assert result["seconds"] < 2, result
     assert result["after"] - result["before"] < 100, result
 
 
