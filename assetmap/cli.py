@@ -36,6 +36,7 @@ def _cmd_init_area(args: argparse.Namespace) -> int:
         columns=LayerColumns(
             boundaries=_columns(code_col=args.boundaries_code_col, name_col=args.boundaries_name_col),
             small_areas=_columns(code_col=args.small_areas_code_col, name_col=args.small_areas_name_col),
+            lookup=_columns(lsoa_col=args.lookup_lsoa_col, area_col=args.lookup_area_col),
         ),
         boundary_label=args.boundary_label,
     )
@@ -441,6 +442,8 @@ def _area_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--boundaries-name-col", help="name column of the boundaries, where not detected")
     p.add_argument("--small-areas-code-col", help="code column of the LSOA boundaries, where not detected")
     p.add_argument("--small-areas-name-col", help="name column of the LSOA boundaries, where not detected")
+    p.add_argument("--lookup-lsoa-col", help="LSOA code column of the lookup, where not detected")
+    p.add_argument("--lookup-area-col", help="ward (area) code column of the lookup, where not detected")
     p.add_argument("--overwrite", action="store_true", help="replace an existing area folder")
     p.set_defaults(func=_cmd_init_area)
 

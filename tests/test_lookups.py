@@ -88,3 +88,22 @@ def test_national_ward_lookup_is_cut_to_the_area_by_its_lsoas(real_data):
     lsoas = pd.read_csv(real_data / "deprivation" / "IoD2025_File_6_population_manchester.csv")["LSOA code (2021)"]
     mine = lookup[lookup["lsoa_code"].isin(lsoas)]
     assert len(mine) == 295 and mine["area_code"].nunique() == 32
+
+
+def test_a_lookup_with_its_own_headers_is_named_by_flags_on_init_area(tmp_path, capsys):
+    from assetmap.area.load import load_area
+    from assetmap.cli import main
+
+    tiny = Path(__file__).parent / "fixtures" / "tiny"
+    odd = tmp_path / "lookup.csv"
+    pd.read_csv(tiny / "lookup.csv").rename(columns={"LSOA21CD": "small_area", "WD24CD": "ward"}).to_csv(
+        odd, index=False
+    )
+    base = ["init-area", str(tmp_path / "a"), "--boundaries", str(tiny / "wards.geojson")]
+    base += ["--small-areas", str(tiny / "lsoa21.geojson"), "--imd", str(tiny / "file7.csv"), "--lookup", str(odd)]
+    assert main(base) == 2
+    err = capsys.readouterr().err
+    assert "init-area --lookup-lsoa-col" in err and "lsoa_col" not in err
+    assert not (tmp_path / "a").exists()
+    assert main([*base, "--lookup-lsoa-col", "small_area", "--lookup-area-col", "ward"]) == 0
+    assert len(load_area(tmp_path / "a").lookup)

@@ -154,14 +154,15 @@ def read_lookup(path: str | Path, *, lsoa_col: str | None = None, area_col: str 
     cols = list(raw.columns)
     lsoa_col = lsoa_col or _find(cols, _LSOA_COL)
     area_col = area_col or _find(cols, _AREA_COL)
-    for col, what in ((lsoa_col, "lsoa_col"), (area_col, "area_col")):
+    for col, kind, flag in ((lsoa_col, "LSOA", "--lookup-lsoa-col"), (area_col, "ward (area)", "--lookup-area-col")):
         if col is None:
             raise DataFormatError(
-                f"{path.name}: cannot tell which column holds the {'LSOA' if what == 'lsoa_col' else 'area'} codes "
-                f"among {cols}. Name it with {what}=."
+                f"{path.name}: cannot tell which column holds the {kind} codes among {cols}. Name it with "
+                f"init-area {flag}, or use the ONS lookup, whose columns are named as ONS names them "
+                "(LSOA21CD, WD24CD)."
             )
         if col not in cols:
-            raise DataFormatError(f"{path.name}: no column '{col}' (given as {what}). The columns are {cols}.")
+            raise DataFormatError(f"{path.name}: no column '{col}' (given with {flag}). The columns are {cols}.")
     weight_col = _find(cols, (r"^weight$", r"^share$", r"^pop_?share$"))
     out = pd.DataFrame(
         {
