@@ -197,7 +197,7 @@ def test_printed_ward_shows_every_payload_as_text(marker: Path) -> None:
         row = template.copy()
         row["asset_id"], row["name"] = f"H{i:02d}", payload
         rows.append(row)
-    area.assets = pd.concat([assets, pd.DataFrame(rows)], ignore_index=True).set_geometry("geometry")
+    area.assets = pd.concat([assets, pd.DataFrame(rows)], ignore_index=True).set_geometry("geometry", crs=assets.crs)
     area._cache.pop("area_summary")
     pdf = printmap.print_ward(area, "E05000001")
     text = "".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split())

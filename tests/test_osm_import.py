@@ -11,6 +11,7 @@ from assetmap import settings
 from assetmap.area import sources
 from assetmap.area.load import load_area
 from assetmap.area.manifest import read_manifest
+from assetmap.area.register import open_area_register
 from assetmap.cli import main
 from assetmap.io import osm
 from assetmap.store import open_store
@@ -135,7 +136,10 @@ def test_cli_import_and_network_saved_in_area(area_dir, capsys):
     assert graph.graph["crs"] == settings.analysis_crs
     highways = {d["highway"] for _, _, d in graph.edges(data=True)}
     assert highways == {"residential", "footway"}  # the motorway is not walkable
-    assert (area.assets["source"] == "osm").sum() == 6
+    with open_area_register(area_dir) as register:
+        assert (register.records(public=False)["source"] == "osm").sum() == 6
+    # The extract lies in Manchester, far beyond the demo borough's border buffer: left out, and counted.
+    assert (area.assets["source"] == "osm").sum() == 0 and area.assets_left_out >= 6
 
 
 def test_real_levenshulme_extract(real_data, tmp_path):

@@ -512,7 +512,8 @@ def test_load_area_reads_a_shared_register_for_its_own_wards(
         here, elsewhere = s.bulk_add(
             [
                 group(1, name="Shared Here", longitude=inside.x, latitude=inside.y),
-                group(2, name="Shared Elsewhere", longitude=inside.x, latitude=inside.y),
+                # Another authority's place, far beyond this area's border buffer.
+                group(2, name="Shared Elsewhere", longitude=-2.24, latitude=53.48),
             ],
             actor="p",
         )
