@@ -309,14 +309,14 @@ class UploadChoices:
     asset_buffer_m: object = None
     fields: Mapping[str, str] = field(default_factory=dict)
 
-    def checked(self) -> tuple[str | None, float | None]:
-        """Return the boundary label and the buffer in metres, or refuse them naming where they were given."""
+    def checked(self) -> float | None:
+        """Check the boundary label; return the buffer in metres. Refuse either naming where it was given."""
         if self.boundary_label is not None:
             UnitLabel.of(self.boundary_label, source=self.fields.get("boundary_label", "boundary_label"))
         buffer_m = None
         if self.asset_buffer_m is not None:
             buffer_m = check_buffer_m(self.asset_buffer_m, field=self.fields.get("asset_buffer_m", "asset_buffer_m"))
-        return self.boundary_label, buffer_m
+        return buffer_m
 
 
 def area_from_uploads(
@@ -345,9 +345,7 @@ def area_from_uploads(
     replace : bool
         Replace an area of the same name; otherwise an existing one is an error.
     choices : UploadChoices, optional
-        The type of assets in files with no type column, leaving out bad asset rows,
-        what the areas are called and the border buffer; the label and buffer are
-        checked before any file is read.
+        Asset type, bad asset rows, label and buffer (these two checked before any file is read).
     on_step : callable, optional
         Called with a short description before each slow step, to show progress.
 
@@ -369,7 +367,7 @@ def area_from_uploads(
     step = on_step or (lambda _text: None)
     title = _area_title(name)
     choices = choices or UploadChoices()
-    label, buffer_m = choices.checked()
+    choices = replace_fields(choices, asset_buffer_m=choices.checked())  # before any file is written
     step("Checking the files")
     check_uploads(files)
     root = Path(areas_dir)
@@ -384,15 +382,8 @@ def area_from_uploads(
         slow = " and the street network (this can take a minute or two)" if paths.get("network") else ""
         step(f"Reading and checking every layer{slow}")
         options = _upload_options(paths, columns or {}, checks, choices)
-        options = replace_fields(options, boundary_label=label, asset_buffer_m=buffer_m)
-        area = init_area(
-            work / "area",
-            boundaries=paths["boundaries"][0],
-            small_areas=paths["small_areas"][0],
-            imd=paths["deprivation"][0],
-            options=options,
-            name=title,
-        )
+        given = {"boundaries": paths["boundaries"][0], "small_areas": paths["small_areas"][0]}
+        area = init_area(work / "area", **given, imd=paths["deprivation"][0], options=options, name=title)
         step("Saving the area")
         _move_into_place(work / "area", target, work)
     finally:
@@ -442,6 +433,8 @@ def _upload_options(
         assets=paths.get("assets", []),
         asset_type=choices.asset_type,
         skip_invalid_assets=choices.skip_invalid_assets,
+        asset_buffer_m=choices.asset_buffer_m,  # type: ignore[arg-type]  # checked: metres
+        boundary_label=choices.boundary_label,
         columns=LayerColumns(
             boundaries=_given(columns.get("boundaries"), checks["boundaries"]),
             small_areas=_given(columns.get("small_areas"), checks["small_areas"]),
