@@ -192,8 +192,7 @@ def _show_result(result: AddedAssets, notes: list[str]) -> None:
     if result.added:
         st.success(plain(summary), icon=":material/check_circle:")
     else:
-        text = summary if summary.startswith("Nothing added") else f"Nothing added. {summary}"
-        st.info(plain(text), icon=":material/info:")
+        st.info(plain(summary), icon=":material/info:")
     for note in notes:
         st.info(plain(page_words(note)), icon=":material/info:")
     if result.problems:
