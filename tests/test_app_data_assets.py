@@ -192,3 +192,23 @@ def test_unknown_type_values_without_a_mapping_are_refused_naming_the_control(ow
     at = _add(at.run())
     assert not at.exception and not at.error, _errors(at)
     assert "Corner Hub" in _names(own_area)
+
+
+def test_bad_rows_are_refused_in_the_words_of_the_controls_and_then_left_out(own_area):
+    before = _names(own_area)
+    at = _own(own_area)
+    rows = "name,latitude,longitude\nGood Hall,52.602287,-1.997742\nNowhere Hall,,\n"
+    _upload(at, "data_add_file", "halls.csv", rows.encode())
+    at = at.run()
+    at.selectbox(key="data_add_type").set_value("community_centre")
+    at = _add(at)
+    errors = _errors(at)
+    assert any("halls.csv" in e and "tick 'Leave out bad rows'" in e for e in errors), errors
+    assert not any("--" in e for e in errors), errors
+    assert _names(own_area) == before
+
+    at.checkbox(key="data_add_skip").check()
+    at = _add(at)
+    assert not at.exception and not at.error, _errors(at)
+    assert any("1 rows left out" in s.value for s in at.success), [s.value for s in at.success]
+    assert "Good Hall" in _names(own_area) and "Nowhere Hall" not in _names(own_area)

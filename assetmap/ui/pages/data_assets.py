@@ -37,7 +37,8 @@ _BY_ROW, _BY_COLUMN = TYPE_CONTROL, "Read the type from a column"
 
 #: The command line's words in the shared loaders' messages, and this section's control for each.
 _PAGE_WORDS: tuple[tuple[str, str], ...] = (
-    ("add-assets --", "--"),
+    ("give add-assets --name-col", "choose the 'Name column'"),
+    ("give --skip-invalid", f"tick '{SKIP_CONTROL}'"),
     ("--type-map", f"'{MAP_CONTROL}'"),
     ("--type-col", f"'{TYPE_COLUMN_CONTROL}'"),
     ("--type", f"'{TYPE_CONTROL}'"),
