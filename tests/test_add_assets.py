@@ -133,6 +133,10 @@ def test_into_the_register_once(area, capsys):
     assert "Added 3 pharmacies from pharmacies.csv to Tiny's register." == first.summary()
     again = add_assets(area, REGISTERS / "pharmacies.csv", how)
     assert (again.added, again.already) == (0, 3)
+    assert (
+        again.summary()
+        == "Nothing added: the 3 pharmacies of pharmacies.csv are in Tiny's register already (added before)."
+    )
     with open_area_register(area) as store:
         records = store.records(public=False)
     assert len(records) == 3 and set(records["status"]) == {"pending"} and set(records["source"]) == {"register"}

@@ -98,7 +98,7 @@ def test_page_shows_the_area_on_show_and_the_form(areas_dir):
     assert not at.exception and not at.error
     demo = assetmap.load_area(settings.demo_area_path)
     assert at.sidebar.subheader[0].value == common.md_text(demo.name)
-    assert {m.label: m.value for m in at.metric}["Areas"] == f"{len(demo.boundaries):,}"
+    assert {m.label: m.value for m in at.metric}["Wards"] == f"{len(demo.boundaries):,}"
     # The demo is on show already; there is nothing kept yet.
     assert at.button(key="data_show_demo").disabled
     assert any("No areas created yet" in _text(c.value) for c in at.caption)
@@ -121,7 +121,7 @@ def test_creating_an_area_from_files_shows_it_and_switches_to_it(areas_dir):
     assert any("Created **Tiny Town**" in _text(s.value) for s in at.success)
     assert at.sidebar.subheader[0].value == common.md_text("Tiny Town")
     wards = gpd.read_file(TINY / "wards.geojson")
-    assert {m.label: m.value for m in at.metric}["Areas"] == str(len(wards))
+    assert {m.label: m.value for m in at.metric}["Wards"] == str(len(wards))
     # The summary names the layers, and the form starts again empty.
     assert any("Boundaries: wards.geojson" in _text(m.value) for m in at.markdown)
     assert at.file_uploader(key="data_upload_boundaries_1").value is None

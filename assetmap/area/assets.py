@@ -124,8 +124,11 @@ class AddedAssets:
             )
         what = _plural(self.types[0]) if len(set(self.types)) == 1 else "assets"
         where = f"{self.area}'s register" if self.into == "register" else f"{self.area}'s asset layers"
-        line = f"Added {self.added} {what} from {self.file} to {where}"
-        if self.already:
+        if self.already and not self.added:  # the same file again
+            line = f"Nothing added: the {self.already} {what} of {self.file} are in {where} already (added before)"
+        else:
+            line = f"Added {self.added} {what} from {self.file} to {where}"
+        if self.already and self.added:
             line += f"; {self.already} were there already (this file was added before)"
         if self.left_out:
             reasons = Counter(_REASONS.get(p.field or "", p.field or "other") for p in self.problems if p.row)

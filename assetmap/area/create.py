@@ -7,6 +7,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from dataclasses import replace as replace_fields
 from pathlib import Path
 from typing import Any
 
@@ -282,6 +283,42 @@ def _move_into_place(built: Path, target: Path, work: Path) -> None:
         raise
 
 
+@dataclass(frozen=True)
+class UploadChoices:
+    """What an officer chose beside the uploads: how to read the asset files, what the areas are called.
+
+    Attributes
+    ----------
+    asset_type : str, optional
+        Type of every asset in register files with no type column.
+    skip_invalid_assets : bool
+        Leave out bad asset rows (listed in the notes) instead of refusing the files.
+    boundary_label : str, optional
+        What the boundaries are called, in the plural ("Localities"); default "Wards".
+    asset_buffer_m : object, optional
+        Metres beyond the boundary within which assets are kept (a number, or text holding
+        one); default ``settings.asset_buffer_m``.
+    fields : mapping
+        What the choices are called where they were made (``boundary_label`` and
+        ``asset_buffer_m`` to a control's label), for the messages refusing them.
+    """
+
+    asset_type: str | None = None
+    skip_invalid_assets: bool = False
+    boundary_label: str | None = None
+    asset_buffer_m: object = None
+    fields: Mapping[str, str] = field(default_factory=dict)
+
+    def checked(self) -> float | None:
+        """Check the boundary label; return the buffer in metres. Refuse either naming where it was given."""
+        if self.boundary_label is not None:
+            UnitLabel.of(self.boundary_label, source=self.fields.get("boundary_label", "boundary_label"))
+        buffer_m = None
+        if self.asset_buffer_m is not None:
+            buffer_m = check_buffer_m(self.asset_buffer_m, field=self.fields.get("asset_buffer_m", "asset_buffer_m"))
+        return buffer_m
+
+
 def area_from_uploads(
     files: Mapping[str, Sequence[Upload]],
     *,
@@ -289,8 +326,7 @@ def area_from_uploads(
     areas_dir: str | Path,
     columns: Mapping[str, Mapping[str, str | None]] | None = None,
     replace: bool = False,
-    asset_type: str | None = None,
-    skip_invalid_assets: bool = False,
+    choices: UploadChoices | None = None,
     on_step: Callable[[str], None] | None = None,
 ) -> Area:
     """Create an area from uploaded files in ``areas_dir``, all or nothing.
@@ -308,10 +344,8 @@ def area_from_uploads(
         Layer to ``{role: column}`` where detection fails (roles in :data:`COLUMN_ROLES`).
     replace : bool
         Replace an area of the same name; otherwise an existing one is an error.
-    asset_type : str, optional
-        Type of every asset in register files with no type column.
-    skip_invalid_assets : bool
-        Leave out bad asset rows (listed in the notes) instead of refusing the files.
+    choices : UploadChoices, optional
+        Asset type, bad asset rows, label and buffer (these two checked before any file is read).
     on_step : callable, optional
         Called with a short description before each slow step, to show progress.
 
@@ -332,6 +366,8 @@ def area_from_uploads(
     """
     step = on_step or (lambda _text: None)
     title = _area_title(name)
+    choices = choices or UploadChoices()
+    choices = replace_fields(choices, asset_buffer_m=choices.checked())  # before any file is written
     step("Checking the files")
     check_uploads(files)
     root = Path(areas_dir)
@@ -345,15 +381,9 @@ def area_from_uploads(
         checks = _check_upload_columns(paths, columns or {})
         slow = " and the street network (this can take a minute or two)" if paths.get("network") else ""
         step(f"Reading and checking every layer{slow}")
-        options = _upload_options(paths, columns or {}, checks, asset_type=asset_type, skip_invalid=skip_invalid_assets)
-        area = init_area(
-            work / "area",
-            boundaries=paths["boundaries"][0],
-            small_areas=paths["small_areas"][0],
-            imd=paths["deprivation"][0],
-            options=options,
-            name=title,
-        )
+        options = _upload_options(paths, columns or {}, checks, choices)
+        given = {"boundaries": paths["boundaries"][0], "small_areas": paths["small_areas"][0]}
+        area = init_area(work / "area", **given, imd=paths["deprivation"][0], options=options, name=title)
         step("Saving the area")
         _move_into_place(work / "area", target, work)
     finally:
@@ -388,9 +418,7 @@ def _upload_options(
     paths: Mapping[str, Sequence[Path]],
     columns: Mapping[str, Mapping[str, str | None]],
     checks: Mapping[str, ColumnCheck],
-    *,
-    asset_type: str | None,
-    skip_invalid: bool,
+    choices: UploadChoices,
 ) -> LayerOptions:
     """Gather the optional uploads and the columns named for them, as :func:`init_area` takes them."""
 
@@ -403,8 +431,10 @@ def _upload_options(
         network=first("network"),
         postcodes=first("postcodes"),
         assets=paths.get("assets", []),
-        asset_type=asset_type,
-        skip_invalid_assets=skip_invalid,
+        asset_type=choices.asset_type,
+        skip_invalid_assets=choices.skip_invalid_assets,
+        asset_buffer_m=choices.asset_buffer_m,  # type: ignore[arg-type]  # checked: metres
+        boundary_label=choices.boundary_label,
         columns=LayerColumns(
             boundaries=_given(columns.get("boundaries"), checks["boundaries"]),
             small_areas=_given(columns.get("small_areas"), checks["small_areas"]),

@@ -375,6 +375,27 @@ def table_columns(path: str | Path) -> list[str]:
     return [str(c).strip().lstrip("\ufeff") for c in frame.columns]
 
 
+def file_columns(path: str | Path) -> list[str]:
+    """Return the column names of a table (CSV, XLSX) or of a map layer's attributes, geometry left out.
+
+    Only the header, or a map layer's first few hundred features, is read.
+
+    Raises
+    ------
+    DataFormatError
+        When the file is neither a readable table nor a map layer.
+    """
+    path = Path(path)
+    if sniff_format(path) in ("csv", "xlsx"):
+        return table_columns(path)
+    try:
+        sample = _vector_sample(path)
+    except (OSError, RuntimeError, ValueError, IndexError, zipfile.BadZipFile) as exc:
+        # pyogrio's errors are RuntimeErrors; the loader reads the file again and says more.
+        raise DataFormatError(f"{path.name}: cannot read the map layer ({exc}).") from exc
+    return [str(c) for c in sample.columns if c != sample.geometry.name]
+
+
 def check_columns(
     path: str | Path, layer: str, mapping: Mapping[str, str | None] | None = None, *, population_given: bool = False
 ) -> ColumnCheck:

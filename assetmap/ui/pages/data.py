@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,7 +13,10 @@ from streamlit_folium import st_folium
 
 from assetmap import settings
 from assetmap._errors import AssetMapError, ValidationError
+from assetmap.analysis.assign import check_buffer_m
+from assetmap.analysis.note import distance_words
 from assetmap.area import create
+from assetmap.area.units import DEFAULT_LABEL
 from assetmap.io import uploads
 from assetmap.render import webmap
 from assetmap.taxonomy import load_taxonomy
@@ -47,21 +51,38 @@ MAP_HEIGHT: int = 480
 
 _NO_TYPE = "(the files have a type column)"
 
+#: The controls of the form whose values are checked, by what the messages call them.
+LABEL_CONTROL: str = "What the areas are called"
+BUFFER_CONTROL: str = "Border buffer for assets (metres)"
+
+
+def _default_buffer() -> float | None:
+    """Return the border buffer of the settings in metres (None where the setting is not a distance)."""
+    try:
+        return check_buffer_m(settings.asset_buffer_m, field="ASSETMAP_ASSET_BUFFER_M")
+    except ValidationError:
+        return None
+
 
 def plain(text: str) -> str:
     """Escape Markdown in a message, so file names and cell values show as they are."""
     return re.sub(r"([\\`*_{}\[\]<>()#+\-.!|~$])", r"\\\1", text)
 
 
-def show_error(exc: AssetMapError) -> None:
-    """Show a loader's error: its summary and one line per problem, never a traceback."""
+def show_error(exc: AssetMapError, *, words: Callable[[str], str] | None = None) -> None:
+    """Show a loader's error: its summary and one line per problem, never a traceback.
+
+    ``words`` rewrites each line in the words of the controls on show (a flag becomes a control's label).
+    """
+    say = words or (lambda text: text)
     if isinstance(exc, ValidationError) and exc.summary:
-        lines = [plain(exc.summary), ""] + [f"- {plain(str(p))}" for p in exc.problems[:20]]
+        lines = [plain(say(exc.summary)), ""] + [f"- {plain(say(str(p)))}" for p in exc.problems[:20]]
         if len(exc.problems) > 20:
             lines.append(f"- ... and {len(exc.problems) - 20} more.")
         st.error("\n".join(lines), icon=":material/error:")
     else:
-        st.error("\n\n".join(plain(line) for line in str(exc).splitlines() if line.strip()), icon=":material/error:")
+        lines = [plain(say(line)) for line in str(exc).splitlines() if line.strip()]
+        st.error("\n\n".join(lines), icon=":material/error:")
 
 
 def _show(path: str) -> None:
@@ -80,12 +101,15 @@ def page() -> None:
     _switch()
     st.subheader("Create an area from your files")
     _form()
+    from assetmap.ui.pages.data_assets import add_assets_section  # it draws its errors with show_error
+
+    add_assets_section()
     osm_import_section()
 
 
 def _counts(area: Area) -> None:
     a, b, c, d = st.columns(4)
-    a.metric("Areas", f"{len(area.boundaries):,}")
+    a.metric(area.unit_label.plural, f"{len(area.boundaries):,}")
     b.metric("LSOAs", f"{len(area.small_areas):,}")
     c.metric("Residents", f"{area.deprivation['population'].sum():,.0f}")
     d.metric("Assets", f"{len(area.assets):,}")
@@ -95,7 +119,10 @@ def _area_on_show(area: Area | None) -> None:
     if area is None:
         return
     st.markdown(f"**{plain(area.name)}**" + (" (fictional demo data)" if area.fictional else ""))
-    st.caption(f"Folder: {plain(str(area.path or common.area_path()))}")
+    st.caption(
+        f"Folder: {plain(str(area.path or common.area_path()))}. Assets within "
+        f"{plain(distance_words(area.asset_buffer_m))} beyond the boundary are kept."
+    )
     _counts(area)
 
 
@@ -204,6 +231,7 @@ def _form() -> None:
             key=f"data_type_{generation}",
         )
         skip = st.checkbox("Leave out bad asset rows (listed in the notes)", key=f"data_skip_{generation}")
+        label, buffer_m = _area_settings(generation)
         replace = st.checkbox("Replace an area of the same name", key=f"data_replace_{generation}")
         submitted = st.form_submit_button("Create the area", type="primary", icon=":material/upload:")
     if not submitted:
@@ -221,9 +249,37 @@ def _form() -> None:
         name=name,
         columns=columns,
         replace=replace,
-        asset_type=None if asset_type == _NO_TYPE else asset_type,
-        skip_invalid_assets=skip,
+        choices=create.UploadChoices(
+            asset_type=None if asset_type == _NO_TYPE else asset_type,
+            skip_invalid_assets=skip,
+            boundary_label=label,
+            asset_buffer_m=buffer_m,
+            fields={"boundary_label": LABEL_CONTROL, "asset_buffer_m": BUFFER_CONTROL},
+        ),
     )
+
+
+def _area_settings(generation: int) -> tuple[str, float | None]:
+    """Draw the controls for what the areas are called and the border buffer; return their values."""
+    left, right = st.columns(2)
+    label = left.text_input(
+        LABEL_CONTROL,
+        value=DEFAULT_LABEL,
+        max_chars=40,
+        help="In the plural, as every page and print will say it: e.g. Localities, Neighbourhoods, PCN neighbourhoods.",
+        key=f"data_label_{generation}",
+    )
+    buffer_m = right.number_input(
+        BUFFER_CONTROL,
+        value=_default_buffer(),
+        step=100.0,
+        format="%.0f",
+        help="Assets this far beyond the boundary are kept: residents near the border use them, so they count "
+        "for walking access though in no area's counts. Assets further out are left out. 0 keeps only assets "
+        "inside.",
+        key=f"data_buffer_{generation}",
+    )
+    return label, buffer_m
 
 
 def _as_list(value: Any) -> list[Any]:
