@@ -382,8 +382,10 @@ def area_from_uploads(
         slow = " and the street network (this can take a minute or two)" if paths.get("network") else ""
         step(f"Reading and checking every layer{slow}")
         options = _upload_options(paths, columns or {}, checks, choices)
-        given = {"boundaries": paths["boundaries"][0], "small_areas": paths["small_areas"][0]}
-        area = init_area(work / "area", **given, imd=paths["deprivation"][0], options=options, name=title)
+        boundaries, small_areas, imd = (paths[layer][0] for layer in ("boundaries", "small_areas", "deprivation"))
+        area = init_area(
+            work / "area", boundaries=boundaries, small_areas=small_areas, imd=imd, options=options, name=title
+        )
         step("Saving the area")
         _move_into_place(work / "area", target, work)
     finally:
