@@ -163,3 +163,13 @@ def test_gap_table_and_method_note_say_locality(localities: Path, tmp_path: Path
     for text in (printed, out.read_text(encoding="utf-8-sig"), note):
         assert not WARD.findall(text), text
     assert "localities" in printed and "Localities are ranked" in note
+
+
+def test_the_moderate_page_names_the_record_s_unit_by_the_label():
+    from assetmap.ui.pages import moderate
+
+    record = {"name": "Hall", "type": "community_centre", "elements": (4,), "sensitive": False}
+    record["area_code"] = "E05000001"
+    fields = moderate._details(record, UnitLabel("Localities", "Locality"))["Field"].tolist()
+    assert "Locality code" in fields and not any("Ward" in f for f in fields)
+    assert "Ward code" in moderate._details(record, UnitLabel())["Field"].tolist()

@@ -15,6 +15,7 @@ from streamlit_folium import st_folium
 from assetmap import settings
 from assetmap._errors import AssetMapError, ValidationError
 from assetmap.area import register
+from assetmap.area.units import UnitLabel
 from assetmap.io.export import MEDIA_TYPES
 from assetmap.record import PERSONAL_FIELDS
 from assetmap.render import webmap
@@ -116,7 +117,9 @@ def _queue(store: RegisterStore, officer: str, area: Area | None) -> None:
         st.success("Nothing is waiting for review.", icon=":material/done_all:")
         return
     st.caption("Nothing here is public until it is approved.")
-    table = pd.DataFrame(pending.drop(columns=pending.geometry.name))[list(QUEUE_COLUMNS)].rename(columns=QUEUE_COLUMNS)
+    # The area's own word for its units ("Locality code"), not always "Ward".
+    shown = {**QUEUE_COLUMNS, "area_code": f"{_label(area).singular} code"}
+    table = pd.DataFrame(pending.drop(columns=pending.geometry.name))[list(QUEUE_COLUMNS)].rename(columns=shown)
     st.dataframe(table, hide_index=True, width="stretch", key="moderate_queue")
     names = dict(zip(pending["asset_id"], pending["name"], strict=True))
     chosen = st.selectbox(
@@ -130,7 +133,12 @@ def _queue(store: RegisterStore, officer: str, area: Area | None) -> None:
     _review(store, record, duplicates[duplicates["asset_id"] == chosen], officer, area)
 
 
-def _details(record: dict[str, Any]) -> pd.DataFrame:
+def _label(area: Area | None) -> UnitLabel:
+    """Return what the area calls its units (Wards where no area is on show)."""
+    return area.unit_label if area is not None else UnitLabel()
+
+
+def _details(record: dict[str, Any], units: UnitLabel) -> pd.DataFrame:
     taxonomy = load_taxonomy()
     labels = {t.key: t.label for t in taxonomy.asset_types}
     rows = []
@@ -143,7 +151,7 @@ def _details(record: dict[str, Any]) -> pd.DataFrame:
         elif field == "sensitive":
             value = "yes" if value else "no"
         rows.append({"Field": label, "Value": "" if value is None else str(value)})
-    rows.append({"Field": "Ward code", "Value": str(record.get("area_code") or "outside the area")})
+    rows.append({"Field": f"{units.singular} code", "Value": str(record.get("area_code") or "outside the area")})
     return pd.DataFrame(rows)
 
 
@@ -177,7 +185,7 @@ def _review(
         )
     left, right = st.columns([3, 2])
     with left:
-        st.dataframe(_details(record), hide_index=True, width="stretch", key=f"moderate_details_{rid}")
+        st.dataframe(_details(record, _label(area)), hide_index=True, width="stretch", key=f"moderate_details_{rid}")
     with right:
         _preview(record)
     approve, reject = st.columns(2)
@@ -251,7 +259,9 @@ def _edit_form(store: RegisterStore, record: dict[str, Any], officer: str, area:
             "Longitude", value=float(record["longitude"]), format="%.6f", key=f"{form}_longitude"
         )
         values["sensitive"] = st.checkbox(
-            "Sensitive location (shown at ward level only)", value=bool(record["sensitive"]), key=f"{form}_sensitive"
+            f"Sensitive location (shown at {_label(area).singular_lower} level only)",
+            value=bool(record["sensitive"]),
+            key=f"{form}_sensitive",
         )
         reason = st.text_input("Reason for the change (for the audit log)", key=f"{form}_reason")
         go = st.form_submit_button("Save changes", icon=":material/save:")
