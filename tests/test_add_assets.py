@@ -205,6 +205,32 @@ def test_real_greater_manchester_files(real_data, manchester_bare, tmp_path, nam
         assert not assets["email"].astype("string").str.contains(" ").fillna(False).any()
 
 
+def test_manchester_with_the_three_county_files_keeps_only_manchester_and_its_border(
+    real_data, manchester_bare, tmp_path, capsys
+):
+    # The walk-through: one area, three county-wide files, flags only.
+    area = tmp_path / "manchester"
+    shutil.copytree(manchester_bare, area)
+    files = real_data / "assets"
+    assert (
+        main(["add-assets", str(area), str(files / "gm_food_banks.csv"), "--type", "food_bank", "--skip-invalid"]) == 0
+    )
+    assert main(["add-assets", str(area), str(files / "gm_libraries.geojson")]) == 0
+    assert main(["add-assets", str(area), str(files / "gm_green_flags.geojson"), "--type", "green_space"]) == 0
+    capsys.readouterr()
+    loaded = load_area(area)
+    assets = loaded.assets
+    assert set(assets["type"]) == {"food_bank", "library", "green_space"}
+    outline = loaded.boundaries.geometry.union_all()
+    distance = assets.geometry.distance(outline)
+    assert (distance <= loaded.asset_buffer_m + 1).all()  # in Manchester or its border buffer
+    in_wards = assets["area_code"].isin(loaded.boundaries["code"])
+    assert (distance[in_wards] <= 1).all() and (~in_wards).any()  # ward counts hold Manchester's alone
+    assert loaded.assets_left_out > 0
+    counted = loaded.area_summary()["n_assets"].sum()
+    assert counted == in_wards.sum()
+
+
 # -- messages name flags and page controls, never Python ------------------------------------------------
 
 _PYTHON = re.compile(r"\b[a-z]+(?:_[a-z]+)+=|\bcolumns=\{|\bdefault_type\b|\[layers\.")
