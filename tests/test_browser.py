@@ -175,7 +175,7 @@ def test_gaps_page_ranks_and_answers_what_if(app_server: str, page: Any, expecte
     assert rows[0].startswith("code,name,group") and len(rows) > 2
     # The what-if form starts at the ward with the largest gap; submitting it shows the change.
     page.get_by_role("button", name="Show the change").click()
-    expect(page.get_by_text("Residents newly within reach")).to_be_visible(timeout=TIMEOUT_MS)
+    expect(page.get_by_text("Residents newly within reach", exact=True)).to_be_visible(timeout=TIMEOUT_MS)
     expect(page.locator(APP_IDLE)).to_be_attached(timeout=TIMEOUT_MS)
     metric = page.locator('[data-testid="stMetric"]').filter(has_text="Residents newly within reach")
     reached = metric.locator('[data-testid="stMetricValue"]').inner_text()
