@@ -177,10 +177,13 @@ def _add_the_file(page: Any, name: str, kind: str) -> int:
 def _choose_option(page: Any, control: str, option: str) -> None:
     from playwright.sync_api import expect
 
+    _idle(page)  # a rerun still drawing the page would close the list under the click
     box = page.get_by_role("combobox", name=control, exact=True)
     box.click()
     box.press_sequentially(option)  # the list is long and drawn in part: typing narrows it to the option
-    page.get_by_role("option", name=option, exact=True).click()
+    choice = page.get_by_role("option", name=option, exact=True)
+    expect(choice).to_be_visible(timeout=TIMEOUT_MS)
+    choice.click(timeout=TIMEOUT_MS)
     expect(page.get_by_role("combobox", name=control, exact=True)).to_have_value(option, timeout=TIMEOUT_MS)
     _idle(page)
 
