@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -52,14 +53,18 @@ def _alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
-def _wait_for(predicate, timeout_s: float, proc: subprocess.Popen, log: Path) -> None:
+def _wait_gone(pids: set[int], timeout_s: float) -> None:
+    """Wait until each process has ended: a pidfd turns readable when its process exits."""
     deadline = time.monotonic() + timeout_s
-    while not predicate():
-        if proc.poll() is not None:
-            pytest.fail(f"assetmap serve exited with {proc.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
-        if time.monotonic() > deadline:
-            pytest.fail(f"assetmap serve did not answer within {timeout_s:.0f} s")
-        time.sleep(0.2)
+    for pid in pids:
+        try:
+            fd = os.pidfd_open(pid)
+        except ProcessLookupError:
+            continue  # already gone
+        try:
+            select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+        finally:
+            os.close(fd)
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads processes from /proc")
@@ -80,14 +85,12 @@ def test_a_signal_to_serve_stops_the_whole_server(tmp_path: Path, signum: signal
         )
     children: set[int] = set()
     try:
-        _wait_for(lambda: _port_open(port), server.START_TIMEOUT_S, proc, log)
+        server.wait_until_healthy(proc, f"http://127.0.0.1:{port}", log)
         children = _children(proc.pid)
         assert children, "the server runs as a child of the command"
         proc.send_signal(signum)
         status = proc.wait(timeout=30)
-        deadline = time.monotonic() + 5
-        while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
-            time.sleep(0.1)  # reparented children are reaped by init a moment later
+        _wait_gone(children, 5)  # reparented children end a moment after the command
         assert not [pid for pid in children if _alive(pid)], "a server process outlived the command"
         assert not _port_open(port), "the port still answers"
         assert status == 128 + signum
