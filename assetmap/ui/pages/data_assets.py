@@ -78,17 +78,21 @@ def add_assets_section() -> None:
         help=f"Up to {uploads.upload_limit_mb('assets'):g} MB.",
         key="data_add_file",
     )
-    with tempfile.TemporaryDirectory() as folder:
-        src = _saved(upload, Path(folder))
-        columns = _headers(src)
-        how = _choices(path, columns)
-        go = st.button("Add the file", type="primary", icon=":material/add:", disabled=src is None, key="data_add_go")
-        if go and src is not None and how is not None:
+    data = _checked(upload)
+    name = upload.name if upload is not None else ""
+    columns = _headers(name, data) if data is not None else []
+    how = _choices(path, columns)
+    go = st.button("Add the file", type="primary", icon=":material/add:", disabled=data is None, key="data_add_go")
+    if go and data is not None and how is not None:
+        # Written out only when added: the register knows records by the file's own (safe) name.
+        with tempfile.TemporaryDirectory() as folder:
+            src = Path(folder) / uploads.safe_filename(name)
+            src.write_bytes(data)
             _add(path, src, how, Path(folder))
 
 
-def _saved(upload: Any, folder: Path) -> Path | None:
-    """Write the upload into ``folder`` under its own (safe) name: the register knows records by it."""
+def _checked(upload: Any) -> bytes | None:
+    """Return the upload's bytes, or None where there is none or it is refused (the message shown)."""
     if upload is None:
         return None
     data = upload.getvalue()
@@ -96,16 +100,21 @@ def _saved(upload: Any, folder: Path) -> Path | None:
     if problems:
         show_error(ValidationError(problems, summary=f"{upload.name} cannot be added:"))
         return None
-    src = folder / uploads.safe_filename(upload.name)
-    src.write_bytes(data)
-    return src
+    return data
 
 
-def _headers(src: Path | None) -> list[str]:
-    if src is None:
-        return []
-    try:
+@st.cache_data(show_spinner=False, max_entries=4)
+def _columns_of(name: str, data: bytes) -> list[str]:
+    # Once per file, not on every rerun of the page: a large file is written and read only once.
+    with tempfile.TemporaryDirectory() as folder:
+        src = Path(folder) / uploads.safe_filename(name)
+        src.write_bytes(data)
         return uploads.file_columns(src)
+
+
+def _headers(name: str, data: bytes) -> list[str]:
+    try:
+        return _columns_of(name, data)
     except AssetMapError as exc:
         show_error(exc)
         return []
