@@ -287,9 +287,8 @@ class Area:
         """Return the street network in EPSG:27700, read on first use; None where there is none."""
         if self.network_path is None:
             return None
-        if "network" not in self._cache:
-            self._cache["network"] = read_network(self.network_path)
-        return self._cache["network"]
+        path = self.network_path
+        return self.memo("network", lambda: read_network(path))
 
 
 # -- manifest -------------------------------------------------------------------------
