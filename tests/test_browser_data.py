@@ -174,17 +174,28 @@ def _add_the_file(page: Any, name: str, kind: str) -> int:
     return int(summary.search(done.inner_text()).group(1))
 
 
-def _choose_option(page: Any, control: str, option: str) -> None:
+def _choose_option(page: Any, control: str, option: str, attempts: int = 3) -> None:
+    """Choose ``option`` in the list ``control`` as a person would: open it, type, pick the option.
+
+    A rerun that redraws the page closes an open list (as it would under a person's
+    pointer); the choice is then made again, up to ``attempts`` times.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import expect
 
-    _idle(page)  # a rerun still drawing the page would close the list under the click
     box = page.get_by_role("combobox", name=control, exact=True)
-    box.click()
-    box.press_sequentially(option)  # the list is long and drawn in part: typing narrows it to the option
-    choice = page.get_by_role("option", name=option, exact=True)
-    expect(choice).to_be_visible(timeout=TIMEOUT_MS)
-    choice.click(timeout=TIMEOUT_MS)
-    expect(page.get_by_role("combobox", name=control, exact=True)).to_have_value(option, timeout=TIMEOUT_MS)
+    for attempt in range(attempts):
+        _idle(page)
+        try:
+            box.click()
+            box.press_sequentially(option)  # the list is long and drawn in part: typing narrows it to the option
+            page.get_by_role("option", name=option, exact=True).click(timeout=TIMEOUT_MS // 6)
+            expect(box).to_have_value(option, timeout=TIMEOUT_MS // 6)
+            break
+        except (AssertionError, PlaywrightTimeout):
+            if attempt == attempts - 1:
+                raise
+            box.press("Escape")
     _idle(page)
 
 
