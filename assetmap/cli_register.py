@@ -73,6 +73,10 @@ def _add_assets_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--lon-col", help="longitude column (WGS84), with --lat-col")
     p.add_argument("--x-col", help="easting column (British National Grid), with --y-col")
     p.add_argument("--y-col", help="northing column (British National Grid), with --x-col")
+    p.add_argument(
+        "--phone-col",
+        help="column of the places' public phone numbers (a phone beside a named contact person is otherwise left out)",
+    )
     p.add_argument("--skip-invalid", action="store_true", help="leave out bad rows (listed) instead of stopping")
     p.add_argument("--status", choices=["approved", "pending"], default="approved", help="status of added records")
     p.add_argument("--actor", type=_actor, default="add-assets", help="who adds them, for the audit log")
@@ -88,6 +92,7 @@ _COLUMN_ARGS = {
     "longitude": "lon_col",
     "easting": "x_col",
     "northing": "y_col",
+    "phone": "phone_col",
 }
 
 

@@ -106,7 +106,8 @@ _POSTCODE_RE = re.compile(
 )
 
 
-def _key(text: object) -> str:
+def header_key(text: object) -> str:
+    """Return a column header as compared with the field spellings: lower case, words split by one space."""
     return re.sub(r"[^a-z0-9]+", " ", str(text).lower()).strip()
 
 
@@ -121,7 +122,7 @@ def _alias_lookup() -> dict[str, str]:
     lookup: dict[str, str] = {}
     for fieldname, aliases in _ALIASES.items():
         for alias in (fieldname, *aliases):
-            lookup.setdefault(_key(alias), fieldname)
+            lookup.setdefault(header_key(alias), fieldname)
     return lookup
 
 
@@ -139,9 +140,11 @@ def name_candidates(columns: list[str]) -> list[str]:
         Column names as read from the file.
     """
     lookup = _alias_lookup()
-    exact = [c for c in columns if lookup.get(_key(c)) == "name"]
-    ends = [c for c in columns if c not in exact and _key(c).endswith("name") and lookup.get(_key(c)) is None]
-    return exact + [c for c in ends if not _NOT_ASSET_NAME.match(_key(c))]
+    exact = [c for c in columns if lookup.get(header_key(c)) == "name"]
+    ends = [
+        c for c in columns if c not in exact and header_key(c).endswith("name") and lookup.get(header_key(c)) is None
+    ]
+    return exact + [c for c in ends if not _NOT_ASSET_NAME.match(header_key(c))]
 
 
 def normalise_columns(columns: list[str]) -> dict[str, str]:
@@ -169,8 +172,13 @@ def normalise_columns(columns: list[str]) -> dict[str, str]:
     # ``contact`` never takes the public email where the file also has an ``email``.
     for exact in (True, False):
         for col in columns:
-            found = lookup.get(_key(col))
-            if found and found not in taken and col not in mapping and (not exact or _key(col) == _key(found)):
+            found = lookup.get(header_key(col))
+            if (
+                found
+                and found not in taken
+                and col not in mapping
+                and (not exact or header_key(col) == header_key(found))
+            ):
                 mapping[col] = found
                 taken.add(found)
     if "name" not in taken:
@@ -178,7 +186,7 @@ def normalise_columns(columns: list[str]) -> dict[str, str]:
         if candidates:
             mapping[candidates[0]] = "name"
     if "postcode" not in taken:
-        loose = [c for c in columns if c not in mapping and "postcode" in _key(c).replace(" ", "")]
+        loose = [c for c in columns if c not in mapping and "postcode" in header_key(c).replace(" ", "")]
         if loose:
             mapping[loose[0]] = "postcode"
     return mapping

@@ -69,6 +69,15 @@ _CHARITY_RE = re.compile(r"^[A-Za-z]{0,2}[0-9]{4,8}(?:-[0-9]{1,3})?$")
 _ID_RE = re.compile(r"^[A-Za-z0-9_.:-]+$")
 _NO_VALUE = re.compile(r"^\s*(n/?a|none|not known|unknown|-+)\s*$", re.IGNORECASE)
 
+
+def no_value(value: object) -> bool:
+    """Whether a cell says there is no value: blank, "N/A", "none", "not known", "unknown" or dashes.
+
+    Registers write these where a place has no such contact: no value, not a bad one.
+    """
+    return value is None or (isinstance(value, float) and value != value) or bool(_NO_VALUE.match(str(value)))
+
+
 #: What is wrong with coordinates, and the fix, by kind (shared by every reader of longitude/latitude).
 LONLAT_PROBLEMS: dict[str, tuple[str, str]] = {
     "bad": (
@@ -297,7 +306,7 @@ class _Checker:
     def contacts(self) -> None:
         for field in ("email", "contact_email", "website", "phone", "charity_number"):
             # Registers write "N/A" or "none" where there is no such contact: no value, not a bad one.
-            self.out[field] = [None if _NO_VALUE.match(str(v or "")) else v for v in self.out[field]]
+            self.out[field] = [None if no_value(v) else v for v in self.out[field]]
         for field in ("email", "contact_email"):
             self.check_shape(
                 field, _EMAIL_RE, lambda v: f"'{v[:60]}' is not an email address.", "Write it as name@example.org."

@@ -17,6 +17,7 @@ from assetmap.area.load import load_area
 from assetmap.area.register import open_area_register
 from assetmap.cli import main
 from assetmap.io.assets import read_assets
+from assetmap.io.postcodes import read_postcodes
 
 TINY = Path(__file__).parent / "fixtures" / "tiny"
 REGISTERS = Path(__file__).parent / "fixtures" / "registers"
@@ -187,7 +188,7 @@ def test_real_greater_manchester_files(real_data, manchester_bare, tmp_path, nam
     area = tmp_path / "manchester"
     shutil.copytree(manchester_bare, area)
     status = main(["add-assets", str(area), str(real_data / "assets" / name), "--skip-invalid", *flags])
-    out = capsys.readouterr().out
+    out, notes = capsys.readouterr()
     assert status == 0, out
     loaded = load_area(area)
     assets = loaded.assets
@@ -201,8 +202,9 @@ def test_real_greater_manchester_files(real_data, manchester_bare, tmp_path, nam
     else:
         assert loaded.assets_left_out > 0
     if name == "gm_green_flags.geojson":
-        # The contact person's name (column 'contact') is not taken as the public email.
-        assert not assets["email"].astype("string").str.contains(" ").fillna(False).any()
+        # The file names a contact person per site beside their own phone: neither is published.
+        assert assets["email"].isna().all() and assets["phone"].isna().all()
+        assert "column 'telephone' was not added" in notes and "--phone-col telephone" in notes
 
 
 def test_manchester_with_the_three_county_files_keeps_only_manchester_and_its_border(
@@ -274,3 +276,59 @@ def test_the_message_check_finds_python_words():
     assert _PYTHON.search("say what every row is with default_type.")
     assert _PYTHON.search("Add path under [layers.assets].")
     assert not _PYTHON.search("Give the name column with --name-col.")
+
+
+def _council_parks(folder: Path) -> Path:
+    """A file shaped like a council's parks list: a named officer per site, with that officer's phone."""
+    path = folder / "parks.csv"
+    pd.DataFrame(
+        {
+            "name": ["Tiny Park", "Little Green"],
+            "managed": ["Tiny Council", "Tiny Council"],
+            "contact": ["Ann Example", "Bob Sample"],
+            "telephone": ["0161 496 0000", "0161 496 0001"],
+            "email": ["N/A", "ann@example.org"],
+            "postcode": ["TT1 1AA", "TT2 1AA"],
+        }
+    ).to_csv(path, index=False)
+    return path
+
+
+def test_a_named_contact_person_and_their_phone_stay_private(area, tmp_path, capsys):
+    with open_area_register(area):
+        pass
+    parks = _council_parks(tmp_path)
+    status = main(["add-assets", str(area), str(parks), "--type", "green_space"])
+    out, notes = capsys.readouterr()
+    assert status == 0, out + notes
+    assert "column 'telephone' was not added" in notes and "--phone-col telephone" in notes
+    with open_area_register(area) as store:
+        private = store.records(public=False).set_index("name")
+        public = store.records(public=True)
+    assert private.loc["Tiny Park", "contact_name"] == "Ann Example"
+    assert private.loc["Little Green", "contact_email"] == "ann@example.org"
+    assert pd.isna(private.loc["Tiny Park", "contact_email"])  # "N/A" is no address
+    assert private["phone"].isna().all() and private["email"].isna().all()
+    shown = public.astype("string").stack().tolist()
+    assert not {"Ann Example", "ann@example.org", "0161 496 0000"} & set(shown)
+
+
+def test_a_phone_column_given_by_flag_is_published(area, tmp_path, capsys):
+    parks = _council_parks(tmp_path)
+    status = main(["add-assets", str(area), str(parks), "--type", "green_space", "--phone-col", "telephone"])
+    out, notes = capsys.readouterr()
+    assert status == 0, out + notes
+    assert "was not added" not in notes
+    assets = load_area(area).assets.set_index("name")
+    assert assets.loc["Tiny Park", "phone"] == "0161 496 0000"
+    assert assets.loc["Tiny Park", "contact_name"] == "Ann Example"
+
+
+def test_a_contact_column_of_addresses_is_the_public_email(tmp_path):
+    path = tmp_path / "food.csv"
+    pd.DataFrame(
+        {"Name": ["Pantry"], "Postcode": ["TT1 1AA"], "Contact": ["pantry@example.org"], "Phone": ["0161 496 0002"]}
+    ).to_csv(path, index=False)
+    got = read_assets(path, default_type="food_bank", postcodes=read_postcodes(TINY / "postcodes.csv"))
+    assert got.loc[0, "email"] == "pantry@example.org" and got.loc[0, "phone"] == "0161 496 0002"
+    assert pd.isna(got.loc[0, "contact_name"])

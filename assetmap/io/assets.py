@@ -25,8 +25,8 @@ from assetmap import settings
 from assetmap._errors import AssetMapWarning, DataFormatError, Problem, ValidationError
 from assetmap.io._read import VECTOR_FORMATS, ensure_crs, read_table, read_vector, sniff_format
 from assetmap.io.places import Placer, as_text
-from assetmap.record import FIELDS, name_candidates, normalise_columns
-from assetmap.record_checks import Checks, check_records
+from assetmap.record import FIELDS, header_key, name_candidates, normalise_columns
+from assetmap.record_checks import Checks, check_records, no_value
 from assetmap.taxonomy import Taxonomy, load_taxonomy
 
 
@@ -251,7 +251,61 @@ COLUMN_FLAGS: dict[str, str] = {
     "longitude": "--lon-col",
     "easting": "--x-col",
     "northing": "--y-col",
+    "phone": "--phone-col",
 }
+
+#: Headers of a column that may name the person to contact at a place (when its cells are names, not addresses).
+_PERSON_HEADERS: frozenset[str] = frozenset(
+    {"contact", "contact person", "contact officer", "main contact", "site contact", "key contact"}
+)
+
+#: A cell that cannot be a person's name: an address, a number or a web address.
+_NOT_A_PERSON = re.compile(r"@|\d|://|^www\.", re.IGNORECASE)
+
+
+def _names_people(values: pd.Series) -> bool:
+    """Whether most of a column's filled cells read as people's names (no @, digits or web addresses)."""
+    filled = [str(v) for v in values.dropna() if not no_value(v)]
+    return bool(filled) and sum(not _NOT_A_PERSON.search(v) for v in filled) > len(filled) / 2
+
+
+def _private_contacts(raw: pd.DataFrame, mapping: dict[str, str], given: Mapping[str, str], fname: str) -> None:
+    """Keep a named contact person's details private, in place in ``mapping`` (file column to field).
+
+    Council registers often give, per place, the officer to contact (a column ``contact`` holding
+    "A. Person") beside that officer's phone and email. The person's name becomes the private
+    ``contact_name``; the email found beside it the private ``contact_email``; the phone, which has no
+    private field, is left out with a warning saying how to publish it. A column chosen by the user
+    (``given``) is kept as chosen.
+    """
+    person = next(
+        (
+            c
+            for c in raw.columns
+            if header_key(c) in _PERSON_HEADERS
+            and mapping.get(c) in (None, "email")
+            and c not in given.values()
+            and _names_people(as_text(raw[c]))
+        ),
+        None,
+    )
+    if person is None or "contact_name" in mapping.values():
+        return
+    mapping[person] = "contact_name"
+    by_field = {field: col for col, field in mapping.items()}
+    email = by_field.get("email")
+    if email is not None and "email" not in given and "contact_email" not in by_field:
+        mapping[email] = "contact_email"
+    phone = by_field.get("phone")
+    if phone is not None and "phone" not in given:
+        del mapping[phone]
+        warnings.warn(
+            f"{fname}: column '{phone}' was not added: the file names a contact person in column '{person}', "
+            "so these may be that person's own numbers, which are never published. If they are the places' "
+            f"public numbers, give add-assets --phone-col {phone} (on the Data page: 'Public phone column').",
+            AssetMapWarning,
+            stacklevel=5,
+        )
 
 
 def _map_columns(
@@ -270,6 +324,7 @@ def _map_columns(
             )
         mapping = {k: v for k, v in mapping.items() if v != fieldname and k != col}
         mapping[col] = fieldname
+    _private_contacts(raw, mapping, columns, fname)
     df = pd.DataFrame({field: as_text(raw[col]) for col, field in mapping.items()}, index=raw.index)
     if "name" not in df:
         raise DataFormatError(

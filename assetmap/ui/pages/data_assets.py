@@ -26,6 +26,12 @@ COLUMN_CONTROLS: tuple[tuple[str, str, str], ...] = (
     ("postcode", "Postcode column", "Used to place rows without coordinates (needs the area's postcode lookup)."),
     ("latitude", "Latitude column", "Latitude in degrees (WGS84), with the longitude column."),
     ("longitude", "Longitude column", "Longitude in degrees (WGS84), with the latitude column."),
+    (
+        "phone",
+        "Public phone column",
+        "The places' own public numbers. A phone beside a named contact person is otherwise left out: it may be "
+        "that person's own.",
+    ),
 )
 
 TYPE_CONTROL = "Type of every row"
