@@ -81,10 +81,11 @@ def warm(area_path: str | None = None) -> None:
     try:
         area = common.get_area(area_path or settings.default_area_path)
         from assetmap.render import webmap
-        from assetmap.render.views import catchment, map_layer, shown_assets
+        from assetmap.render.views import map_layer, shown_assets
 
+        # Only what the first visitor's Map page draws: the walking catchment is off until asked for,
+        # and on a county its shape alone takes minutes.
         layer = map_layer(area, common.DEFAULT_GROUP, threshold=settings.walk_threshold_m)
-        catchment(area, common.DEFAULT_GROUP, threshold=settings.walk_threshold_m)
         # The Map page's first drawing: its classifier (mapclassify brings in scipy.stats, a second
         # on its own) and its layer builders are loaded here rather than on the first visit.
         layers = webmap.map_layers(layer, shown_assets(area), value="avg_score", fictional=area.fictional)
