@@ -72,8 +72,9 @@ def osm_edges(path: Path) -> StreetEdges:
     for way in processor:
         tags = way.tags
         highway = tags.get("highway")
-        if not is_walkable(highway, tags.get("area"), tags.get("foot")):
+        if highway is None or not is_walkable(highway, tags.get("area"), tags.get("foot")):
             continue
+        assert isinstance(way, osmium.osm.Way)  # the entity filter passes only ways
         before = len(points)
         points.extend([(n.ref, n.x, n.y) for n in way.nodes])
         counts.append(len(points) - before)
