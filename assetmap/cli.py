@@ -14,7 +14,7 @@ from pathlib import Path
 
 from assetmap import settings
 from assetmap._errors import AssetMapError, AssetMapWarning
-from assetmap.cli_register import add_personal_data_parsers, add_source_parsers, area_register
+from assetmap.cli_register import add_personal_data_parsers, add_source_parsers, area_register, check_network_flag
 
 
 def _cmd_init_area(args: argparse.Namespace) -> int:
@@ -24,6 +24,8 @@ def _cmd_init_area(args: argparse.Namespace) -> int:
 
     if args.boundary_label is not None:
         UnitLabel.of(args.boundary_label, source="--boundary-label")  # a blank one is refused before any work
+    if args.network is not None:
+        check_network_flag(args.network)
     options = LayerOptions(
         population=args.population,
         lookup=args.lookup,
@@ -420,7 +422,11 @@ def _area_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--imd", required=True, help="IoD File 7 (CSV or XLSX), or another IoD file with --population")
     p.add_argument("--population", help="IoD File 6 population, when the IMD file has none")
     p.add_argument("--lookup", help="LSOA-to-area lookup (default: placed by boundaries)")
-    p.add_argument("--network", help="street network: OSM XML or GraphML")
+    p.add_argument(
+        "--network",
+        help="street network: OpenStreetMap .osm or .osm.pbf (e.g. a county from Geofabrik), OS Open Roads "
+        "GeoPackage or another line layer, or GraphML",
+    )
     p.add_argument("--postcodes", help="postcode lookup: NSPL/ONSPD or Code-Point Open")
     p.add_argument("--assets", nargs="*", help="asset register files")
     p.add_argument("--asset-type", help="type of every asset in files with no type column (e.g. food_bank)")

@@ -28,9 +28,15 @@ def add_source_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--actor", type=_actor, default="osm import", help="who imports, for the audit log")
     p.set_defaults(func=_cmd_import_osm)
 
-    p = sub.add_parser("build-network", help="build the walk network from OpenStreetMap and save it in the area")
+    p = sub.add_parser("build-network", help="give an area its walk network, from a street file or downloaded")
     p.add_argument("--area", required=True, help="area folder")
-    p.add_argument("--xml", help="OpenStreetMap XML file (.osm); without it the area is downloaded (online)")
+    p.add_argument(
+        "--network",
+        "--xml",
+        dest="network",
+        help="street network: OpenStreetMap .osm or .osm.pbf (e.g. a county from Geofabrik), OS Open Roads "
+        "GeoPackage or another line layer, or GraphML; without it the area's streets are downloaded (online)",
+    )
     p.set_defaults(func=_cmd_build_network)
 
     p = sub.add_parser("import-oruk", help="import services from an Open Referral UK JSON file or API")
@@ -154,12 +160,26 @@ def _cmd_import_osm(args: argparse.Namespace) -> int:
     return 0
 
 
+def check_network_flag(path: str) -> None:
+    """Refuse a ``--network`` file that is no street network before any work, naming the flag."""
+    from assetmap._errors import DataFormatError
+    from assetmap.io.network import network_format
+
+    try:
+        network_format(path)
+    except DataFormatError as exc:
+        raise DataFormatError(f"--network {exc}") from exc
+
+
 def _cmd_build_network(args: argparse.Namespace) -> int:
+    from assetmap.area.load import load_area
     from assetmap.area.sources import build_network
 
-    out = build_network(args.area, xml=args.xml)
-    print(f"Wrote the walk network {out} and recorded it in {Path(args.area) / 'area.toml'}")
-    print(settings.attribution_osm)
+    if args.network is not None:
+        check_network_flag(args.network)
+    out = build_network(args.area, network=args.network)
+    print(f"Saved the walk network {out} and recorded it in {Path(args.area) / 'area.toml'}")
+    print(load_area(args.area, register=False).attribution)
     return 0
 
 

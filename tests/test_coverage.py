@@ -328,7 +328,7 @@ def test_unreadable_prepared_network_is_rebuilt(tmp_path, monkeypatch, damage):
 
     monkeypatch.setattr(settings, "cache_dir", tmp_path / "cache")
     area = assetmap.load_area(settings.demo_area_path)
-    prepared = coverage._prepared_path(area.network_path)
+    prepared = coverage._prepared_path(area.network_path, area.network_bounds())
     if damage == "junk":
         prepared.parent.mkdir(parents=True)
         prepared.write_bytes(b"not a graph")

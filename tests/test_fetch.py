@@ -116,7 +116,7 @@ def test_fetch_area_builds_an_area_that_loads_and_gaps_accepts(server, tmp_path,
     area = load_area(target)
     assert len(area.boundaries) == 17 and len(area.small_areas) == 160
     assert area.code == "E09999901" and area.deprivation["population"].sum() > 0
-    assert read_manifest(target)["layers"]["network"]["path"] == "streets/walk_network.graphml"
+    assert read_manifest(target)["layers"]["network"]["path"] == "streets/osm_extract.osm"
     assert area.network() is not None and "OpenStreetMap" in area.attribution
     # ArcGIS paging: the 160 LSOAs came in pages of 7, following exceededTransferLimit.
     lsoa_pages = [p for _, p in server.requests if f"/{LSOAS}/" in p]

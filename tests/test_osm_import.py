@@ -124,18 +124,26 @@ def test_cli_import_and_network_saved_in_area(area_dir, capsys):
     assert main(["import-osm", "--area", str(area_dir), "--xml", str(FIXTURE)]) == 0
     assert "0 added, 0 updated, 6 unchanged" in capsys.readouterr().out
 
-    assert main(["build-network", "--area", str(area_dir), "--xml", str(FIXTURE)]) == 0
-    saved = area_dir / "streets" / osm.NETWORK_FILE
+    # The extract's streets are in Manchester, not in the demo borough: refused, the area left as it was.
+    manifest = (area_dir / "area.toml").read_text(encoding="utf-8")
+    assert main(["build-network", "--area", str(area_dir), "--xml", str(FIXTURE)]) == 2
+    assert "elmfield.osm: the street network does not overlap" in capsys.readouterr().err
+    assert (area_dir / "area.toml").read_text(encoding="utf-8") == manifest
+    assert not (area_dir / "streets" / FIXTURE.name).exists()
+
+    own = shutil.copy(area_dir / "streets" / "demo_streets.osm", area_dir.parent / "own_streets.osm")
+    assert main(["build-network", "--area", str(area_dir), "--network", str(own)]) == 0
+    saved = area_dir / "streets" / "own_streets.osm"
     assert saved.is_file()
     spec = read_manifest(area_dir)["layers"]["network"]
-    assert spec["path"] == f"streets/{osm.NETWORK_FILE}" and spec["source"] == "osm"
+    assert spec["path"] == "streets/own_streets.osm" and spec["source"] == "osm"
     area = load_area(area_dir)
     assert area.network_path == saved.resolve()
     assert "OpenStreetMap" in area.attribution
     graph = area.network()
     assert graph.graph["crs"] == settings.analysis_crs
     highways = {d["highway"] for _, _, d in graph.edges(data=True)}
-    assert highways == {"residential", "footway"}  # the motorway is not walkable
+    assert "motorway" not in highways and {"residential", "footway"} <= highways
     with open_area_register(area_dir) as register:
         assert (register.records(public=False)["source"] == "osm").sum() == 6
     # The extract lies in Manchester, far beyond the demo borough's border buffer: left out, and counted.

@@ -120,7 +120,7 @@ def test_commands_that_add_layers_refuse_the_demo(readonly_demo: Path, tmp_path:
     from assetmap.area.sources import build_network, import_grants_to_area
 
     with pytest.raises(AreaError, match="read-only"):
-        build_network(readonly_demo, xml=readonly_demo / "streets" / "demo_streets.osm")
+        build_network(readonly_demo, network=readonly_demo / "streets" / "demo_streets.osm")
     grants = tmp_path / "grants.csv"
     grants.write_text("Identifier,Title\n", encoding="utf-8")
     with pytest.raises(AreaError, match="read-only"):

@@ -37,7 +37,8 @@ from assetmap.analysis.note import NoteOptions, method_note
 from assetmap.analysis.residents import resident_points
 from assetmap.analysis.scenario import WhatIf, suggest_sites, what_if
 from assetmap.analysis.shares import access_shares
-from assetmap.analysis.walkgraph import WalkGraph, load_walk_graph, save_walk_graph, walk_graph_from_networkx
+from assetmap.analysis.walkgraph import WalkGraph, load_walk_graph, save_walk_graph, walk_graph_from_edges
+from assetmap.io.network import read_street_edges
 from assetmap.record import sensitive_mask
 from assetmap.taxonomy import load_taxonomy
 
@@ -123,11 +124,12 @@ def resolve_groups(
 
 
 #: Changes whenever the way a street file becomes a walk graph changes, so old prepared copies are not used.
-WALK_GRAPH_FORMAT: str = "walk-graph-1"
+WALK_GRAPH_FORMAT: str = "walk-graph-2"
 
 
-def _prepared_path(network_path: Path) -> Path:
+def _prepared_path(network_path: Path, bounds: tuple[float, float, float, float]) -> Path:
     digest = hashlib.sha256(WALK_GRAPH_FORMAT.encode())
+    digest.update(repr(tuple(round(b) for b in bounds)).encode())  # the same file clipped for another area differs
     with open(network_path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
@@ -137,27 +139,28 @@ def _prepared_path(network_path: Path) -> Path:
 def walk_graph(area: Area) -> WalkGraph | None:
     """Return the area's street network prepared for shortest paths; None without one.
 
-    Preparing a street file (parsing OSM XML, keeping walkable ways, projecting)
-    takes seconds; the result is kept on the area and in ``settings.cache_dir``
-    under a name made from the file's contents, so a later run (or a restarted
-    app) with the same file reads it back in milliseconds, and an edited file is
-    prepared afresh. The cache is a convenience: when it cannot be read or
-    written the graph is simply built.
+    The street file is read straight into the graph's arrays (:func:`assetmap.io.network.read_street_edges`),
+    only the streets within :meth:`Area.network_bounds` kept; the result is kept on the area and in
+    ``settings.cache_dir`` under a name made from the file's contents and those bounds, so a later run (or a
+    restarted app) with the same file reads it back in milliseconds, and an edited file is prepared afresh.
+    The cache is a convenience: when it cannot be read or written the graph is simply built.
     """
     if area.network_path is None:
         return None
     network_path = area.network_path
+    bounds = area.network_bounds()
 
     def build() -> WalkGraph:
         graph, prepared = None, None
         with contextlib.suppress(OSError):
-            prepared = _prepared_path(network_path)
+            prepared = _prepared_path(network_path, bounds)
         if prepared is not None and prepared.is_file():
             # A damaged copy is rebuilt and overwritten below.
             with contextlib.suppress(OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
                 graph = load_walk_graph(prepared)
         if graph is None:
-            graph = walk_graph_from_networkx(area.network())
+            edges = read_street_edges(network_path, clip=bounds)
+            graph = walk_graph_from_edges(edges.x, edges.y, edges.u, edges.v, edges.length, node_ids=edges.node_ids)
             if prepared is not None:
                 with contextlib.suppress(OSError):
                     save_walk_graph(graph, prepared)

@@ -209,13 +209,13 @@ def _place_layers(staging: Path, required: Mapping[str, str | Path], options: La
 
 
 def _check_network_overlap(area: Area) -> None:
-    graph = area.network()
+    """Read the area's street network (kept prepared for later runs), refusing one of another place."""
+    from assetmap.area.coverage import walk_graph
+
+    graph = walk_graph(area)  # refuses a network with no street within reach of the area
     assert graph is not None and area.network_path is not None  # only called when a network was given
-    xs = [d["x"] for _, d in graph.nodes(data=True)]
-    ys = [d["y"] for _, d in graph.nodes(data=True)]
     minx, miny, maxx, maxy = area.boundaries.total_bounds
-    inside = sum(1 for x, y in zip(xs, ys, strict=True) if minx <= x <= maxx and miny <= y <= maxy)
-    if inside == 0:
+    if not ((graph.x >= minx) & (graph.x <= maxx) & (graph.y >= miny) & (graph.y <= maxy)).any():
         raise ValidationError(
             Problem(
                 "the street network does not overlap the area's boundaries.",

@@ -173,7 +173,7 @@ def fetch_area(
         if extract is not None:
             result = import_osm_to_area(directory, xml=extract, status=status, actor="fetch-area")
             say(f"OpenStreetMap places: {result.summary()}")
-            build_network(directory, xml=extract)
+            build_network(directory, network=extract)
             say("walk network saved in streets/")
     finally:
         shutil.rmtree(staging, ignore_errors=True)

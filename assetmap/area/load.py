@@ -25,6 +25,7 @@ from assetmap.analysis.assign import (
     generalise_sensitive,
     place_points,
 )
+from assetmap.analysis.groups import MAX_THRESHOLD_M
 from assetmap.analysis.note import distance_words
 from assetmap.area.layers import (
     note_uncounted,
@@ -283,12 +284,25 @@ class Area:
             network=network,
         )
 
+    def network_bounds(self) -> tuple[float, float, float, float]:
+        """Return ``(minx, miny, maxx, maxy)`` of the streets the area needs: its wards and LSOAs and a buffer.
+
+        The buffer is the furthest walk searched (:data:`~assetmap.analysis.groups.MAX_THRESHOLD_M`) or the
+        asset buffer if wider, so a street network of a whole county gives the same walks as one of the area.
+        """
+        buffer = max(MAX_THRESHOLD_M, float(self.asset_buffer_m))
+        minx, miny, maxx, maxy = self.boundaries.total_bounds
+        if len(self.small_areas):
+            sminx, sminy, smaxx, smaxy = self.small_areas.total_bounds
+            minx, miny, maxx, maxy = min(minx, sminx), min(miny, sminy), max(maxx, smaxx), max(maxy, smaxy)
+        return (float(minx - buffer), float(miny - buffer), float(maxx + buffer), float(maxy + buffer))
+
     def network(self) -> nx.MultiDiGraph | None:
-        """Return the street network in EPSG:27700, read on first use; None where there is none."""
+        """Return the street network in EPSG:27700, within :meth:`network_bounds`, read on first use; None without."""
         if self.network_path is None:
             return None
         path = self.network_path
-        return self.memo("network", lambda: read_network(path))
+        return self.memo("network", lambda: read_network(path, clip=self.network_bounds()))
 
 
 # -- manifest -------------------------------------------------------------------------
@@ -366,7 +380,7 @@ def _load_layers(
     if "network" in layers:
         network_path = layer_path(root, layers["network"], "network")
         kind = network_format(network_path)
-        network_source = layers["network"].get("source", "osm" if kind == "osm" else None)
+        network_source = layers["network"].get("source", "osm" if kind in ("osm", "pbf") else None)
         vintages["network"] = layers["network"].get("vintage", network_path.name)
 
     asset_specs = layers.get("assets", [])

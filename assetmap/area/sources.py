@@ -15,6 +15,7 @@ from assetmap.area.funding import attach_grants
 from assetmap.area.manifest import set_layer
 from assetmap.area.register import area_polygon, is_demo_area, ward_finder
 from assetmap.io.grants import read_grants
+from assetmap.io.network import network_format, read_street_edges
 from assetmap.io.oruk import ORUK_FIELDS, read_oruk, record_from_service, services_from_api
 from assetmap.io.osm import (
     NETWORK_FILE,
@@ -25,7 +26,6 @@ from assetmap.io.osm import (
     features_from_xml,
     load_tag_map,
     walk_network_from_polygon,
-    walk_network_from_xml,
 )
 from assetmap.store.base import RegisterStore
 from assetmap.store.duplicates import dedupe_batch
@@ -126,40 +126,57 @@ def import_osm_to_area(
         return import_osm(store, features, status=status, actor=actor, tag_map=tag_map, area_codes=ward_finder(root))
 
 
-def build_network(area_dir: str | Path, *, xml: str | Path | None = None) -> Path:
-    """Build an area's walk network and save it in the area folder, so later runs are offline.
+def build_network(area_dir: str | Path, *, network: str | Path | None = None) -> Path:
+    """Give an area its walk network, so later runs are offline: a street file, or the area's streets downloaded.
 
-    The network is saved as GraphML in ``<area>/streets/walk_network.graphml`` and
-    recorded as the area's ``[layers.network]`` (source ``osm``).
+    A file (OpenStreetMap .osm or .osm.pbf, OS Open Roads or another line layer, GraphML; recognised by its
+    content) is read first, to refuse one that is not a street network or is of another place, and then
+    copied into ``<area>/streets/`` under its own name; only the streets within reach of the area are used
+    when the area loads. Without a file the area's polygon is downloaded from OpenStreetMap (online machines)
+    and saved as GraphML in ``<area>/streets/walk_network.graphml``. Either is recorded as the area's
+    ``[layers.network]``.
 
     Parameters
     ----------
     area_dir : str or Path
         The area folder.
-    xml : str or Path, optional
-        An OSM XML file; without one the area's polygon is downloaded (online machines).
+    network : str or Path, optional
+        A street network file.
 
     Returns
     -------
     Path
-        The GraphML file written.
+        The file the area now reads its streets from.
     """
-    import osmnx as ox
-
+    from assetmap.area.load import load_area
     from assetmap.area.manifest import read_manifest
 
     root = Path(area_dir)
     read_manifest(root)
     _refuse_demo(root)
-    graph = walk_network_from_xml(xml) if xml is not None else walk_network_from_polygon(area_polygon(root))
     folder = root / "streets"
-    folder.mkdir(exist_ok=True)
-    out = folder / NETWORK_FILE
-    ox.save_graphml(graph, out)
-    source = Path(xml).name if xml is not None else "OpenStreetMap (downloaded)"
-    set_layer(
-        root, "network", {"path": f"streets/{NETWORK_FILE}", "source": "osm", "vintage": f"Walk network from {source}"}
-    )
+    if network is None:
+        import osmnx as ox
+
+        graph = walk_network_from_polygon(area_polygon(root))
+        folder.mkdir(exist_ok=True)
+        out = folder / NETWORK_FILE
+        ox.save_graphml(graph, out)
+        source, vintage = "osm", "Walk network from OpenStreetMap (downloaded)"
+    else:
+        source_path = Path(network)
+        kind = network_format(source_path)
+        area = load_area(root, register=False)
+        read_street_edges(source_path, clip=area.network_bounds())  # refuses a file of no streets, or of elsewhere
+        folder.mkdir(exist_ok=True)
+        out = folder / source_path.name
+        if out.resolve() != source_path.resolve():
+            partial = folder / f".{source_path.name}.partial"
+            shutil.copyfile(source_path, partial)
+            partial.replace(out)
+        source = "osm" if kind in ("osm", "pbf") else "file"
+        vintage = f"Walk network from {source_path.name}"
+    set_layer(root, "network", {"path": f"streets/{out.name}", "source": source, "vintage": vintage})
     return out
 
 

@@ -1,6 +1,6 @@
 """Community places and walk networks from OpenStreetMap, through osmnx.
 
-Offline, from an OSM XML file (:func:`features_from_xml`, :func:`walk_network_from_xml`);
+Offline, from an OSM XML file (:func:`features_from_xml`; street networks are read by :mod:`assetmap.io.network`);
 online, from the area's polygon (:func:`features_from_polygon`,
 :func:`walk_network_from_polygon`). Which tags become which asset types, and which
 features are never assets (private places, homes, residential land), is data in
@@ -342,31 +342,6 @@ def _validate(record: dict[str, Any], tax: Taxonomy) -> dict[str, Any] | None:
 
 
 # -- walk networks -------------------------------------------------------------------------------
-
-
-def walk_network_from_xml(path: str | Path) -> nx.MultiDiGraph:
-    """Build the walk network (WGS84, unprojected) of an OSM XML file with the project's walkable filter."""
-    import osmnx as ox
-
-    from assetmap.io.network import network_format, walkable_streets
-
-    path = Path(path)
-    if network_format(path) != "osm":
-        raise DataFormatError(f"{path.name}: not an OpenStreetMap XML file. Give the .osm extract of the area.")
-    tags = list(ox.settings.useful_tags_way)
-    try:
-        ox.settings.useful_tags_way = [*tags, "foot"] if "foot" not in tags else tags
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            graph = ox.graph_from_xml(path, bidirectional=True, simplify=False, retain_all=True)
-    except Exception as exc:  # osmnx and its parsers raise many types for a broken file
-        raise DataFormatError(f"{path.name}: cannot read the street network ({exc}).") from exc
-    finally:
-        ox.settings.useful_tags_way = tags
-    graph = walkable_streets(graph)
-    if graph.number_of_nodes() == 0:
-        raise DataFormatError(f"{path.name}: no walkable streets (no ways tagged highway) in the file.")
-    return graph
 
 
 def walk_network_from_polygon(polygon: BaseGeometry) -> nx.MultiDiGraph:
