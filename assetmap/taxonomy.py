@@ -242,10 +242,13 @@ def _parse(path: Path) -> Taxonomy:
             )
             for t in data["asset_types"]
         )
-        audiences = tuple(
-            Audience(a["key"], a["label"], tuple(a["serves"]), tuple(a.get("synonyms", ())))
-            for a in data.get("audiences", ())
-        ) or DEFAULT_AUDIENCES
+        audiences = (
+            tuple(
+                Audience(a["key"], a["label"], tuple(a["serves"]), tuple(a.get("synonyms", ())))
+                for a in data.get("audiences", ())
+            )
+            or DEFAULT_AUDIENCES
+        )
     except (KeyError, TypeError, ValueError) as exc:
         raise DataFormatError(
             f"{path.name}: missing or malformed taxonomy entry ({exc!r}). Each pillar needs key and name; "
