@@ -232,6 +232,7 @@ class Area:
         groups: Iterable[str] | None = None,
         include_stale: bool = True,
         network: bool = True,
+        audience: str | None = None,
     ) -> GapAnalysis:
         """Gap table and method note per ward or LSOA: see :func:`assetmap.area.coverage.analyse_gaps`."""
         from assetmap.area.coverage import analyse_gaps
@@ -244,6 +245,7 @@ class Area:
             groups=groups,
             include_stale=include_stale,
             network=network,
+            audience=audience,
         )
 
     def what_if(
@@ -269,9 +271,10 @@ class Area:
         threshold: float | None = None,
         include_stale: bool = True,
         network: bool = True,
+        method: str = "greedy",
     ) -> gpd.GeoDataFrame:
-        """Greedy choice of ``k`` sites: see :func:`assetmap.area.coverage.area_suggest_sites`."""
-        from assetmap.area.coverage import area_suggest_sites
+        """Greedy or exact choice of ``k`` sites: see :func:`assetmap.area.sites.area_suggest_sites`."""
+        from assetmap.area.sites import area_suggest_sites
 
         return area_suggest_sites(
             self,
@@ -281,6 +284,7 @@ class Area:
             threshold=threshold,
             include_stale=include_stale,
             network=network,
+            method=method,
         )
 
     def network(self) -> nx.MultiDiGraph | None:
