@@ -255,6 +255,56 @@ def _cmd_gaps(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_candidates(path: str, area) -> object:
+    if path.strip().lower() in ("nodes", "grid", "buildings"):
+        return path.strip().lower()
+    from assetmap.io.assets import read_assets
+
+    assets = read_assets(path, postcodes=area.postcodes, default_type="community_centre", on_error="raise")
+    return assets[["name", "geometry"]]
+
+
+def _cmd_suggest(args: argparse.Namespace) -> int:
+    from assetmap.area.load import load_area
+    from assetmap.io.export import write_table
+
+    out = _output_path(args.out)
+    group = _groups_from_args(args)
+    if group is None:
+        raise AssetMapError("suggest needs --element N or --pillar NAME: the kind of asset to place.")
+    area = load_area(args.area)
+    candidates = _read_candidates(args.candidates, area) if args.candidates else None
+    chosen = area.suggest_sites(
+        group[0],
+        args.k,
+        candidates=candidates,
+        threshold=args.threshold,
+        include_stale=not args.exclude_stale,
+        network=not args.straight_line,
+        method=args.method,
+    )
+    table = chosen.to_crs(settings.storage_crs)
+    table.insert(3, "longitude", table.geometry.x.round(6))
+    table.insert(4, "latitude", table.geometry.y.round(6))
+    if out.suffix.lower() in (".csv", ".xlsx"):
+        table = table.drop(columns="geometry")
+    write_table(table, out, layer="suggested_sites")
+    for _, r in chosen.iterrows():
+        where = r["name"] or f"{r['x']:.0f}, {r['y']:.0f}"
+        print(
+            f"  {r['rank']}. {where} ({r['area_name'] or 'outside the area'}): {r['newly_reached_deprived']:,.0f} "
+            f"residents of IMD deciles 1-2 newly within {r['threshold_m']:g} m ({r['newly_reached']:,.0f} in all)"
+        )
+    if len(chosen) < args.k:
+        print(
+            f"  only {len(chosen)} {'site adds' if len(chosen) == 1 else 'sites add'} deprived residents within "
+            "reach; no further candidate would."
+        )
+    print(chosen.attrs["note"])
+    print(f"Wrote {len(chosen)} sites to {out}")
+    return 0
+
+
 def _cmd_print(args: argparse.Namespace) -> int:
     from assetmap.area.load import load_area
     from assetmap.render.printmap import print_pack, print_pack_zip, print_ward
@@ -454,7 +504,7 @@ def _gap_and_print_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="output .csv, .xlsx, .geojson or .gpkg (method note beside it)")
     p.set_defaults(func=_cmd_gaps)
 
-    add_suggest_parser(sub, _group_args)
+    add_suggest_parser(sub, _group_args, _cmd_suggest)
 
     p = sub.add_parser("print", help="print-ready PDF map of a ward, or a ward pack of every ward")
     p.add_argument("--area", default=str(settings.default_area_path), help="area folder (default: the demo area)")

@@ -34,11 +34,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
 
 from assetmap._errors import Problem, ValidationError
-from assetmap.analysis.access import _asset_arrays, _pairs_within, _with_sources
+from assetmap.analysis.access import asset_arrays, pairs_within, with_sources
 from assetmap.analysis.deprivation import check_lookup
 from assetmap.analysis.groups import check_groups, check_thresholds, group_masks
 from assetmap.analysis.walkgraph import WalkGraph, snap_points
@@ -82,7 +81,12 @@ def decay(metres: np.ndarray, threshold: float, weights: tuple[float, float, flo
 
 
 def e2sfca(
-    who: np.ndarray, which: np.ndarray, metres: np.ndarray, demand: np.ndarray, supply: np.ndarray, options: CapacityOptions
+    who: np.ndarray,
+    which: np.ndarray,
+    metres: np.ndarray,
+    demand: np.ndarray,
+    supply: np.ndarray,
+    options: CapacityOptions,
 ) -> np.ndarray:
     """Return the E2SFCA score of each demand point from its (demand, supply, metres) pairs within reach.
 
@@ -109,7 +113,7 @@ def _network_pairs(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return every (resident, asset, walking metres) pair within ``limit`` along the network."""
     nodes, snap = snap_points(graph, xy[:, 0], xy[:, 1])
-    aug = _with_sources(graph, nodes, snap)
+    aug = with_sources(graph, nodes, snap)
     res_nodes = residents["node"].to_numpy(np.int64)
     res_snap = residents["snap_m"].to_numpy("float64")
     who, which, metres = [], [], []
@@ -134,7 +138,7 @@ def asset_pairs(
     if graph is not None:
         return _network_pairs(graph, residents, xy, limit)
     res_xy = residents[["x", "y"]].to_numpy("float64")
-    pairs = _pairs_within(res_xy, xy, limit)
+    pairs = pairs_within(res_xy, xy, limit)
     if pairs is None:  # too many pairs to hold at once: one asset at a time
         from scipy.spatial import cKDTree
 
@@ -142,12 +146,12 @@ def asset_pairs(
         which = np.repeat(np.arange(len(xy)), [len(h) for h in hits])
         who = np.concatenate([np.asarray(h, np.int64) for h in hits])
         return who, which, np.hypot(*(res_xy[who] - xy[which]).T)
-    return pairs
+    who, which, metres = pairs
+    return who, which, metres
 
 
 def supply_of(assets: pd.DataFrame, options: CapacityOptions) -> tuple[np.ndarray, np.ndarray]:
-    """Return each asset's capacity in ``options.unit`` (the default where it gives none in that unit), and
-    which assets gave one."""
+    """Return each asset's capacity in ``options.unit`` (the default where it gives none), and which gave one."""
     if options.unit not in CAPACITY_UNITS:
         raise ValidationError(
             Problem(f"unknown capacity unit '{options.unit}'.", field="unit", fix=f"Use {' or '.join(CAPACITY_UNITS)}.")
@@ -272,7 +276,7 @@ def capacity_access(
     threshold = check_thresholds([options.threshold])[0]
     placed = _placed(assets)
     supply, given = supply_of(placed, options)
-    xy, masks = _asset_arrays(placed, tax)
+    xy, masks = asset_arrays(placed, tax)
     who, which, metres = asset_pairs(residents, xy, graph, threshold)
     demand = residents["population"].to_numpy(float)
     points = {}

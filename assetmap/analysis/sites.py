@@ -19,6 +19,7 @@ so.
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -115,13 +116,16 @@ def exact_cover(cover: Cover, k: int, *, time_limit_s: float = DEFAULT_TIME_LIMI
         return Solution((), 0.0, "optimal", time.perf_counter() - start)
     k = min(int(k), len(useful))
     problem = pulp.LpProblem("mclp", pulp.LpMaximize)
-    x = {int(j): pulp.LpVariable(f"x{j}", cat="Binary") for j in useful}
-    y = [pulp.LpVariable(f"y{i}", lowBound=0, upBound=1) for i in range(len(weights))]
+    x = {int(j): problem.add_variable(f"x{j}", cat="Binary") for j in useful}
+    y = [problem.add_variable(f"y{i}", lowBound=0, upBound=1) for i in range(len(weights))]
     problem += pulp.lpSum(float(w) * v for w, v in zip(weights, y, strict=True))
     for i, v in enumerate(y):
         problem += v <= pulp.lpSum(x[int(j)] for j in incidence.indices[incidence.indptr[i] : incidence.indptr[i + 1]])
     problem += pulp.lpSum(x.values()) == k
-    problem.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=max(1, int(np.ceil(time_limit_s)))))
+    with warnings.catch_warnings():
+        # PuLP 3 calls its bundled CBC deprecated in favour of a separately installed one; the bundled one is used.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        problem.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=max(1, int(np.ceil(time_limit_s)))))
     seconds = time.perf_counter() - start
     if problem.sol_status != pulp.LpSolutionOptimal:
         fallback = greedy_cover(cover, k)
@@ -172,83 +176,3 @@ def cover_from_access(
 ) -> Cover:
     """Return the covering problem of an access run: deprived residents not yet within ``threshold``."""
     return Cover(covered=covered, weight=np.where(before > threshold, deprived, 0.0))
-
-
-def optimal_sites(
-    access: AccessResult, deprivation: pd.DataFrame, group: str, k: int, *, options: SiteOptions = SiteOptions()
-) -> pd.DataFrame:
-    """Choose the ``k`` sites that together bring the most deprived residents within reach, exactly.
-
-    Parameters
-    ----------
-    access : AccessResult
-        From :func:`~assetmap.analysis.access.compute_access`.
-    deprivation : DataFrame
-        Per-LSOA deprivation with ``lsoa_code`` and ``imd_decile``.
-    group : str
-        Element or pillar key.
-    k : int
-        How many sites (1 to 50).
-    options : SiteOptions
-        Threshold, candidates (``x``, ``y``, ``name``; default as
-        :func:`~assetmap.analysis.scenario.suggest_sites`), the network, and CBC's time limit.
-
-    Returns
-    -------
-    DataFrame
-        The columns of :func:`~assetmap.analysis.scenario.suggest_sites`, the sites listed by what each adds
-        to the others, and ``chosen_by`` (``optimal``, or ``greedy (time limit)``). ``attrs['note']``
-        compares the two; ``attrs['comparison']`` holds ``optimal_deprived``, ``greedy_deprived``,
-        ``greedy_share``, ``status``, ``seconds`` and ``greedy_sites`` (candidate rows chosen by greedy).
-    """
-    from assetmap.analysis.scenario import _covered_by_candidates, _deprived_weight, _prepare, _with_names
-
-    k = check_k(k)
-    before = _prepare(access, group, options.threshold, options.graph, "optimal_sites")
-    candidates = _with_names(options.candidates, access, options.graph).reset_index(drop=True)
-    cx, cy = candidates["x"].to_numpy(float), candidates["y"].to_numpy(float)
-    deprived = _deprived_weight(access.residents, deprivation)
-    covered = _covered_by_candidates(access, options.graph, cx, cy, float(options.threshold))
-    cover = cover_from_access(access, deprived, before, covered, float(options.threshold))
-    greedy = greedy_cover(cover, k)
-    best = exact_cover(cover, k, time_limit_s=options.time_limit_s)
-    if best.status == "optimal" and best.covered_weight < greedy.covered_weight:  # pragma: no cover - CBC's tolerance
-        best = Solution(greedy.chosen, greedy.covered_weight, "optimal", best.seconds)
-    pop = access.residents["population"].to_numpy(float)
-    # List the chosen set by what each site adds to those before it, as the greedy list reads.
-    order = greedy_cover(Cover([covered[j] for j in best.chosen], cover.weight), len(best.chosen))
-    ordered = [best.chosen[i] for i in order.chosen]
-    listed = ordered + [j for j in best.chosen if j not in ordered]
-    remaining = cover.weight > 0
-    reached = before > float(options.threshold)
-    rows = []
-    for rank, j in enumerate(listed, start=1):
-        hit = covered[j]
-        rows.append(
-            {
-                "rank": rank,
-                "x": cx[j],
-                "y": cy[j],
-                "name": candidates["name"].iloc[j],
-                "newly_reached_deprived": float(cover.weight[hit][remaining[hit]].sum()),
-                "newly_reached": float(pop[hit][reached[hit]].sum()),
-            }
-        )
-        remaining[hit] = False
-        reached[hit] = False
-    out = pd.DataFrame(rows, columns=["rank", "x", "y", "name", "newly_reached_deprived", "newly_reached"])
-    out["cumulative_deprived"] = out["newly_reached_deprived"].cumsum()
-    out["cumulative_reached"] = out["newly_reached"].cumsum()
-    out["method"] = access.method
-    out["chosen_by"] = best.status
-    share = greedy.covered_weight / best.covered_weight if best.covered_weight > 0 else 1.0
-    out.attrs["note"] = compare_note(best, greedy, k)
-    out.attrs["comparison"] = {
-        "optimal_deprived": best.covered_weight,
-        "greedy_deprived": greedy.covered_weight,
-        "greedy_share": share,
-        "status": best.status,
-        "seconds": best.seconds,
-        "greedy_sites": list(greedy.chosen),
-    }
-    return out

@@ -451,7 +451,7 @@ def _caveats(
 # -- what if -----------------------------------------------------------------------------------------------
 
 
-def _points_xy(points: object) -> tuple[np.ndarray, np.ndarray]:
+def points_xy(points: object) -> tuple[np.ndarray, np.ndarray]:
     """Return x and y in EPSG:27700 from a GeoDataFrame/GeoSeries (reprojected), a DataFrame with x and y, or pairs."""
     if isinstance(points, gpd.GeoDataFrame | gpd.GeoSeries):
         if points.crs is None:
@@ -475,7 +475,7 @@ def _points_xy(points: object) -> tuple[np.ndarray, np.ndarray]:
     return arr[:, 0], arr[:, 1]
 
 
-def _check_near_area(area: Area, xs: np.ndarray, ys: np.ndarray) -> None:
+def check_near_area(area: Area, xs: np.ndarray, ys: np.ndarray) -> None:
     """Refuse candidate points that are not near the area: usually longitude/latitude given as eastings/northings."""
     if len(xs) == 0:
         raise ValidationError(Problem("no candidate points were given.", field="points", fix="Give at least one site."))
@@ -526,9 +526,9 @@ def area_what_if(
         With ``by_area``: per area ``population``, ``share_before``, ``share_after``, ``need_percentile``,
         ``gap_before``, ``gap_after``, ``gap_change`` (negative where the gap falls), largest fall first.
     """
-    xs, ys = _points_xy(points)
-    _check_near_area(area, xs, ys)
-    group, t, before, graph = _scenario(area, group, threshold, include_stale, network)
+    xs, ys = points_xy(points)
+    check_near_area(area, xs, ys)
+    group, t, before, graph = scenario_start(area, group, threshold, include_stale, network)
     access = before.access
     result = what_if(access, area.deprivation, xs, ys, group, threshold=t, graph=graph)
     # The same shares and gap table as the analysis, from the distances with the new sites open.
@@ -560,7 +560,7 @@ def area_what_if(
     return dataclasses.replace(result, by_area=by_area)
 
 
-def _scenario(
+def scenario_start(
     area: Area, group: str, threshold: float | None, include_stale: bool, network: bool
 ) -> tuple[str, float, GapAnalysis, WalkGraph | None]:
     """Return the checked group and threshold, the analysis a scenario starts from, and the network it walks."""

@@ -4,7 +4,7 @@ Candidates are the area's street nodes (every one, or thinned to one per square 
 ``settings.site_grid_m``), its existing community buildings (approved assets of the
 types in :data:`BUILDING_TYPES`), or sites given as a table or a file. The greedy
 choice (:func:`assetmap.analysis.scenario.suggest_sites`) is fast; the exact one
-(:func:`assetmap.analysis.sites.optimal_sites`) is the best set of ``k`` sites, with
+(:func:`assetmap.analysis.scenario.optimal_sites`) is the best set of ``k`` sites, with
 the greedy's share of it reported beside.
 """
 
@@ -20,10 +20,10 @@ import shapely
 from assetmap import settings
 from assetmap._errors import Problem, ValidationError
 from assetmap.analysis.assign import assign_to_areas
-from assetmap.analysis.scenario import suggest_sites
-from assetmap.analysis.sites import SiteOptions, optimal_sites
+from assetmap.analysis.scenario import optimal_sites, suggest_sites
+from assetmap.analysis.sites import SiteOptions
 from assetmap.analysis.walkgraph import WalkGraph
-from assetmap.area.coverage import _check_near_area, _points_xy, _scenario, area_outline, counted_assets
+from assetmap.area.coverage import area_outline, check_near_area, counted_assets, points_xy, scenario_start
 from assetmap.record import sensitive_mask
 
 if TYPE_CHECKING:
@@ -73,8 +73,8 @@ def candidate_sites(area: Area, graph: WalkGraph | None, candidates: object | No
         return pd.DataFrame({"x": xs, "y": ys, "name": ""})
     if candidates is None:
         return candidate_sites(area, graph, "nodes")
-    xs, ys = _points_xy(candidates)
-    _check_near_area(area, xs, ys)
+    xs, ys = points_xy(candidates)
+    check_near_area(area, xs, ys)
     names = (
         candidates["name"].astype(str).to_numpy()
         if isinstance(candidates, pd.DataFrame) and "name" in candidates
@@ -146,7 +146,7 @@ def area_suggest_sites(
         raise ValidationError(
             Problem(f"unknown method '{str(method)[:30]}'.", field="method", fix="Use greedy or optimal.")
         )
-    group, t, before, graph = _scenario(area, group, threshold, include_stale, network)
+    group, t, before, graph = scenario_start(area, group, threshold, include_stale, network)
     if method == "optimal":
         cand = candidate_sites(area, graph, "grid" if candidates is None else candidates)
         options = SiteOptions(threshold=t, candidates=cand, graph=graph, time_limit_s=settings.site_time_limit_s)
