@@ -13,7 +13,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from benchmarks import bench_app, bench_borough, bench_load, bench_national, bench_network, bench_print, bench_store
+from benchmarks import (
+    bench_app,
+    bench_beyond,
+    bench_borough,
+    bench_load,
+    bench_national,
+    bench_network,
+    bench_print,
+    bench_store,
+)
 
 
 @dataclass
@@ -69,6 +78,7 @@ SUITES: dict[str, Callable[[int], list[Result]]] = {
     "store": bench_store.run,
     "app": bench_app.run,
     "print": bench_print.run,
+    "beyond": bench_beyond.run,
 }
 
 
