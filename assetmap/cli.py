@@ -15,7 +15,7 @@ from pathlib import Path
 from assetmap import settings
 from assetmap._errors import AssetMapError, AssetMapWarning
 from assetmap.cli_register import add_personal_data_parsers, add_source_parsers, area_register
-from assetmap.cli_sites import add_measure_args, add_suggest_parser, with_capacity
+from assetmap.cli_sites import add_measure_args, add_suggest_parser
 
 
 def _cmd_init_area(args: argparse.Namespace) -> int:
@@ -231,7 +231,9 @@ def _cmd_gaps(args: argparse.Namespace) -> int:
     result = area.gaps(threshold=args.threshold, by=args.by, groups=_groups_from_args(args), **options)
     table, note_text = result.table, result.note
     if args.capacity:
-        table, note_text = with_capacity(area, result, args.capacity, options)
+        from assetmap.area.capacity import gaps_with_capacity
+
+        table, note_text = gaps_with_capacity(area, result, args.capacity, options)
     if out.suffix.lower() in (".csv", ".xlsx"):
         table = table.drop(columns="geometry")
     write_table(table, out, layer="gaps")

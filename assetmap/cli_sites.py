@@ -7,16 +7,9 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
-
-import pandas as pd
 
 from assetmap import settings
 from assetmap.taxonomy import RESIDENT_GROUPS
-
-if TYPE_CHECKING:
-    from assetmap.area.coverage import GapAnalysis
-    from assetmap.area.load import Area
 
 
 def add_measure_args(p: argparse.ArgumentParser) -> None:
@@ -32,25 +25,6 @@ def add_measure_args(p: argparse.ArgumentParser) -> None:
         choices=["sessions_week", "places"],
         help="add the capacity score (E2SFCA) per 1,000 residents beside the share within reach, in this unit",
     )
-
-
-def with_capacity(area: Area, result: GapAnalysis, unit: str, options: dict[str, Any]) -> tuple[pd.DataFrame, str]:
-    """Return the gap table with its ``capacity_per_1000`` column, and the method note with the score's bullet."""
-    from assetmap.analysis.capacity import capacity_note
-    from assetmap.area.capacity import area_capacity
-
-    groups = list(dict.fromkeys(result.table["group"]))
-    scores = area_capacity(area, groups=groups, threshold=result.threshold, unit=unit, **options)
-    by = scores.by_area if result.by == "area" else scores.by_lsoa
-    assert by is not None  # an area always has its lookup
-    table = result.table.merge(by[["code", "group", "capacity_per_1000"]], on=["code", "group"], how="left")
-    # The whole authority: the population-weighted mean of its wards.
-    for group, rows in by.groupby("group"):
-        mean = (rows["capacity_per_1000"].fillna(0) * rows["population"]).sum() / max(rows["population"].sum(), 1e-9)
-        table.loc[table["whole_area"] & table["group"].eq(group), "capacity_per_1000"] = mean
-    lines = result.note.split("\n")
-    at = next((i for i, line in enumerate(lines) if line.startswith("- **Data:**")), len(lines))
-    return table, "\n".join(lines[:at] + list(capacity_note(scores)) + lines[at:])
 
 
 def add_suggest_parser(

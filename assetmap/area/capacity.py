@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
 
 from assetmap import settings
 from assetmap.analysis.audience import check_audience
-from assetmap.analysis.capacity import CapacityOptions, CapacityResult, capacity_access
+from assetmap.analysis.capacity import CapacityOptions, CapacityResult, capacity_access, capacity_note
 from assetmap.analysis.groups import check_groups, group_keys
 from assetmap.area.coverage import area_access, counted_assets, default_limit, walk_graph
 from assetmap.taxonomy import load_taxonomy
 
 if TYPE_CHECKING:
+    from assetmap.area.coverage import GapAnalysis
     from assetmap.area.load import Area
 
 
@@ -67,3 +70,31 @@ def area_capacity(
         )
 
     return area.memo(("capacity", keys, t, include_stale, graph is not None, audience, unit), build)
+
+
+def gaps_with_capacity(area: Area, result: GapAnalysis, unit: str, options: dict[str, Any]) -> tuple[pd.DataFrame, str]:
+    """Return the gap table with its ``capacity_per_1000`` column, and the method note with the score's bullet.
+
+    Parameters
+    ----------
+    area : Area
+        The area the gap analysis is of.
+    result : GapAnalysis
+        From :func:`~assetmap.area.coverage.analyse_gaps`.
+    unit : {"sessions_week", "places"}
+        The capacity counted.
+    options : dict
+        ``include_stale``, ``network`` and ``audience``, as given to the gap analysis.
+    """
+    groups = list(dict.fromkeys(result.table["group"]))
+    scores = area_capacity(area, groups=groups, threshold=result.threshold, unit=unit, **options)
+    by = scores.by_area if result.by == "area" else scores.by_lsoa
+    assert by is not None  # an area always has its lookup
+    table = result.table.merge(by[["code", "group", "capacity_per_1000"]], on=["code", "group"], how="left")
+    # The whole authority: the population-weighted mean of its wards.
+    for group, rows in by.groupby("group"):
+        mean = (rows["capacity_per_1000"].fillna(0) * rows["population"]).sum() / max(rows["population"].sum(), 1e-9)
+        table.loc[table["whole_area"] & table["group"].eq(group), "capacity_per_1000"] = mean
+    lines = result.note.split("\n")
+    at = next((i for i, line in enumerate(lines) if line.startswith("- **Data:**")), len(lines))
+    return table, "\n".join(lines[:at] + list(capacity_note(scores)) + lines[at:])
