@@ -137,3 +137,16 @@ def test_demo_scores_beside_the_share(demo) -> None:
     # A pillar's assets are at least its elements' assets: its score is no smaller anywhere.
     wide = by_area.pivot(index="code", columns="group", values="capacity_per_1000")
     assert (wide["involving"] >= wide["e4"] - 1e-9).all()
+
+
+def test_an_audiences_score_shares_each_asset_with_everyone_it_serves() -> None:
+    # One point of 100 residents, 20 of them 60+. An asset for everyone (10 sessions) is shared by all 100:
+    # 0.1 each; an asset for older people (4 sessions) by the 20 alone: 0.2 each. Older people: 0.3.
+    older = _residents([0], [20], ["L1"])
+    assets = _assets([0, 0], [10, 4]).assign(type="vcse_group", audience_groups=["everyone", "older"])
+    sharing = pd.DataFrame({"children": [30.0], "working_age": [50.0], "older": [20.0]})
+    result = capacity_access(older, assets, groups=["e4"], options=CapacityOptions(threshold=900), sharing=sharing)
+    assert result.points["e4"].iloc[0] == pytest.approx(0.1 + 0.2)
+    assert result.shared
+    alone = capacity_access(older, assets, groups=["e4"], options=CapacityOptions(threshold=900))
+    assert alone.points["e4"].iloc[0] == pytest.approx(14 / 20)  # without sharing, all 14 sessions go to 20

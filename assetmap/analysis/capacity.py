@@ -38,6 +38,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from assetmap._errors import Problem, ValidationError
 from assetmap.analysis.access import asset_arrays, pairs_within, with_sources
+from assetmap.analysis.audience import serves_audience
 from assetmap.analysis.deprivation import check_lookup
 from assetmap.analysis.groups import check_groups, check_thresholds, group_masks
 from assetmap.analysis.walkgraph import WalkGraph, snap_points
@@ -87,6 +88,7 @@ def e2sfca(
     demand: np.ndarray,
     supply: np.ndarray,
     options: CapacityOptions,
+    pair_demand: np.ndarray | None = None,
 ) -> np.ndarray:
     """Return the E2SFCA score of each demand point from its (demand, supply, metres) pairs within reach.
 
@@ -100,9 +102,13 @@ def e2sfca(
         Capacity of each supply point.
     options : CapacityOptions
         The threshold and decay.
+    pair_demand : array, optional
+        The residents of each pair's point who share the pair's asset, where that is not ``demand``: an
+        asset for everyone is shared by all residents, though the score is read for one group.
     """
     w = decay(metres, options.threshold, options.weights)
-    weighted_demand = np.bincount(which, weights=demand[who] * w, minlength=len(supply))
+    shared = demand[who] if pair_demand is None else pair_demand
+    weighted_demand = np.bincount(which, weights=shared * w, minlength=len(supply))
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(weighted_demand > 0, supply / weighted_demand, 0.0)
     return np.bincount(who, weights=ratio[which] * w, minlength=len(demand))
@@ -174,6 +180,8 @@ class CapacityResult:
 
     Attributes
     ----------
+    shared : bool
+        Whether the residents are one group whose assets are shared with the others they serve.
     points : DataFrame
         Index-aligned with the residents; one column per group: the score of each point (capacity per resident).
     by_lsoa, by_area : DataFrame
@@ -193,6 +201,7 @@ class CapacityResult:
     n_default: int
     options: CapacityOptions
     method: str
+    shared: bool = False
 
 
 def _placed(assets: pd.DataFrame) -> pd.DataFrame:
@@ -246,6 +255,7 @@ def capacity_access(
     lookup: pd.DataFrame | None = None,
     options: CapacityOptions = CapacityOptions(),
     taxonomy: Taxonomy | None = None,
+    sharing: pd.DataFrame | None = None,
 ) -> CapacityResult:
     """Return the E2SFCA score of each group per resident point, LSOA and area.
 
@@ -266,6 +276,11 @@ def capacity_access(
         Threshold, capacity unit, default capacity and decay.
     taxonomy : Taxonomy, optional
         Default: the shipped taxonomy.
+    sharing : DataFrame, optional
+        For a score read for one group of residents (``residents`` carrying that group alone): every
+        point's residents by group (``children``, ``working_age``, ``older``), index-aligned with
+        ``residents``. An asset's capacity is then shared among all the residents it serves, by its
+        audiences (:func:`~assetmap.analysis.audience.serves_audience`), not among the group alone.
 
     Returns
     -------
@@ -279,16 +294,22 @@ def capacity_access(
     xy, masks = asset_arrays(placed, tax)
     who, which, metres = asset_pairs(residents, xy, graph, threshold)
     demand = residents["population"].to_numpy(float)
+    shared = None
+    if sharing is not None:
+        shared = np.zeros(len(who))
+        for group in sharing.columns:
+            shared += sharing[group].to_numpy(float)[who] * serves_audience(placed, group, tax)[which]
     points = {}
     for key, bits in zip(keys, group_masks(keys, tax), strict=True):
         serving = (masks & bits) != 0
         keep = serving[which]
-        points[key] = e2sfca(who[keep], which[keep], metres[keep], demand, np.where(serving, supply, 0.0), options)
+        pairs = (who[keep], which[keep], metres[keep], demand, np.where(serving, supply, 0.0), options)
+        points[key] = e2sfca(*pairs, pair_demand=None if shared is None else shared[keep])
     frame = pd.DataFrame(points, index=residents.index)
     by_lsoa, by_area = _summaries(residents, frame, lookup)
     n_default = int((~given).sum())
     method = "network" if graph is not None else "straight-line"
-    return CapacityResult(frame, by_lsoa, by_area, n_default, options, method)
+    return CapacityResult(frame, by_lsoa, by_area, n_default, options, method, shared=sharing is not None)
 
 
 def capacity_note(result: CapacityResult) -> tuple[str, ...]:
@@ -304,5 +325,11 @@ def capacity_note(result: CapacityResult) -> tuple[str, ...]:
         f"(A_i = Σ R_j W(d_ij)). The decay W is {w1:g} in the nearest third of the distance, {w2:g} in the middle "
         f"third and {w3:g} in the furthest (Luo and Qi's steps). Wards and LSOAs show the population-weighted mean, "
         f"in {unit} per 1,000 residents. {result.n_default:,} records give no capacity in {unit} and count as "
-        f"{opts.default_capacity:g}.",
+        f"{opts.default_capacity:g}."
+        + (
+            " For one audience, each asset's capacity is shared among all the residents it is for (an asset "
+            "for everyone among everyone), and the score is that audience's share per 1,000 of its residents."
+            if result.shared
+            else ""
+        ),
     )

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from assetmap import settings
-from assetmap.analysis.audience import check_audience
+from assetmap.analysis.audience import AGE_COLUMN, check_audience, residents_for
 from assetmap.analysis.capacity import CapacityOptions, CapacityResult, capacity_access, capacity_note
 from assetmap.analysis.groups import check_groups, group_keys
 from assetmap.area.coverage import area_access, counted_assets, default_limit, walk_graph
@@ -64,9 +64,23 @@ def area_capacity(
     graph = walk_graph(area) if network else None
 
     def build() -> CapacityResult:
+        # Supply is every asset the group can use; each is shared among all the residents it serves.
         assets = counted_assets(area, include_stale=include_stale, audience=audience)
+        sharing = None
+        if audience != "everyone":
+            everyone = area_access(area, include_stale=include_stale, network=network, limit=limit).residents
+            sharing = pd.DataFrame(
+                {g: residents_for(everyone, area.deprivation, g)["population"] for g in AGE_COLUMN},
+                index=access.residents.index,
+            )
         return capacity_access(
-            access.residents, assets, groups=list(keys), graph=graph, lookup=area.lookup, options=options
+            access.residents,
+            assets,
+            groups=list(keys),
+            graph=graph,
+            lookup=area.lookup,
+            options=options,
+            sharing=sharing,
         )
 
     return area.memo(("capacity", keys, t, include_stale, graph is not None, audience, unit), build)
