@@ -307,4 +307,5 @@ def test_audience_chosen_from_the_list_is_stored(area: Path) -> None:
 
 def test_audience_left_empty_takes_the_types(area: Path) -> None:
     at = _send(_fill(_open(), type="youth_service"))
+    assert not at.exception
     assert _records(area).iloc[0]["audience_groups"] == "children"
