@@ -47,7 +47,8 @@ def candidate_sites(area: Area, graph: WalkGraph | None, candidates: object | No
         The street network the analysis walks.
     candidates : None, "nodes", "grid", "buildings", or a table
         None or "nodes": every street node inside the area (without a network, the analysis's default);
-        "grid": those nodes thinned to one per ``settings.site_grid_m`` square; "buildings": the area's
+        "grid": those nodes thinned to one per ``settings.site_grid_m`` square (without a network, the
+        centres of such squares inside the area); "buildings": the area's
         approved community buildings; a GeoDataFrame, or a DataFrame with ``x``/``y`` (and ``name``).
     """
     if isinstance(candidates, str):
@@ -63,7 +64,7 @@ def candidate_sites(area: Area, graph: WalkGraph | None, candidates: object | No
                 )
             )
         if graph is None:
-            return None
+            return _grid_points(area) if kind == "grid" else None
         inside = shapely.contains_xy(area_outline(area), graph.x, graph.y)
         xs, ys = graph.x[inside], graph.y[inside]
         if kind == "grid":
@@ -81,6 +82,16 @@ def candidate_sites(area: Area, graph: WalkGraph | None, candidates: object | No
         else ""
     )
     return pd.DataFrame({"x": xs, "y": ys, "name": names})
+
+
+def _grid_points(area: Area) -> pd.DataFrame:
+    """Return the centres of a ``settings.site_grid_m`` grid that lie inside the area (no street network)."""
+    step = float(settings.site_grid_m)
+    minx, miny, maxx, maxy = area.boundaries.total_bounds
+    gx, gy = np.meshgrid(np.arange(minx + step / 2, maxx, step), np.arange(miny + step / 2, maxy, step))
+    xs, ys = gx.ravel(), gy.ravel()
+    inside = shapely.contains_xy(area_outline(area), xs, ys)
+    return pd.DataFrame({"x": xs[inside], "y": ys[inside], "name": ""})
 
 
 def _buildings(area: Area) -> pd.DataFrame:
