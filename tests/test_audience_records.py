@@ -50,8 +50,15 @@ def test_bad_audience_and_capacity_are_named_with_the_fix() -> None:
         validate_record({"name": "A", "type": "vcse_group", "capacity": 2, "capacity_unit": "weeks", **PLACE})
 
 
-def test_store_keeps_audiences_and_capacity(tmp_path: Path) -> None:
-    with open_store(str(tmp_path / "register.sqlite")) as store:
+@pytest.fixture(params=["sqlite", pytest.param("postgis", marks=pytest.mark.postgis)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return str(tmp_path / "register.sqlite")
+    return request.getfixturevalue("postgis_server").fresh_database()
+
+
+def test_store_keeps_audiences_and_capacity(store_url: str) -> None:
+    with open_store(store_url) as store:
         assert store.schema_version() >= 4
         made = store.submit(
             {"name": "Toddlers", "type": "vcse_group", "audience_groups": "families", "capacity": 2, **PLACE},
