@@ -15,6 +15,7 @@ from pathlib import Path
 from assetmap import settings
 from assetmap._errors import AssetMapError, AssetMapWarning
 from assetmap.cli_register import add_personal_data_parsers, add_source_parsers, area_register, check_network_flag
+from assetmap.cli_sites import add_measure_args, add_suggest_parser
 
 
 def _cmd_init_area(args: argparse.Namespace) -> int:
@@ -228,19 +229,18 @@ def _cmd_gaps(args: argparse.Namespace) -> int:
 
     out = _output_path(args.out)
     area = load_area(args.area)
-    result = area.gaps(
-        threshold=args.threshold,
-        by=args.by,
-        groups=_groups_from_args(args),
-        include_stale=not args.exclude_stale,
-        network=not args.straight_line,
-    )
-    table = result.table
+    options = {"include_stale": not args.exclude_stale, "network": not args.straight_line, "audience": args.audience}
+    result = area.gaps(threshold=args.threshold, by=args.by, groups=_groups_from_args(args), **options)
+    table, note_text = result.table, result.note
+    if args.capacity:
+        from assetmap.area.capacity import gaps_with_capacity
+
+        table, note_text = gaps_with_capacity(area, result, args.capacity, options)
     if out.suffix.lower() in (".csv", ".xlsx"):
         table = table.drop(columns="geometry")
     write_table(table, out, layer="gaps")
     note = out.with_name(out.stem + ".method.md")
-    note.write_text(result.note, encoding="utf-8")
+    note.write_text(note_text, encoding="utf-8")
     ranked = result.table[~result.table["whole_area"]].sort_values(["group", "gap_rank"])
     print(
         f"{area.name}: {len(ranked)} rows ({ranked['code'].nunique()} {area.unit_label.plural_lower if args.by == 'area' else 'LSOAs'} x "
@@ -259,6 +259,15 @@ def _cmd_gaps(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_candidates(path: str, area) -> object:
+    if path.strip().lower() in ("nodes", "grid", "buildings"):
+        return path.strip().lower()
+    from assetmap.io.assets import read_assets
+
+    assets = read_assets(path, postcodes=area.postcodes, default_type="community_centre", on_error="raise")
+    return assets[["name", "geometry"]]
+
+
 def _cmd_suggest(args: argparse.Namespace) -> int:
     from assetmap.area.load import load_area
     from assetmap.io.export import write_table
@@ -268,9 +277,7 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
     if group is None:
         raise AssetMapError("suggest needs --element N or --pillar NAME: the kind of asset to place.")
     area = load_area(args.area)
-    candidates = None
-    if args.candidates:
-        candidates = _read_candidates(args.candidates, area)
+    candidates = _read_candidates(args.candidates, area) if args.candidates else None
     chosen = area.suggest_sites(
         group[0],
         args.k,
@@ -278,6 +285,7 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
         threshold=args.threshold,
         include_stale=not args.exclude_stale,
         network=not args.straight_line,
+        method=args.method,
     )
     table = chosen.to_crs(settings.storage_crs)
     table.insert(3, "longitude", table.geometry.x.round(6))
@@ -299,13 +307,6 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
     print(chosen.attrs["note"])
     print(f"Wrote {len(chosen)} sites to {out}")
     return 0
-
-
-def _read_candidates(path: str, area) -> object:
-    from assetmap.io.assets import read_assets
-
-    assets = read_assets(path, postcodes=area.postcodes, default_type="community_centre", on_error="raise")
-    return assets[["name", "geometry"]]
 
 
 def _cmd_print(args: argparse.Namespace) -> int:
@@ -507,18 +508,11 @@ def _gap_and_print_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--area", default=str(settings.default_area_path), help="area folder (default: the demo area)")
     _group_args(p)
     p.add_argument("--by", choices=["area", "lsoa"], default="area", help="area (wards; default) or lsoa")
+    add_measure_args(p)
     p.add_argument("--out", required=True, help="output .csv, .xlsx, .geojson or .gpkg (method note beside it)")
     p.set_defaults(func=_cmd_gaps)
 
-    p = sub.add_parser("suggest", help="greedy choice of sites that bring the most deprived residents within reach")
-    p.add_argument("--area", default=str(settings.default_area_path), help="area folder (default: the demo area)")
-    _group_args(p)
-    p.add_argument("--k", type=int, default=5, help="number of sites (1 to 50; default 5)")
-    p.add_argument(
-        "--candidates", help="sites to choose from (an asset-style file: name and location); default: street nodes"
-    )
-    p.add_argument("--out", required=True, help="output .csv, .xlsx, .geojson or .gpkg")
-    p.set_defaults(func=_cmd_suggest)
+    add_suggest_parser(sub, _group_args, _cmd_suggest)
 
     p = sub.add_parser("print", help="print-ready PDF map of a ward, or a ward pack of every ward")
     p.add_argument("--area", default=str(settings.default_area_path), help="area folder (default: the demo area)")

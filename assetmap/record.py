@@ -36,7 +36,11 @@ FIELDS: dict[str, str] = {
     "contact_email": "Private contact email (never public).",
     "opening_times": "When it is open.",
     "accessibility": "Access information (step-free, hearing loop...).",
-    "audience": "Who it is for.",
+    "audience": "Who it is for, in the group's own words.",
+    "audience_groups": "Who it is for, from the list (everyone, children, working_age, older, families), separated by "
+    "';' (default: the type's, or those the words above name).",
+    "capacity": "How much it offers, optional: a number of sessions a week or of places.",
+    "capacity_unit": "What capacity counts: sessions_week (sessions a week) or places.",
     "source": "Where the record came from: form, bulk, osm, oruk, officer, register.",
     "source_id": "Identifier of the record at its source (an OpenStreetMap 'way/123', an Open Referral service id).",
     "status": "pending, approved, rejected or withdrawn.",
@@ -58,6 +62,14 @@ PRIVATE_FIELDS: tuple[str, ...] = ("contact_name", "contact_email", "created_by"
 PERSONAL_FIELDS: tuple[str, ...] = ("contact_name", "contact_email", "email", "phone")
 
 STATUSES: tuple[str, ...] = ("pending", "approved", "rejected", "withdrawn")
+
+#: What a record's ``capacity`` counts, and the words each may be written as.
+CAPACITY_UNITS: dict[str, tuple[str, ...]] = {
+    "sessions_week": ("sessions week", "sessions a week", "sessions per week", "sessions", "weekly sessions"),
+    "places": ("places", "place", "spaces", "seats"),
+}
+#: Largest capacity accepted (sessions a week or places).
+MAX_CAPACITY = 100_000
 SOURCES: tuple[str, ...] = ("form", "bulk", "osm", "oruk", "officer", "register")
 
 # Common spellings of each field in councils' and networks' spreadsheets.
@@ -83,6 +95,9 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "opening_times": ("opening times", "opening hours", "hours", "when"),
     "accessibility": ("accessibility", "access", "access information"),
     "audience": ("audience", "who for", "for"),
+    "audience_groups": ("audience groups", "audiences", "audience list", "who for list"),
+    "capacity": ("capacity", "sessions per week", "sessions a week", "weekly sessions"),
+    "capacity_unit": ("capacity unit", "unit of capacity"),
     "source": ("source",),
     "source_id": ("source id", "osm id", "external id"),
     "status": ("status",),
@@ -240,6 +255,38 @@ def parse_elements(text: object, valid: set[int] | None = None) -> tuple[int, ..
     return tuple(sorted(out))
 
 
+def parse_capacity(value: object, unit: object) -> tuple[float | None, str | None]:
+    """Return a capacity and its unit key, or (None, None) when no capacity is given.
+
+    Parameters
+    ----------
+    value : object
+        A number of sessions a week or of places, more than 0 and at most :data:`MAX_CAPACITY`.
+    unit : object
+        A key or spelling of :data:`CAPACITY_UNITS`; blank means sessions a week.
+
+    Raises
+    ------
+    ValueError
+        When the capacity is not such a number, or the unit is not one of the list.
+    """
+    if is_blank(value):
+        return None, None
+    try:
+        number = float(str(value).strip()) if not isinstance(value, bool) else float("nan")
+    except ValueError:
+        number = float("nan")
+    if not 0 < number <= MAX_CAPACITY:  # NaN fails too
+        raise ValueError(f"'{str(value).strip()[:20]}' is not a capacity (a number above 0, at most {MAX_CAPACITY:,})")
+    if is_blank(unit):
+        return number, "sessions_week"
+    word = _key(unit)
+    for key, spellings in CAPACITY_UNITS.items():
+        if word in (_key(key), *spellings):
+            return number, key
+    raise ValueError(f"'{str(unit).strip()[:30]}' is not a unit of capacity")
+
+
 @dataclass(frozen=True)
 class Location:
     """Where a record is, once resolved: WGS84 coordinates and how they were found."""
@@ -264,6 +311,7 @@ MAX_FIELD_CHARS: dict[str, int] = {
     "phone": 40,
     "contact_email": 254,
     "source_id": 200,
+    "audience_groups": 200,
 }
 MAX_TEXT_CHARS = 500
 

@@ -32,6 +32,7 @@ from assetmap.record import (
     geocode_postcodes,
     is_blank,
     normalise_postcode,
+    parse_capacity,
     parse_elements,
 )
 from assetmap.taxonomy import Taxonomy, load_taxonomy
@@ -278,6 +279,19 @@ class _Checker:
             elif not given:
                 self.out["elements"][i] = None
 
+    def audiences_and_capacity(self) -> None:
+        listed = f"List any of {', '.join(a.key for a in self.tax.audiences)} separated by ';', or leave it blank."
+        self.apply("audience_groups", lambda v: _parsed(self.tax.normalise_audiences, v, listed))
+        for i, (given, key) in enumerate(zip(self.out["audience_groups"], self.out["type"], strict=True)):
+            self.out["audience_groups"][i] = self.tax.audiences_of(given or (), key, self.out["audience"][i])
+        units = self.column("capacity_unit")
+        fix = "Give a number of sessions a week or of places, and capacity_unit sessions_week or places."
+        for i, value in enumerate(self.column("capacity")):
+            try:
+                self.out["capacity"][i], self.out["capacity_unit"][i] = parse_capacity(value, units[i])
+            except ValueError as exc:
+                self.flag(i, "capacity", f"{exc}.", fix)
+
     def postcode(self) -> None:
         self.apply("postcode", _postcode)
 
@@ -410,6 +424,13 @@ def _elements(value: object, valid: set[int]) -> tuple[int, ...] | None:
         raise _Bad(
             f"elements '{shown}': {exc}.", "List element numbers 1-11 separated by ';', or leave blank for the type's."
         ) from exc
+
+
+def _parsed(parse: Callable[[Any], Any], value: object, fix: str) -> Any:
+    try:
+        return None if is_blank(value) else parse(value)
+    except ValueError as exc:
+        raise _Bad(f"{exc}.", fix) from exc
 
 
 def _postcode(value: object) -> str | None:
@@ -577,6 +598,7 @@ def _run(
         checker.kept_text()
         checker.name()
     checker.type_and_elements()
+    checker.audiences_and_capacity()
     checker.postcode()
     if checks.locate:
         checker.locate(postcodes)

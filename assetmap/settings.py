@@ -48,6 +48,15 @@ storage_crs: str = "EPSG:4326"
 #: Walking distance, in metres, counted as "within reach" (about 10 minutes).
 walk_threshold_m: float = 800.0
 
+#: Capacity of a record that gives none, in the capacity score (E2SFCA): 1 session a week (or 1 place).
+default_capacity: float = 1.0
+
+#: Seconds the exact site model (maximal covering) may take before the greedy choice is kept instead.
+site_time_limit_s: float = 60.0
+
+#: Side of the grid, in metres, to which street nodes are thinned as candidate sites for the exact model.
+site_grid_m: float = 150.0
+
 #: Metres beyond an area's boundary within which assets are kept (``ASSETMAP_ASSET_BUFFER_M``; default
 #: 2,000 m): residents near a border use assets over it, so those count for walking access, though in no
 #: ward's counts; assets further out are left out when the area loads. ``asset_buffer_m`` in an area's

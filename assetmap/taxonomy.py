@@ -38,12 +38,42 @@ class Element:
 
 @dataclass(frozen=True)
 class AssetType:
-    """A kind of community asset and the elements it serves by default."""
+    """A kind of community asset, the elements it serves and who it is for, by default."""
 
     key: str
     label: str
     elements: tuple[int, ...]
     synonyms: tuple[str, ...] = ()
+    audiences: tuple[str, ...] = ("everyone",)
+
+
+#: The groups of residents the IoD population denominators count (File 6 and File 7): every resident,
+#: children 0-15, people aged 16-59 and people aged 60 and over.
+RESIDENT_GROUPS: tuple[str, ...] = ("everyone", "children", "working_age", "older")
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who an asset is for, one of a controlled list, and the residents it serves.
+
+    ``serves`` names groups of :data:`RESIDENT_GROUPS`: an asset for families serves children and
+    people of working age.
+    """
+
+    key: str
+    label: str
+    serves: tuple[str, ...]
+    synonyms: tuple[str, ...] = ()
+
+
+#: The audiences where a taxonomy file names none.
+DEFAULT_AUDIENCES: tuple[Audience, ...] = (
+    Audience("everyone", "Everyone", ("children", "working_age", "older"), ("all", "all ages", "anyone")),
+    Audience("children", "Children and young people (0-15)", ("children",), ("children", "young people", "youth")),
+    Audience("working_age", "Working age (16-59)", ("working_age",), ("adults", "working age")),
+    Audience("older", "Older people (60+)", ("older",), ("older people", "elderly", "over 60s", "60+")),
+    Audience("families", "Families", ("children", "working_age"), ("families", "parents")),
+)
 
 
 def _norm(text: str) -> str:
@@ -57,6 +87,7 @@ class Taxonomy:
     pillars: tuple[Pillar, ...]
     elements: tuple[Element, ...]
     asset_types: tuple[AssetType, ...]
+    audiences: tuple[Audience, ...] = DEFAULT_AUDIENCES
 
     def __post_init__(self) -> None:
         names: dict[str, str] = {}
@@ -64,6 +95,11 @@ class Taxonomy:
             for spelling in (t.key, t.label, *t.synonyms):
                 names.setdefault(_norm(spelling), t.key)
         object.__setattr__(self, "_type_names", names)
+        spelt: dict[str, str] = {}
+        for a in self.audiences:
+            for spelling in (a.key, a.label, *a.synonyms):
+                spelt.setdefault(_norm(spelling), a.key)
+        object.__setattr__(self, "_audience_names", spelt)
 
     @property
     def type_keys(self) -> list[str]:
@@ -117,6 +153,60 @@ class Taxonomy:
             return hits[0][2]
         return None
 
+    def audience(self, key: str) -> Audience:
+        """Return the audience with this key."""
+        for a in self.audiences:
+            if a.key == key:
+                return a
+        raise KeyError(key)
+
+    def normalise_audiences(self, text: object) -> tuple[str, ...]:
+        """Return the audience keys a list names ("Older people; families"), in the taxonomy's order.
+
+        Parameters
+        ----------
+        text : object
+            Audiences separated by ';' (or ','), each a key, label or synonym; a list or tuple of them.
+
+        Raises
+        ------
+        ValueError
+            Naming the first part that is no audience of the list.
+        """
+        parts = text if isinstance(text, list | tuple | set | frozenset) else re.split(r"[;,|]", str(text))
+        names: dict[str, str] = self._audience_names  # type: ignore[attr-defined]
+        found = set()
+        for part in parts:
+            if _norm(part) == "":
+                continue
+            key = names.get(_norm(part))
+            if key is None:
+                raise ValueError(f"'{str(part).strip()[:40]}' is not an audience of the list")
+            found.add(key)
+        return tuple(a.key for a in self.audiences if a.key in found)
+
+    def audiences_in_text(self, text: object) -> tuple[str, ...]:
+        """Return the audiences a free description of who a group is for names ("Older people (60+)").
+
+        Each audience's key, label and synonyms are looked for as whole words; nothing is refused.
+        """
+        padded = f" {_norm(str(text))} "
+        names: dict[str, str] = self._audience_names  # type: ignore[attr-defined]
+        found = {key for spelling, key in names.items() if spelling and f" {spelling} " in padded}
+        return tuple(a.key for a in self.audiences if a.key in found)
+
+    def audiences_of(self, given: tuple[str, ...], type_key: str | None, words: object = None) -> str | None:
+        """Return a record's audiences as stored ("children;families"), the defaults filled in.
+
+        The audiences given win; else those its own description of who it is for names (``words``);
+        else its type's. None where none of these says (a record of no known type).
+        """
+        if not given and words is not None and str(words).strip():
+            given = self.audiences_in_text(words)
+        if not given and type_key is not None:
+            given = self.asset_type(type_key).audiences
+        return ";".join(given) or None
+
     def pillar_of(self, element_id: int) -> str:
         """Return the pillar key of an element."""
         return self.element(element_id).pillar
@@ -143,13 +233,27 @@ def _parse(path: Path) -> Taxonomy:
             Element(int(e["id"]), e["pillar"], e["name"], e.get("description", "")) for e in data["elements"]
         )
         types = tuple(
-            AssetType(t["key"], t["label"], tuple(int(i) for i in t["elements"]), tuple(t.get("synonyms", ())))
+            AssetType(
+                t["key"],
+                t["label"],
+                tuple(int(i) for i in t["elements"]),
+                tuple(t.get("synonyms", ())),
+                tuple(t.get("audiences", ("everyone",))),
+            )
             for t in data["asset_types"]
+        )
+        audiences = (
+            tuple(
+                Audience(a["key"], a["label"], tuple(a["serves"]), tuple(a.get("synonyms", ())))
+                for a in data.get("audiences", ())
+            )
+            or DEFAULT_AUDIENCES
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise DataFormatError(
             f"{path.name}: missing or malformed taxonomy entry ({exc!r}). Each pillar needs key and name; "
-            "each element id, pillar and name; each asset type key, label and elements."
+            "each element id, pillar and name; each asset type key, label and elements; each audience key, "
+            "label and serves."
         ) from exc
     pillar_keys = {p.key for p in pillars}
     element_ids = {e.id for e in elements}
@@ -160,7 +264,23 @@ def _parse(path: Path) -> Taxonomy:
         unknown = set(t.elements) - element_ids
         if unknown:
             raise DataFormatError(f"{path.name}: asset type '{t.key}' names unknown elements {sorted(unknown)}.")
-    return Taxonomy(pillars, elements, types)
+    _check_audiences(path, types, audiences)
+    return Taxonomy(pillars, elements, types, audiences)
+
+
+def _check_audiences(path: Path, types: tuple[AssetType, ...], audiences: tuple[Audience, ...]) -> None:
+    keys = {a.key for a in audiences}
+    if "everyone" not in keys:
+        raise DataFormatError(f"{path.name}: the audiences have no 'everyone'. Add it: every list starts from it.")
+    for a in audiences:
+        if unknown := set(a.serves) - set(RESIDENT_GROUPS):
+            raise DataFormatError(
+                f"{path.name}: audience '{a.key}' serves unknown residents {sorted(unknown)}. "
+                f"Use: {', '.join(RESIDENT_GROUPS)}."
+            )
+    for t in types:
+        if unknown := set(t.audiences) - keys:
+            raise DataFormatError(f"{path.name}: asset type '{t.key}' names unknown audiences {sorted(unknown)}.")
 
 
 @lru_cache(maxsize=8)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from benchmarks import (
     bench_app,
+    bench_beyond,
     bench_borough,
     bench_county,
     bench_load,
@@ -79,6 +80,7 @@ SUITES: dict[str, Callable[[int], list[Result]]] = {
     "app": bench_app.run,
     "print": bench_print.run,
     "county": bench_county.run,
+    "beyond": bench_beyond.run,
 }
 
 

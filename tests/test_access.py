@@ -387,7 +387,7 @@ def test_walk_graph_survives_a_round_trip_through_a_file(tmp_path):
 
 
 def test_asset_arrays_skip_missing_and_empty_and_place_polygons_inside():
-    from assetmap.analysis.access import _asset_arrays
+    from assetmap.analysis.access import asset_arrays
     from assetmap.taxonomy import load_taxonomy
 
     square = box(100, 100, 300, 300)
@@ -399,7 +399,7 @@ def test_asset_arrays_skip_missing_and_empty_and_place_polygons_inside():
         geometry=[Point(10, 20), None, Point(), square, Point(5, 5)],
         crs=settings.analysis_crs,
     )
-    xy, masks = _asset_arrays(assets, load_taxonomy())
+    xy, masks = asset_arrays(assets, load_taxonomy())
     assert xy[0].tolist() == [10.0, 20.0] and len(xy) == 2  # missing, empty and pending left out
     assert square.contains(Point(xy[1]))
     assert masks.tolist() == [1 << 6, 1 << 11]

@@ -295,3 +295,17 @@ def test_bulk_upload_of_a_hostile_file_is_refused_with_a_clear_message(area: Pat
     report = next(d.value for d in at.dataframe if "How to fix" in d.value.columns)
     assert len(report) == 1 and says.replace(",", "").lower() in report["Problem"].iloc[0].replace(",", "").lower()
     assert _records(area).empty
+
+
+def test_audience_chosen_from_the_list_is_stored(area: Path) -> None:
+    at = _fill(_open())
+    at.multiselect(key="add_audience_groups").set_value(["older", "families"])
+    at = _send(at)
+    assert not at.exception
+    assert _records(area).iloc[0]["audience_groups"] == "older;families"
+
+
+def test_audience_left_empty_takes_the_types(area: Path) -> None:
+    at = _send(_fill(_open(), type="youth_service"))
+    assert not at.exception
+    assert _records(area).iloc[0]["audience_groups"] == "children"

@@ -101,3 +101,17 @@ def test_tiny_area_is_straight_line_and_exports_are_neutralised(monkeypatch):
     assert csv["name"].str.startswith("'=HYPERLINK").any()
     xlsx = pd.read_excel(io.BytesIO(table_bytes(table.drop(columns="geometry"), "xlsx")))
     assert not xlsx["name"].astype(str).str.startswith("=").any()
+
+
+def test_audience_and_capacity_score_on_the_page(demo_run):
+    at = demo_run
+    table = at.dataframe[0].value
+    assert "Capacity per 1,000 (E2SFCA)" in table.columns and table["Capacity per 1,000 (E2SFCA)"].notna().all()
+    assert "Residents of the audience" not in table.columns  # everyone: the residents column says it all
+    at.selectbox(key="gaps_audience").set_value("older").run()
+    assert not at.exception and not at.error
+    older = at.dataframe[0].value
+    assert (older["Residents of the audience"] < older["Residents"]).all()
+    assert any("**Audience:** access for older people (60+) only" in m.value for m in at.markdown)
+    assert any("**Capacity score (E2SFCA):**" in m.value for m in at.markdown)
+    at.selectbox(key="gaps_audience").set_value("everyone").run()

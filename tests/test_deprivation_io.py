@@ -56,6 +56,7 @@ def test_file7_2019_with_bom_thousands_and_truncated_header():
         "idaopi_rank",
         "idaopi_decile",
         "population",
+        "population_0_15",
     ]
     assert df["lsoa_code"].tolist()[0] == "E01005001"
     # "1,200" and "32,844" are ranks with thousands separators; "1,500.00" a population.
@@ -184,8 +185,11 @@ def test_unknown_edition_is_assumed_openly(tmp_path):
 
 def test_read_population_both_editions():
     p19 = read_population(FIX / "iod2019_file6.csv")
-    assert p19.columns.tolist() == ["lsoa_code", "population"]
+    # File 6 counts residents by age too: the denominators of access for one audience.
+    ages = ["population_0_15", "population_16_59", "population_60_plus"]
+    assert p19.columns.tolist() == ["lsoa_code", "population", *ages]
     assert p19["population"].iloc[0] == 1296.0 and p19.attrs["lsoa_vintage"] == 2011
+    assert p19[ages].iloc[0].tolist() == [300.0, 700.0, 296.0]
     p25 = read_population(FIX / "iod2025_file6.csv")
     assert p25["population"].tolist() == [1850.0, 2143.0, 1500.0, 1750.0]
     assert p25.attrs["lsoa_vintage"] == 2021
@@ -196,7 +200,7 @@ def test_read_population_both_editions():
 def test_canonical_columns_listed():
     assert CANONICAL_COLUMNS[:4] == ("lsoa_code", "lsoa_name", "lad_code", "lad_name")
     assert "housing_score" in CANONICAL_COLUMNS and "idaopi_decile" in CANONICAL_COLUMNS
-    assert CANONICAL_COLUMNS[-1] == "population"
+    assert CANONICAL_COLUMNS[-4:] == ("population", "population_0_15", "population_16_59", "population_60_plus")
 
 
 def test_guess_vintage_from_codes():

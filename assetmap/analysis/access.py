@@ -59,7 +59,7 @@ FAR_FROM_STREET_M: float = 250.0
 # -- distances -------------------------------------------------------------------------------------
 
 
-def _with_sources(graph: WalkGraph, nodes: np.ndarray, snap: np.ndarray) -> sparse.csr_matrix:
+def with_sources(graph: WalkGraph, nodes: np.ndarray, snap: np.ndarray) -> sparse.csr_matrix:
     """Return the graph with one extra node per source, joined to its nearest node by its snap distance.
 
     Starting the search from these extra nodes adds each source's step onto the street network to every
@@ -97,7 +97,7 @@ def _straight_distance(asset_xy: np.ndarray, res_xy: np.ndarray, limit: float) -
 _MAX_PAIRS = 20_000_000
 
 
-def _pairs_within(res_xy: np.ndarray, asset_xy: np.ndarray, limit: float) -> tuple[np.ndarray, ...] | None:
+def pairs_within(res_xy: np.ndarray, asset_xy: np.ndarray, limit: float) -> tuple[np.ndarray, ...] | None:
     """Return (resident, asset, metres) for every pair within ``limit``; None if there would be too many.
 
     Assets are counted into square cells of side ``limit`` (a counting sort, no tree to build over a
@@ -148,7 +148,7 @@ def _straight_by_element(
     n = len(res_xy)
     if len(asset_xy) == 0 or n == 0:
         return {e: np.full(n, np.inf) for e in elements}
-    pairs = _pairs_within(res_xy, asset_xy, limit)
+    pairs = pairs_within(res_xy, asset_xy, limit)
     if pairs is None:
         return {e: _straight_distance(asset_xy[(masks & (1 << e)) != 0], res_xy, limit) for e in elements}
     who, which, metres = pairs
@@ -197,7 +197,7 @@ def distance_to_nearest(
     if graph is None:
         return _straight_distance(np.column_stack([xs, ys]), residents[["x", "y"]].to_numpy("float64"), limit)
     nodes, snap = snap_points(graph, xs, ys)
-    aug = _with_sources(graph, nodes, snap)
+    aug = with_sources(graph, nodes, snap)
     return _network_distance(
         aug,
         graph.n_nodes,
@@ -242,7 +242,7 @@ class AccessResult:
     notes: list[str] = field(default_factory=list)
 
 
-def _asset_arrays(assets: pd.DataFrame, tax: Taxonomy) -> tuple[np.ndarray, np.ndarray]:
+def asset_arrays(assets: pd.DataFrame, tax: Taxonomy) -> tuple[np.ndarray, np.ndarray]:
     """Return point coordinates and element masks of the approved assets."""
     if "geometry" not in assets:
         raise ValidationError(Problem("the assets have no geometry.", fix="Give point geometry in EPSG:27700."))
@@ -324,7 +324,7 @@ def compute_access(
     limit = check_thresholds([max(DEFAULT_THRESHOLDS) if limit is None else limit])[0]
     keys = check_groups(group_keys(tax) if groups is None else list(groups), tax)
     _check_residents_frame(residents, graph is not None)
-    xy, masks = _asset_arrays(assets, tax)
+    xy, masks = asset_arrays(assets, tax)
     elements = [e.id for e in tax.elements]
     bits_of = group_masks(keys, tax)
     # Elements needed: those asked for, and those of the pillars asked for.
@@ -370,7 +370,7 @@ def _network_by_element(
     res_nodes = residents["node"].to_numpy(np.int64)
     res_snap = residents["snap_m"].to_numpy("float64")
     nodes, snap = snap_points(graph, xy[:, 0], xy[:, 1])
-    aug = _with_sources(graph, nodes, snap)
+    aug = with_sources(graph, nodes, snap)
     per_element = {}
     for e in wanted:
         sources = np.flatnonzero(masks & (1 << e))

@@ -40,6 +40,9 @@ class NoteOptions:
         Counted assets beyond the boundary, within ``buffer_m``: in the access figures, in no area's counts.
     n_left_out : int
         Records further out than ``buffer_m``, left out altogether.
+    measures : iterable of str
+        Further bullets, in Markdown, one per measure beside the presence-based share (the audience, the
+        capacity score), placed before the data editions.
     """
 
     caveats: Iterable[str] = ()
@@ -50,6 +53,7 @@ class NoteOptions:
     buffer_m: float | None = None
     n_beyond: int = 0
     n_left_out: int = 0
+    measures: Iterable[str] = ()
 
 
 def _short_label(key: str, tax: Taxonomy) -> str:
@@ -216,7 +220,7 @@ def method_note(
     ths = check_thresholds(thresholds)
     t = check_thresholds([threshold])[0]
     groups = check_groups([k for k in n_assets if k != "all"], tax)
-    lines = _bullets(method, t, ths, include_stale, n_assets, opts)
+    lines = _bullets(method, t, ths, include_stale, n_assets, opts) + list(opts.measures)
     if vintages:
         editions = "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in vintages.items())
         lines.append(f"- **Data:** {editions}.")

@@ -6,7 +6,7 @@ is read from its file on first use and kept) and return new tables:
 - :func:`area_access`: residents and their distance to the nearest approved asset of each group;
 - :func:`analyse_gaps`: the gap table per ward (or LSOA) and group, with its method note;
 - :func:`area_what_if`: the change if assets of one group opened at some points;
-- :func:`area_suggest_sites`: a greedy choice of sites that reach the most deprived residents.
+- :func:`assetmap.area.sites.area_suggest_sites`: sites that reach the most deprived residents.
 
 Each has a thin method on :class:`~assetmap.Area` (``area.gaps(...)`` and so on).
 """
@@ -31,11 +31,12 @@ from assetmap import settings
 from assetmap._errors import Problem, ValidationError
 from assetmap.analysis.access import AccessResult, compute_access
 from assetmap.analysis.assign import assign_to_areas, beyond_boundary
+from assetmap.analysis.audience import audience_note, check_audience, residents_for, serves_audience
 from assetmap.analysis.gaps import GapOptions, gap_table
 from assetmap.analysis.groups import DEFAULT_THRESHOLDS, MAX_THRESHOLD_M, check_groups, check_thresholds, group_keys
 from assetmap.analysis.note import NoteOptions, method_note
 from assetmap.analysis.residents import resident_points
-from assetmap.analysis.scenario import WhatIf, suggest_sites, what_if
+from assetmap.analysis.scenario import WhatIf, what_if
 from assetmap.analysis.shares import access_shares
 from assetmap.analysis.walkgraph import WalkGraph, load_walk_graph, save_walk_graph, walk_graph_from_edges
 from assetmap.io.network import read_street_edges
@@ -80,6 +81,7 @@ class GapAnalysis:
     include_stale: bool
     threshold: float
     by: str
+    audience: str = "everyone"
 
 
 def resolve_groups(
@@ -169,17 +171,20 @@ def walk_graph(area: Area) -> WalkGraph | None:
     return area.memo("walk_graph", build)
 
 
-def counted_assets(area: Area, *, include_stale: bool = True) -> gpd.GeoDataFrame:
+def counted_assets(area: Area, *, include_stale: bool = True, audience: str = "everyone") -> gpd.GeoDataFrame:
     """Return the approved assets the analysis counts: all of them, or only those confirmed recently.
 
     Assets with a sensitive location count at their ward's representative point
     (:func:`assetmap.analysis.assign.generalise_sensitive`), so that no catchment,
-    small-area figure, what-if or suggestion reveals the place itself.
+    small-area figure, what-if or suggestion reveals the place itself. For one group of
+    residents (``audience``), only the assets that serve it count.
     """
     placed = area.placed_assets()
-    if include_stale:
+    if not include_stale:
+        placed = placed[~area.stale_mask().loc[placed.index]]
+    if audience == "everyone":
         return placed
-    return placed[~area.stale_mask().loc[placed.index]]
+    return placed[serves_audience(placed, audience)]
 
 
 def stale_records(area: Area) -> pd.DataFrame:
@@ -191,7 +196,12 @@ def stale_records(area: Area) -> pd.DataFrame:
 
 
 def area_access(
-    area: Area, *, include_stale: bool = True, network: bool = True, limit: float | None = None
+    area: Area,
+    *,
+    include_stale: bool = True,
+    network: bool = True,
+    limit: float | None = None,
+    audience: str | None = None,
 ) -> AccessResult:
     """Return distances from the area's residents to the nearest approved asset of every element and pillar.
 
@@ -206,6 +216,9 @@ def area_access(
         Walk along the area's street network where it has one (default); False for straight-line.
     limit : float, optional
         Furthest distance searched, in metres (default 1,200 m or the configured threshold if larger).
+    audience : str, optional
+        One group of residents (:data:`~assetmap.taxonomy.RESIDENT_GROUPS`): only its residents, by the
+        IoD population by age, and only the assets that serve it (default ``everyone``: all of both).
 
     Returns
     -------
@@ -213,13 +226,19 @@ def area_access(
         Kept on the area, so a second call with the same arguments costs nothing.
     """
     limit = check_thresholds([default_limit() if limit is None else limit])[0]
+    audience = check_audience(audience)
     graph = walk_graph(area) if network else None
-    residents = area.memo(
+    everyone = area.memo(
         ("residents", graph is not None), lambda: resident_points(area.small_areas, area.deprivation, graph)
     )
+    residents = area.memo(
+        ("residents", graph is not None, audience), lambda: residents_for(everyone, area.deprivation, audience)
+    )
     return area.memo(
-        ("access", include_stale, graph is not None, limit),
-        lambda: compute_access(residents, counted_assets(area, include_stale=include_stale), graph=graph, limit=limit),
+        ("access", include_stale, graph is not None, limit, audience),
+        lambda: compute_access(
+            residents, counted_assets(area, include_stale=include_stale, audience=audience), graph=graph, limit=limit
+        ),
     )
 
 
@@ -257,6 +276,7 @@ def analyse_gaps(
     groups: Iterable[str] | None = None,
     include_stale: bool = True,
     network: bool = True,
+    audience: str | None = None,
 ) -> GapAnalysis:
     """Return the gap table of an area per ward (or LSOA) and group, with its method note.
 
@@ -277,6 +297,9 @@ def analyse_gaps(
         Count records not confirmed recently (default True; they are listed either way).
     network : bool
         Use the street network where the area has one (default).
+    audience : str, optional
+        Access for one group of residents (``children``, ``working_age``, ``older``): its residents, and
+        the assets that serve it. Default ``everyone``: every resident and every asset.
 
     Returns
     -------
@@ -289,9 +312,10 @@ def analyse_gaps(
     t = check_thresholds([settings.walk_threshold_m if threshold is None else threshold])[0]
     ths = check_thresholds([*(DEFAULT_THRESHOLDS if thresholds is None else thresholds), t])
     keys = group_keys() if groups is None else check_groups(groups, load_taxonomy())
-    access = area_access(area, include_stale=include_stale, network=network, limit=max(ths))
+    audience = check_audience(audience)
+    access = area_access(area, include_stale=include_stale, network=network, limit=max(ths), audience=audience)
     distance = access.distance[[k for k in keys if k in access.distance]]
-    summary, counted, lookup = _table_inputs(area, by, include_stale)
+    summary, counted, lookup = _table_inputs(area, by, include_stale, audience)
     shares = access_shares(access.residents, distance, lookup, thresholds=ths, by=by)
     table = gap_table(
         summary,
@@ -309,8 +333,13 @@ def analyse_gaps(
         include_stale=include_stale,
         vintages=area.vintages,
         n_assets={**{k: access.n_assets[k] for k in keys}, "all": access.n_assets["all"]},
-        options=_note_options(area, access, shares, stale, counted, include_stale=include_stale, by=by),
+        options=dataclasses.replace(
+            _note_options(area, access, shares, stale, counted, include_stale=include_stale, by=by),
+            measures=audience_note(audience),
+        ),
     )
+    if audience != "everyone":
+        table = with_audience_population(table, shares, audience)
     return GapAnalysis(
         table=_with_geometry(area, table, by),
         note=note,
@@ -320,7 +349,21 @@ def analyse_gaps(
         include_stale=include_stale,
         threshold=t,
         by=by,
+        audience=audience,
     )
+
+
+def with_audience_population(table: pd.DataFrame, shares: pd.DataFrame, audience: str) -> pd.DataFrame:
+    """Return a gap table with ``audience`` and ``audience_population``: the residents its shares count."""
+    pop = shares.drop_duplicates("code").set_index("code")["population"]
+    counted = table["code"].map(pop).astype(float)
+    whole = table["whole_area"].to_numpy(bool)
+    counted[whole] = float(pop.sum())
+    at = table.columns.get_loc("population") + 1
+    out = table.copy()
+    out.insert(at, "audience_population", counted.to_numpy())
+    out.insert(at, "audience", audience)
+    return out
 
 
 def _note_options(
@@ -355,9 +398,11 @@ def _with_geometry(area: Area, table: pd.DataFrame, by: str) -> gpd.GeoDataFrame
     return gpd.GeoDataFrame(table, geometry=geoms, crs=settings.analysis_crs)
 
 
-def _table_inputs(area: Area, by: str, include_stale: bool) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
+def _table_inputs(
+    area: Area, by: str, include_stale: bool, audience: str = "everyone"
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
     """Return what ``gap_table`` needs besides shares: the deprivation summary, the counted assets, the lookup."""
-    counted = counted_assets(area, include_stale=include_stale)
+    counted = counted_assets(area, include_stale=include_stale, audience=audience)
     if by == "area":
         summary = pd.DataFrame(area.area_summary().drop(columns="geometry"))
         return summary, counted, area.lookup
@@ -409,7 +454,7 @@ def _caveats(
 # -- what if -----------------------------------------------------------------------------------------------
 
 
-def _points_xy(points: object) -> tuple[np.ndarray, np.ndarray]:
+def points_xy(points: object) -> tuple[np.ndarray, np.ndarray]:
     """Return x and y in EPSG:27700 from a GeoDataFrame/GeoSeries (reprojected), a DataFrame with x and y, or pairs."""
     if isinstance(points, gpd.GeoDataFrame | gpd.GeoSeries):
         if points.crs is None:
@@ -433,7 +478,7 @@ def _points_xy(points: object) -> tuple[np.ndarray, np.ndarray]:
     return arr[:, 0], arr[:, 1]
 
 
-def _check_near_area(area: Area, xs: np.ndarray, ys: np.ndarray) -> None:
+def check_near_area(area: Area, xs: np.ndarray, ys: np.ndarray) -> None:
     """Refuse candidate points that are not near the area: usually longitude/latitude given as eastings/northings."""
     if len(xs) == 0:
         raise ValidationError(Problem("no candidate points were given.", field="points", fix="Give at least one site."))
@@ -484,9 +529,9 @@ def area_what_if(
         With ``by_area``: per area ``population``, ``share_before``, ``share_after``, ``need_percentile``,
         ``gap_before``, ``gap_after``, ``gap_change`` (negative where the gap falls), largest fall first.
     """
-    xs, ys = _points_xy(points)
-    _check_near_area(area, xs, ys)
-    group, t, before, graph = _scenario(area, group, threshold, include_stale, network)
+    xs, ys = points_xy(points)
+    check_near_area(area, xs, ys)
+    group, t, before, graph = scenario_start(area, group, threshold, include_stale, network)
     access = before.access
     result = what_if(access, area.deprivation, xs, ys, group, threshold=t, graph=graph)
     # The same shares and gap table as the analysis, from the distances with the new sites open.
@@ -518,75 +563,10 @@ def area_what_if(
     return dataclasses.replace(result, by_area=by_area)
 
 
-def _scenario(
+def scenario_start(
     area: Area, group: str, threshold: float | None, include_stale: bool, network: bool
 ) -> tuple[str, float, GapAnalysis, WalkGraph | None]:
     """Return the checked group and threshold, the analysis a scenario starts from, and the network it walks."""
     group = check_groups([group], load_taxonomy())[0]
     before = analyse_gaps(area, threshold=threshold, groups=[group], include_stale=include_stale, network=network)
     return group, before.threshold, before, walk_graph(area) if network else None
-
-
-def area_suggest_sites(
-    area: Area,
-    group: str,
-    k: int,
-    *,
-    candidates: object | None = None,
-    threshold: float | None = None,
-    include_stale: bool = True,
-    network: bool = True,
-) -> gpd.GeoDataFrame:
-    """Choose up to ``k`` sites for assets of ``group`` that bring the most deprived residents within reach.
-
-    Parameters
-    ----------
-    area : Area
-        A loaded area.
-    group : str
-        Element (``e6``) or pillar key.
-    k : int
-        Number of sites, 1 to 50.
-    candidates : GeoDataFrame, DataFrame with ``x``/``y`` (and ``name``), optional
-        Sites to choose from, such as community buildings. Default: the street-network nodes inside the
-        area (with a network), else the resident points.
-    threshold : float, optional
-        Metres counted as within reach (default ``settings.walk_threshold_m``).
-    include_stale : bool
-        Count records not confirmed recently (default True).
-    network : bool
-        Use the street network where the area has one (default).
-
-    Returns
-    -------
-    GeoDataFrame
-        One row per chosen site, in the order chosen, in EPSG:27700, with the area it lies in;
-        ``attrs['note']`` explains that this is a greedy maximal-coverage heuristic.
-    """
-    group, t, before, graph = _scenario(area, group, threshold, include_stale, network)
-    if candidates is None:
-        if graph is not None:
-            inside = shapely.contains_xy(area_outline(area), graph.x, graph.y)
-            cand = pd.DataFrame({"x": graph.x[inside], "y": graph.y[inside], "name": ""})
-        else:
-            cand = None
-    else:
-        xs, ys = _points_xy(candidates)
-        _check_near_area(area, xs, ys)
-        names = (
-            candidates["name"].astype(str).to_numpy()
-            if isinstance(candidates, pd.DataFrame) and "name" in candidates
-            else ""
-        )
-        cand = pd.DataFrame({"x": xs, "y": ys, "name": names})
-    chosen = suggest_sites(before.access, area.deprivation, group, k, threshold=t, candidates=cand, graph=graph)
-    out = gpd.GeoDataFrame(chosen, geometry=gpd.points_from_xy(chosen["x"], chosen["y"]), crs=settings.analysis_crs)
-    if len(out):
-        out[["area_code", "area_name"]] = assign_to_areas(out, area.boundaries)
-    else:
-        out["area_code"] = pd.Series(dtype=object)
-        out["area_name"] = pd.Series(dtype=object)
-    out["group"] = group
-    out["threshold_m"] = t
-    out.attrs["note"] = chosen.attrs.get("note", "")
-    return out

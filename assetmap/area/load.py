@@ -233,6 +233,7 @@ class Area:
         groups: Iterable[str] | None = None,
         include_stale: bool = True,
         network: bool = True,
+        audience: str | None = None,
     ) -> GapAnalysis:
         """Gap table and method note per ward or LSOA: see :func:`assetmap.area.coverage.analyse_gaps`."""
         from assetmap.area.coverage import analyse_gaps
@@ -245,6 +246,7 @@ class Area:
             groups=groups,
             include_stale=include_stale,
             network=network,
+            audience=audience,
         )
 
     def what_if(
@@ -270,9 +272,10 @@ class Area:
         threshold: float | None = None,
         include_stale: bool = True,
         network: bool = True,
+        method: str = "greedy",
     ) -> gpd.GeoDataFrame:
-        """Greedy choice of ``k`` sites: see :func:`assetmap.area.coverage.area_suggest_sites`."""
-        from assetmap.area.coverage import area_suggest_sites
+        """Greedy or exact choice of ``k`` sites: see :func:`assetmap.area.sites.area_suggest_sites`."""
+        from assetmap.area.sites import area_suggest_sites
 
         return area_suggest_sites(
             self,
@@ -282,6 +285,7 @@ class Area:
             threshold=threshold,
             include_stale=include_stale,
             network=network,
+            method=method,
         )
 
     def network_bounds(self) -> tuple[float, float, float, float]:

@@ -29,6 +29,7 @@ import pandas as pd
 from assetmap._errors import AssetMapWarning, DataFormatError, Problem, ValidationError
 from assetmap.io._read import read_table, sniff_format
 from assetmap.io.iod_columns import (
+    AGE_COLUMNS,
     CANONICAL_COLUMNS,
     DOMAINS,
     EDITION_BY_VINTAGE,
@@ -294,17 +295,18 @@ def _read_values(
         if canonical in found:
             out[canonical], cell_problems = _measure(raw[found[canonical]], canonical, ranks, name, found, vintage)
             problems += cell_problems
-    if "population" in found:
-        text = raw[found["population"]]
-        out["population"] = values = _numbers(text)
-        problems += _cell_problems(
-            (values.isna() & ~_blank(text)) | (values < 0),
-            text,
-            "'{value}' is not a population (a number, 0 or more).",
-            name,
-            found["population"],
-            _FIX_NUMBER,
-        )
+    for column in ("population", *AGE_COLUMNS):
+        if column in found:
+            text = raw[found[column]]
+            out[column] = values = _numbers(text)
+            problems += _cell_problems(
+                (values.isna() & ~_blank(text)) | (values < 0),
+                text,
+                "'{value}' is not a population (a number, 0 or more).",
+                name,
+                found[column],
+                _FIX_NUMBER,
+            )
     return out, problems
 
 
@@ -387,7 +389,8 @@ def _join_population(df: pd.DataFrame, population: str | Path | pd.DataFrame, na
         pop = read_population(population)
         pop_name = pop.attrs["source"]
         check_same_edition(vintage, pop.attrs["lsoa_vintage"], name, pop_name)
-    values = df["lsoa_code"].map(pop.set_index("lsoa_code")["population"])
+    by_code = pop.set_index("lsoa_code")
+    values = df["lsoa_code"].map(by_code["population"])
     if values.notna().sum() == 0:
         raise ValidationError(
             Problem(
@@ -397,7 +400,9 @@ def _join_population(df: pd.DataFrame, population: str | Path | pd.DataFrame, na
                 fix="Use the population file (File 6) of the same edition: IoD2019 is on 2011 LSOAs, IoD2025 on 2021.",
             )
         )
-    out = df.drop(columns=["population"], errors="ignore").assign(population=values.astype("float64"))
+    out = df.drop(columns=["population", *AGE_COLUMNS], errors="ignore").assign(population=values.astype("float64"))
+    for column in [c for c in AGE_COLUMNS if c in by_code]:  # the population file's ages replace the file's own
+        out[column] = df["lsoa_code"].map(by_code[column]).astype("float64")
     if out["population"].isna().any():
         _warn_missing_population(out, name, pop_name, stacklevel=5)  # the caller of read_deprivation
     return out
@@ -435,7 +440,8 @@ def read_population(path: str | Path, *, sheet: str | int | None = None) -> pd.D
     Returns
     -------
     DataFrame
-        ``lsoa_code`` (str) and ``population`` (float); ``attrs['source']`` and
+        ``lsoa_code`` (str) and ``population`` (float), with ``population_0_15``, ``population_16_59``
+        and ``population_60_plus`` where the file has them; ``attrs['source']`` and
         ``attrs['lsoa_vintage']`` (2011, 2021 or None where the file does not tell).
 
     Raises
@@ -461,19 +467,20 @@ def read_population(path: str | Path, *, sheet: str | int | None = None) -> pd.D
     raw_codes = raw[found["lsoa_code"]].astype("string")
     codes = raw_codes.str.strip().str.upper()
     problems = _check_codes(codes, raw_codes, name, found["lsoa_code"])
-    text = raw[found["population"]]
-    values = _numbers(text)
-    problems += _cell_problems(
-        values.isna() | (values < 0),
-        text.fillna(""),
-        "'{value}' is not a population (a number, 0 or more).",
-        name,
-        found["population"],
-        "Correct the value; numbers may use a decimal point and thousands commas.",
-    )
+    out = pd.DataFrame({"lsoa_code": codes.astype(object)})
+    for column in ("population", *(c for c in AGE_COLUMNS if c in found)):
+        text = raw[found[column]]
+        out[column] = values = _numbers(text)
+        problems += _cell_problems(
+            values.isna() | (values < 0),
+            text.fillna(""),
+            "'{value}' is not a population (a number, 0 or more).",
+            name,
+            found[column],
+            "Correct the value; numbers may use a decimal point and thousands commas.",
+        )
     if problems:
         raise ValidationError(problems, summary=f"{name}: the population file has problems to fix:")
-    out = pd.DataFrame({"lsoa_code": codes.astype(object), "population": values})
     vintage = vintage_from_lsoa_header(found) or guess_lsoa_vintage(codes) or vintage_from_other_headers(found)
     out.attrs.update(source=name, lsoa_vintage=vintage)
     return out

@@ -99,7 +99,14 @@ _ID_PATTERNS: dict[str, tuple[str, ...]] = {
         r"^population$",
         r"^total population\b",
     ),
+    # File 6 and File 7's denominators by age: the residents an asset for one age group serves.
+    "population_0_15": (r"^dependent children aged 0 15\b", r"^population(?: aged)? 0 15$"),
+    "population_16_59": (r"^population aged 16 59\b", r"^population(?: aged)? 16 59$"),
+    "population_60_plus": (r"^older population aged 60 and over\b", r"^population(?: aged)? 60(?: plus| and over)?$"),
 }
+
+#: The population columns by age, in order: 0-15, 16-59 and 60 and over (File 7 has no 16-59).
+AGE_COLUMNS: tuple[str, ...] = ("population_0_15", "population_16_59", "population_60_plus")
 
 _ID_COLUMNS = ("lsoa_code", "lsoa_name", "lad_code", "lad_name")
 
@@ -108,6 +115,7 @@ CANONICAL_COLUMNS: tuple[str, ...] = (
     *_ID_COLUMNS,
     *(f"{key}_{m}" for key in DOMAINS for m in MEASURES),
     "population",
+    *AGE_COLUMNS,
 )
 
 

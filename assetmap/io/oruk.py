@@ -61,7 +61,19 @@ MAX_PAGES: int = 1_000
 #: Services asked for per page of an API.
 PAGE_SIZE: int = 100
 
-_OPTIONAL = ("postcode", "website", "email", "phone", "opening_times", "description", "address", "accessibility")
+_OPTIONAL = (
+    "postcode",
+    "website",
+    "email",
+    "phone",
+    "opening_times",
+    "description",
+    "address",
+    "accessibility",
+    "audience",
+    "audience_groups",
+    "capacity",
+)
 _WARD = re.compile(r"^[EWSN]05\d{6}$")
 
 
@@ -332,6 +344,8 @@ def _record_fields(service: dict[str, Any], sid: str, name: str, type_key: str, 
         "phone": _str(_first(service.get("phones")).get("number"))
         or _str(_first(_first(service.get("contacts")).get("phones")).get("number")),
         "last_confirmed": _str(service.get("assured_date")),
+        "audience": _str(service.get("eligibility_description")),
+        "audience_groups": _ages_audience(service.get("minimum_age"), service.get("maximum_age")),
         "source": "oruk",
         "source_id": sid,
     }
@@ -343,7 +357,32 @@ def _record_fields(service: dict[str, Any], sid: str, name: str, type_key: str, 
     wards = [w for w in wards if w and _WARD.match(w)]
     if len(wards) == 1:
         record["area_code"] = wards[0]
+    capacity = _first(service.get("service_capacity"))
+    if capacity.get("maximum") is not None:
+        unit = _str(_first(capacity.get("unit")).get("name"))
+        record.update(capacity=capacity["maximum"], capacity_unit=unit or "places")
     return record
+
+
+def _ages_audience(minimum: Any, maximum: Any) -> str | None:
+    """Return the audience a service's age range names (0-15 children, 60 and over older people), or None."""
+    low = _coordinate(minimum)
+    high = _coordinate(maximum)
+    if high is not None and high <= 15:
+        return "children"
+    if low is not None and low >= 60:
+        return "older"
+    if low is not None and high is not None and low >= 16 and high <= 59:
+        return "working_age"
+    return None
+
+
+#: The age range written for each audience on export (HSDS ``minimum_age``, ``maximum_age``).
+_AUDIENCE_AGES: dict[str, tuple[int | None, int | None]] = {
+    "children": (0, 15),
+    "working_age": (16, 59),
+    "older": (60, None),
+}
 
 
 def _locate(record: dict[str, Any], service: dict[str, Any], postcodes: pd.DataFrame | None) -> tuple[bool, str | None]:
@@ -467,7 +506,25 @@ def _service_json(row: dict[str, Any], tax: Taxonomy) -> dict[str, Any]:
         "service_areas": []
         if is_blank(row.get("area_code"))
         else [{"id": f"{sid}-area", "name": row["area_code"], "extent_type": "ward"}],
+        **_audience_json(row, sid),
     }
+
+
+def _audience_json(row: dict[str, Any], sid: str) -> dict[str, Any]:
+    """Return who the record is for (its words, and one age band where it names one) and its capacity, as HSDS 3."""
+    groups = str(row.get("audience_groups") or "").split(";")
+    low, high = _AUDIENCE_AGES.get(groups[0], (None, None)) if len(groups) == 1 else (None, None)
+    out: dict[str, Any] = {
+        "eligibility_description": _blank_or(row.get("audience")),
+        "minimum_age": low,
+        "maximum_age": high,
+    }
+    if not is_blank(row.get("capacity")):
+        unit = str(row.get("capacity_unit") or "sessions_week")
+        out["service_capacity"] = [
+            {"id": f"{sid}-capacity", "maximum": float(row["capacity"]), "unit": {"id": unit, "name": unit}}
+        ]
+    return out
 
 
 def _location_json(row: dict[str, Any], sid: str) -> dict[str, Any]:

@@ -67,7 +67,22 @@ _TAG_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 # Optional fields dropped, one at a time, when OSM's value is not usable in the register.
-_OPTIONAL = ("postcode", "website", "email", "phone", "opening_times", "description", "address")
+_OPTIONAL = ("postcode", "website", "email", "phone", "opening_times", "description", "address", "capacity")
+
+# OpenStreetMap's ``social_facility:for`` values (who a facility is for) as audiences of the list.
+_AUDIENCE_TAGS: dict[str, str] = {
+    "senior": "older",
+    "child": "children",
+    "juvenile": "children",
+    "youth": "children",
+    "family": "families",
+}
+
+
+def _audience_of(row: dict[str, Any]) -> str | None:
+    """Return the audiences a feature's ``social_facility:for`` names (``senior;family``), or None."""
+    named = (_AUDIENCE_TAGS.get(v.strip()) for v in (_text(row, "social_facility:for") or "").split(";"))
+    return ";".join(dict.fromkeys(a for a in named if a)) or None
 
 
 class OSMError(AssetMapError):
@@ -311,6 +326,7 @@ def assets_from_features(
             record[fieldname] = _text(row, *keys)
         if _text(row, "wheelchair"):
             record["accessibility"] = f"Wheelchair access: {_text(row, 'wheelchair')}"
+        record.update(audience_groups=_audience_of(row), capacity=_text(row, "capacity"), capacity_unit="places")
         clean = _validate(record, tax)
         if clean is None:
             notes.append(f"{source_id} ({name}): left out (not usable as a register record).")
@@ -332,7 +348,17 @@ def _validate(record: dict[str, Any], tax: Taxonomy) -> dict[str, Any] | None:
             for fieldname in bad:
                 record[fieldname] = None
             continue
-        out = {k: clean[k] for k in ("name", "type", *_OPTIONAL, "longitude", "latitude", "accessibility")}
+        keep = (
+            "name",
+            "type",
+            *_OPTIONAL,
+            "longitude",
+            "latitude",
+            "accessibility",
+            "audience_groups",
+            "capacity_unit",
+        )
+        out = {k: clean[k] for k in keep}
         out.update(source="osm", source_id=record["source_id"])
         return out
     return None  # pragma: no cover - every pass drops at least one field

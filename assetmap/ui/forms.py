@@ -38,6 +38,9 @@ FORM_LABELS: dict[str, str] = {
     "opening_times": "Opening times",
     "accessibility": "Accessibility",
     "audience": "Who is it for?",
+    "audience_groups": "Who is it for? (choose from the list)",
+    "capacity": "How much it offers (optional)",
+    "capacity_unit": "Counted as",
     "sensitive": "Keep the exact location private",
 }
 
@@ -92,6 +95,10 @@ def record_from_form(values: Mapping[str, Any]) -> dict[str, Any]:
     for name in ("longitude", "latitude"):
         value = values.get(name)
         record[name] = None if is_blank(value) else (value.strip() if isinstance(value, str) else value)
+    record["audience_groups"] = ";".join(values.get("audience_groups") or ()) or None
+    capacity = values.get("capacity")
+    record["capacity"] = None if is_blank(capacity) or capacity == 0 else capacity
+    record["capacity_unit"] = values.get("capacity_unit") if record["capacity"] is not None else None
     record["sensitive"] = bool(values.get("sensitive"))
     record["status"], record["source"] = "pending", "form"
     return record
@@ -171,6 +178,9 @@ def example_row(taxonomy: Taxonomy | None = None, *, postcode: str | None = None
         "opening_times": "Mon-Fri 10:00-16:00",
         "accessibility": "Step-free entrance; hearing loop",
         "audience": "Everyone",
+        "audience_groups": "everyone",
+        "capacity": 5,
+        "capacity_unit": "sessions_week",
         "sensitive": "no",
     }
 
@@ -203,6 +213,7 @@ def template_bytes(fmt: str, taxonomy: Taxonomy | None = None, *, postcode: str 
     elements = pd.DataFrame(
         {"element": [e.id for e in tax.elements], "name": [e.name for e in tax.elements]},
     )
+    audiences = pd.DataFrame({"audience": [a.key for a in tax.audiences], "meaning": [a.label for a in tax.audiences]})
     fields = pd.DataFrame({"column": list(TEMPLATE_COLUMNS), "meaning": [_meaning(c) for c in TEMPLATE_COLUMNS]})
     out = io.BytesIO()
     with pd.ExcelWriter(out, engine="openpyxl") as writer:
@@ -210,6 +221,7 @@ def template_bytes(fmt: str, taxonomy: Taxonomy | None = None, *, postcode: str 
         fields.to_excel(writer, sheet_name="columns", index=False)
         types.to_excel(writer, sheet_name="types", index=False)
         elements.to_excel(writer, sheet_name="elements", index=False)
+        audiences.to_excel(writer, sheet_name="audiences", index=False)
     return out.getvalue()
 
 

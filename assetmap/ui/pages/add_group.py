@@ -249,6 +249,14 @@ def _single(area: Area) -> None:
         st.markdown("\n".join(f"- **{e.id}. {e.name}**: {e.description}" for e in taxonomy.elements))
     _errors_for("elements")
     values["description"] = _text("description", area=True)
+    values["audience_groups"] = st.multiselect(
+        forms.FORM_LABELS["audience_groups"],
+        [a.key for a in taxonomy.audiences],
+        format_func=lambda a: taxonomy.audience(a).label,
+        key=_k("audience_groups"),
+        placeholder="Leave empty to use the usual ones for the kind chosen",
+    )
+    _errors_for("audience_groups")
     values["audience"] = _text("audience", placeholder="e.g. families, older people, everyone")
     values["opening_times"] = _text("opening_times", placeholder="e.g. Tuesdays 10:00-12:00")
     values["accessibility"] = _text("accessibility", placeholder="e.g. step-free entrance, hearing loop")

@@ -10,7 +10,7 @@ from assetmap.analysis.groups import group_keys, group_label
 from assetmap.analysis.note import distance_words
 from assetmap.area.units import UnitLabel, unit_name
 from assetmap.io.export import MEDIA_TYPES
-from assetmap.ui import common
+from assetmap.ui import common, measures
 
 #: Columns of the ranked table, as the page shows them.
 RANKED_COLUMNS: dict[str, str] = {
@@ -26,6 +26,7 @@ RANKED_COLUMNS: dict[str, str] = {
     "need_percentile": "Need (national percentile)",
     "gap_index": "Gap index",
     "bivariate_label": "Need and access",
+    **measures.extra_columns(),
 }
 
 #: Names of the download formats, as officers know them.
@@ -61,13 +62,14 @@ def page() -> None:
     chosen = common.filters()
     group, threshold, include_stale = chosen.group, chosen.threshold, chosen.include_stale
     by = _view(area.unit_label)
+    audience = measures.audience_select()
     try:
         with st.spinner("Measuring walking access..."):
-            result = area.gaps(threshold=threshold, by=by, include_stale=include_stale)
+            result = area.gaps(threshold=threshold, by=by, include_stale=include_stale, audience=audience)
     except AssetMapError as exc:
         st.error(common.md_text(exc), icon=":material/error:")
         return
-    table = result.table
+    table, note = measures.with_capacity(area, result, audience, include_stale)
     rows = table[(table["group"] == group) & ~table["whole_area"]]
     whole = table[(table["group"] == group) & table["whole_area"]].iloc[0]
 
@@ -117,15 +119,17 @@ def page() -> None:
             },
             "Need (national percentile)": st.column_config.NumberColumn(format="%.0f"),
             "Gap index": st.column_config.NumberColumn(format="%.3f"),
+            measures.CAPACITY_COLUMN: st.column_config.NumberColumn(format="%.2f"),
+            measures.AUDIENCE_POPULATION_COLUMN: st.column_config.NumberColumn(format="localized"),
         },
         key="gaps_table",
     )
 
     if by == "area":
         _funding(area, rows)
-    _downloads(result.table, group, by)
+    _downloads(table, group, by)
     with st.expander("About the method"):
-        st.markdown(result.note)
+        st.markdown(note)
     if by == "area":
         _coverage_matrix(table, area.unit_label)
     _what_if(area, group, threshold, include_stale, rows)
