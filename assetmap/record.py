@@ -280,9 +280,9 @@ def parse_capacity(value: object, unit: object) -> tuple[float | None, str | Non
         raise ValueError(f"'{str(value).strip()[:20]}' is not a capacity (a number above 0, at most {MAX_CAPACITY:,})")
     if is_blank(unit):
         return number, "sessions_week"
-    word = _key(unit)
+    word = header_key(unit)
     for key, spellings in CAPACITY_UNITS.items():
-        if word in (_key(key), *spellings):
+        if word in (header_key(key), *spellings):
             return number, key
     raise ValueError(f"'{str(unit).strip()[:30]}' is not a unit of capacity")
 

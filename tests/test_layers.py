@@ -15,7 +15,14 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "assetmap"
 
 #: Each layer and the layers it may import (its own included).
-CORE = {"assetmap._errors", "assetmap.settings", "assetmap.taxonomy", "assetmap.record", "assetmap.record_checks"}
+CORE = {
+    "assetmap._errors",
+    "assetmap.settings",
+    "assetmap.taxonomy",
+    "assetmap.record",
+    "assetmap.record_checks",
+    "assetmap.lonlat",
+}
 LAYERS: dict[str, set[str]] = {
     "core": {"core"},
     "io": {"core", "io"},

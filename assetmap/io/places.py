@@ -19,8 +19,9 @@ from pyproj import Transformer
 from assetmap import settings
 from assetmap._errors import AssetMapWarning, DataFormatError, Problem, ValidationError
 from assetmap.io._read import VECTOR_FORMATS, ensure_crs, read_table, read_vector, sniff_format
+from assetmap.lonlat import LONLAT_PROBLEMS, read_lonlat
 from assetmap.record import geocode_postcodes, normalise_columns, normalise_postcode
-from assetmap.record_checks import LONLAT_PROBLEMS, UNKNOWN_POSTCODE_FIX, read_lonlat
+from assetmap.record_checks import UNKNOWN_POSTCODE_FIX
 
 
 def as_text(series: pd.Series) -> pd.Series:
