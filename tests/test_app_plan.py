@@ -91,7 +91,9 @@ def test_a_postcode_site_shows_the_change_in_percentages(at, area, reaching_post
 
 def test_a_bad_postcode_is_named_by_its_control_and_adds_nothing(at):
     _add_postcode(at, "ZZ")
-    assert [e.value for e in at.error] == ["**Postcode**: \\'ZZ\\' is not a UK postcode\\. Write it as e\\.g\\. M1 1AE\\."]
+    assert [e.value for e in at.error] == [
+        "**Postcode**: \\'ZZ\\' is not a UK postcode\\. Write it as e\\.g\\. M1 1AE\\."
+    ]
     assert _sites(at) == []
     _add_postcode(at, "EB9 9ZZ")
     (error,) = at.error
