@@ -78,7 +78,7 @@ def test_a_postcode_site_shows_the_change_in_percentages(at, area, reaching_post
     assert expected.newly_reached_deprived > 0
     # Shares are percentages, as on every other page.
     by = expected.by_lsoa
-    assert metrics["Share of residents within reach"] == f"{by['reached_after'].sum() / by['population'].sum():.1%}"
+    assert metrics["All residents within reach"] == f"{by['reached_after'].sum() / by['population'].sum():.1%}"
     table = at.dataframe[0].value
     fell = expected.by_area[expected.by_area["gap_change"] < 0]
     assert list(table["Area"]) == list(fell["name"])

@@ -191,11 +191,11 @@ def _readable(shape: shapely.Geometry, resolution_m: float, outline: shapely.Geo
     """Return a reach shape smoothed for the eye: gaps closed, specks and pinholes dropped, outline simplified.
 
     Widened street nodes leave lace-like gaps between streets; a closing (grow, then
-    shrink, by ``resolution_m``) fills them, and holes smaller than a circle of that
-    radius are filled. No reached node is left out. The analysis never reads the result.
+    shrink, by ``resolution_m``) fills them, and holes smaller than a circle of twice
+    that radius are filled. No reached node is left out. The analysis never reads the result.
     """
     closed = shapely.buffer(shapely.buffer(shape, resolution_m, quad_segs=4), -resolution_m, quad_segs=4)
-    smallest = np.pi * resolution_m**2
+    smallest = np.pi * (2 * resolution_m) ** 2
     parts = [
         shapely.Polygon(part.exterior, [ring for ring in part.interiors if shapely.Polygon(ring).area >= smallest])
         for part in shapely.get_parts(closed)

@@ -132,7 +132,7 @@ def site_layers(
             "Within reach now",
             {
                 "color": CATCHMENT_COLOUR,
-                "weight": 2,
+                "weight": 1.5,
                 "dashArray": "6 4",
                 "fillColor": CATCHMENT_COLOUR,
                 "fillOpacity": 0.1,
@@ -154,11 +154,13 @@ def site_layers(
             (f"border:2px dashed {CATCHMENT_COLOUR};background:rgba(0,68,27,0.1)", "Within reach now"),
             (f"border:1px solid {ADDED_COLOUR};background:rgba(179,88,6,0.3)", "Newly within reach with the sites"),
         ]
+    # Candidate sites last, on top: the change shown is theirs.
+    if suggested:
+        groups.append(_markers(suggested, suggested=True, name="Suggested sites"))
     if sites:
         groups.append(_markers(sites, suggested=False, name="Candidate sites"))
         keys.append((f"border-radius:50%;background:{ADDED_COLOUR}", "Candidate site (numbered)"))
     if suggested:
-        groups.append(_markers(suggested, suggested=True, name="Suggested sites"))
         keys.append((f"border-radius:3px;background:{SUGGESTED_COLOUR}", "Suggested site (S1 is chosen first)"))
     b = screen.total_bounds
     bounds = [[float(b[1]), float(b[0])], [float(b[3]), float(b[2])]] if np.isfinite(b).all() else None

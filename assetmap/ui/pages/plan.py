@@ -339,14 +339,14 @@ def _show_change(kept: dict[str, Any], chosen: common.Filters) -> None:
     a, b, c, d = st.columns(4)
     a.metric("Residents newly within reach", f"{result.newly_reached:,.0f}")
     b.metric(
-        "Share of residents within reach",
+        "All residents within reach",
         _pct(shares["share_after"]),
         delta=f"{(shares['share_after'] - shares['share_before']) * 100:+.1f} points",
         help=f"Before: {_pct(shares['share_before'])} of {shares['population']:,.0f} residents.",
     )
     c.metric("Of them in the most deprived 20%", f"{result.newly_reached_deprived:,.0f}", help="IMD deciles 1 and 2.")
     d.metric(
-        "Share of the most deprived 20% within reach",
+        "Most deprived 20% within reach",
         _pct(shares["deprived_share_after"]),
         delta=f"{(shares['deprived_share_after'] - shares['deprived_share_before']) * 100:+.1f} points",
         help=f"Before: {_pct(shares['deprived_share_before'])} of {shares['deprived_population']:,.0f} residents "
