@@ -152,3 +152,21 @@ def test_the_planning_map_escapes_names_and_keys_what_it_shows(demo):
     keyed = site_layers(areas, reach=reach.set_crs(27700))
     assert "Within reach now" in keyed.legend and "Newly within reach" in keyed.legend
     assert len(keyed.groups) == 2  # the areas and the reach now; the empty added land is not drawn
+
+
+def test_a_site_for_a_group_with_no_asset_yet_lowers_its_ward_gap():
+    area = make_tiny_area()
+    table = area.gaps().table
+    unserved = table.loc[table["whole_area"] & table["no_assets"], "group"].tolist()
+    assert unserved, "the tiny area should have a group with no asset"
+    group = unserved[0]
+    ward = area.boundaries.iloc[0]
+    centre = ward.geometry.centroid
+    result = area.what_if([(centre.x, centre.y)], group, threshold=400)
+    assert result.newly_reached > 0
+    row = result.by_area.set_index("code").loc[ward["code"]]
+    assert row["share_before"] == 0 and row["share_after"] > 0
+    assert row["gap_after"] < row["gap_before"]
+    # The shares agree with the residents the what-if counts.
+    reached = result.by_lsoa["reached_after"].sum() / result.by_lsoa["population"].sum()
+    assert reach_shares(result, area.deprivation)["share_after"] == pytest.approx(reached)

@@ -18,7 +18,7 @@ from scipy.spatial import cKDTree
 
 from assetmap._errors import AssetMapError, Problem, ValidationError
 from assetmap.analysis.access import AccessResult, distance_to_nearest
-from assetmap.analysis.groups import check_thresholds
+from assetmap.analysis.groups import check_thresholds, group_masks
 from assetmap.analysis.walkgraph import WalkGraph, snap_points
 
 HEURISTIC_NOTE = (
@@ -166,6 +166,32 @@ def what_if(
         access.method,
         distance_after=after,
     )
+
+
+def with_opened_sites(assets: pd.DataFrame, group: str, n: int) -> pd.DataFrame:
+    """Return the counted assets with ``n`` more, in no area, serving exactly ``group``: the candidate sites, open.
+
+    A gap table reads a group that no asset serves as nobody within reach, whatever the
+    distances say; counted with the sites open, a group that had no asset has some.
+
+    Parameters
+    ----------
+    assets : DataFrame
+        The assets a gap table counted (``elements`` or ``element_mask``, ``area_code``, optionally ``status``).
+    group : str
+        Element or pillar key.
+    n : int
+        Number of sites.
+    """
+    mask = int(group_masks([group])[0])
+    opened = pd.DataFrame({"area_code": [None] * n, "lsoa_code": [None] * n})
+    if "element_mask" in assets:
+        opened["element_mask"] = mask
+    else:
+        opened["elements"] = [tuple(i for i in range(mask.bit_length()) if mask >> i & 1)] * n
+    if "status" in assets:
+        opened["status"] = "approved"
+    return pd.concat([pd.DataFrame(assets), opened[[c for c in opened if c in assets]]], ignore_index=True)
 
 
 def reach_shares(result: WhatIf, deprivation: pd.DataFrame) -> dict[str, float]:
