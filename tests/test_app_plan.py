@@ -116,6 +116,10 @@ def test_an_existing_asset_is_a_site_and_sensitive_places_are_not_offered(at, ar
     record = area.assets[area.assets["name"] == "Ashby Community Hall"].geometry.iloc[0]
     site = at.session_state["plan_sites"][0]
     assert (site["x"], site["y"]) == pytest.approx((record.x, record.y))
+    # A community hall already serves Strengthening: a site there reaches nobody new, and the page says so.
+    at.button(key="plan_go").click().run()
+    assert _metrics(at)["Residents newly within reach"] == "0"
+    assert [i.value for i in at.info] == ["Nobody new would be within reach: everyone near these sites already is."]
     # Pressing Add with nothing chosen says so, naming the control.
     at.button(key=ASSET_BUTTON).click().run()
     assert at.error[0].value.startswith("**Existing asset or building**: no place is chosen")

@@ -184,7 +184,8 @@ def with_opened_sites(assets: pd.DataFrame, group: str, n: int) -> pd.DataFrame:
         Number of sites.
     """
     mask = int(group_masks([group])[0])
-    opened = pd.DataFrame({"area_code": [None] * n, "lsoa_code": [None] * n})
+    # In no area: a code no area has (a missing one would be an all-NA column to concatenate).
+    opened = pd.DataFrame({"area_code": [""] * n, "lsoa_code": [""] * n})
     if "element_mask" in assets:
         opened["element_mask"] = mask
     else:

@@ -372,8 +372,10 @@ def _show_change(kept: dict[str, Any], chosen: common.Filters) -> None:
         common.table_download(
             "Download the change (CSV)", table, "csv", file_name="what_if_change.csv", key="plan_change_download"
         )
+    elif result.newly_reached > 0:
+        st.info("No area's gap index would fall by a measurable amount.", icon=":material/info:")
     else:
-        st.info("No area's gap index would fall: everyone near these sites is already within reach.")
+        st.info("Nobody new would be within reach: everyone near these sites already is.", icon=":material/info:")
 
 
 def change_table(by_area: pd.DataFrame) -> pd.DataFrame:
