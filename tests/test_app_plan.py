@@ -78,7 +78,13 @@ def test_a_postcode_site_shows_the_change_in_percentages(at, area, reaching_post
     assert expected.newly_reached_deprived > 0
     # Shares are percentages, as on every other page.
     by = expected.by_lsoa
-    assert metrics["All residents within reach"] == f"{by['reached_after'].sum() / by['population'].sum():.1%}"
+    after, before = (
+        by["reached_after"].sum() / by["population"].sum(),
+        by["reached_before"].sum() / by["population"].sum(),
+    )
+    assert metrics["All residents within reach"] == f"{after:.1%}"
+    delta = {m.label: m.proto.delta for m in at.metric}["All residents within reach"]
+    assert delta == f"{(after - before) * 100:+.1f} percentage points"
     table = at.dataframe[0].value
     fell = expected.by_area[expected.by_area["gap_change"] < 0]
     assert list(table["Area"]) == list(fell["name"])
@@ -97,7 +103,7 @@ def test_a_bad_postcode_is_named_by_its_control_and_adds_nothing(at):
     assert _sites(at) == []
     _add_postcode(at, "EB9 9ZZ")
     (error,) = at.error
-    assert error.value.startswith("**Postcode**: Postcode \\'EB9 9ZZ\\' is not in the area\\'s postcode lookup")
+    assert error.value.startswith("**Postcode**: \\'EB9 9ZZ\\' is not in the area\\'s postcode lookup")
     assert _sites(at) == []
     # The button that needs a site stays off until there is one.
     assert at.button(key="plan_go").disabled
@@ -119,6 +125,7 @@ def test_an_existing_asset_is_a_site_and_sensitive_places_are_not_offered(at, ar
     # A community hall already serves Strengthening: a site there reaches nobody new, and the page says so.
     at.button(key="plan_go").click().run()
     assert _metrics(at)["Residents newly within reach"] == "0"
+    assert {m.label: m.proto.delta for m in at.metric}["All residents within reach"] == ""  # no arrow for no change
     assert [i.value for i in at.info] == ["Nobody new would be within reach: everyone near these sites already is."]
     # Pressing Add with nothing chosen says so, naming the control.
     at.button(key=ASSET_BUTTON).click().run()

@@ -119,7 +119,7 @@ def site_from_postcode(area: Area, text: object) -> Site:
     if not hit["found"]:
         raise ValidationError(
             Problem(
-                f"postcode '{postcode}' is not in the area's postcode lookup.",
+                f"'{postcode}' is not in the area's postcode lookup.",
                 field="postcode",
                 fix="Check it (a new or mistyped postcode?), or place the site on the map or at an existing asset.",
             )

@@ -149,11 +149,15 @@ def site_layers(
                 "className": ADDED_CLASS,
             },
         )
-        groups += [g for g in (before, added) if g is not None]
-        keys += [
-            (f"border:2px dashed {CATCHMENT_COLOUR};background:rgba(0,68,27,0.1)", "Within reach now"),
-            (f"border:1px solid {ADDED_COLOUR};background:rgba(179,88,6,0.3)", "Newly within reach with the sites"),
-        ]
+        # Only what is drawn is keyed.
+        if before is not None:
+            groups.append(before)
+            keys.append((f"border:2px dashed {CATCHMENT_COLOUR};background:rgba(0,68,27,0.1)", "Within reach now"))
+        if added is not None:
+            groups.append(added)
+            keys.append(
+                (f"border:1px solid {ADDED_COLOUR};background:rgba(179,88,6,0.3)", "Newly within reach with the sites")
+            )
     # Candidate sites last, on top: the change shown is theirs.
     if suggested:
         groups.append(_markers(suggested, suggested=True, name="Suggested sites"))

@@ -333,6 +333,11 @@ def _pct(value: float) -> str:
     return f"{value * 100:.1f}%"
 
 
+def _points(change: float) -> str | None:
+    """Return a change of share in percentage points, or None where it rounds to nothing (no arrow for no change)."""
+    return f"{change * 100:+.1f} percentage points" if round(change * 100, 1) != 0 else None
+
+
 def _show_change(kept: dict[str, Any], chosen: common.Filters) -> None:
     result, shares = kept["result"], kept["shares"]
     st.subheader("The change")
@@ -341,14 +346,14 @@ def _show_change(kept: dict[str, Any], chosen: common.Filters) -> None:
     b.metric(
         "All residents within reach",
         _pct(shares["share_after"]),
-        delta=f"{(shares['share_after'] - shares['share_before']) * 100:+.1f} points",
+        delta=_points(shares["share_after"] - shares["share_before"]),
         help=f"Before: {_pct(shares['share_before'])} of {shares['population']:,.0f} residents.",
     )
     c.metric("Of them in the most deprived 20%", f"{result.newly_reached_deprived:,.0f}", help="IMD deciles 1 and 2.")
     d.metric(
         "Most deprived 20% within reach",
         _pct(shares["deprived_share_after"]),
-        delta=f"{(shares['deprived_share_after'] - shares['deprived_share_before']) * 100:+.1f} points",
+        delta=_points(shares["deprived_share_after"] - shares["deprived_share_before"]),
         help=f"Before: {_pct(shares['deprived_share_before'])} of {shares['deprived_population']:,.0f} residents "
         "in IMD deciles 1 and 2.",
     )
