@@ -124,40 +124,10 @@ def site_layers(
         control=False,
     ).add_to(outlines)
     groups = [outlines]
-    keys = []
+    keys: list[tuple[str, str]] = []
     if reach is not None:
-        check_crs(reach, "reach")
-        before = _shape_layer(
-            reach.loc[["before"]],
-            "Within reach now",
-            {
-                "color": CATCHMENT_COLOUR,
-                "weight": 1.5,
-                "dashArray": "6 4",
-                "fillColor": CATCHMENT_COLOUR,
-                "fillOpacity": 0.1,
-            },
-        )
-        added = _shape_layer(
-            reach.loc[["added"]],
-            "Newly within reach",
-            {
-                "color": ADDED_COLOUR,
-                "weight": 1,
-                "fillColor": ADDED_COLOUR,
-                "fillOpacity": 0.3,
-                "className": ADDED_CLASS,
-            },
-        )
-        # Only what is drawn is keyed.
-        if before is not None:
-            groups.append(before)
-            keys.append((f"border:2px dashed {CATCHMENT_COLOUR};background:rgba(0,68,27,0.1)", "Within reach now"))
-        if added is not None:
-            groups.append(added)
-            keys.append(
-                (f"border:1px solid {ADDED_COLOUR};background:rgba(179,88,6,0.3)", "Newly within reach with the sites")
-            )
+        reach_groups, keys = _reach_layers(reach)
+        groups += reach_groups
     # Candidate sites last, on top: the change shown is theirs.
     if suggested:
         groups.append(_markers(suggested, suggested=True, name="Suggested sites"))
@@ -169,6 +139,45 @@ def site_layers(
     b = screen.total_bounds
     bounds = [[float(b[1]), float(b[0])], [float(b[3]), float(b[2])]] if np.isfinite(b).all() else None
     return MapLayers(groups=groups, legend=_legend(keys), bounds=bounds)
+
+
+def _reach_layers(reach: gpd.GeoSeries) -> tuple[list[folium.FeatureGroup], list[tuple[str, str]]]:
+    """Return the layers of the reach now and the reach added, and their keys (only those drawn)."""
+    groups: list[folium.FeatureGroup] = []
+    keys: list[tuple[str, str]] = []
+    check_crs(reach, "reach")
+    before = _shape_layer(
+        reach.loc[["before"]],
+        "Within reach now",
+        {
+            "color": CATCHMENT_COLOUR,
+            "weight": 1.5,
+            "dashArray": "6 4",
+            "fillColor": CATCHMENT_COLOUR,
+            "fillOpacity": 0.1,
+        },
+    )
+    added = _shape_layer(
+        reach.loc[["added"]],
+        "Newly within reach",
+        {
+            "color": ADDED_COLOUR,
+            "weight": 1,
+            "fillColor": ADDED_COLOUR,
+            "fillOpacity": 0.3,
+            "className": ADDED_CLASS,
+        },
+    )
+    # Only what is drawn is keyed.
+    if before is not None:
+        groups.append(before)
+        keys.append((f"border:2px dashed {CATCHMENT_COLOUR};background:rgba(0,68,27,0.1)", "Within reach now"))
+    if added is not None:
+        groups.append(added)
+        keys.append(
+            (f"border:1px solid {ADDED_COLOUR};background:rgba(179,88,6,0.3)", "Newly within reach with the sites")
+        )
+    return groups, keys
 
 
 def _legend(keys: list[tuple[str, str]]) -> str:
