@@ -70,16 +70,12 @@ def test_choice_of_element_threshold_and_view_changes_the_table(demo_run):
     assert len(lsoas) == len(assetmap.load_area(settings.demo_area_path).small_areas) + 1
 
 
-def test_what_if_form_shows_the_change(demo_run):
+def test_what_if_is_a_link_to_the_plan_page_not_a_coordinate_form(demo_run):
     at = demo_run
-    at.radio(key="gaps_by").set_value("area").run()
-    at.selectbox(key="_w_group").set_value("strengthening").run()
-    at.button(key="FormSubmitter:what_if-Show the change").click().run()
-    assert not at.exception and not at.error
-    metrics = _metrics(at)
-    assert float(metrics["Residents newly within reach"].replace(",", "")) > 0
-    change = next(d.value for d in at.dataframe if "Gap index after" in d.value.columns)
-    assert (change["Gap index after"] < change["Gap index before"]).all()
+    assert not at.get("form") and not at.number_input  # no eastings and northings to type
+    (link,) = at.get("page_link")
+    assert link.proto.page == "plan"
+    assert "Plan page" in link.proto.label
 
 
 def test_downloads_offered_in_every_format(demo_run):

@@ -18,7 +18,7 @@ from scipy.spatial import cKDTree
 
 from assetmap._errors import AssetMapError, Problem, ValidationError
 from assetmap.analysis.access import AccessResult, distance_to_nearest
-from assetmap.analysis.groups import check_thresholds
+from assetmap.analysis.groups import check_thresholds, group_masks
 from assetmap.analysis.sites import (
     Cover,
     SiteOptions,
@@ -39,12 +39,23 @@ HEURISTIC_NOTE = (
 )
 
 
-def _deprived_weight(residents: pd.DataFrame, deprivation: pd.DataFrame) -> np.ndarray:
-    """Return the population of each resident point that lives in an LSOA of national IMD decile 1 or 2."""
+def in_deprived_lsoa(lsoa_codes: pd.Series, deprivation: pd.DataFrame) -> np.ndarray:
+    """Return whether each LSOA code is of an LSOA in national IMD decile 1 or 2 (the most deprived fifth).
+
+    Raises
+    ------
+    AssetMapError
+        The deprivation table has no ``imd_decile``.
+    """
     if "imd_decile" not in deprivation:
         raise AssetMapError("The deprivation file has no IMD deciles, so deprived residents cannot be counted.")
-    decile = residents["lsoa_code"].map(deprivation.set_index("lsoa_code")["imd_decile"])
-    return np.where(decile.le(2).fillna(False).to_numpy(bool), residents["population"].to_numpy(float), 0.0)
+    decile = lsoa_codes.map(deprivation.set_index("lsoa_code")["imd_decile"])
+    return decile.le(2).fillna(False).to_numpy(bool)
+
+
+def _deprived_weight(residents: pd.DataFrame, deprivation: pd.DataFrame) -> np.ndarray:
+    """Return the population of each resident point that lives in an LSOA of national IMD decile 1 or 2."""
+    return np.where(in_deprived_lsoa(residents["lsoa_code"], deprivation), residents["population"].to_numpy(float), 0.0)
 
 
 def _prepare(access: AccessResult, group: str, threshold: float, graph: WalkGraph | None, caller: str) -> np.ndarray:
@@ -165,6 +176,68 @@ def what_if(
         access.method,
         distance_after=after,
     )
+
+
+def with_opened_sites(assets: pd.DataFrame, group: str, n: int) -> pd.DataFrame:
+    """Return the counted assets with ``n`` more, in no area, serving exactly ``group``: the candidate sites, open.
+
+    A gap table reads a group that no asset serves as nobody within reach, whatever the
+    distances say; counted with the sites open, a group that had no asset has some.
+
+    Parameters
+    ----------
+    assets : DataFrame
+        The assets a gap table counted (``elements`` or ``element_mask``, ``area_code``, optionally ``status``).
+    group : str
+        Element or pillar key.
+    n : int
+        Number of sites.
+    """
+    mask = int(group_masks([group])[0])
+    # In no area: a code no area has (a missing one would be an all-NA column to concatenate).
+    opened = pd.DataFrame({"area_code": [""] * n, "lsoa_code": [""] * n})
+    if "element_mask" in assets:
+        opened["element_mask"] = mask
+    else:
+        opened["elements"] = [tuple(i for i in range(mask.bit_length()) if mask >> i & 1)] * n
+    if "status" in assets:
+        opened["status"] = "approved"
+    return pd.concat([pd.DataFrame(assets), opened[[c for c in opened if c in assets]]], ignore_index=True)
+
+
+def reach_shares(result: WhatIf, deprivation: pd.DataFrame) -> dict[str, float]:
+    """Return the shares of all residents, and of those in IMD deciles 1 and 2, within reach before and after.
+
+    Parameters
+    ----------
+    result : WhatIf
+        From :func:`what_if`.
+    deprivation : DataFrame
+        Per-LSOA deprivation with ``lsoa_code`` and ``imd_decile``.
+
+    Returns
+    -------
+    dict
+        ``population``, ``share_before``, ``share_after``, ``deprived_population``,
+        ``deprived_share_before`` and ``deprived_share_after``: fractions from 0 to 1
+        (0 where there is nobody to count).
+    """
+    by = result.by_lsoa
+    deprived = in_deprived_lsoa(by["lsoa_code"], deprivation)
+
+    def share(column: str, rows: np.ndarray) -> float:
+        total = float(by.loc[rows, "population"].sum())
+        return float(by.loc[rows, column].sum()) / total if total > 0 else 0.0
+
+    everyone = np.ones(len(by), bool)
+    return {
+        "population": float(by["population"].sum()),
+        "share_before": share("reached_before", everyone),
+        "share_after": share("reached_after", everyone),
+        "deprived_population": float(by.loc[deprived, "population"].sum()),
+        "deprived_share_before": share("reached_before", deprived),
+        "deprived_share_after": share("reached_after", deprived),
+    }
 
 
 def _coverage_network(

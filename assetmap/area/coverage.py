@@ -36,7 +36,7 @@ from assetmap.analysis.gaps import GapOptions, gap_table
 from assetmap.analysis.groups import DEFAULT_THRESHOLDS, MAX_THRESHOLD_M, check_groups, check_thresholds, group_keys
 from assetmap.analysis.note import NoteOptions, method_note
 from assetmap.analysis.residents import resident_points
-from assetmap.analysis.scenario import WhatIf, what_if
+from assetmap.analysis.scenario import WhatIf, what_if, with_opened_sites
 from assetmap.analysis.shares import access_shares
 from assetmap.analysis.walkgraph import WalkGraph, load_walk_graph, save_walk_graph, walk_graph_from_edges
 from assetmap.io.network import read_street_edges
@@ -538,8 +538,9 @@ def area_what_if(
     after = pd.DataFrame({group: result.distance_after}, index=access.residents.index)
     summary, counted, lookup = _table_inputs(area, "area", include_stale)
     shares = access_shares(access.residents, after, lookup, thresholds=[t], method=access.method)
+    opened = with_opened_sites(counted, group, len(xs))
     after_table = gap_table(
-        summary, shares, counted, deprivation=area.deprivation, options=GapOptions(threshold=t, groups=[group])
+        summary, shares, opened, deprivation=area.deprivation, options=GapOptions(threshold=t, groups=[group])
     )
     cols = ["code", "name", "population", "access_share", "need_percentile", "gap_index"]
     rows = before.table.loc[~before.table["whole_area"], cols].merge(

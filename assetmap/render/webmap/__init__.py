@@ -15,7 +15,8 @@ one escaping function), :mod:`~assetmap.render.webmap.screen` (geometry and scri
 browser), :mod:`~assetmap.render.webmap.points` (assets, popups, symbols),
 :mod:`~assetmap.render.webmap.layers` (measures, the area and catchment layers),
 :mod:`~assetmap.render.webmap.legend` and :mod:`~assetmap.render.webmap.shell` (the base
-map, :func:`map_layers` and :func:`area_map`). The names below are the public ones.
+map, :func:`map_layers` and :func:`area_map`); :mod:`~assetmap.render.webmap.sites` draws the
+Plan page's candidate and suggested sites and reach. The names below are the public ones.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Gaps page: where need is high and assets are out of reach, ranked, with downloads and a what-if."""
+"""Gaps page: where need is high and assets are out of reach, ranked, with downloads and a link to the what-if."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from assetmap.analysis.note import distance_words
 from assetmap.area.units import UnitLabel, unit_name
 from assetmap.io.export import MEDIA_TYPES
 from assetmap.ui import common, measures
+from assetmap.ui.pages import plan
 
 #: Columns of the ranked table, as the page shows them.
 RANKED_COLUMNS: dict[str, str] = {
@@ -132,7 +133,11 @@ def page() -> None:
         st.markdown(note)
     if by == "area":
         _coverage_matrix(table, area.unit_label)
-    _what_if(area, group, threshold, include_stale, rows)
+    st.page_link(
+        plan.nav_page(),
+        label="What if a new asset opened? Try sites, or ask for suggestions, on the Plan page",
+        icon=plan.ICON,
+    )
 
 
 def _funding(area, rows: pd.DataFrame) -> None:
@@ -213,46 +218,3 @@ def _coverage_matrix(table: pd.DataFrame, unit: UnitLabel) -> None:
         width="stretch",
         key="gaps_matrix",
     )
-
-
-def _what_if(area, group: str, threshold: float, include_stale: bool, rows: pd.DataFrame) -> None:
-    st.subheader("What if a new asset opened?")
-    st.caption(
-        "Give a site in British National Grid metres (easting, northing). The table shows the residents newly "
-        "within reach and the areas whose gap index would fall."
-    )
-    worst = rows.sort_values("gap_rank").iloc[0] if len(rows) else None
-    start = worst.geometry.representative_point() if worst is not None else None
-    with st.form("what_if"):
-        left, right = st.columns(2)
-        x = left.number_input("Easting (m)", value=float(round(start.x)) if start is not None else 0.0, step=10.0)
-        y = right.number_input("Northing (m)", value=float(round(start.y)) if start is not None else 0.0, step=10.0)
-        go = st.form_submit_button("Show the change")
-    if go:
-        try:
-            result = area.what_if([(x, y)], group, threshold=threshold, include_stale=include_stale)
-        except AssetMapError as exc:
-            st.error(common.md_text(exc), icon=":material/error:")
-            return
-        a, b = st.columns(2)
-        a.metric("Residents newly within reach", f"{result.newly_reached:,.0f}")
-        b.metric("Of them in IMD deciles 1-2", f"{result.newly_reached_deprived:,.0f}")
-        fell = result.by_area[result.by_area["gap_change"] < 0]
-        if len(fell):
-            st.dataframe(
-                fell[["name", "code", "share_before", "share_after", "gap_before", "gap_after"]].rename(
-                    columns={
-                        "name": "Area",
-                        "code": "Code",
-                        "share_before": "Within reach before",
-                        "share_after": "Within reach after",
-                        "gap_before": "Gap index before",
-                        "gap_after": "Gap index after",
-                    }
-                ),
-                hide_index=True,
-                width="stretch",
-                key="what_if_table",
-            )
-        else:
-            st.info("No area's gap index would fall: everyone near that site is already within reach.")

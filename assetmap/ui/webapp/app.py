@@ -17,6 +17,7 @@ def main() -> None:
     from assetmap.ui.pages import data as data_page
     from assetmap.ui.pages import gaps as gaps_page
     from assetmap.ui.pages import map as map_page
+    from assetmap.ui.pages import plan as plan_page
     from assetmap.ui.pages import ward as ward_page
 
     # The icon is a file of the app's own: a Material icon as page icon would be fetched from Google's fonts site.
@@ -30,6 +31,7 @@ def main() -> None:
             "Explore": [
                 st.Page(map_page.page, title="Map", icon=":material/map:", url_path="map", default=True),
                 st.Page(gaps_page.page, title="Gaps", icon=":material/leaderboard:", url_path="gaps"),
+                plan_page.nav_page(),
                 st.Page(
                     ward_page.page,
                     title=f"{common.unit_label().singular} profile",
