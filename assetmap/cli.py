@@ -215,7 +215,7 @@ def _output_path(text: str) -> Path:
 
 
 def _groups_from_args(args: argparse.Namespace) -> list[str] | None:
-    from assetmap.area.coverage import resolve_groups
+    from assetmap.analysis.groups import resolve_groups
 
     return resolve_groups(element=args.element, pillar=args.pillar)
 

@@ -29,10 +29,19 @@ import shapely
 
 from assetmap import settings
 from assetmap._errors import Problem, ValidationError
-from assetmap.analysis.access import AccessResult, compute_access
+from assetmap.analysis.access import AccessResult, compute_access, with_groups
 from assetmap.analysis.assign import assign_to_areas, beyond_boundary
 from assetmap.analysis.gaps import GapOptions, gap_table
-from assetmap.analysis.groups import DEFAULT_THRESHOLDS, MAX_THRESHOLD_M, check_groups, check_thresholds, group_keys
+from assetmap.analysis.groups import (
+    DEFAULT_THRESHOLDS,
+    MAX_THRESHOLD_M,
+    asset_kinds,
+    check_groups,
+    check_thresholds,
+    group_keys,
+    group_masks,
+    group_parts,
+)
 from assetmap.analysis.note import NoteOptions, method_note
 from assetmap.analysis.residents import resident_points
 from assetmap.analysis.scenario import WhatIf, suggest_sites, what_if
@@ -79,47 +88,6 @@ class GapAnalysis:
     include_stale: bool
     threshold: float
     by: str
-
-
-def resolve_groups(
-    element: int | str | None = None, pillar: str | None = None, groups: Iterable[str] | None = None
-) -> list[str] | None:
-    """Return the group keys asked for by an element number, a pillar name or key, or a list; None for all.
-
-    Raises
-    ------
-    ValidationError
-        An element that does not exist, an unknown pillar, or both an element and a pillar.
-    """
-    tax = load_taxonomy()
-    if element is not None and pillar is not None:
-        raise ValidationError(
-            Problem("both an element and a pillar were given.", fix="Choose one element or one pillar, not both.")
-        )
-    if element is not None:
-        text = str(element).strip().lower().removeprefix("e")
-        if not text.isdigit() or int(text) not in {e.id for e in tax.elements}:
-            raise ValidationError(
-                Problem(
-                    f"element {element!r} does not exist.",
-                    field="element",
-                    fix=f"Elements are numbered 1 to {len(tax.elements)}.",
-                )
-            )
-        return [f"e{int(text)}"]
-    if pillar is not None:
-        text = str(pillar).strip().lower()
-        for p in tax.pillars:
-            if text in (p.key, p.name.lower()):
-                return [p.key]
-        raise ValidationError(
-            Problem(
-                f"pillar {pillar!r} does not exist.",
-                field="pillar",
-                fix=f"Choose one of {', '.join(p.name for p in tax.pillars)}.",
-            )
-        )
-    return None if groups is None else check_groups(groups, tax)
 
 
 #: Changes whenever the way a street file becomes a walk graph changes, so old prepared copies are not used.
@@ -188,7 +156,12 @@ def stale_records(area: Area) -> pd.DataFrame:
 
 
 def area_access(
-    area: Area, *, include_stale: bool = True, network: bool = True, limit: float | None = None
+    area: Area,
+    *,
+    include_stale: bool = True,
+    network: bool = True,
+    limit: float | None = None,
+    groups: Iterable[str] | None = None,
 ) -> AccessResult:
     """Return distances from the area's residents to the nearest approved asset of every element and pillar.
 
@@ -203,6 +176,9 @@ def area_access(
         Walk along the area's street network where it has one (default); False for straight-line.
     limit : float, optional
         Furthest distance searched, in metres (default 1,200 m or the configured threshold if larger).
+    groups : iterable of str, optional
+        Combinations of groups (``scaling&strengthening``) to measure besides every element and pillar;
+        each is worked out from its parts' distances, so the walk is not searched again.
 
     Returns
     -------
@@ -214,10 +190,24 @@ def area_access(
     residents = area.memo(
         ("residents", graph is not None), lambda: resident_points(area.small_areas, area.deprivation, graph)
     )
-    return area.memo(
+    access = area.memo(
         ("access", include_stale, graph is not None, limit),
         lambda: compute_access(residents, counted_assets(area, include_stale=include_stale), graph=graph, limit=limit),
     )
+    combos = tuple(k for k in check_groups(groups or [], load_taxonomy()) if group_parts(k)[1] is not None)
+    if not combos:
+        return access
+
+    def combine() -> AccessResult:
+        # A combination is served by every asset serving one of its parts: counted once each.
+        kinds, masks = asset_kinds(counted_assets(area, include_stale=include_stale))
+        per_kind = np.bincount(kinds, minlength=len(masks))
+        served = {
+            k: int(per_kind[(masks & bits) != 0].sum()) for k, bits in zip(combos, group_masks(combos), strict=True)
+        }
+        return with_groups(access, combos, served)
+
+    return area.memo(("access", include_stale, graph is not None, limit, combos), combine)
 
 
 def default_limit() -> float:
@@ -286,7 +276,7 @@ def analyse_gaps(
     t = check_thresholds([settings.walk_threshold_m if threshold is None else threshold])[0]
     ths = check_thresholds([*(DEFAULT_THRESHOLDS if thresholds is None else thresholds), t])
     keys = group_keys() if groups is None else check_groups(groups, load_taxonomy())
-    access = area_access(area, include_stale=include_stale, network=network, limit=max(ths))
+    access = area_access(area, include_stale=include_stale, network=network, limit=max(ths), groups=keys)
     distance = access.distance[[k for k in keys if k in access.distance]]
     summary, counted, lookup = _table_inputs(area, by, include_stale)
     shares = access_shares(access.residents, distance, lookup, thresholds=ths, by=by)
