@@ -55,7 +55,7 @@ def test_ranked_table_of_the_demo(demo_run):
 def test_choice_of_element_threshold_and_view_changes_the_table(demo_run):
     at = demo_run
     before = at.dataframe[0].value
-    at.selectbox(key="_w_group").set_value("e6").run()
+    at.multiselect(key="_w_groups").set_value(["e6"]).run()
     e6 = at.dataframe[0].value
     assert not e6["Gap index"].equals(before["Gap index"])
     at.select_slider(key="_w_threshold").set_value(1200.0).run()
@@ -73,7 +73,7 @@ def test_choice_of_element_threshold_and_view_changes_the_table(demo_run):
 def test_what_if_form_shows_the_change(demo_run):
     at = demo_run
     at.radio(key="gaps_by").set_value("area").run()
-    at.selectbox(key="_w_group").set_value("strengthening").run()
+    at.multiselect(key="_w_groups").set_value(["strengthening"]).run()
     at.button(key="FormSubmitter:what_if-Show the change").click().run()
     assert not at.exception and not at.error
     metrics = _metrics(at)
