@@ -145,8 +145,10 @@ def test_demo_assets_by_pillar_and_coverage_against_the_whole_area(demo_run, dem
     assert [t.label.rsplit(" (", 1)[0] for t in at.tabs] == ["Scaling", "Involving", "Strengthening", "Sustaining"]
 
     coverage = _table(at, "Ward: within reach")
-    mine = demo_gaps[demo_gaps["code"] == code].set_index("group").loc[group_keys()]
-    whole = demo_gaps[demo_gaps["whole_area"]].set_index("group").loc[group_keys()]
+    # Every element and pillar, then the chosen combination.
+    shown = [*group_keys(), common.DEFAULT_GROUP]
+    mine = demo_gaps[demo_gaps["code"] == code].set_index("group").loc[shown]
+    whole = demo_gaps[demo_gaps["whole_area"]].set_index("group").loc[shown]
     np.testing.assert_allclose(coverage["Ward: within reach"], mine["access_share"])
     np.testing.assert_allclose(coverage["Whole area: within reach"], whole["access_share"])
     assert coverage["Gap rank"].tolist() == mine["gap_rank"].tolist()
