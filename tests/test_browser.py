@@ -173,9 +173,9 @@ def test_gaps_page_ranks_and_answers_what_if(app_server: str, page: Any, expecte
 
     _open(page, app_server.rstrip("/") + "/gaps")
     expect(page.get_by_role("heading", level=1)).to_contain_text("gaps in community assets", timeout=TIMEOUT_MS)
-    expect(page.get_by_text(f"Ranked by gap index: {DEFAULT_LABEL}")).to_be_visible()
-    expect(page.locator('[data-testid="stDataFrame"]').first).to_be_visible()
-    expect(page.get_by_text("Download CSV")).to_be_visible()
+    expect(page.get_by_text(f"Ranked by gap index: {DEFAULT_LABEL}")).to_be_visible(timeout=TIMEOUT_MS)
+    expect(page.locator('[data-testid="stDataFrame"]').first).to_be_visible(timeout=TIMEOUT_MS)
+    expect(page.get_by_text("Download CSV")).to_be_visible(timeout=TIMEOUT_MS)
     # The file is made when the button is clicked: it holds the ranked wards and the whole area.
     with page.expect_download(timeout=TIMEOUT_MS) as download:
         page.get_by_text("Download CSV").click()
@@ -264,7 +264,7 @@ def test_every_page_opens_without_an_error(app_server: str, page: Any, artifacts
     # The address is the page's own, not one Streamlit answers with "Page not found".
     assert page.get_by_text("Page not found").count() == 0
     if path in ("", "gaps", "ward"):  # the analysis pages share the sidebar's filters
-        expect(page.get_by_label("Elements and pillars")).to_be_visible()
+        expect(page.get_by_label("Elements and pillars")).to_be_visible(timeout=TIMEOUT_MS)
     if path == "":
         expect(page.frame_locator(MAP_FRAME).locator(f"path.{webmap.AREA_CLASS}").first).to_be_attached()
     page.screenshot(path=str(artifacts / f"page_{path or 'map'}.png"), full_page=True)
@@ -317,7 +317,7 @@ def test_an_address_reproduces_the_view_and_a_reload_keeps_it(app_server: str, p
     def same_view() -> None:
         expect(page.get_by_role("heading", level=1)).to_contain_text("gaps in community assets", timeout=TIMEOUT_MS)
         expect(page.get_by_text(caption, exact=True)).to_be_visible(timeout=TIMEOUT_MS)
-        expect(page.get_by_text(f"Ranked by gap index: {label}", exact=True)).to_be_visible()
+        expect(page.get_by_text(f"Ranked by gap index: {label}", exact=True)).to_be_visible(timeout=TIMEOUT_MS)
         expect(page.get_by_role("radio", name="LSOAs (hyper-local)")).to_be_checked()
         expect(page.get_by_label("Count stale records")).not_to_be_checked()
 

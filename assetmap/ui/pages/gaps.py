@@ -185,7 +185,8 @@ def _downloads(table: pd.DataFrame, group: str, by: str) -> None:
                 f"Download {_FORMAT_NAMES[fmt]}",
                 frame,
                 fmt,
-                file_name=f"gaps_{group}_{by}.{fmt}",
+                # "&" and "|" of a combination are not safe in every file system.
+                file_name=f"gaps_{group.replace('&', '_and_').replace('|', '_or_')}_{by}.{fmt}",
                 key=f"gaps_download_{fmt}",
                 layer="gaps",
             )
