@@ -218,9 +218,9 @@ def _output_path(text: str) -> Path:
 
 
 def _groups_from_args(args: argparse.Namespace) -> list[str] | None:
-    from assetmap.area.coverage import resolve_groups
+    from assetmap.analysis.groups import resolve_groups
 
-    return resolve_groups(element=args.element, pillar=args.pillar)
+    return resolve_groups(element=args.element, pillar=args.pillar, combine=args.combine)
 
 
 def _cmd_gaps(args: argparse.Namespace) -> int:
@@ -488,11 +488,27 @@ def _table_parsers(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_cmd_assign)
 
 
+def _choice_args(p: argparse.ArgumentParser, what: str) -> None:
+    """Add --element, --pillar (each repeatable) and --combine: the chosen groups, combined as one."""
+    p.add_argument("--element", action="append", metavar="N", help=f"an element{what}, 1 to 11 (repeat for several)")
+    p.add_argument(
+        "--pillar",
+        action="append",
+        metavar="NAME",
+        help=f"a pillar{what}: Scaling, Involving, Strengthening or Sustaining (repeat for several)",
+    )
+    p.add_argument(
+        "--combine",
+        choices=["all", "any"],
+        default="all",
+        help="with several elements or pillars: residents count as within reach of an asset of every one "
+        "(all; default) or of any one",
+    )
+
+
 def _group_args(p: argparse.ArgumentParser) -> None:
     """Add the options that choose the kind of asset and how reach is measured (gaps, suggest)."""
-    which = p.add_mutually_exclusive_group()
-    which.add_argument("--element", help="one element of the framework, 1 to 11")
-    which.add_argument("--pillar", help="one pillar: Scaling, Involving, Strengthening or Sustaining")
+    _choice_args(p, "")
     p.add_argument(
         "--threshold",
         type=float,
@@ -533,9 +549,7 @@ def _gap_and_print_parsers(sub: argparse._SubParsersAction) -> None:
         metavar="URL",
         help="online map tiles under the map, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png (default: none)",
     )
-    which = p.add_mutually_exclusive_group()
-    which.add_argument("--element", help="element of the gap shading, 1 to 11")
-    which.add_argument("--pillar", help="pillar of the gap shading: Scaling, Involving, Strengthening or Sustaining")
+    _choice_args(p, " of the gap shading")
     p.add_argument("--out", required=True, help="output .pdf (or .zip of one PDF per ward, with --all)")
     p.set_defaults(func=_cmd_print)
 

@@ -73,6 +73,7 @@ def test_shading_choice_changes_the_table_twin(tiny_app):
 
 def test_pillar_choice_changes_the_counts(tiny_app):
     at = tiny_app.run()
+    at.toggle(key="map_other_groups").set_value(True).run()
     assert map_twin(at)["Assets shown"].sum() == 6
     at.multiselect(key="map_pillars").set_value(["scaling"]).run()
     assert not at.exception
@@ -81,6 +82,7 @@ def test_pillar_choice_changes_the_counts(tiny_app):
 
 def test_sensitive_assets_are_explained(tiny_app):
     at = tiny_app.run()
+    at.toggle(key="map_other_groups").set_value(True).run()
     assert any("sensitive location" in i.value for i in at.info)
 
 

@@ -55,7 +55,7 @@ def test_ranked_table_of_the_demo(demo_run):
 def test_choice_of_element_threshold_and_view_changes_the_table(demo_run):
     at = demo_run
     before = at.dataframe[0].value
-    at.selectbox(key="_w_group").set_value("e6").run()
+    at.multiselect(key="_w_groups").set_value(["e6"]).run()
     e6 = at.dataframe[0].value
     assert not e6["Gap index"].equals(before["Gap index"])
     at.select_slider(key="_w_threshold").set_value(1200.0).run()

@@ -9,7 +9,8 @@ from streamlit.testing.v1 import AppTest
 
 from assetmap import settings
 from assetmap.analysis.groups import group_label
-from assetmap.render.views import map_layer
+from assetmap.render.views import map_layer, shown_assets
+from assetmap.ui import common
 
 TIMEOUT_S = 90
 
@@ -46,11 +47,11 @@ def test_access_shading_is_the_gap_tables_share(at, demo):
     _shade(at, "access_share")
     table = _twin(at)
     label = next(c for c in table.columns if c.startswith("Share of residents within 800 m"))
-    expected = map_layer(demo, "strengthening").set_index("code")["access_share"]
+    expected = map_layer(demo, common.DEFAULT_GROUP).set_index("code")["access_share"]
     # Shares are written to a tenth of a percentage point.
     assert table.set_index("Code")[label].to_dict() == pytest.approx(expected.to_dict(), abs=0.0005)
     # The sidebar's element changes the figures the map shows.
-    at.selectbox(key="_w_group").set_value("e6").run()
+    at.multiselect(key="_w_groups").set_value(["e6"]).run()
     e6 = _twin(at)
     label6 = next(c for c in e6.columns if c.startswith("Share of residents"))
     assert group_label("e6") in label6
@@ -75,7 +76,7 @@ def test_bivariate_shading_leads_with_high_need_low_access(at, demo):
     _shade(at, "bivariate_class")
     table = _twin(at)
     column = next(c for c in table.columns if c.startswith("Need and access"))
-    layer = map_layer(demo, "strengthening")
+    layer = map_layer(demo, common.DEFAULT_GROUP)
     assert sorted(table[column]) == sorted(layer["bivariate_label"])
     need_order = table[column].str.extract(r"^(\w+) need")[0].map({"high": 3, "medium": 2, "low": 1})
     assert need_order.is_monotonic_decreasing
@@ -94,9 +95,13 @@ def test_lsoa_view_is_hyper_local(at, demo):
 
 
 def test_asset_filters_change_the_counts(at, demo):
-    total = _twin(at)["Assets shown"].sum()
     approved = demo.approved_assets()
     placed = approved[approved["area_code"].notna()]
+    # By default the map shows the assets serving the chosen groups; the toggle shows the others too.
+    serving = shown_assets(demo, group=common.DEFAULT_GROUP)
+    assert _twin(at)["Assets shown"].sum() == serving["area_code"].notna().sum() < len(placed)
+    at.toggle(key="map_other_groups").set_value(True).run()
+    total = _twin(at)["Assets shown"].sum()
     assert total == len(placed)
     kind = placed["type"].value_counts().index[0]
     at.multiselect(key="map_types").set_value([kind]).run()

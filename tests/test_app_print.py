@@ -68,7 +68,8 @@ def test_demo_preview_and_ward_download(monkeypatch):
     at.radio(key="print_orientation").set_value("portrait").run()
     assert not at.exception and not at.error
     pdf = served["print_download_ward"]()
-    assert "Gap index by LSOA, Pillar: Strengthening" in _text(pdf)
+    # The default choice: Scaling and Strengthening together.
+    assert "Gap index by LSOA, Scaling and Strengthening (both within reach)" in _text(pdf)
     width, height = (float(v) for v in pypdf.PdfReader(io.BytesIO(pdf)).pages[0].mediabox.upper_right)
     assert round(height / 72 * 25.4) == 420 and width < height
 

@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 import assetmap
 from assetmap import settings
 from assetmap.analysis import profile
-from assetmap.analysis.groups import group_keys, group_label
+from assetmap.analysis.groups import group_keys, group_label, group_parts
 from assetmap.record import PRIVATE_FIELDS
 from assetmap.ui import common
 from assetmap.ui.pages.ward import md_text
@@ -35,7 +35,7 @@ def _ward_page() -> None:
 
 @pytest.fixture(scope="module")
 def demo_gaps(demo):
-    return demo.gaps(threshold=settings.walk_threshold_m).table
+    return demo.gaps(threshold=settings.walk_threshold_m, groups=[*group_keys(), common.DEFAULT_GROUP]).table
 
 
 @pytest.fixture(scope="module")
@@ -145,8 +145,10 @@ def test_demo_assets_by_pillar_and_coverage_against_the_whole_area(demo_run, dem
     assert [t.label.rsplit(" (", 1)[0] for t in at.tabs] == ["Scaling", "Involving", "Strengthening", "Sustaining"]
 
     coverage = _table(at, "Ward: within reach")
-    mine = demo_gaps[demo_gaps["code"] == code].set_index("group").loc[group_keys()]
-    whole = demo_gaps[demo_gaps["whole_area"]].set_index("group").loc[group_keys()]
+    # Every element and pillar, then the chosen combination.
+    shown = [*group_keys(), common.DEFAULT_GROUP]
+    mine = demo_gaps[demo_gaps["code"] == code].set_index("group").loc[shown]
+    whole = demo_gaps[demo_gaps["whole_area"]].set_index("group").loc[shown]
     np.testing.assert_allclose(coverage["Ward: within reach"], mine["access_share"])
     np.testing.assert_allclose(coverage["Whole area: within reach"], whole["access_share"])
     assert coverage["Gap rank"].tolist() == mine["gap_rank"].tolist()
@@ -169,7 +171,7 @@ def test_selecting_another_ward_changes_the_profile_and_is_kept(demo):
     assert _metrics(at)["Residents"] == f"{_figures(demo, other)['population']:,.0f}"
     assert set(_table(at, "LSOA code")["LSOA code"]) == _figures(demo, other)["lsoas"]
     # A change of filter keeps the chosen ward rather than jumping to the largest gap.
-    at.selectbox(key="_w_group").set_value("e1").run()
+    at.multiselect(key="_w_groups").set_value(["e1"]).run()
     assert at.selectbox(key="ward_code").value == other
 
 
@@ -185,7 +187,7 @@ def test_a_ward_chosen_elsewhere_is_honoured_and_the_group_picks_the_headline(de
 
     mine = demo_gaps[demo_gaps["code"] == chosen].set_index("group")
     for group in (common.DEFAULT_GROUP, "e8"):
-        at.selectbox(key="_w_group").set_value(group).run()
+        at.multiselect(key="_w_groups").set_value(list(group_parts(group)[0])).run()
         metrics = _metrics(at)
         assert metrics[f"Within reach: {group_label(group)}"] == f"{mine.loc[group, 'access_share']:.0%}"
         assert metrics["Gap rank"] == f"{mine.loc[group, 'gap_rank']} of {len(rows)}"
@@ -219,7 +221,7 @@ def test_sidebar_group_and_threshold_change_the_coverage_table(demo):
     before = _table(at, "Ward: within reach")
     # A group whose largest gap is in another ward: with no ward chosen, the profile moves there.
     group = next(g for g in group_keys() if _rank_one(table, g) != default)
-    at.selectbox(key="_w_group").set_value(group).run()
+    at.multiselect(key="_w_groups").set_value([group]).run()
     moved = at.selectbox(key="ward_code").value
     assert moved == _rank_one(table, group)
     after = _table(at, "Ward: within reach")

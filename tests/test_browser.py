@@ -6,12 +6,15 @@ Every wait is on a condition (the server's health endpoint, the app's own
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from assetmap.analysis.groups import group_label
 from assetmap.render import webmap
+from assetmap.ui.common import DEFAULT_GROUP
 
 pytestmark = pytest.mark.browser
 
@@ -19,6 +22,9 @@ pytestmark = pytest.mark.browser
 MAP_FRAME = '[data-stale="false"] > div > iframe[title="streamlit_folium.st_folium"]'
 APP_IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 TIMEOUT_MS = 60_000
+
+#: The sidebar's first choice, in words: Scaling and Strengthening, both within reach.
+DEFAULT_LABEL = group_label(DEFAULT_GROUP)
 
 # Points drawn one by one plus the counts written on cluster discs: every drawn asset once.
 _COUNT_POINTS = f"""
@@ -37,10 +43,12 @@ def expected(app_area: Path) -> dict[str, Any]:
     if not (app_area / "area.toml").is_file():
         pytest.skip(f"No area to serve: {app_area / 'area.toml'} does not exist.")
     import assetmap
+    from assetmap.render.views import shown_assets
 
     area = assetmap.load_area(app_area)
     summary = area.area_summary()
-    drawn, _, _ = webmap.points_to_draw(area.assets)
+    # The map shows the assets serving the sidebar's groups (Scaling and Strengthening at first).
+    drawn, _, _ = webmap.points_to_draw(shown_assets(area, group=DEFAULT_GROUP))
     return {
         "name": area.name,
         "fictional": area.fictional,
@@ -167,9 +175,9 @@ def test_gaps_page_ranks_and_links_to_the_plan_page(
 
     _open(page, app_server.rstrip("/") + "/gaps")
     expect(page.get_by_role("heading", level=1)).to_contain_text("gaps in community assets", timeout=TIMEOUT_MS)
-    expect(page.get_by_text("Ranked by gap index: Pillar: Strengthening")).to_be_visible()
+    expect(page.get_by_text(f"Ranked by gap index: {DEFAULT_LABEL}")).to_be_visible(timeout=TIMEOUT_MS)
     expect(page.locator('[data-testid="stDataFrame"]').first).to_be_visible(timeout=TIMEOUT_MS)
-    expect(page.get_by_text("Download CSV")).to_be_visible()
+    expect(page.get_by_text("Download CSV")).to_be_visible(timeout=TIMEOUT_MS)
     # The file is made when the button is clicked: it holds the ranked wards and the whole area.
     with page.expect_download(timeout=TIMEOUT_MS) as download:
         page.get_by_text("Download CSV").click()
@@ -193,7 +201,7 @@ _AREA_FILLS = f"""
 def _choose(page: Any, label: str, option: str) -> None:
     from playwright.sync_api import expect
 
-    page.get_by_label(label).click()
+    page.get_by_label(label, exact=True).click()  # not the "Help for ..." button beside it
     page.get_by_role("option", name=option, exact=True).click()
     expect(page.locator(APP_IDLE)).to_be_attached(timeout=TIMEOUT_MS)
 
@@ -204,15 +212,16 @@ def test_changing_the_element_changes_the_choropleth(
     from playwright.sync_api import expect
 
     _open(page, app_server)
-    _choose(page, "Shade areas by", "Gap index for Pillar: Strengthening (need x share out of reach)")
-    expect(page.locator(".am-legend")).to_contain_text("Gap index for Pillar: Strengthening", timeout=TIMEOUT_MS)
+    _choose(page, "Shade areas by", f"Gap index for {DEFAULT_LABEL} (need x share out of reach)")
+    expect(page.locator(".am-legend")).to_contain_text(f"Gap index for {DEFAULT_LABEL}", timeout=TIMEOUT_MS)
     before = _map_frame(page).evaluate(_AREA_FILLS)
-    _choose(page, "Element or pillar", "Element 6: Thriving VCSE sector and volunteering")
+    # Added to the chosen pillars: residents must reach all three.
+    _choose(page, "Elements and pillars", "Element 6: Thriving VCSE sector and volunteering")
     expect(page.locator(".am-legend")).to_contain_text("Element 6", timeout=TIMEOUT_MS)
     expect(page.frame_locator(MAP_FRAME).locator(f"path.{webmap.AREA_CLASS}")).to_have_count(expected["n_areas"])
     assert _map_frame(page).evaluate(_AREA_FILLS) != before
     # The 3 x 3 key of need against access.
-    _choose(page, "Shade areas by", "Need and access to Element 6: Thriving VCSE sector and volunteering")
+    _choose(page, "Shade areas by", f"Need and access to {group_label('e6&scaling&strengthening')}")
     key = page.locator(".am-bivariate")
     expect(key).to_be_visible(timeout=TIMEOUT_MS)
     expect(key.locator("td[title]")).to_have_count(9)
@@ -257,7 +266,7 @@ def test_every_page_opens_without_an_error(app_server: str, page: Any, artifacts
     # The address is the page's own, not one Streamlit answers with "Page not found".
     assert page.get_by_text("Page not found").count() == 0
     if path in ("", "gaps", "ward"):  # the analysis pages share the sidebar's filters
-        expect(page.get_by_label("Element or pillar")).to_be_visible()
+        expect(page.get_by_label("Elements and pillars", exact=True)).to_be_visible(timeout=TIMEOUT_MS)
     if path == "":
         expect(page.frame_locator(MAP_FRAME).locator(f"path.{webmap.AREA_CLASS}").first).to_be_attached()
     page.screenshot(path=str(artifacts / f"page_{path or 'map'}.png"), full_page=True)
@@ -295,3 +304,37 @@ def test_readable_at_200_percent_zoom(app_server: str, browser: Any, artifacts: 
         page.screenshot(path=str(artifacts / "map_zoom_200.png"), full_page=True)
     finally:
         context.close()
+
+
+def test_an_address_reproduces_the_view_and_a_reload_keeps_it(app_server: str, page: Any, app_area: Path) -> None:
+    from playwright.sync_api import expect
+
+    import assetmap
+
+    ward = assetmap.load_area(app_area).boundaries.sort_values("code")["code"].iloc[-1]
+    query = "groups=e6,scaling&combine=any&threshold=1200&stale=0&view=lsoa"
+    label = group_label("e6|scaling")
+    caption = f"Showing {label}; within 1,200 m; stale records left out."
+
+    def same_view() -> None:
+        expect(page.get_by_role("heading", level=1)).to_contain_text("gaps in community assets", timeout=TIMEOUT_MS)
+        expect(page.get_by_text(caption, exact=True)).to_be_visible(timeout=TIMEOUT_MS)
+        expect(page.get_by_text(f"Ranked by gap index: {label}", exact=True)).to_be_visible(timeout=TIMEOUT_MS)
+        # The LSOA view: no ward-by-element matrix, and the address keeps saying so.
+        expect(page).to_have_url(re.compile(r"view=lsoa"))
+        expect(page.get_by_text("Coverage by element", exact=True)).to_have_count(0)
+
+    _open(page, f"{app_server.rstrip('/')}/gaps?{query}")
+    same_view()
+    # A reload keeps it all (the caption names the groups, the way they combine, the distance and stale switch).
+    page.reload(wait_until="domcontentloaded")
+    expect(page.locator(APP_IDLE)).to_be_attached(timeout=TIMEOUT_MS)
+    same_view()
+    assert page.locator('[data-testid="stException"]').count() == 0
+    # The selected ward is in the address too; a bad value is left out with a notice, not a traceback.
+    _open(page, f"{app_server.rstrip('/')}/ward?ward={ward}&threshold=nine")
+    expect(page.get_by_role("heading", level=2).filter(has_text=ward)).to_be_visible(timeout=TIMEOUT_MS)
+    expect(page.get_by_text("is not one offered")).to_be_visible()
+    page.reload(wait_until="domcontentloaded")
+    expect(page.get_by_role("heading", level=2).filter(has_text=ward)).to_be_visible(timeout=TIMEOUT_MS)
+    assert page.locator('[data-testid="stException"]').count() == 0

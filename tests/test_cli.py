@@ -303,6 +303,28 @@ def test_gaps_bad_input_is_an_error_line(tmp_path, capsys, args, message):
     assert not out.exists()
 
 
+@pytest.mark.parametrize(("combine", "key"), [(None, "scaling&strengthening"), ("any", "scaling|strengthening")])
+def test_gaps_of_several_pillars_combined(tmp_path, capsys, demo, combine, key):
+    out = tmp_path / "both.csv"
+    extra = ["--combine", combine] if combine else []
+    assert main(["gaps", "--pillar", "Strengthening", "--pillar", "scaling", *extra, "--out", str(out)]) == 0
+    assert f"  {key}: largest gap" in capsys.readouterr().out
+    table = pd.read_csv(out, encoding="utf-8-sig")
+    assert set(table["group"]) == {key}
+    expected = demo.gaps(groups=[key]).table
+    assert table["access_share"].tolist() == pytest.approx(expected["access_share"].tolist())
+    note = (tmp_path / "both.method.md").read_text(encoding="utf-8")
+    assert "Groups combined" in note
+
+
+def test_suggest_takes_several_groups(tmp_path, capsys):
+    out = tmp_path / "sites.csv"
+    assert main(["suggest", "--element", "6", "--pillar", "scaling", "--k", "2", "--out", str(out)]) == 0
+    assert set(pd.read_csv(out, encoding="utf-8-sig")["group"]) == {"e6&scaling"}
+    assert main(["suggest", "--element", "6", "--element", "x", "--out", str(out)]) == 2
+    assert "element 'x' does not exist" in capsys.readouterr().err
+
+
 def test_gaps_unknown_output_format(tmp_path, capsys):
     assert main(["gaps", "--out", str(tmp_path / "gaps.docx")]) == 2
     assert "Use .csv, .xlsx, .geojson or .gpkg" in capsys.readouterr().err

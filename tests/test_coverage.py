@@ -11,8 +11,8 @@ import assetmap
 from assetmap import settings
 from assetmap._errors import ValidationError
 from assetmap.analysis.access import compute_access
-from assetmap.analysis.groups import group_keys
-from assetmap.area.coverage import counted_assets, resolve_groups
+from assetmap.analysis.groups import group_keys, resolve_groups
+from assetmap.area.coverage import counted_assets
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ import pytest
 
 from assetmap._errors import CRSError
 from assetmap.render import styles, webmap
+from assetmap.taxonomy import load_taxonomy
 
 
 def _walk(element):
@@ -357,3 +358,17 @@ def test_assets_are_shaped_as_well_as_coloured_by_pillar(tiny):
     # Every pillar's symbol differs from the others' in shape, not only in colour.
     outlines = {re.sub(r'fill="[^"]+"', "", webmap.pillar_symbol(k)) for k in styles.PILLAR_MARKERS}
     assert len(outlines) == len(styles.PILLAR_MARKERS)
+
+
+def test_legend_counts_every_asset_serving_a_pillar(demo):
+    from assetmap.render.views import map_layer, shown_assets
+
+    assets = shown_assets(demo)
+    layers = webmap.map_layers(map_layer(demo, "strengthening"), assets, value="avg_score")
+    drawn, _, _ = webmap.points_to_draw(assets)
+    legend = layers.legend
+    assert "one serving several counts in each" in legend
+    for pillar in load_taxonomy().pillars:
+        serving = len(webmap.filter_by_pillars(drawn, [pillar.key]))
+        # As the Gaps page counts: every asset serving the pillar, not only those drawn with its symbol.
+        assert f"{pillar.name} ({serving:,})" in legend

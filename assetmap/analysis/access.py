@@ -21,13 +21,17 @@ spread evenly over the network nodes inside it (or, without a network, over a
 regular grid of points inside it); an LSOA with no such point is placed at its
 representative point. A pillar's distance is the least of its elements'
 distances, which is exact because a pillar's assets are the union of its
-elements' assets.
+elements' assets. A combination of groups (``scaling&strengthening``, see
+:func:`~assetmap.analysis.groups.combine_groups`) is measured from its parts'
+distances: the largest of them (an asset of every part within reach) or the
+least (``scaling|strengthening``: of any part).
 
 Every function is pure: inputs are not changed and nothing is read or written.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -48,6 +52,7 @@ from assetmap.analysis.groups import (
     element_masks,
     group_keys,
     group_masks,
+    group_parts,
 )
 from assetmap.analysis.walkgraph import WalkGraph, snap_points
 from assetmap.taxonomy import Taxonomy, load_taxonomy
@@ -231,6 +236,10 @@ class AccessResult:
         Group key to the number of assets that served it (plus ``all``).
     notes : list of str
         Plain-English remarks for the method note: disconnected streets, assets far from any street.
+    no_path : DataFrame
+        Index-aligned with ``residents``, one column per group: True where no walk reaches an asset of
+        the group at any distance (what ``population_no_path`` adds up); lets :func:`with_groups` measure
+        combinations later.
     """
 
     residents: pd.DataFrame
@@ -240,6 +249,7 @@ class AccessResult:
     unreachable: pd.DataFrame
     n_assets: dict[str, int]
     notes: list[str] = field(default_factory=list)
+    no_path: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def asset_arrays(assets: pd.DataFrame, tax: Taxonomy) -> tuple[np.ndarray, np.ndarray]:
@@ -326,7 +336,9 @@ def compute_access(
     _check_residents_frame(residents, graph is not None)
     xy, masks = asset_arrays(assets, tax)
     elements = [e.id for e in tax.elements]
-    bits_of = group_masks(keys, tax)
+    # Single groups first; combinations are then measured from their parts.
+    singles = list(dict.fromkeys(p for k in keys for p in group_parts(k)[0]))
+    bits_of = group_masks(singles, tax)
     # Elements needed: those asked for, and those of the pillars asked for.
     wanted = sorted({i for bits in bits_of for i in elements if bits >> i & 1})
     if graph is not None:
@@ -335,10 +347,10 @@ def compute_access(
         per_element = _straight_by_element(xy, masks, residents[["x", "y"]].to_numpy("float64"), wanted, limit)
         asset_comp, res_comp, notes = None, np.zeros(len(residents), np.int64), []
     pop = residents["population"].to_numpy("float64")
-    distance, rows = _group_distances(keys, bits_of, per_element, masks, pop, asset_comp, res_comp)
+    distance, rows, no_path = _group_distances(singles, bits_of, per_element, masks, pop, asset_comp, res_comp)
     frame = pd.DataFrame(distance, index=residents.index)
     frame.attrs.update(method="network" if graph is not None else "straight-line", limit=limit)
-    unreachable = pd.DataFrame(rows, columns=["group", "n_assets", "population_no_path", "population_beyond_limit"])
+    unreachable = pd.DataFrame(rows, columns=_UNREACHABLE_COLUMNS)
     off_main = res_comp != 0
     if graph is not None and off_main.any():
         notes.append(
@@ -348,7 +360,7 @@ def compute_access(
         )
     n_assets: dict[str, int] = {str(row["group"]): int(row["n_assets"]) for row in rows}  # type: ignore[call-overload]
     n_assets["all"] = len(xy)
-    return AccessResult(
+    result = AccessResult(
         residents=residents,
         distance=frame,
         method=frame.attrs["method"],
@@ -356,6 +368,86 @@ def compute_access(
         unreachable=unreachable,
         n_assets=n_assets,
         notes=notes,
+        no_path=pd.DataFrame(no_path, index=residents.index),
+    )
+    # Combinations counted by the assets serving any of their parts (one mask test, as for a pillar).
+    combos = [k for k in keys if group_parts(k)[1] is not None]
+    served = {k: int(((masks & bit) != 0).sum()) for k, bit in zip(combos, group_masks(combos, tax), strict=True)}
+    out = with_groups(result, combos, served)
+    # Only the groups asked for, though the parts of a combination were measured too.
+    keys = list(dict.fromkeys(keys))
+    distance = out.distance[keys]
+    distance.attrs.update(out.distance.attrs)
+    return dataclasses.replace(
+        out,
+        distance=distance,
+        no_path=out.no_path[keys],
+        unreachable=out.unreachable[out.unreachable["group"].isin(keys)].reset_index(drop=True),
+        n_assets={k: v for k, v in out.n_assets.items() if k in keys or k == "all"},
+    )
+
+
+#: Columns of :attr:`AccessResult.unreachable`.
+_UNREACHABLE_COLUMNS: list[str] = ["group", "n_assets", "population_no_path", "population_beyond_limit"]
+
+
+def with_groups(access: AccessResult, keys: Iterable[str], n_assets: dict[str, int]) -> AccessResult:
+    """Return the access result with combinations of its groups added (a new result; ``access`` is unchanged).
+
+    A combination's distance is the largest of its parts' distances (``all``: an asset of every part is
+    within it) or the least (``any``). Its residents with no path are those with none to some part
+    (``all``) or to every part (``any``).
+
+    Parameters
+    ----------
+    access : AccessResult
+        With every part of every combination among its groups.
+    keys : iterable of str
+        Checked group keys; those already present, and single groups, are skipped.
+    n_assets : dict
+        Combination key to the number of distinct assets serving at least one of its parts.
+
+    Raises
+    ------
+    ValidationError
+        When a part of a combination was not measured.
+    """
+    new = [k for k in keys if group_parts(k)[1] is not None and k not in access.distance]
+    if not new:
+        return access
+    distance, no_path = access.distance.copy(), access.no_path.copy()
+    pop = access.residents["population"].to_numpy("float64")
+    rows = []
+    for key in new:
+        parts, how = group_parts(key)
+        missing = [p for p in parts if p not in distance or p not in no_path]
+        if missing:
+            raise ValidationError(
+                Problem(
+                    f"no access figures for {', '.join(missing)}, a part of {key!r}.",
+                    field="group",
+                    fix="Measure access to every part of the combination (compute_access with groups=None).",
+                )
+            )
+        d, blocked = distance[parts].to_numpy("float64"), no_path[parts].to_numpy(bool)
+        distance[key] = d.max(axis=1) if how == "all" else d.min(axis=1)
+        no_path[key] = blocked.any(axis=1) if how == "all" else blocked.all(axis=1)
+        rows.append(
+            {
+                "group": key,
+                "n_assets": int(n_assets[key]),
+                "population_no_path": float(pop[no_path[key].to_numpy()].sum()),
+                "population_beyond_limit": float(pop[~no_path[key].to_numpy() & ~np.isfinite(distance[key])].sum()),
+            }
+        )
+    distance.attrs.update(access.distance.attrs)
+    unreachable = pd.concat([access.unreachable, pd.DataFrame(rows, columns=_UNREACHABLE_COLUMNS)], ignore_index=True)
+    return dataclasses.replace(
+        access,
+        distance=distance,
+        no_path=no_path,
+        unreachable=unreachable,
+        n_assets={**access.n_assets, **{k: int(n_assets[k]) for k in new}},
     )
 
 
@@ -394,8 +486,10 @@ def _group_distances(
     pop: np.ndarray,
     asset_comp: np.ndarray | None,
     res_comp: np.ndarray,
-) -> tuple[dict[str, np.ndarray], list[dict[str, object]]]:
-    """Return each group's distances (the least of its elements') and its counts of assets and unreached residents.
+) -> tuple[dict[str, np.ndarray], list[dict[str, object]], dict[str, np.ndarray]]:
+    """Return each group's distances (the least of its elements'), its counts of assets and unreached residents.
+
+    With them, per group, which residents no walk reaches an asset of it from.
 
     ``asset_comp`` is the piece of network each asset is on, None for straight-line distances, where every
     resident can reach any asset.
@@ -403,6 +497,7 @@ def _group_distances(
     n = len(pop)
     mask_values, mask_counts = np.unique(masks, return_counts=True)
     distance: dict[str, np.ndarray] = {}
+    no_paths: dict[str, np.ndarray] = {}
     rows = []
     for key, bits in zip(keys, bits_of, strict=True):
         members = [e for e in per_element if bits >> e & 1]
@@ -415,6 +510,7 @@ def _group_distances(
         else:
             reachable = np.full(n, n_serving > 0)
         no_path = ~reachable
+        no_paths[key] = no_path
         rows.append(
             {
                 "group": key,
@@ -423,4 +519,4 @@ def _group_distances(
                 "population_beyond_limit": float(pop[reachable & ~np.isfinite(d)].sum()),
             }
         )
-    return distance, rows
+    return distance, rows, no_paths

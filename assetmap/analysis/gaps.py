@@ -53,7 +53,14 @@ from scipy import sparse
 from assetmap import settings
 from assetmap._errors import AssetMapError, Problem, ValidationError
 from assetmap.analysis.deprivation import resolve_n_national
-from assetmap.analysis.groups import asset_kinds, check_groups, group_label, group_masks, in_framework_order
+from assetmap.analysis.groups import (
+    asset_kinds,
+    check_groups,
+    group_label,
+    group_masks,
+    in_framework_order,
+    part_unserved,
+)
 from assetmap.analysis.shares import share_columns
 from assetmap.taxonomy import Taxonomy, load_taxonomy
 
@@ -340,6 +347,10 @@ def _served_counts(
     """
     counts, totals = _count_assets(assets, "area_code" if by == "area" else "lsoa_code", codes, groups, tax)
     no_assets = totals == 0
+    if any("&" in k for k in groups):  # a combination by "all" (see combine_groups) of a part no asset serves
+        approved = assets["status"].eq("approved").to_numpy(bool) if "status" in assets else np.ones(len(assets), bool)
+        kinds, masks = asset_kinds(assets[approved], tax)
+        no_assets |= part_unserved(masks[np.unique(kinds)], groups, tax)
     absent = [k for k, none in zip(groups, no_assets, strict=True) if k not in in_shares and not none]
     if absent:
         raise ValidationError(

@@ -6,6 +6,14 @@ serves a group when one of its elements is the element, or one of the
 pillar's elements: with bit ``i`` standing for element ``i``,
 ``element_masks(...) & group_masks(...)`` is not zero.
 
+Several groups combine into one group key (:func:`combine_groups`):
+``scaling&strengthening`` counts a resident as within reach when an asset of
+every part is within reach (:data:`COMBINE` ``all``: the resident's distance is
+the largest of the parts' distances), ``scaling|strengthening`` when an asset of
+any part is (``any``: the least of them). A combination is served by every
+asset serving one of its parts, so its asset count is the number of distinct
+assets serving at least one part.
+
 Distances are measured by one of :data:`METHODS` and reported at thresholds
 in metres, each checked by :func:`check_thresholds`.
 """
@@ -28,6 +36,9 @@ DEFAULT_THRESHOLDS: tuple[float, ...] = (400.0, 800.0, 1200.0)
 #: Largest threshold accepted, in metres: beyond about an hour's walk "within reach" means little.
 MAX_THRESHOLD_M: float = 5_000.0
 
+#: How several groups combine: a resident is within reach of an asset of every part, or of any part.
+COMBINE: dict[str, str] = {"all": "&", "any": "|"}
+
 #: Access methods an access run can use.
 METHODS: tuple[str, ...] = ("network", "straight-line")
 
@@ -47,8 +58,55 @@ def group_keys(taxonomy: Taxonomy | None = None) -> list[str]:
     return [f"e{e.id}" for e in tax.elements] + [p.key for p in tax.pillars]
 
 
+def group_parts(key: str) -> tuple[list[str], str | None]:
+    """Return the parts of a group key and how they combine: ``(["scaling", "e6"], "all")``; ``([key], None)`` alone.
+
+    The key is not checked: :func:`check_groups` does that.
+    """
+    for how, sign in COMBINE.items():
+        if sign in key:
+            return [part.strip() for part in key.split(sign)], how
+    return [key], None
+
+
+def combine_groups(keys: Iterable[str], how: str = "all", taxonomy: Taxonomy | None = None) -> str:
+    """Return the group key of several groups combined (parts in framework order); one group is its own key.
+
+    ``combine_groups(["strengthening", "scaling"])`` is ``"scaling&strengthening"``, and with ``how="any"``
+    ``"scaling|strengthening"``.
+
+    Parameters
+    ----------
+    keys : iterable of str
+        Element and pillar keys (at least one).
+    how : {"all", "any"}
+        ``all``: within reach of an asset of every group; ``any``: of at least one.
+    taxonomy : Taxonomy, optional
+        Default: the shipped taxonomy.
+
+    Raises
+    ------
+    ValidationError
+        An unknown key or way of combining, or no key at all.
+    """
+    tax = taxonomy or load_taxonomy()
+    if how not in COMBINE:
+        raise ValidationError(Problem(f"cannot combine groups by {how!r}.", field="combine", fix="Use all or any."))
+    parts = in_framework_order(check_groups(keys, tax), tax)
+    if any(group_parts(k)[1] for k in parts):
+        raise ValidationError(
+            Problem("a combination of groups cannot contain another.", field="group", fix="Give elements and pillars.")
+        )
+    if not parts:
+        raise ValidationError(Problem("no group was chosen.", field="group", fix="Choose an element or a pillar."))
+    return COMBINE[how].join(parts)
+
+
 def group_label(key: str, taxonomy: Taxonomy | None = None) -> str:
     """Return a group's label: "Element 6: Thriving VCSE sector and volunteering" or "Pillar: Strengthening".
+
+    A combination reads "Scaling and Strengthening (both within reach)" or "Scaling or Strengthening (either
+    within reach)"; with more parts, "(all within reach)" or "(any within reach)".
 
     Raises
     ------
@@ -56,15 +114,26 @@ def group_label(key: str, taxonomy: Taxonomy | None = None) -> str:
         When the key is not a group of the taxonomy.
     """
     tax = taxonomy or load_taxonomy()
-    check_groups([key], tax)
-    if re.fullmatch(r"e\d+", key):
-        element = tax.element(int(key[1:]))
-        return f"Element {element.id}: {element.name}"
-    return f"Pillar: {tax.pillar(key).name}"
+    key = check_groups([key], tax)[0]
+    parts, how = group_parts(key)
+    if how is None:
+        if re.fullmatch(r"e\d+", key):
+            element = tax.element(int(key[1:]))
+            return f"Element {element.id}: {element.name}"
+        return f"Pillar: {tax.pillar(key).name}"
+    names = [
+        f"Element {k[1:]}: {tax.element(int(k[1:])).name}" if k.startswith("e") else tax.pillar(k).name for k in parts
+    ]
+    joined = ", ".join(names[:-1]) + (" and " if how == "all" else " or ") + names[-1]
+    if how == "all":
+        word = "both" if len(parts) == 2 else "all"
+    else:
+        word = "either" if len(parts) == 2 else "any"
+    return f"{joined} ({word} within reach)"
 
 
 def check_groups(keys: Iterable[str], tax: Taxonomy, what: str = "group") -> list[str]:
-    """Return the keys as text, once checked to be groups of ``tax``.
+    """Return the keys as text, once checked to be groups of ``tax``; a combination's parts in framework order.
 
     Raises
     ------
@@ -73,16 +142,27 @@ def check_groups(keys: Iterable[str], tax: Taxonomy, what: str = "group") -> lis
     """
     keys = [str(k) for k in keys]
     known = group_keys(tax)
-    unknown = [k for k in keys if k not in known]
+    out, unknown = [], []
+    for key in keys:
+        parts, how = group_parts(key)
+        bad = [p for p in parts if p not in known]
+        unknown += bad
+        if how is None or bad:
+            out.append(key)
+        elif len(set(parts)) < 2 or any(sign in key for sign in COMBINE.values() if sign != COMBINE[how]):
+            unknown.append(key)  # one part alone, or "&" and "|" mixed
+        else:
+            out.append(COMBINE[how].join(in_framework_order(parts, tax)))
     if unknown:
         raise ValidationError(
             Problem(
                 f"unknown {what} key{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}.",
                 field=what,
-                fix=f"Use e1 to e{len(tax.elements)} for the elements or a pillar key ({', '.join(p.key for p in tax.pillars)}).",
+                fix=f"Use e1 to e{len(tax.elements)} for the elements or a pillar key ({', '.join(p.key for p in tax.pillars)}), "
+                "or two or more of them joined by & (within reach of every one) or | (of any one).",
             )
         )
-    return keys
+    return out
 
 
 def group_masks(keys: Sequence[str], taxonomy: Taxonomy | None = None) -> np.ndarray:
@@ -98,17 +178,104 @@ def group_masks(keys: Sequence[str], taxonomy: Taxonomy | None = None) -> np.nda
     tax = taxonomy or load_taxonomy()
     masks = []
     for key in check_groups(keys, tax):
-        if re.fullmatch(r"e\d+", key):
-            masks.append(1 << int(key[1:]))
-        else:
-            masks.append(sum(1 << i for i in tax.elements_of_pillar(key)))
+        mask = 0
+        for part in group_parts(key)[0]:  # a combination is served by every asset serving one of its parts
+            if re.fullmatch(r"e\d+", part):
+                mask |= 1 << int(part[1:])
+            else:
+                mask |= sum(1 << i for i in tax.elements_of_pillar(part))
+        masks.append(mask)
     return np.asarray(masks, dtype=np.int64)
 
 
+def part_unserved(masks: np.ndarray, keys: Sequence[str], taxonomy: Taxonomy | None = None) -> np.ndarray:
+    """Return, per group key, whether it combines groups by ``all`` and no asset serves one of its parts.
+
+    Nobody is then within reach of every part, though the assets serving the other parts are counted.
+
+    Parameters
+    ----------
+    masks : ndarray of int64
+        The element masks of the assets (:func:`element_masks`), or of each distinct kind of them.
+    keys : sequence of str
+        Checked group keys.
+    taxonomy : Taxonomy, optional
+        Default: the shipped taxonomy.
+    """
+    tax = taxonomy or load_taxonomy()
+    out = np.zeros(len(keys), bool)
+    for i, key in enumerate(keys):
+        parts, how = group_parts(key)
+        if how == "all":
+            out[i] = any(not ((masks & bits) != 0).any() for bits in group_masks(parts, tax))
+    return out
+
+
 def in_framework_order(keys: Iterable[str], tax: Taxonomy) -> list[str]:
-    """Return the distinct keys in framework order: elements ``e1`` to ``e11``, then the pillars."""
+    """Return the distinct keys in framework order: elements ``e1`` to ``e11``, then the pillars, then combinations."""
     order = {k: i for i, k in enumerate(group_keys(tax))}
-    return sorted(dict.fromkeys(keys), key=order.__getitem__)
+    return sorted(
+        dict.fromkeys(keys), key=lambda k: (order.get(k, len(order)), [order.get(p, 0) for p in group_parts(k)[0]])
+    )
+
+
+# -- choosing groups by name -------------------------------------------------------------
+
+
+def resolve_groups(
+    element: int | str | Iterable[int | str] | None = None,
+    pillar: str | Iterable[str] | None = None,
+    groups: Iterable[str] | None = None,
+    combine: str = "all",
+) -> list[str] | None:
+    """Return the group keys asked for by element numbers, pillar names or keys, or a list; None for all.
+
+    Several elements and pillars together are one combined group (``["scaling&strengthening"]``), within
+    reach of an asset of every one (``combine="all"``) or of any one (``"any"``).
+
+    Raises
+    ------
+    ValidationError
+        An element that does not exist, an unknown pillar or way of combining.
+    """
+    tax = load_taxonomy()
+    elements = [] if element is None else [element] if isinstance(element, int | str) else list(element)
+    pillars = [] if pillar is None else [pillar] if isinstance(pillar, str) else list(pillar)
+    if combine not in COMBINE:
+        raise ValidationError(
+            Problem(f"cannot combine groups by {combine!r}.", field="combine", fix="Use --combine all or any.")
+        )
+    keys = [_element_key(e, tax) for e in elements] + [_pillar_key(p, tax) for p in pillars]
+    if keys:
+        return [combine_groups(keys, combine, tax)]
+    return None if groups is None else check_groups(groups, tax)
+
+
+def _element_key(element: int | str, tax: Taxonomy) -> str:
+    text = str(element).strip().lower().removeprefix("e")
+    if not text.isdigit() or int(text) not in {e.id for e in tax.elements}:
+        raise ValidationError(
+            Problem(
+                f"element {element!r} does not exist.",
+                field="element",
+                fix=f"Elements are numbered 1 to {len(tax.elements)}.",
+            )
+        )
+    return f"e{int(text)}"
+
+
+def _pillar_key(pillar: str, tax: Taxonomy) -> str:
+    text = str(pillar).strip().lower()
+    for p in tax.pillars:
+        if text in (p.key, p.name.lower()):
+            return p.key
+    raise ValidationError(
+        Problem(
+            f"pillar {pillar!r} does not exist.",
+            field="pillar",
+            fix=f"Choose one of {', '.join(p.name for p in tax.pillars)}.",
+        )
+    )
 
 
 # -- thresholds and methods -----------------------------------------------------------

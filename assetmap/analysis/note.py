@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from assetmap import settings
-from assetmap.analysis.groups import check_groups, check_thresholds, resolve_method
+from assetmap.analysis.groups import check_groups, check_thresholds, group_parts, resolve_method
 from assetmap.taxonomy import Taxonomy, load_taxonomy
 
 #: Walking pace used to put thresholds in minutes (4.8 km/h).
@@ -57,6 +57,9 @@ class NoteOptions:
 
 
 def _short_label(key: str, tax: Taxonomy) -> str:
+    parts, how = group_parts(key)
+    if how is not None:
+        return (" and " if how == "all" else " or ").join(_short_label(p, tax) for p in parts)
     if re.fullmatch(r"e\d+", key):
         element = tax.element(int(key[1:]))
         return f"element {element.id} ({element.name})"
@@ -150,6 +153,26 @@ def _bullets(
     ]
 
 
+def _combined_text(key: str, tax: Taxonomy) -> str:
+    """Return the bullet that says how a combination of groups is measured and counted."""
+    how = group_parts(key)[1]
+    names = _short_label(key, tax)
+    if how == "all":
+        rule = (
+            f"a resident counts as within reach of {names} only when an asset of each of them is within reach "
+            "(the distance is the furthest of the nearest assets of each)"
+        )
+    else:
+        rule = (
+            f"a resident counts as within reach of {names} when an asset of at least one of them is within reach "
+            "(the distance is to the nearest asset of any of them)"
+        )
+    return (
+        f"- **Groups combined:** {rule}. Its asset count is the number of distinct assets serving at least one "
+        "of them, each counted once; a what-if or suggested site is taken to serve all of them."
+    )
+
+
 def _caveats(groups: list[str], n_assets: dict[str, int], caveats: Iterable[str], tax: Taxonomy) -> list[str]:
     """Return the caveats, led by the groups no approved asset serves."""
     empty = [g for g in groups if int(n_assets[g]) == 0]
@@ -220,7 +243,9 @@ def method_note(
     ths = check_thresholds(thresholds)
     t = check_thresholds([threshold])[0]
     groups = check_groups([k for k in n_assets if k != "all"], tax)
-    lines = _bullets(method, t, ths, include_stale, n_assets, opts) + list(opts.measures)
+    lines = _bullets(method, t, ths, include_stale, n_assets, opts)
+    lines += [_combined_text(k, tax) for k in groups if group_parts(k)[1] is not None]
+    lines += list(opts.measures)
     if vintages:
         editions = "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in vintages.items())
         lines.append(f"- **Data:** {editions}.")

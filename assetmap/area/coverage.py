@@ -29,11 +29,20 @@ import shapely
 
 from assetmap import settings
 from assetmap._errors import Problem, ValidationError
-from assetmap.analysis.access import AccessResult, compute_access
+from assetmap.analysis.access import AccessResult, compute_access, with_groups
 from assetmap.analysis.assign import assign_to_areas, beyond_boundary
 from assetmap.analysis.audience import audience_note, check_audience, residents_for, serves_audience
 from assetmap.analysis.gaps import GapOptions, gap_table
-from assetmap.analysis.groups import DEFAULT_THRESHOLDS, MAX_THRESHOLD_M, check_groups, check_thresholds, group_keys
+from assetmap.analysis.groups import (
+    DEFAULT_THRESHOLDS,
+    MAX_THRESHOLD_M,
+    asset_kinds,
+    check_groups,
+    check_thresholds,
+    group_keys,
+    group_masks,
+    group_parts,
+)
 from assetmap.analysis.note import NoteOptions, method_note
 from assetmap.analysis.residents import resident_points
 from assetmap.analysis.scenario import WhatIf, what_if, with_opened_sites
@@ -82,47 +91,6 @@ class GapAnalysis:
     threshold: float
     by: str
     audience: str = "everyone"
-
-
-def resolve_groups(
-    element: int | str | None = None, pillar: str | None = None, groups: Iterable[str] | None = None
-) -> list[str] | None:
-    """Return the group keys asked for by an element number, a pillar name or key, or a list; None for all.
-
-    Raises
-    ------
-    ValidationError
-        An element that does not exist, an unknown pillar, or both an element and a pillar.
-    """
-    tax = load_taxonomy()
-    if element is not None and pillar is not None:
-        raise ValidationError(
-            Problem("both an element and a pillar were given.", fix="Choose one element or one pillar, not both.")
-        )
-    if element is not None:
-        text = str(element).strip().lower().removeprefix("e")
-        if not text.isdigit() or int(text) not in {e.id for e in tax.elements}:
-            raise ValidationError(
-                Problem(
-                    f"element {element!r} does not exist.",
-                    field="element",
-                    fix=f"Elements are numbered 1 to {len(tax.elements)}.",
-                )
-            )
-        return [f"e{int(text)}"]
-    if pillar is not None:
-        text = str(pillar).strip().lower()
-        for p in tax.pillars:
-            if text in (p.key, p.name.lower()):
-                return [p.key]
-        raise ValidationError(
-            Problem(
-                f"pillar {pillar!r} does not exist.",
-                field="pillar",
-                fix=f"Choose one of {', '.join(p.name for p in tax.pillars)}.",
-            )
-        )
-    return None if groups is None else check_groups(groups, tax)
 
 
 #: Changes whenever the way a street file becomes a walk graph changes, so old prepared copies are not used.
@@ -202,6 +170,7 @@ def area_access(
     network: bool = True,
     limit: float | None = None,
     audience: str | None = None,
+    groups: Iterable[str] | None = None,
 ) -> AccessResult:
     """Return distances from the area's residents to the nearest approved asset of every element and pillar.
 
@@ -219,6 +188,9 @@ def area_access(
     audience : str, optional
         One group of residents (:data:`~assetmap.taxonomy.RESIDENT_GROUPS`): only its residents, by the
         IoD population by age, and only the assets that serve it (default ``everyone``: all of both).
+    groups : iterable of str, optional
+        Combinations of groups (``scaling&strengthening``) to measure besides every element and pillar;
+        each is worked out from its parts' distances, so the walk is not searched again.
 
     Returns
     -------
@@ -234,12 +206,26 @@ def area_access(
     residents = area.memo(
         ("residents", graph is not None, audience), lambda: residents_for(everyone, area.deprivation, audience)
     )
-    return area.memo(
+    access = area.memo(
         ("access", include_stale, graph is not None, limit, audience),
         lambda: compute_access(
             residents, counted_assets(area, include_stale=include_stale, audience=audience), graph=graph, limit=limit
         ),
     )
+    combos = tuple(k for k in check_groups(groups or [], load_taxonomy()) if group_parts(k)[1] is not None)
+    if not combos:
+        return access
+
+    def combine() -> AccessResult:
+        # A combination is served by every asset serving one of its parts: counted once each.
+        kinds, masks = asset_kinds(counted_assets(area, include_stale=include_stale, audience=audience))
+        per_kind = np.bincount(kinds, minlength=len(masks))
+        served = {
+            k: int(per_kind[(masks & bits) != 0].sum()) for k, bits in zip(combos, group_masks(combos), strict=True)
+        }
+        return with_groups(access, combos, served)
+
+    return area.memo(("access", include_stale, graph is not None, limit, audience, combos), combine)
 
 
 def default_limit() -> float:
@@ -313,7 +299,9 @@ def analyse_gaps(
     ths = check_thresholds([*(DEFAULT_THRESHOLDS if thresholds is None else thresholds), t])
     keys = group_keys() if groups is None else check_groups(groups, load_taxonomy())
     audience = check_audience(audience)
-    access = area_access(area, include_stale=include_stale, network=network, limit=max(ths), audience=audience)
+    access = area_access(
+        area, include_stale=include_stale, network=network, limit=max(ths), audience=audience, groups=keys
+    )
     distance = access.distance[[k for k in keys if k in access.distance]]
     summary, counted, lookup = _table_inputs(area, by, include_stale, audience)
     shares = access_shares(access.residents, distance, lookup, thresholds=ths, by=by)

@@ -18,7 +18,14 @@ import numpy as np
 import shapely
 
 from assetmap import settings
-from assetmap.analysis.groups import DEFAULT_THRESHOLDS, check_groups, check_thresholds, element_masks, group_masks
+from assetmap.analysis.groups import (
+    DEFAULT_THRESHOLDS,
+    check_groups,
+    check_thresholds,
+    element_masks,
+    group_masks,
+    group_parts,
+)
 from assetmap.area.coverage import analyse_gaps, area_access, area_outline, counted_assets, default_limit
 from assetmap.taxonomy import load_taxonomy
 
@@ -109,7 +116,7 @@ def catchment(
     area : Area
         A loaded area.
     group : str
-        Element (``e1``..``e11``) or pillar key.
+        Element (``e1``..``e11``), pillar key or combination (``scaling&strengthening``).
     threshold : float, optional
         Metres counted as within reach (default ``settings.walk_threshold_m``).
     include_stale : bool
@@ -128,7 +135,7 @@ def catchment(
     cache_key = ("catchment", keys[0], t, include_stale, resolution_m)
 
     def build() -> gpd.GeoSeries:
-        access = area_access(area, include_stale=include_stale, limit=max(t, default_limit()))
+        access = area_access(area, include_stale=include_stale, limit=max(t, default_limit()), groups=keys)
         if access.method == "network":
             reached = access.residents.loc[access.distance[keys[0]].to_numpy() <= t]
             shape = shapely.union_all(
@@ -138,8 +145,15 @@ def catchment(
             )
         else:
             counted = counted_assets(area, include_stale=include_stale)
-            serving = counted[_serves(counted, keys[0])]
-            shape = shapely.union_all(shapely.buffer(np.asarray(serving.geometry.array), t, quad_segs=16))
+            parts, how = group_parts(keys[0])
+            # A combination's land is within reach of every part (all) or of any part (any).
+            shapes = [
+                shapely.union_all(
+                    shapely.buffer(np.asarray(counted[_serves(counted, p)].geometry.array), t, quad_segs=16)
+                )
+                for p in parts
+            ]
+            shape = shapely.intersection_all(shapes) if how == "all" else shapely.union_all(shapes)
         shape = shapely.intersection(shapely.simplify(shape, resolution_m / 4), area_outline(area))
         out = gpd.GeoSeries([shape], crs=settings.analysis_crs)
         out.attrs["method"] = access.method
@@ -169,7 +183,7 @@ def shown_assets(
     include_stale : bool
         Keep records not confirmed recently (default True).
     group : str, optional
-        Keep only assets serving this element or pillar.
+        Keep only assets serving this element or pillar (for a combination: serving any of its parts).
     types : iterable of str, optional
         Keep only these asset types (default: all).
 

@@ -14,7 +14,7 @@ import streamlit as st
 
 from assetmap import settings
 from assetmap._errors import AssetMapError
-from assetmap.analysis.groups import DEFAULT_THRESHOLDS, group_keys, group_label
+from assetmap.analysis.groups import COMBINE, DEFAULT_THRESHOLDS, combine_groups, group_keys, group_label
 from assetmap.area.units import UnitLabel
 from assetmap.store.base import StoreError
 
@@ -32,9 +32,19 @@ ICON: Path = Path(__file__).with_name("icon.png")
 SELECTED_AREA_KEY: str = "selected_area"
 
 #: Session keys of the global filters, kept across pages.
-GROUP_KEY: str = "group"
+GROUP_KEY: str = "groups"
+COMBINE_KEY: str = "combine"
 THRESHOLD_KEY: str = "threshold"
 STALE_KEY: str = "include_stale"
+
+#: Session key of the view shared by the Map and Gaps pages: ``area`` (wards) or ``lsoa``.
+VIEW_KEY: str = "view"
+
+#: Session key set once the page's address has been read into the session.
+ADDRESS_READ_KEY: str = "_address_read"
+
+#: Session key of a ward code read from the address, until the area is loaded to check it.
+PENDING_WARD_KEY: str = "_address_ward"
 
 #: Where the app's maps load Leaflet from: its own copies in ``webapp/static/`` next to the entry
 #: script ``webapp/app.py``, served at ``app/static/`` (no CDN, so maps work on networks that block one).
@@ -42,8 +52,14 @@ STALE_KEY: str = "include_stale"
 #: server under a base URL path finds them too.
 WEB_LIBS_URL: str = "../../app/static/"
 
-#: The element or pillar chosen when a session starts.
-DEFAULT_GROUP: str = "strengthening"
+#: The elements and pillars chosen when a session starts: the framework's headline pair.
+DEFAULT_GROUPS: tuple[str, ...] = ("scaling", "strengthening")
+
+#: How the chosen groups combine when a session starts: residents within reach of an asset of every one.
+DEFAULT_COMBINE: str = "all"
+
+#: The group key of the default choice (see :func:`assetmap.analysis.groups.combine_groups`).
+DEFAULT_GROUP: str = "scaling&strengthening"
 
 #: Characters with a meaning in Markdown (all ASCII punctuation), escaped in user text.
 _MARKDOWN_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")
@@ -205,12 +221,13 @@ def area_sidebar(area: Area) -> None:
             st.badge("Fictional demo data", icon=":material/science:", color="orange")
             st.caption("Places, codes, figures and groups in this area are invented.")
         if area.vintages:
-            st.markdown("**Data editions**")
-            st.markdown(
-                "\n".join(
-                    f"- {layer.replace('_', ' ').capitalize()}: {md_text(v)}" for layer, v in area.vintages.items()
+            # Folded away: read once, rarely again; the filters above it are used all the time.
+            with st.expander("Data editions"):
+                st.markdown(
+                    "\n".join(
+                        f"- {layer.replace('_', ' ').capitalize()}: {md_text(v)}" for layer, v in area.vintages.items()
+                    )
                 )
-            )
         if area.notes:
             with st.expander(f"Notes from loading ({len(area.notes)})"):
                 for note in area.notes:
@@ -247,6 +264,9 @@ def current_area(*, without_register: bool = False) -> Area | None:
         st.error(f"The area in {md_text(path)} could not be loaded.\n\n{md_text(exc)}", icon=":material/error:")
         return None
     area_sidebar(area)
+    from assetmap.ui import address
+
+    address.check_ward(area)
     return area
 
 
@@ -257,20 +277,27 @@ class Filters:
     Attributes
     ----------
     group : str
-        Element (``"e1"`` to ``"e11"``) or pillar key.
+        The group key of the choice: an element (``"e1"`` to ``"e11"``), a pillar key, or several of them
+        combined (``"scaling&strengthening"``, see :func:`assetmap.analysis.groups.combine_groups`).
     threshold : float
         Walking distance counted as within reach, in metres.
     include_stale : bool
         Whether records not confirmed for a long time are counted.
+    groups : tuple of str
+        The elements and pillars chosen.
+    combine : str
+        ``all`` (within reach of an asset of every one) or ``any``.
     """
 
     group: str
     threshold: float
     include_stale: bool
+    groups: tuple[str, ...] = DEFAULT_GROUPS
+    combine: str = DEFAULT_COMBINE
 
     @property
     def label(self) -> str:
-        """The chosen element or pillar in words."""
+        """The chosen elements and pillars in words."""
         return group_label(self.group)
 
 
@@ -296,24 +323,42 @@ def filters() -> Filters:
     -------
     Filters
     """
+    from assetmap.ui import address
+
+    address.take_address()
     state = st.session_state
     keys = group_keys()
-    state.setdefault(GROUP_KEY, DEFAULT_GROUP)
+    state.setdefault(GROUP_KEY, list(DEFAULT_GROUPS))
+    state.setdefault(COMBINE_KEY, DEFAULT_COMBINE)
     state.setdefault(THRESHOLD_KEY, float(settings.walk_threshold_m))
     state.setdefault(STALE_KEY, True)
     choices = threshold_choices()
-    if state[GROUP_KEY] not in keys:
-        state[GROUP_KEY] = DEFAULT_GROUP
+    if not isinstance(state[GROUP_KEY], list | tuple) or not set(state[GROUP_KEY]) <= set(keys):
+        state[GROUP_KEY] = list(DEFAULT_GROUPS)
+    if state[COMBINE_KEY] not in COMBINE:
+        state[COMBINE_KEY] = DEFAULT_COMBINE
     if state[THRESHOLD_KEY] not in choices:
         state[THRESHOLD_KEY] = float(settings.walk_threshold_m)
     with st.sidebar:
         st.markdown("**Filters**")
-        group = st.selectbox(
-            "Element or pillar",
+        chosen = st.multiselect(
+            "Elements and pillars",
             keys,
-            index=keys.index(state[GROUP_KEY]),
+            default=list(state[GROUP_KEY]),
             format_func=group_label,
+            help="Choose one or more. Several are combined as chosen below.",
             **_widget_kwargs(GROUP_KEY),
+        )
+        combine = st.radio(
+            "Residents count as within reach of",
+            list(COMBINE),
+            index=list(COMBINE).index(state[COMBINE_KEY]),
+            format_func={"all": "every one chosen", "any": "any one chosen"}.__getitem__,
+            horizontal=True,
+            disabled=len(chosen) < 2,
+            help="Every one: an asset of each chosen element or pillar within reach. Any one: at least one asset "
+            "of any of them.",
+            **_widget_kwargs(COMBINE_KEY),
         )
         threshold = st.select_slider(
             "Within reach (walk)",
@@ -328,7 +373,48 @@ def filters() -> Filters:
             help=f"Records not confirmed for more than {settings.stale_after_days:,} days.",
             **_widget_kwargs(STALE_KEY),
         )
-    return Filters(group=group, threshold=float(threshold), include_stale=bool(include_stale))
+    if not chosen:
+        st.warning(
+            "No element or pillar is chosen in the sidebar: showing Scaling and Strengthening.",
+            icon=":material/filter_alt_off:",
+        )
+    groups = tuple(chosen) or DEFAULT_GROUPS
+    address.put_address()
+    return Filters(
+        group=combine_groups(groups, combine),
+        threshold=float(threshold),
+        include_stale=bool(include_stale),
+        groups=groups,
+        combine=str(combine),
+    )
+
+
+def title(text: str, chosen: Filters) -> None:
+    """Draw a page's title with the chosen groups, distance and stale switch in a caption under it."""
+    st.title(text)
+    stale = "stale records counted" if chosen.include_stale else "stale records left out"
+    st.caption(f"Showing {md_text(chosen.label)}; within {chosen.threshold:,.0f} m; {stale}.")
+
+
+def view_choice(unit: UnitLabel, key: str) -> str:
+    """Draw the Areas choice (wards or LSOAs) shared by the Map and Gaps pages; return ``area`` or ``lsoa``."""
+    from assetmap.ui.address import VIEWS, put_address
+
+    state = st.session_state
+    if state.get(VIEW_KEY) not in VIEWS:
+        state[VIEW_KEY] = "area"
+    if state.get(key) != state[VIEW_KEY]:
+        state[key] = state[VIEW_KEY]  # chosen on the other page, or read from the address
+    view = st.radio(
+        "Areas",
+        list(VIEWS),
+        format_func={"area": unit.plural, "lsoa": "LSOAs (hyper-local)"}.__getitem__,
+        horizontal=True,
+        key=key,
+        on_change=lambda: state.__setitem__(VIEW_KEY, state[key]),
+    )
+    put_address()
+    return str(view)
 
 
 def selected_area_code() -> str | None:
@@ -337,8 +423,12 @@ def selected_area_code() -> str | None:
 
 
 def select_area(code: str | None) -> None:
-    """Select the ward (or neighbourhood) with this code for the Ward profile."""
+    """Select the ward (or neighbourhood) with this code for the Ward profile (and put it in the address)."""
     st.session_state[SELECTED_AREA_KEY] = code
+    if st.session_state.get(ADDRESS_READ_KEY):
+        from assetmap.ui.address import put_address
+
+        put_address()
 
 
 def table_download(label: str, frame: Any, fmt: str, *, file_name: str, key: str, layer: str = "table") -> None:

@@ -36,7 +36,7 @@ def legend_html(
     title : str
         What the shading shows.
     pillars : sequence of (key, name, count)
-        Pillars drawn as points, with the number of points each.
+        Pillars drawn as points, with the number of points serving each.
     note : str, optional
         A line under the legend (assets not drawn, and why).
     fictional : bool, default False
@@ -72,6 +72,10 @@ def legend_html(
         )
     if pillars:
         parts.append('<div style="font-weight:bold;margin:6px 0 2px">Assets by pillar</div>')
+        parts.append(
+            '<div style="color:#444;font-size:11px">Counts: assets shown serving each pillar; one serving '
+            "several counts in each, drawn once with the symbol of the first.</div>"
+        )
         for key, name, count in pillars:
             parts.append(
                 f'<div><span style="display:inline-block;margin-right:6px;vertical-align:middle;line-height:0">'

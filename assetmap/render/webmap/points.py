@@ -296,7 +296,11 @@ def point_layers(
     cluster_above: int,
     libs_url: str | None = None,
 ) -> tuple[list[folium.FeatureGroup], list[tuple[str, str, int]]]:
-    """Return one layer of points per pillar, and (key, name, count) of each."""
+    """Return one layer of points per pillar, and (key, name, count) of each.
+
+    Each asset is drawn once, with the symbol of its first pillar on show; the count is of every drawn
+    asset serving the pillar, so an asset serving two pillars counts in both.
+    """
     legend_pillars: list[tuple[str, str, int]] = []
     layers: list[folium.FeatureGroup] = []
     if not len(drawn):
@@ -308,9 +312,10 @@ def point_layers(
     drawn = gpd.GeoDataFrame(drawn[keep], geometry=points.to_numpy(), crs=points.crs)
     elements = drawn["elements"] if "elements" in drawn.columns else pd.Series(None, index=drawn.index)
     own = drawn["pillars"] if "pillars" in drawn.columns else pd.Series(None, index=drawn.index)
-    main = [
-        _main_pillar(e, _pillars_of_row(e, p, taxonomy), pillars, taxonomy) for e, p in zip(elements, own, strict=True)
-    ]
+    served = [_pillars_of_row(e, p, taxonomy) for e, p in zip(elements, own, strict=True)]
+    main = [_main_pillar(e, row, pillars, taxonomy) for e, row in zip(elements, served, strict=True)]
+    # The legend counts every drawn asset serving a pillar, as the Gaps page does, not only those drawn with its symbol.
+    serving = pd.Series([k for row in served for k in dict.fromkeys(row)], dtype=object).value_counts()
     drawn = drawn.assign(_main=main)
     cluster = len(drawn) > cluster_above
     known = [p.key for p in taxonomy.pillars]
@@ -323,7 +328,7 @@ def point_layers(
             name = taxonomy.pillar(key).name
         except KeyError:
             name = key
-        legend_pillars.append((key, name, len(group)))
+        legend_pillars.append((key, name, int(serving.get(key, len(group)))))
         colour = styles.pillar_colour(key)
         layer_name = f'<span style="color:{colour}">&#9679;</span> {safe_text(name)} ({len(group):,})'
         # Each pillar is a plain feature group (so the app can send it alone, without redrawing

@@ -37,16 +37,6 @@ _FORMAT_NAMES: dict[str, str] = {"csv": "CSV", "xlsx": "Excel (XLSX)", "geojson"
 HIGH_NEED_LOW_ACCESS = "3-1"
 
 
-def _view(unit: UnitLabel) -> str:
-    return st.radio(
-        "Areas",
-        ["area", "lsoa"],
-        format_func={"area": unit.plural, "lsoa": "LSOAs (hyper-local)"}.__getitem__,
-        horizontal=True,
-        key="gaps_by",
-    )
-
-
 def ranked(table: pd.DataFrame, group: str) -> pd.DataFrame:
     """Return one group's rows of a gap table, ranked, in the page's column names (whole area last)."""
     rows = table[table["group"] == group].sort_values(["whole_area", "gap_rank"], kind="stable")
@@ -56,17 +46,24 @@ def ranked(table: pd.DataFrame, group: str) -> pd.DataFrame:
 
 def page() -> None:
     """Draw the Gaps page."""
+    chosen = common.filters()
     area = common.current_area()
     if area is None:
         return
-    st.title(f"{common.md_text(area.name)}: gaps in community assets")
-    chosen = common.filters()
+    common.title(f"{common.md_text(area.name)}: gaps in community assets", chosen)
     group, threshold, include_stale = chosen.group, chosen.threshold, chosen.include_stale
-    by = _view(area.unit_label)
+    by = common.view_choice(area.unit_label, "gaps_by")
     audience = measures.audience_select()
     try:
         with st.spinner("Measuring walking access..."):
-            result = area.gaps(threshold=threshold, by=by, include_stale=include_stale, audience=audience)
+            # Every element (for the coverage matrix) and the chosen group, which may combine several.
+            result = area.gaps(
+                threshold=threshold,
+                by=by,
+                include_stale=include_stale,
+                groups=list(dict.fromkeys([*group_keys(), group])),
+                audience=audience,
+            )
     except AssetMapError as exc:
         st.error(common.md_text(exc), icon=":material/error:")
         return
@@ -76,7 +73,11 @@ def page() -> None:
 
     a, b, c, d = st.columns(4)
     a.metric("Residents within reach", f"{whole['access_share']:.0%}", help=f"Within {threshold:,.0f} m")
-    b.metric("Assets counted", f"{int(whole['n_assets']):,}")
+    b.metric(
+        "Assets counted",
+        f"{int(whole['n_assets']):,}",
+        help="Approved assets serving at least one of the chosen elements and pillars, each counted once.",
+    )
     c.metric("High need, low access", f"{int((rows['bivariate_class'] == HIGH_NEED_LOW_ACCESS).sum())}")
     d.metric("Distance", "walking" if result.access.method == "network" else "straight line")
     beyond = int(whole["n_assets_outside"])
@@ -194,7 +195,8 @@ def _downloads(table: pd.DataFrame, group: str, by: str) -> None:
                 f"Download {_FORMAT_NAMES[fmt]}",
                 frame,
                 fmt,
-                file_name=f"gaps_{group}_{by}.{fmt}",
+                # "&" and "|" of a combination are not safe in every file system.
+                file_name=f"gaps_{group.replace('&', '_and_').replace('|', '_or_')}_{by}.{fmt}",
                 key=f"gaps_download_{fmt}",
                 layer="gaps",
             )

@@ -60,13 +60,8 @@ def _label(value: str, chosen: common.Filters) -> str:
 def _controls(area, chosen: common.Filters) -> dict[str, Any]:
     taxonomy = load_taxonomy()
     top = st.columns([2, 3, 2])
-    by = top[0].radio(
-        "Areas",
-        ["area", "lsoa"],
-        format_func={"area": area.unit_label.plural, "lsoa": "LSOAs (hyper-local)"}.__getitem__,
-        horizontal=True,
-        key="map_by",
-    )
+    with top[0]:
+        by = common.view_choice(area.unit_label, "map_by")
     shades = SHADES[by]
     value = top[1].selectbox(
         "Shade areas by", shades, format_func=lambda key: _label(key, chosen), key=f"map_shade_{by}"
@@ -94,25 +89,30 @@ def _controls(area, chosen: common.Filters) -> dict[str, Any]:
         format_func=lambda t: type_labels.get(t, t),
         key="map_types",
     )
-    only_group = bottom[2].checkbox(f"Only assets serving {chosen.label}", value=False, key="map_only_group")
+    others = bottom[2].toggle(
+        "Show assets of other groups",
+        value=False,
+        key="map_other_groups",
+        help=f"Off: only assets serving {chosen.label} (any of the chosen elements and pillars).",
+    )
     return {
         "by": by,
         "value": value,
         "catchment": catchment,
         "pillars": pillars,
         "types": chosen_types or None,
-        "group": chosen.group if only_group else None,
+        "group": None if others else chosen.group,
         "unit": area.unit_label,
     }
 
 
 def page() -> None:
     """Draw the Map page."""
+    chosen = common.filters()
     area = common.current_area()
     if area is None:
         return
-    chosen = common.filters()
-    st.title(f"{common.md_text(area.name)}: need and community assets")
+    common.title(f"{common.md_text(area.name)}: need and community assets", chosen)
     opts = _controls(area, chosen)
     by, value = opts["by"], opts["value"]
     try:

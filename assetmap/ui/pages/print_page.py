@@ -78,12 +78,12 @@ def _choose_ward(area: Area) -> str | None:
 
 def page() -> None:
     """Draw the Print page."""
+    chosen = common.filters()
     area = common.current_area()
     if area is None:
         return
-    chosen = common.filters()
     one = md_text(area.unit_label.singular_lower)
-    st.title(f"Print {one} maps: {md_text(area.name)}")
+    common.title(f"Print {one} maps: {md_text(area.name)}", chosen)
     st.caption(
         f"Print-ready PDF maps for walls and meetings: the {one} with its LSOAs shaded, numbered assets by pillar, "
         f"a legend, scale bar, north arrow and locator, then the {one}'s facts and an index of its assets. "

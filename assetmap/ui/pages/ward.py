@@ -12,7 +12,7 @@ import streamlit as st
 from assetmap import settings
 from assetmap._errors import AssetMapError
 from assetmap.analysis import profile
-from assetmap.analysis.groups import group_label
+from assetmap.analysis.groups import group_keys, group_label
 from assetmap.area.units import UnitLabel, unit_title
 from assetmap.taxonomy import load_taxonomy
 from assetmap.ui import common
@@ -103,15 +103,19 @@ def _choose_ward(area: Area, table: pd.DataFrame | None, group: str) -> str | No
 
 def page() -> None:
     """Draw the Ward profile page."""
+    chosen = common.filters()
     area = common.current_area()
     if area is None:
         return
-    chosen = common.filters()
     unit = area.unit_label
-    st.title(f"{md_text(area.name)}: {md_text(unit.singular_lower)} profile")
+    common.title(f"{md_text(area.name)}: {md_text(unit.singular_lower)} profile", chosen)
     try:
         with st.spinner("Measuring walking access..."):
-            gaps = area.gaps(threshold=chosen.threshold, include_stale=chosen.include_stale)
+            gaps = area.gaps(
+                threshold=chosen.threshold,
+                include_stale=chosen.include_stale,
+                groups=list(dict.fromkeys([*group_keys(), chosen.group])),
+            )
     except AssetMapError as exc:
         gaps, gaps_error = None, str(exc)
     code = _choose_ward(area, gaps.table if gaps is not None else None, chosen.group)
