@@ -397,3 +397,18 @@ def test_officer_erases_a_records_personal_details_with_reason_and_confirmation(
     text = page_text(at)  # the page (its audit log included) no longer shows them anywhere
     for secret in PRIVATE:
         assert secret not in text
+
+
+def test_an_approved_record_is_confirmed_as_of_its_approval(area: Path) -> None:
+    rid = _pending_id(area)
+    with open_store(area) as store:
+        # Submitted long ago, approved today: current as of today, not "never confirmed".
+        assert store.get(rid)["last_confirmed"] is None
+    at = _signed_in()
+    at = _button(at, "Approve and publish").click().run()
+    assert not at.exception
+    with open_store(area) as store:
+        assert store.get(rid)["last_confirmed"] == date.today().isoformat()
+        audit = store.audit(rid)
+    assert audit["action"].iloc[-1] == "approve" and audit["after"].iloc[-1]["last_confirmed"] == date.today().isoformat()
+    assert not any((b.key or "") == f"moderate_confirm_{rid}" for b in at.button)

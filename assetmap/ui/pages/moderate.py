@@ -338,10 +338,11 @@ def _stale(store: RegisterStore, officer: str, area: Area | None) -> None:
     for record in stale.head(STALE_BUTTONS).to_dict("records"):
         rid = record["asset_id"]
         name, when = st.columns([4, 2], vertical_alignment="center")
-        confirmed = record["last_confirmed"]
+        # Never confirmed: last seen current when an officer last changed it, else when it was added.
+        seen = record["last_confirmed"] or str(record.get("updated_at") or record.get("created_at") or "")[:10]
         name.markdown(f"{common.md_text(record['name'])} ({common.md_text(rid)})")
         if when.button(
-            f"Confirmed (last: {confirmed or 'never'})",
+            f"Confirmed (last seen current: {seen or 'no date'})",
             key=f"moderate_confirm_{rid}",
             icon=":material/event_available:",
         ):
