@@ -410,7 +410,9 @@ def test_an_approved_record_is_confirmed_as_of_its_approval(area: Path) -> None:
     with open_store(area) as store:
         assert store.get(rid)["last_confirmed"] == date.today().isoformat()
         audit = store.audit(rid)
-    assert audit["action"].iloc[-1] == "approve" and audit["after"].iloc[-1]["last_confirmed"] == date.today().isoformat()
+    assert (
+        audit["action"].iloc[-1] == "approve" and audit["after"].iloc[-1]["last_confirmed"] == date.today().isoformat()
+    )
     assert not any((b.key or "") == f"moderate_confirm_{rid}" for b in at.button)
 
 
