@@ -28,6 +28,14 @@ _POSTCODE_ICON: str = (
     'border:2px solid #fff;box-shadow:0 0 0 1px #5b2a86"></div>'
 )
 
+#: The record's pin: a blue drop with a white dot, drawn inline (Leaflet's default marker is an image whose
+#: address Leaflet guesses from its stylesheet's, which the app's map frame does not give it).
+_PIN_ICON: str = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="26" height="38" viewBox="0 0 26 38" aria-hidden="true" '
+    'focusable="false"><path d="M13 37C13 37 1 21.5 1 13a12 12 0 0 1 24 0c0 8.5-12 24-12 24z" fill="#0b5394" '
+    'stroke="#fff" stroke-width="2"/><circle cx="13" cy="13" r="4.5" fill="#fff"/></svg>'
+)
+
 #: Half the span of the view around the pin, in degrees (about 450 m north-south).
 _HALF_SPAN: tuple[float, float] = (0.004, 0.006)
 
@@ -42,8 +50,6 @@ class _MovablePin(MacroElement):
             var pin = {{ this.pin }}, map = {{ this.map }};
             map.on("click", function (e) { pin.setLatLng(e.latlng); });
             pin.on("dragend", function () { map.fire("click", {latlng: pin.getLatLng()}); });
-            var el = pin.getElement && pin.getElement();
-            if (el) { el.classList.add({{ this.pin_class|tojson }}); }
         })();
         {% endmacro %}
         """
@@ -54,7 +60,6 @@ class _MovablePin(MacroElement):
         self._name = "MovablePin"
         self.pin = pin.get_name()
         self.map = m.get_name()
-        self.pin_class = PIN_CLASS
 
 
 def metres_between(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
@@ -104,12 +109,13 @@ def place_map(
         code, plon, plat = postcode
         folium.Marker(
             [plat, plon],
-            icon=folium.DivIcon(html=_POSTCODE_ICON, icon_size=(18, 18), icon_anchor=(9, 9), class_name="am-div"),
+            icon=folium.DivIcon(html=_POSTCODE_ICON, icon_size=(18, 18), icon_anchor=(9, 9), class_name="am-div-icon"),
             tooltip=f"Postcode {safe_text(code)}: its centre",
         ).add_to(m)
     pin = folium.Marker(
         [lat, lon],
         tooltip=f"{safe_text(name)}: drag the pin, or click the map, to move it",
+        icon=folium.DivIcon(html=_PIN_ICON, icon_size=(26, 38), icon_anchor=(13, 37), class_name=PIN_CLASS),
         draggable=True,
         z_index_offset=1000,
     )
