@@ -34,6 +34,13 @@ class Element:
     pillar: str
     name: str
     description: str
+    #: A few words for narrow places (chart axes, matrix headers); the name where none is given.
+    short_name: str = ""
+
+    @property
+    def short(self) -> str:
+        """Return the number and the short name, for narrow places: "6 VCSE and volunteering"."""
+        return f"{self.id} {self.short_name or self.name}"
 
 
 @dataclass(frozen=True)
@@ -230,7 +237,8 @@ def _parse(path: Path) -> Taxonomy:
     try:
         pillars = tuple(Pillar(p["key"], p["name"], p.get("description", "")) for p in data["pillars"])
         elements = tuple(
-            Element(int(e["id"]), e["pillar"], e["name"], e.get("description", "")) for e in data["elements"]
+            Element(int(e["id"]), e["pillar"], e["name"], e.get("description", ""), e.get("short_name", ""))
+            for e in data["elements"]
         )
         types = tuple(
             AssetType(

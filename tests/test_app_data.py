@@ -180,6 +180,38 @@ def test_an_iod_file_without_a_score_column_asks_for_it(areas_dir):
     pd.testing.assert_series_equal(got.sort_index(), scores.loc[got.index].sort_index(), check_names=False)
 
 
+@pytest.mark.parametrize(
+    ("given", "looks_like", "goes_as"),
+    [
+        ("lookup.csv", "an LSOA-to-ward lookup", "the LSOA-to-ward lookup"),
+        ("postcodes.csv", "a postcode lookup", "the postcode lookup"),
+    ],
+)
+def test_another_kind_of_file_given_as_the_deprivation_file_is_named_not_mapped(areas_dir, given, looks_like, goes_as):
+    at = _app().run()
+    _fill(at, "Wrong", deprivation=(TINY / given).read_bytes())
+    at = _submit(at)
+    assert not at.exception
+    assert any(
+        f"file7.csv: this looks like {looks_like}, not an Indices of Deprivation file" in e
+        and f"Give it as {goes_as}" in e
+        for e in _errors(at)
+    ), _errors(at)
+    # Not asked to choose its columns: no column would make a lookup a deprivation file.
+    assert not [s for s in at.selectbox if (s.key or "").startswith("data_map_deprivation")]
+    assert _kept(areas_dir) == []
+
+
+def test_messages_name_the_forms_controls_not_commands_or_keywords(areas_dir):
+    at = _app().run()
+    _fill(at, "Mapped", boundaries=("no_code_column.geojson", (BAD / "no_code_column.geojson").read_bytes()))
+    at = _submit(at)
+    message = next(e for e in _errors(at) if "no column of area codes" in e)
+    assert "Choose it in 'Code column'" in message
+    said = message.removeprefix("no_code_column.geojson:")  # the file's own name is not the page's words
+    assert not [word for word in ("init-area", "--", "code_col", "columns=") if word in said], message
+
+
 def _corrupt_gpkg() -> bytes:
     return b"SQLite format 3\x00" + bytes(range(256)) * 8
 

@@ -111,3 +111,56 @@ def test_audience_and_capacity_score_on_the_page(demo_run):
     assert any("**Audience:** access for older people (60+) only" in m.value for m in at.markdown)
     assert any("**Capacity score (E2SFCA):**" in m.value for m in at.markdown)
     at.selectbox(key="gaps_audience").set_value("everyone").run()
+
+
+def test_the_ranked_table_reads_left_to_right(demo_run):
+    import json
+
+    from assetmap.ui.pages import gaps
+
+    at = demo_run
+    at.radio(key="gaps_by").set_value("area").run()
+    at.multiselect(key="_w_groups").set_value(["e8"]).run()  # a group with "high need, low access" wards in the demo
+    table = at.dataframe[0].value
+    # Rank, the area's name and the figures an officer reads first on the left; the code last.
+    assert table.columns[:6].tolist() == ["Rank", "Priority", "Area", "Gap index", "Need and access", "Need percentile"]
+    assert table.columns[-1] == "Code"
+    # Rows of the "high need, low access" class say so in words, as well as by their shade.
+    high = table["Need and access"].str.startswith("high need, low access")
+    assert high.any() and table.loc[high, "Priority"].eq(gaps.PRIORITY_MARK).all()
+    assert table.loc[~high, "Priority"].eq("").all()
+    # The name stays on screen when the table scrolls sideways; terms are explained on their headings.
+    columns = json.loads(at.dataframe[0].proto.columns)
+    assert columns["Area"]["pinned"] is True and columns["Rank"]["pinned"] is True
+    assert "1 - share of residents within reach" in columns["Gap index"]["help"]
+    assert columns["Within reach"]["type_config"]["format"] == "percent"
+
+
+def test_the_lsoa_view_carries_its_ward(demo_run):
+    at = demo_run
+    at.radio(key="gaps_by").set_value("lsoa").run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    area = assetmap.load_area(settings.demo_area_path)
+    assert "Ward" in table.columns and table.columns.get_loc("Ward") == table.columns.get_loc("Area") + 1
+    rows = table.iloc[:-1]
+    assert set(rows["Ward"]) <= set(area.boundaries["name"]) and rows["Ward"].ne("").all()
+    # Each LSOA is in the ward the area's lookup gives it (most of its residents).
+    lookup = area.lookup.sort_values("weight", ascending=False).drop_duplicates("lsoa_code")
+    names = area.boundaries.set_index("code")["name"]
+    first = rows.iloc[0]
+    assert first["Ward"] == names[lookup.set_index("lsoa_code").loc[first["Code"], "area_code"]]
+    at.radio(key="gaps_by").set_value("area").run()
+
+
+def test_elements_are_named_in_the_matrix_and_terms_in_the_glossary(demo_run):
+    import re
+
+    at = demo_run
+    matrix = next(d.value for d in at.dataframe if "6 VCSE and volunteering" in map(str, d.value.columns))
+    assert list(matrix.columns)[:2] == ["1 Prevention at scale", "2 Neighbourhood working"]
+    assert not [c for c in matrix.columns if re.fullmatch(r"E\d+", str(c))]
+    note = next(m.value for m in at.markdown if "How these figures were made" in m.value)
+    assert "### Glossary" in note
+    for term in ("VCSE", "Access share", "Need percentile", "Gap index", "Need-and-access class", "Natural breaks"):
+        assert f"**{term}:**" in note

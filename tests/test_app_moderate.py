@@ -397,3 +397,72 @@ def test_officer_erases_a_records_personal_details_with_reason_and_confirmation(
     text = page_text(at)  # the page (its audit log included) no longer shows them anywhere
     for secret in PRIVATE:
         assert secret not in text
+
+
+def test_an_approved_record_is_confirmed_as_of_its_approval(area: Path) -> None:
+    rid = _pending_id(area)
+    with open_store(area) as store:
+        # Submitted long ago, approved today: current as of today, not "never confirmed".
+        assert store.get(rid)["last_confirmed"] is None
+    at = _signed_in()
+    at = _button(at, "Approve and publish").click().run()
+    assert not at.exception
+    with open_store(area) as store:
+        assert store.get(rid)["last_confirmed"] == date.today().isoformat()
+        audit = store.audit(rid)
+    assert (
+        audit["action"].iloc[-1] == "approve" and audit["after"].iloc[-1]["last_confirmed"] == date.today().isoformat()
+    )
+    assert not any((b.key or "") == f"moderate_confirm_{rid}" for b in at.button)
+
+
+class _FakeMap:
+    """Stands in for the map component: records the map it is given and returns a pin moved by the officer."""
+
+    def __init__(self, moved: tuple[float, float] | None):
+        self.moved, self.html = moved, ""
+
+    def __call__(self, m, **kwargs):
+        self.html = m.get_root().render()
+        assert "last_clicked" in kwargs["returned_objects"]
+        return {"last_clicked": {"lng": self.moved[0], "lat": self.moved[1]}} if self.moved else {}
+
+
+def test_the_review_map_needs_no_jquery_and_shows_the_pin_and_the_postcode(
+    area: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = _FakeMap(None)
+    monkeypatch.setattr(moderate, "st_folium", fake)
+    at = _signed_in()
+    assert not at.exception
+    # folium's Popup writes "$(...)" (jQuery), which the app does not load: the map was blank.
+    assert "$(" not in fake.html and "L.popup" not in fake.html
+    assert '"draggable": true' in fake.html and 'fire("click"' in fake.html
+    assert "Postcode EB1 1AB" in fake.html and "am-postcode-pin" in fake.html
+    assert any("purple square is the centre of its postcode, EB1 1AB" in c.value for c in at.caption)
+    assert not any(b.label == "Save the new place" for b in at.button)  # nothing moved, nothing to save
+
+
+def test_a_moved_pin_is_saved_as_an_audited_edit_only_on_confirming(
+    area: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rid = _pending_id(area)
+    new_lon, new_lat = LON + 0.0012, LAT - 0.0008
+    monkeypatch.setattr(moderate, "st_folium", _FakeMap((new_lon, new_lat)))
+    at = _signed_in()
+    assert any("New place: latitude" in i.value and "m from the recorded place" in i.value for i in at.info)
+    with open_store(area) as store:  # shown, not saved
+        assert store.get(rid)["longitude"] == pytest.approx(LON) and store.get(rid)["version"] == 1
+    at.text_input(key=f"moderate_pin_reason_{rid}").input("Meets in the church hall across the road")
+    at = _button(at, "Save the new place").click().run()
+    assert not at.exception
+    assert any("Moved Moonlight Knitters Circle" in s.value for s in at.success)
+    with open_store(area) as store:
+        record = store.get(rid)
+        audit = store.audit(rid)
+        expected_code = store.records(public=False).set_index("asset_id").loc[rid, "area_code"]
+    assert (record["longitude"], record["latitude"]) == (pytest.approx(new_lon), pytest.approx(new_lat))
+    assert record["status"] == "pending" and record["area_code"] == expected_code is not None
+    last = audit.iloc[-1]
+    assert last["action"] == "edit" and last["actor"] == OFFICER
+    assert last["reason"] == "Meets in the church hall across the road"

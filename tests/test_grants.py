@@ -91,5 +91,5 @@ def test_cli_import_and_the_gaps_page(tmp_path, capsys, monkeypatch):
     assert any(h.value == "Grant funding (360Giving)" for h in at.subheader)
     table = next(d.value for d in at.dataframe if "Funding (£)" in d.value.columns)
     assert table.set_index("Code")["Funding (£)"].to_dict()["E05999901"] == pytest.approx(12_500)
-    assert "Funding per 1,000 residents (£)" in table.columns and "Need (national percentile)" in table.columns
+    assert "Funding per 1,000 residents (£)" in table.columns and "Need percentile" in table.columns
     st.cache_resource.clear()

@@ -132,6 +132,21 @@ def group_label(key: str, taxonomy: Taxonomy | None = None) -> str:
     return f"{joined} ({word} within reach)"
 
 
+def group_short_label(key: str, taxonomy: Taxonomy | None = None) -> str:
+    """Return a group's label for narrow places: "6 VCSE and volunteering" or "Strengthening (pillar)".
+
+    Raises
+    ------
+    ValidationError
+        When the key is not a group of the taxonomy.
+    """
+    tax = taxonomy or load_taxonomy()
+    check_groups([key], tax)
+    if re.fullmatch(r"e\d+", key):
+        return tax.element(int(key[1:])).short
+    return f"{tax.pillar(key).name} (pillar)"
+
+
 def check_groups(keys: Iterable[str], tax: Taxonomy, what: str = "group") -> list[str]:
     """Return the keys as text, once checked to be groups of ``tax``; a combination's parts in framework order.
 

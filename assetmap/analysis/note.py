@@ -187,6 +187,32 @@ def _caveats(groups: list[str], n_assets: dict[str, int], caveats: Iterable[str]
     return notes
 
 
+#: The terms the pages, tables and maps use, one line each: the note's glossary (the pages show the same lines
+#: where each term is first met).
+GLOSSARY: dict[str, str] = {
+    "VCSE": "the voluntary, community and social enterprise sector: charities, community groups, social "
+    "enterprises and volunteers.",
+    "Framework elements": "the 11 parts of community-centred public health (Public Health England, 2020), in "
+    "4 pillars: Scaling (1-2), Involving (3-5), Strengthening (6-8) and Sustaining (9-11). Each asset serves "
+    "one or more of them.",
+    "Access share": "the share of an area's residents within walking reach (the distance chosen) of at least "
+    "one asset of the chosen group.",
+    "Need percentile": "where an area's population-weighted IMD score sits among all LSOAs in England, from 1 "
+    "(least deprived) to 100 (most deprived).",
+    "Gap index": "need percentile / 100 × (1 − access share): 0 means no gap, 1 the most deprived with nobody "
+    "within reach. Rank 1 is the largest gap.",
+    "Need-and-access class": "the bivariate class of the 3 × 3 map: need (low, medium, high) by access (low, "
+    'medium, high), each split into thirds. "High need, low access" is where commissioners look first.',
+    "Natural breaks": "map shading classes cut where the values jump most (the Fisher-Jenks method), so that "
+    "similar areas share a colour.",
+}
+
+
+def glossary_lines() -> list[str]:
+    """Return the glossary as Markdown lines: a heading, then one bullet per term."""
+    return ["", "### Glossary", ""] + [f"- **{term}:** {text}" for term, text in GLOSSARY.items()]
+
+
 def method_note(
     *,
     method: str,
@@ -230,7 +256,7 @@ def method_note(
     Returns
     -------
     str
-        Markdown: a heading, one bullet per topic, then the caveats.
+        Markdown: a heading, one bullet per topic, the caveats, then the glossary of terms.
 
     Raises
     ------
@@ -252,4 +278,5 @@ def method_note(
     notes = _caveats(groups, n_assets, opts.caveats, tax)
     if notes:
         lines += ["", "**Caveats**", ""] + [f"- {c}" for c in notes]
+    lines += glossary_lines()
     return "\n".join(lines) + "\n"

@@ -158,6 +158,71 @@ def _read_raw(path: str | Path, sheet: str | int | None) -> tuple[pd.DataFrame, 
     return raw, path.name
 
 
+#: Other files an officer may give in the deprivation file's place, told by their headers (no IoD measure
+#: among them): what the message calls each, and where it goes instead. Postcode files come first: they have
+#: LSOA and ward columns too.
+_OTHER_FILES: tuple[tuple[str, str, str], ...] = (
+    (r"^(pcds|pcd[278]?|postcode|post code)$", "a postcode lookup", "the postcode lookup"),
+    (
+        r"^(wd\d{2}cd|ward\d{2}_?code|ward_?code|msoa\d{2}cd|(neighbourhood|nbhd)_?code)$",
+        "an LSOA-to-ward lookup",
+        "the LSOA-to-ward lookup",
+    ),
+)
+
+#: Headers of the LSOA codes of one edition ("LSOA11CD", "lsoa21_code"): two of them make a lookup between editions.
+_LSOA_EDITION = r"^lsoa\d{2}(cd|_?code)$"
+
+
+def other_file_kind(columns: Iterable[str], found: dict[str, str]) -> tuple[str, str] | None:
+    """Return what a table given as the deprivation file looks like instead, and where it goes; None if it may be one.
+
+    A file with any deprivation score, rank or decile column is taken as a deprivation file
+    (its columns may still need naming). One without is told by its headers: a postcode
+    lookup, an LSOA-to-ward lookup, or the IoD population file (File 6).
+
+    Parameters
+    ----------
+    columns : iterable of str
+        The file's headers.
+    found : dict
+        Canonical name to column, as :func:`detect_columns` found them.
+
+    Returns
+    -------
+    (str, str) or None
+        What the file looks like ("an LSOA-to-ward lookup") and where to give it ("the LSOA-to-ward lookup";
+        "" for a file no layer takes).
+    """
+    if any(key.endswith(tuple(f"_{m}" for m in MEASURES)) for key in found):
+        return None
+    headers = [str(c).replace("\ufeff", "").strip().lower() for c in columns]
+    for pattern, kind, where in _OTHER_FILES:
+        if any(re.match(pattern, h) for h in headers):
+            return kind, where
+    if len({h for h in headers if re.match(_LSOA_EDITION, h)}) > 1:
+        return "a lookup between LSOA editions", ""
+    # File 6: population columns alone, nothing that could be a score under a header of its own.
+    rest = [h for c, h in zip(columns, headers, strict=True) if c not in found.values()]
+    if "population" in found and all(re.search(r"population|aged|children|prisoners", h) for h in rest):
+        return "the IoD population file (File 6)", "the population file"
+    return None
+
+
+def wrong_file(name: str, columns: list[str], found: dict[str, str]) -> DataFormatError | None:
+    """Return the error for a file that is plainly not a deprivation file (see :func:`other_file_kind`), or None."""
+    other = other_file_kind(columns, found)
+    if other is None:
+        return None
+    shown = ", ".join(map(str, columns[:8])) + (", ..." if len(columns) > 8 else "")
+    return DataFormatError(
+        f"{name}: this looks like {other[0]}, not an Indices of Deprivation file: it has no deprivation score, "
+        f"rank or decile column (its columns: {shown}). "
+        + (f"Give it as {other[1]}, and as the deprivation file give " if other[1] else "As the deprivation file give ")
+        + "the IoD file itself (File 7, with every score, rank and the population, is best)."
+    )
+
+
 def _no_lsoa_column(name: str, columns: list[str]) -> DataFormatError:
     return DataFormatError(
         f"{name}: no LSOA code column found among {columns}. Expected a header such as 'LSOA code (2021)', "
@@ -227,6 +292,9 @@ def read_deprivation(
         raise ValueError(f"edition must be one of {sorted(VINTAGE_BY_EDITION)}, not {edition!r}.")
     raw, name = _read_raw(path, sheet)
     found = detect_columns(list(raw.columns), dict(columns or {}), name)
+    other = wrong_file(name, list(raw.columns), found)
+    if other is not None:
+        raise other
     if "lsoa_code" not in found:
         raise _no_lsoa_column(name, list(raw.columns))
     codes = raw[found["lsoa_code"]].astype("string").str.strip().str.upper()

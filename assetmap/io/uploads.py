@@ -451,9 +451,11 @@ def check_columns(
     except AssetMapError:
         return ColumnCheck(layer, path.name, [], {})
     given = {k: v for k, v in (mapping or {}).items() if v in columns and k in COLUMN_ROLES[layer]}
-    found = {
-        k: v for k, v in _deprivation.detect_columns(columns, given, path.name).items() if k in COLUMN_ROLES[layer]
-    }
+    detected = _deprivation.detect_columns(columns, given, path.name)
+    other = _deprivation.wrong_file(path.name, columns, detected)
+    if other is not None:
+        raise other  # another kind of file: choosing its columns would not help
+    found = {k: v for k, v in detected.items() if k in COLUMN_ROLES[layer]}
     if "lsoa_code" not in found:
         return ColumnCheck(
             layer, path.name, columns, found, ("lsoa_code",), str(_deprivation._no_lsoa_column(path.name, columns))

@@ -342,5 +342,5 @@ def classify(
         tuple(float(b) for b in bins),
         counts,
         n_missing,
-        "natural breaks (Fisher-Jenks)" if scheme == "natural_breaks" else "quantiles",
+        "natural breaks (classes cut where the values jump most)" if scheme == "natural_breaks" else "quantiles",
     )

@@ -338,8 +338,17 @@ class RecordWrites(StoreCore):
         return self._run(write)
 
     def approve(self, ids: str | Iterable[str], *, actor: str, reason: str | None = None) -> list[dict[str, Any]]:
-        """Publish pending (or previously rejected) records; all or none. Return them as changed."""
-        return self._transition(ids, "approve", actor=actor, reason=reason)
+        """Publish pending (or previously rejected) records; all or none. Return them as changed.
+
+        An officer approving a record has checked it is current: it is confirmed as of the
+        approval day (``last_confirmed``), so the stale list counts from there.
+        """
+        day = date.today().isoformat()
+
+        def change(row: dict[str, Any]) -> None:
+            row["last_confirmed"] = day
+
+        return self._transition(ids, "approve", actor=actor, reason=reason, change=change)
 
     def reject(self, ids: str | Iterable[str], *, actor: str, reason: str) -> list[dict[str, Any]]:
         """Turn down pending records (or unpublish approved ones), with a reason; all or none."""

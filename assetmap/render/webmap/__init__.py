@@ -14,7 +14,8 @@ The work is split by concern: :mod:`~assetmap.render.webmap.safe` (:func:`safe_t
 one escaping function), :mod:`~assetmap.render.webmap.screen` (geometry and scripts for the
 browser), :mod:`~assetmap.render.webmap.points` (assets, popups, symbols),
 :mod:`~assetmap.render.webmap.layers` (measures, the area and catchment layers),
-:mod:`~assetmap.render.webmap.legend` and :mod:`~assetmap.render.webmap.shell` (the base
+:mod:`~assetmap.render.webmap.legend`, :mod:`~assetmap.render.webmap.place` (one record's
+place, to correct on the Moderate page) and :mod:`~assetmap.render.webmap.shell` (the base
 map, :func:`map_layers` and :func:`area_map`); :mod:`~assetmap.render.webmap.sites` draws the
 Plan page's candidate and suggested sites and reach. The names below are the public ones.
 """
@@ -30,6 +31,7 @@ from assetmap.render.webmap.layers import (
     classify_measure,
 )
 from assetmap.render.webmap.legend import legend_html
+from assetmap.render.webmap.place import POSTCODE_CLASS, metres_between, place_map
 from assetmap.render.webmap.points import (
     ASSET_CLASS,
     POPUP_CSS,
@@ -70,6 +72,7 @@ __all__ = [
     "MEASURES",
     "POPUP_CSS",
     "POPUP_ROWS",
+    "POSTCODE_CLASS",
     "MapDisplay",
     "MapLayers",
     "Measure",
@@ -82,8 +85,10 @@ __all__ = [
     "map_layers",
     "map_notes",
     "map_table",
+    "metres_between",
     "pillar_symbol",
     "pillar_symbol_img",
+    "place_map",
     "points_to_draw",
     "popup_fields",
     "popup_html",

@@ -36,6 +36,16 @@ DEFAULT_TILES: str = "OpenStreetMap"
 #: Above this many points, each pillar's assets are clustered.
 CLUSTER_ABOVE: int = 150
 
+#: A clicked ward drew the browser's black focus rectangle around its outline's box: the
+#: outline shows for keyboard focus only. Leaflet keeps tooltips on one line, so a long name
+#: ran off the map's edge and was cut: they wrap instead, within the map's width.
+MAP_FIX_CSS: str = (
+    ".leaflet-interactive:focus{outline:none}"
+    ".leaflet-interactive:focus-visible,.leaflet-marker-icon:focus-visible"
+    "{outline:3px solid #ffbf47;outline-offset:2px}"
+    ".leaflet-tooltip{white-space:normal;overflow-wrap:anywhere;max-width:min(280px,70vw);width:max-content}"
+)
+
 
 class _Attribution(MacroElement):
     """Adds a line to the map's attribution control (shown whether or not there are tiles)."""
@@ -52,6 +62,23 @@ class _Attribution(MacroElement):
         super().__init__()
         self._name = "Attribution"
         self.text = text
+
+
+class _IconPath(MacroElement):
+    """Tells Leaflet where its default marker images are: it guesses wrong from inside the app's map frame."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        L.Icon.Default.imagePath = {{ this.path|tojson }};
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, path: str):
+        super().__init__()
+        self._name = "IconPath"
+        self.path = path
 
 
 def area_map(
@@ -156,11 +183,15 @@ def base_map(
     """
     m = folium.Map(tiles=None, control_scale=True, zoom_snap=0.25)
     use_libs(m, MAP_JS, MAP_CSS, libs_url)
+    if libs_url is not None:
+        _IconPath(f"{libs_url}leaflet/images/").add_to(m)
     if tiles:
         folium.TileLayer(tiles, name="Basemap", control=False).add_to(m)
     # A long attribution would otherwise wrap across the whole width and cover the scale bar.
     m.get_root().header.add_child(  # type: ignore[attr-defined]  # the root is a Figure
-        folium.Element(f"<style>.leaflet-control-attribution{{max-width:65%;font-size:11px}}{POPUP_CSS}</style>")
+        folium.Element(
+            f"<style>.leaflet-control-attribution{{max-width:65%;font-size:11px}}{POPUP_CSS}{MAP_FIX_CSS}</style>"
+        )
     )
     data_attribution = (
         "Fictional demo data. " if fictional and "fictional" not in attribution.lower() else ""

@@ -56,6 +56,34 @@ LABEL_CONTROL: str = "What the areas are called"
 BUFFER_CONTROL: str = "Border buffer for assets (metres)"
 
 
+#: The command line's and the library's words in the loaders' messages, and this form's words for each.
+_FORM_WORDS: tuple[tuple[str, str], ...] = (
+    (r"(?:init-area )?--[\w-]+(?: or --[\w-]+)? \(on the Data page: ('[^']*')\)", r"\1"),
+    (r"init-area \(on the Data page: ('[^']*')\)", r"\1"),
+    (r"--[\w-]+ on init-area, or ('[^']*') on the Data page", r"\1"),
+    (r"on the Data page \(('[^']*')\)", r"in \1"),
+    (
+        r"Name it with init-area --lookup-[\w-]+, or use the ONS lookup, whose columns are named as ONS names them",
+        "Rename that column as ONS names it, or use the ONS lookup",
+    ),
+    (r" \(given with --[\w-]+\)", ""),
+    (r"with init-area --network or build-network", "as the 'Street network' file"),
+    (r"\bcode_col\b", "'Code column'"),
+    (r"\bname_col\b", "'Name column'"),
+    (r"columns= names", "the columns chosen name"),
+    (r"pass edition='IoD2019'", "name its LSOA code column 'LSOA code (2011)'"),
+    (r"Name it with ('[^']*')", r"Choose it in \1"),
+    (r"name the LSOA code column with ('[^']*')", r"choose the LSOA code column in \1"),
+)
+
+
+def form_words(text: str) -> str:
+    """Return a loader's message in the words of this form: flags and keywords become the controls that do the same."""
+    for pattern, words in _FORM_WORDS:
+        text = re.sub(pattern, words, text)
+    return text
+
+
 def _default_buffer() -> float | None:
     """Return the border buffer of the settings in metres (None where the setting is not a distance)."""
     try:
@@ -167,7 +195,7 @@ def _created(path: str) -> None:
             "\n".join(f"- {layer.replace('_', ' ').capitalize()}: {plain(v)}" for layer, v in area.vintages.items())
         )
     for note in area.notes:
-        st.info(plain(note), icon=":material/info:")
+        st.info(plain(form_words(note)), icon=":material/info:")
     with st.spinner("Drawing the preview map..."):
         summary = area.area_summary()
         value = next((k for k in ("avg_score", "population") if k in summary.columns), "n_assets")
@@ -185,7 +213,7 @@ def _created(path: str) -> None:
 
 def _mapping(check: uploads.ColumnCheck, generation: int) -> None:
     if check.missing:
-        st.error(plain(check.message or check.file), icon=":material/error:")
+        st.error(plain(form_words(check.message or check.file)), icon=":material/error:")
     st.caption(f"Choose the columns of {plain(check.file)}, then press **Create the area** again.")
     for role in check.roles:
         found = check.found.get(role)
@@ -316,7 +344,7 @@ def create_area(files: dict[str, list[uploads.Upload]], *, name: str, **options:
         st.rerun()  # draw the column choices inside the form
     except AssetMapError as exc:
         status.update(label="The area was not created", state="error")
-        show_error(exc)
+        show_error(exc, words=form_words)
         return None
     status.update(label=f"Created {area.name}", state="complete", expanded=False)
     return area

@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import folium
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
@@ -17,7 +16,7 @@ from assetmap._errors import AssetMapError, ValidationError
 from assetmap.area import register
 from assetmap.area.units import UnitLabel
 from assetmap.io.export import MEDIA_TYPES
-from assetmap.record import PERSONAL_FIELDS
+from assetmap.record import PERSONAL_FIELDS, geocode_postcodes
 from assetmap.render import webmap
 from assetmap.store import EDITABLE_FIELDS, ConflictError, StoreError
 from assetmap.taxonomy import load_taxonomy
@@ -155,21 +154,84 @@ def _details(record: dict[str, Any], units: UnitLabel) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _preview(record: dict[str, Any]) -> None:
-    lat, lon = float(record["latitude"]), float(record["longitude"])
-    m = webmap.base_map(
+def _postcode_place(record: dict[str, Any], area: Area | None) -> tuple[str, float, float] | None:
+    """Return the submitted postcode and its centre (from the area's postcode lookup), if both are known."""
+    code = record.get("postcode")
+    if not code or area is None or area.postcodes is None:
+        return None
+    found = geocode_postcodes(pd.Series([code]), area.postcodes).iloc[0]
+    return (str(code), float(found["longitude"]), float(found["latitude"])) if found["found"] else None
+
+
+def _preview(store: RegisterStore, record: dict[str, Any], officer: str, area: Area | None) -> None:
+    """Show the record's place on a map: drag the pin or click the map to move it; save (audited) on confirming."""
+    rid, lon, lat = record["asset_id"], float(record["longitude"]), float(record["latitude"])
+    postcode = _postcode_place(record, area)
+    m = webmap.place_map(
+        lon,
+        lat,
+        name=record.get("name"),
         attribution=settings.attribution_osm,
-        bounds=[[lat - 0.004, lon - 0.006], [lat + 0.004, lon + 0.006]],
+        postcode=postcode,
         libs_url=common.WEB_LIBS_URL,
     )
-    # Popup and tooltip are escaped: folium writes them into the page as HTML.
-    folium.Marker(
-        [lat, lon],
-        tooltip=webmap.safe_text(record.get("name")),
-        popup=folium.Popup(webmap.popup_html(record), max_width=320),
-    ).add_to(m)
-    st_folium(
-        m, height=MAP_HEIGHT, use_container_width=True, returned_objects=[], key=f"moderate_map_{record['asset_id']}"
+    # A new map (and a fresh pin) for each version of the record, and when the officer puts the pin back.
+    resets = st.session_state.get(f"moderate_pin_reset_{rid}", 0)
+    result = st_folium(
+        m,
+        height=MAP_HEIGHT,
+        use_container_width=True,
+        returned_objects=["last_clicked"],
+        key=f"moderate_map_{rid}_{record['version']}_{resets}",
+    )
+    st.caption(
+        "Key: the blue pin is the record's place: drag it, or click the map, to correct it"
+        + (f"; the purple square is the centre of its postcode, {common.md_text(postcode[0])}." if postcode else ".")
+    )
+    moved = (result or {}).get("last_clicked")
+    if not moved:
+        return
+    new_lon, new_lat = round(float(moved["lng"]), 6), round(float(moved["lat"]), 6)
+    if (new_lon, new_lat) == (round(lon, 6), round(lat, 6)):
+        return
+    far = webmap.metres_between(lon, lat, new_lon, new_lat)
+    st.info(
+        f"New place: latitude {new_lat:.5f}, longitude {new_lon:.5f}, {far:,.0f} m from the recorded place. "
+        "It is saved only when you confirm.",
+        icon=":material/edit_location_alt:",
+    )
+    reason = st.text_input("Reason for moving it (for the audit log)", key=f"moderate_pin_reason_{rid}")
+    save, back = st.columns(2)
+    if save.button("Save the new place", type="primary", icon=":material/save:", key=f"moderate_pin_save_{rid}"):
+        _save_place(store, record, officer, area, (new_lon, new_lat), reason)
+    if back.button("Put the pin back", icon=":material/undo:", key=f"moderate_pin_back_{rid}"):
+        st.session_state[f"moderate_pin_reset_{rid}"] = resets + 1
+        st.rerun()
+
+
+def _save_place(
+    store: RegisterStore,
+    record: dict[str, Any],
+    officer: str,
+    area: Area | None,
+    place: tuple[float, float],
+    reason: str,
+) -> None:
+    """Save a record's corrected place through the register's audited edit, with its new ward."""
+    lon, lat = place
+    changes: dict[str, Any] = {"longitude": lon, "latitude": lat}
+    if area is not None:
+        changes["area_code"] = register.area_codes_of([lon], [lat], area.boundaries)[0]
+    rid = record["asset_id"]
+    _act(
+        lambda: store.edit(
+            rid,
+            changes,
+            actor=officer,
+            reason=reason.strip() or "place corrected on the map",
+            expected_version=int(record["version"]),
+        ),
+        f"Moved {record['name']} ({rid}) to latitude {lat:.5f}, longitude {lon:.5f}.",
     )
 
 
@@ -187,7 +249,7 @@ def _review(
     with left:
         st.dataframe(_details(record, _label(area)), hide_index=True, width="stretch", key=f"moderate_details_{rid}")
     with right:
-        _preview(record)
+        _preview(store, record, officer, area)
     approve, reject = st.columns(2)
     with approve:
         if st.button("Approve and publish", type="primary", icon=":material/check:", key=f"moderate_approve_{rid}"):
@@ -338,10 +400,11 @@ def _stale(store: RegisterStore, officer: str, area: Area | None) -> None:
     for record in stale.head(STALE_BUTTONS).to_dict("records"):
         rid = record["asset_id"]
         name, when = st.columns([4, 2], vertical_alignment="center")
-        confirmed = record["last_confirmed"]
+        # Never confirmed: last seen current when an officer last changed it, else when it was added.
+        seen = record["last_confirmed"] or str(record.get("updated_at") or record.get("created_at") or "")[:10]
         name.markdown(f"{common.md_text(record['name'])} ({common.md_text(rid)})")
         if when.button(
-            f"Confirmed (last: {confirmed or 'never'})",
+            f"Confirmed (last seen current: {seen or 'no date'})",
             key=f"moderate_confirm_{rid}",
             icon=":material/event_available:",
         ):

@@ -12,7 +12,7 @@ import streamlit as st
 from assetmap import settings
 from assetmap._errors import AssetMapError
 from assetmap.analysis import profile
-from assetmap.analysis.groups import group_keys, group_label
+from assetmap.analysis.groups import group_keys, group_label, group_short_label
 from assetmap.area.units import UnitLabel, unit_title
 from assetmap.taxonomy import load_taxonomy
 from assetmap.ui import common
@@ -327,7 +327,13 @@ def _coverage(gaps: GapAnalysis, code: str, group: str, unit: UnitLabel) -> pd.D
     elements = coverage[coverage["group"].str.fullmatch(r"e\d+")]
     chart = pd.concat(
         [
-            pd.DataFrame({"Element": "E" + elements["group"].str[1:], "Where": where, "Within reach": elements[col]})
+            pd.DataFrame(
+                {
+                    "Element": [group_short_label(g) for g in elements["group"]],
+                    "Where": where,
+                    "Within reach": elements[col].to_numpy(),
+                }
+            )
             for where, col in ((unit.singular, "ward_access_share"), ("Whole area", "whole_area_access_share"))
         ]
     )
@@ -335,9 +341,10 @@ def _coverage(gaps: GapAnalysis, code: str, group: str, unit: UnitLabel) -> pd.D
         alt.Chart(chart)
         .mark_bar()
         .encode(
-            x=alt.X("Element:N", sort=list(dict.fromkeys(chart["Element"])), title=None),
-            xOffset="Where:N",
-            y=alt.Y("Within reach:Q", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+            # Across, so each element's name reads in full beside its bars.
+            y=alt.Y("Element:N", sort=list(dict.fromkeys(chart["Element"])), title=None, axis=alt.Axis(labelLimit=260)),
+            yOffset="Where:N",
+            x=alt.X("Within reach:Q", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
             color=alt.Color(
                 "Where:N",
                 scale=alt.Scale(domain=[unit.singular, "Whole area"], range=list(CHART_COLOURS)),

@@ -29,7 +29,9 @@ def main() -> None:
     st.navigation(
         {
             "Explore": [
-                st.Page(map_page.page, title="Map", icon=":material/map:", url_path="map", default=True),
+                # Served at the root; its reserved path is not "map", so that "/map" can answer too (below).
+                st.Page(map_page.page, title="Map", icon=":material/map:", url_path="home", default=True),
+                st.Page(map_page.page, title="Map", icon=":material/map:", url_path="map", visibility="hidden"),
                 st.Page(gaps_page.page, title="Gaps", icon=":material/leaderboard:", url_path="gaps"),
                 plan_page.nav_page(),
                 st.Page(
