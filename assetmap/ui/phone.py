@@ -74,7 +74,9 @@ def focus_script(widget_key: str, nonce: int) -> str:
     var box = document.querySelector({selector});
     if (!box) {{ if (tries++ < 40) setTimeout(find, 50); return; }}
     box.scrollIntoView({{block: "center"}});
-    var field = box.querySelector("input, textarea, [role=combobox], [role=radiogroup] input, button");
+    // The field itself, not the help icon beside its label.
+    var field = box.querySelector("input:not([type=hidden])") || box.querySelector("textarea") ||
+      box.querySelector("[role=combobox]") || box.querySelector("button");
     if (field) field.focus({{preventScroll: true}});
   }})();
 }})();
