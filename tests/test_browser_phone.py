@@ -96,7 +96,9 @@ def test_form_brings_the_first_error_into_view_then_the_check_page_shows_the_ent
     email = phone.get_by_label("Your email (private)", exact=True)
     expect(email).to_be_focused(timeout=TIMEOUT_MS)
     expect(email).to_be_in_viewport()
-    expect(phone.get_by_text("Your email is blank. Give it, so that an officer can ask about the entry")).to_be_visible()
+    expect(
+        phone.get_by_text("Your email is blank. Give it, so that an officer can ask about the entry")
+    ).to_be_visible()
     phone.screenshot(path=str(artifacts / "phone_add_error.png"))
 
     _type_into(phone, "Your email (private)", EMAIL)
@@ -116,17 +118,13 @@ def test_form_brings_the_first_error_into_view_then_the_check_page_shows_the_ent
     phone.get_by_label("Reference", exact=True).fill(reference.group(1).lower())
     phone.get_by_label("Your email", exact=True).fill(EMAIL.upper())
     phone.get_by_role("button", name="Check").click()
-    expect(phone.get_by_text(f"{NAME} (reference {reference.group(1)})", exact=False)).to_be_visible(
-        timeout=TIMEOUT_MS
-    )
+    expect(phone.get_by_text(f"{NAME} (reference {reference.group(1)})", exact=False)).to_be_visible(timeout=TIMEOUT_MS)
     expect(phone.get_by_text("Status: Waiting to be checked.", exact=False)).to_be_visible()
     phone.screenshot(path=str(artifacts / "phone_check.png"), full_page=True)
     # A wrong email: the same answer as a wrong reference.
     phone.get_by_label("Your email", exact=True).fill("someone.else@example.org")
     phone.get_by_role("button", name="Check").click()
-    expect(phone.get_by_text("We found no entry with that reference and that email.")).to_be_visible(
-        timeout=TIMEOUT_MS
-    )
+    expect(phone.get_by_text("We found no entry with that reference and that email.")).to_be_visible(timeout=TIMEOUT_MS)
     phone.screenshot(path=str(artifacts / "phone_check_not_found.png"), full_page=True)
 
 
