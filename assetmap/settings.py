@@ -95,6 +95,17 @@ max_submissions: int = 5
 #: Seconds over which ``max_submissions`` is counted.
 submission_window_s: float = 600.0
 
+#: Most times one client address, and one browser, may look up a submission on the public
+#: "Check a submission" page within ``submission_check_window_s`` (counted before each look-up,
+#: in the register, so a reload does not reset it): references cannot be guessed by trying many.
+max_submission_checks: int = 10
+
+#: Seconds over which ``max_submission_checks`` is counted.
+submission_check_window_s: float = 600.0
+
+#: Working days within which an officer usually checks a new entry, as the public page tells submitters.
+review_working_days: int = 10
+
 #: Most rows in one bulk upload of groups on the public page.
 max_bulk_rows: int = 500
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import hostile
@@ -81,8 +82,16 @@ def test_valid_submission_is_stored_pending_with_a_reference(area: Path) -> None
     assert record["status"] == "pending" and record["source"] == "form"
     assert record["contact_email"] == "lead@example.org" and record["postcode"] == POSTCODE
     assert str(record["area_code"]).startswith("E05")  # placed in a demo ward
-    message = at.success[0].value
-    assert record["asset_id"] in message and "before it appears on the public map" in message
+    message = at.success[0].value.replace("\\", "")
+    with open_store(area) as store:
+        reference = store.references([record["asset_id"]])[record["asset_id"]]
+    assert re.fullmatch(r"[A-Z0-9]{4}-[A-Z0-9]{4}", reference)
+    assert f"Your reference is **{reference}**" in message and record["asset_id"] not in message
+    # What happens next, and when, and how to follow it.
+    assert "An officer checks every entry before it appears on the public map, usually within 10 working days" in (
+        message
+    )
+    assert "open [Check a submission](check) (in the menu) and give your reference and your email" in message
     # The confirmation replaces the form; "Add another group" brings an empty one back.
     at = at.button(key="add_another").click().run()
     assert at.text_input(key="add_name").value == ""
@@ -119,6 +128,22 @@ def test_unknown_postcode_and_missing_type_are_reported(area: Path) -> None:
     errors = _errors(at)
     assert "not in the postcode lookup" in errors and "The type is blank" in errors
     assert _records(area).empty
+
+
+def test_the_private_email_is_required_and_the_first_field_in_error_is_brought_into_view(area: Path) -> None:
+    at = _send(_fill(_open(), contact_email="  "))
+    assert "Your email is blank. Give it, so that an officer can ask about the entry" in _errors(at)
+    assert "Please check: Your email (private)." in _errors(at)
+    assert _records(area).empty
+    scripts = [h.proto.body for h in at.html if "scrollIntoView" in h.proto.body]
+    assert len(scripts) == 1 and '".st-key-add_contact_email"' in scripts[0]
+    # The first field in error, in the order of the form, is the one brought into view.
+    at = _send(_fill(at, postcode="not a postcode", contact_email=""))
+    scripts = [h.proto.body for h in at.html if "scrollIntoView" in h.proto.body]
+    assert len(scripts) == 1 and '".st-key-add_postcode"' in scripts[0]
+    # Typing afterwards is not interrupted: the next run brings nothing into view.
+    at.text_input(key="add_name").input("Another Name").run()
+    assert not [h for h in at.html if "scrollIntoView" in h.proto.body]
 
 
 def test_consent_is_required(area: Path) -> None:
@@ -174,9 +199,9 @@ def test_markup_in_the_name_is_stored_as_typed_and_shown_escaped(area: Path) -> 
 # -- bulk upload --------------------------------------------------------------------------------------
 
 
-def _sheet(rows: list[dict]) -> bytes:
+def _sheet(rows: list[dict], *, keep_example: bool = False) -> bytes:
     template = pd.read_csv(io.BytesIO(forms.template_bytes("csv", postcode=POSTCODE)), dtype=str)
-    frame = pd.concat([template, pd.DataFrame(rows)], ignore_index=True)
+    frame = pd.concat([template if keep_example else template.iloc[:0], pd.DataFrame(rows)], ignore_index=True)
     return frame.to_csv(index=False).encode()
 
 
@@ -189,11 +214,17 @@ GOOD = {"name": "Riverside Chess Club", "type": "sports_club", "latitude": "51.5
 BAD = {"name": "Broken Row Group", "type": "vcse_group", "postcode": "ZZ", "email": "nope"}
 
 
+def _report(at: AppTest) -> pd.DataFrame:
+    """The report of problems as shown, its Markdown escapes taken out."""
+    shown = next(t.value for t in at.table if "How to fix" in t.value.columns)
+    return shown.map(lambda v: v.replace("\\", ""))
+
+
 def test_bulk_upload_with_a_bad_row_reports_it_and_stores_nothing(area: Path) -> None:
     at = _upload(_open(), _sheet([GOOD, BAD]))
     assert not at.exception
-    report = next(d.value for d in at.dataframe if "How to fix" in d.value.columns)
-    assert set(report["Row"]) == {4}
+    report = _report(at)
+    assert set(report["Row"]) == {"3"}
     assert "Postcode" in set(report["Field"])
     send = at.button(key="add_bulk_send")
     assert send.disabled
@@ -208,9 +239,30 @@ def test_bulk_upload_sends_only_the_valid_rows_when_asked(area: Path) -> None:
     at = at.button(key="add_bulk_send").click().run()
     assert not at.exception
     records = _records(area)
-    assert sorted(records["name"]) == ["Example Street Community Hall", "Riverside Chess Club"]
+    assert sorted(records["name"]) == ["Riverside Chess Club"]
     assert set(records["status"]) == {"pending"} and set(records["source"]) == {"bulk"}
-    assert any("received 2 groups" in s.value for s in at.success)
+    assert any("received 1 groups" in s.value for s in at.success)
+    # Each group's own short reference, to check it later.
+    with open_store(area) as store:
+        reference = store.references(records["asset_id"].tolist())[records["asset_id"].iloc[0]]
+    refs = next(t.value for t in at.table if "Reference" in t.value.columns).map(lambda v: v.replace("\\", ""))
+    assert refs.to_dict("records") == [{"Row": "2", "Name": "Riverside Chess Club", "Reference": reference}]
+
+
+def test_the_templates_example_row_sent_unchanged_is_refused_by_row_with_the_fix(area: Path) -> None:
+    at = _upload(_open(), _sheet([GOOD], keep_example=True))
+    report = _report(at)
+    assert report.to_dict("records") == [
+        {
+            "Row": "2",
+            "Field": "Name of your group or service",
+            "Problem": "Row 2 is the template's example (Example Street Community Hall), not a group of yours.",
+            "How to fix": "Delete the example row, or write your own group's details over it, and upload the file "
+            "again.",
+        }
+    ]
+    assert at.button(key="add_bulk_send").disabled
+    assert _records(area).empty
 
 
 def test_bulk_duplicates_are_flagged_in_the_file_and_against_public_records_only(area: Path) -> None:
@@ -228,7 +280,7 @@ def test_bulk_duplicates_are_flagged_in_the_file_and_against_public_records_only
     assert not at.exception
     table = next(d.value for d in at.dataframe if "May repeat" in d.value.columns)
     text = table.to_string()
-    assert "row 3 of this file" in " ".join(table["May repeat"])
+    assert "row 2 of this file" in " ".join(table["May repeat"])
     # The public page is no oracle: nothing of the pending or the sensitive record shows.
     for secret in (pending, refuge, "Refuge", "zed.private", "already listed", "register"):
         assert secret not in text, secret
@@ -245,7 +297,7 @@ def test_bulk_duplicates_are_flagged_in_the_file_and_against_public_records_only
 
 def test_bulk_upload_refuses_other_file_kinds(area: Path) -> None:
     at = _upload(_open(), b"\x89PNG\r\n\x1a\n\x00\x00 not a sheet", name="groups.csv")
-    report = next(d.value for d in at.dataframe if "How to fix" in d.value.columns)
+    report = _report(at)
     assert "binary file" in report["Problem"].iloc[0]
     assert _records(area).empty
 
@@ -258,6 +310,12 @@ def test_template_has_every_column_and_a_valid_example(area: Path) -> None:
     for fmt in ("csv", "xlsx"):
         data = forms.template_bytes(fmt, postcode=POSTCODE)
         records, problems = parse_bulk(data, f"template.{fmt}", postcodes=postcodes)
+        # The example itself is valid but for being the example: refused as such, and only so.
+        assert [(p.row, p.field) for p in problems] == [(2, "name")] and len(records) == 0, fmt
+        assert "the template's example" in problems[0].message
+        renamed = pd.read_excel(io.BytesIO(data)) if fmt == "xlsx" else pd.read_csv(io.BytesIO(data))
+        renamed["name"] = "Our Own Hall"
+        records, problems = parse_bulk(renamed.to_csv(index=False).encode(), "groups.csv", postcodes=postcodes)
         assert problems == [] and len(records) == 1, fmt
     header = forms.template_bytes("csv").decode().splitlines()[0].split(",")
     assert header == list(forms.TEMPLATE_COLUMNS)
@@ -292,7 +350,7 @@ def test_bulk_upload_of_a_hostile_file_is_refused_with_a_clear_message(area: Pat
     at = _upload(_open(), build(), name=name)
     assert not at.exception
     assert "Fix these rows" in _errors(at)
-    report = next(d.value for d in at.dataframe if "How to fix" in d.value.columns)
+    report = _report(at)
     assert len(report) == 1 and says.replace(",", "").lower() in report["Problem"].iloc[0].replace(",", "").lower()
     assert _records(area).empty
 

@@ -102,6 +102,7 @@ def test_the_public_form_keeps_the_entry_and_saves_it_once_the_register_works(br
     at.text_input(key="add_name").input("Patient Knitters")
     at.selectbox(key="add_type").set_value("vcse_group")
     at.text_input(key="add_postcode").input("EB1 1AB")
+    at.text_input(key="add_contact_email").input("knitters@example.org")
     at.checkbox(key="add_consent").check()
     at = at.button(key="add_send").click().run()
     assert not at.exception
@@ -123,6 +124,19 @@ def test_public_pages_say_the_register_is_unreadable_without_naming_it(broken: d
     at = AppTest.from_function(_page, args=("map",), default_timeout=TIMEOUT_S).run()
     assert not at.exception
     assert [e.value for e in at.error] == [common.REGISTER_DOWN]
+    assert broken["where"] not in page_text(at)
+
+
+@pytest.mark.parametrize("broken", UNREADABLE, indirect=True)
+def test_checking_a_submission_says_try_later_without_naming_the_register(broken: dict) -> None:
+    from assetmap.ui.pages import check_submission
+
+    at = AppTest.from_function(_page, args=("check_submission",), default_timeout=TIMEOUT_S).run()
+    at.text_input(key="check_reference").input("ACDE-FGHJ")
+    at.text_input(key="check_email").input("lead@example.org")
+    at = at.button[0].click().run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [check_submission.UNAVAILABLE]
     assert broken["where"] not in page_text(at)
 
 

@@ -247,6 +247,7 @@ PAGES = {
     "ward": None,
     "print": "Print ward maps",
     "add": "Add your group",
+    "check": "Check a submission",
     "moderate": "Officers only",  # refused while signed out (tests/test_browser_register.py signs in)
     "data": "Officers only",
     "sign-in": "Officer sign-in",

@@ -131,6 +131,7 @@ def test_public_form_and_housekeeping_use_the_register_the_app_reads(register: d
     at.text_input(key="add_name").input("Shared Register Knitters")
     at.selectbox(key="add_type").set_value("vcse_group")
     at.text_input(key="add_postcode").input("EB1 1AB")
+    at.text_input(key="add_contact_email").input("knitters@example.org")
     at.checkbox(key="add_consent").check()
     at = at.button(key="add_send").click().run()
     assert not at.exception and not at.error

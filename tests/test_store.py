@@ -666,3 +666,69 @@ def test_a_register_file_that_is_not_a_database_is_a_clear_error(tmp_path: Path)
     (tmp_path / "register.sqlite").write_text("not a database\n", encoding="utf-8")
     with pytest.raises(StoreError, match=r"register\.sqlite: the register cannot be read .*backup"):
         open_store(tmp_path)
+
+
+# -- submission references -------------------------------------------------------------------
+
+
+def test_each_record_gets_a_short_unique_reference(store: RegisterStore) -> None:
+    from assetmap.store.common import REFERENCE_PATTERN
+
+    rid = store.submit(group(1), actor="public form")
+    ids = store.bulk_add([group(n) for n in range(2, 40)], actor="public bulk upload")
+    refs = store.references([rid, *ids])
+    assert all(REFERENCE_PATTERN.match(r) for r in refs.values()), refs
+    assert len(set(refs.values())) == len(refs) == 39
+    assert store.get(rid)["reference"] == refs[rid]
+    assert "reference" not in store.records(public=False).columns  # never in a table or an export
+    store.approve(rid, actor="officer")
+    assert "reference" not in store.get(rid, public=True)
+
+
+def test_a_reference_clash_is_given_another_reference(store: RegisterStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    from assetmap.store import core
+
+    first = store.submit(group(1), actor="public form")
+    taken = store.references([first])[first]
+    drawn = iter([taken, taken, "ACDE-FGHJ"])
+    monkeypatch.setattr(core, "new_reference", lambda: next(drawn))
+    second = store.submit(group(2), actor="public form")
+    assert store.references([second])[second] == "ACDE-FGHJ"
+
+
+def test_submission_status_needs_the_reference_and_the_email(store: RegisterStore) -> None:
+    rid = store.submit(group(1), actor="public form")
+    ref = store.references([rid])[rid]
+    seen = store.submission_status(ref.lower().replace("-", " "), "  PRIVATE1@example.org ")
+    assert seen is not None
+    assert (seen["reference"], seen["name"], seen["status"], seen["reason"]) == (ref, "Group 1", "pending", None)
+    assert set(seen) == {"reference", "name", "status", "submitted_at", "changed_at", "reason", "merged"}
+    # A wrong email and a wrong reference are answered alike.
+    assert store.submission_status(ref, "private2@example.org") is None
+    assert store.submission_status("ACDE-FGHJ", "private1@example.org") is None
+    assert store.submission_status("", "private1@example.org") is None
+    assert store.submission_status(ref, "") is None
+
+
+def test_submission_status_shows_the_officers_reason_for_rejecting(store: RegisterStore) -> None:
+    rid = store.submit(group(1), actor="public form")
+    ref = store.references([rid])[rid]
+    store.reject(rid, actor="officer", reason="We could not find the group at this address.")
+    seen = store.submission_status(ref, "private1@example.org")
+    assert seen is not None and seen["status"] == "rejected"
+    assert seen["reason"] == "We could not find the group at this address."
+    store.approve(rid, actor="officer")  # approved after all: no reason to show
+    seen = store.submission_status(ref, "private1@example.org")
+    assert seen is not None and (seen["status"], seen["reason"]) == ("approved", None)
+
+
+def test_records_from_before_references_are_found_by_their_id(store: RegisterStore) -> None:
+    rid = store.submit(group(1), actor="public form")
+    store._run(lambda tx: tx.execute("UPDATE records SET reference = NULL WHERE id = ?", (rid,)))
+    assert store.references([rid]) == {rid: rid}
+    seen = store.submission_status(rid.lower(), "private1@example.org")
+    assert seen is not None and (seen["reference"], seen["status"]) == (rid, "pending")
+    # Many records without a reference live side by side (NULL is not a clash in the unique index).
+    other = store.submit(group(2), actor="public form")
+    store._run(lambda tx: tx.execute("UPDATE records SET reference = NULL WHERE id = ?", (other,)))
+    assert store.submission_status(other, "private2@example.org") is not None

@@ -22,6 +22,38 @@ from assetmap.taxonomy import Taxonomy, load_taxonomy
 #: File types a bulk upload may be (judged by content, not name).
 BULK_FORMATS: tuple[str, ...] = ("csv", "xlsx")
 
+#: Name of the made-up group in the template's example row: a row by this name is the example
+#: left in, not a group, and is refused.
+EXAMPLE_NAME: str = "Example Street Community Hall"
+
+
+def example_problems(frame: pd.DataFrame, rows: list[int], fname: str) -> list[Problem]:
+    """Return a problem for each row that is the template's example row (named :data:`EXAMPLE_NAME`).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The upload's rows, with a ``name`` column.
+    rows : list of int
+        Each row's spreadsheet row number.
+    fname : str
+        The file's name, for the message.
+    """
+    if "name" not in frame:
+        return []
+    names = frame["name"].map(lambda v: " ".join(str(v).split()).casefold() if v is not None else "")
+    return [
+        Problem(
+            f"row {row} is the template's example ({EXAMPLE_NAME}), not a group of yours.",
+            fname,
+            row,
+            "name",
+            "Delete the example row, or write your own group's details over it, and upload the file again.",
+        )
+        for row, name in zip(rows, names, strict=True)
+        if name == EXAMPLE_NAME.casefold()
+    ]
+
 
 def _empty(fname: str) -> gpd.GeoDataFrame:
     frame = gpd.GeoDataFrame(
@@ -166,6 +198,7 @@ def _checked(
     frame = frame.where(frame.notna(), None)
     rows = [int(r) for r in frame["row"]]
     clean, more = check_records(frame, taxonomy=taxonomy, rows=rows, file=fname)
+    more += example_problems(frame, rows, fname)
     problems = sorted(problems + more, key=lambda p: (p.row or 0, p.field or ""))
     bad = {p.row for p in more}
     clean["row"] = rows

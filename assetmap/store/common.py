@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import secrets
 import threading
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -77,6 +79,7 @@ RECORD_COLUMNS: tuple[str, ...] = (
     "merged_into",
     "version",
     "source_id",
+    "reference",
 )
 
 #: Columns the store keeps itself: identity, grid position, provenance, moderation and history.
@@ -94,6 +97,7 @@ _STORE_COLUMNS: frozenset[str] = frozenset(
         "merged_into",
         "version",
         "source_id",
+        "reference",
     }
 )
 
@@ -127,6 +131,39 @@ def now_iso() -> str:
 def new_record_id() -> str:
     """Return a new record id: ``R`` and 16 hexadecimal digits, random, never reused."""
     return "R" + uuid.uuid4().hex[:16].upper()
+
+
+#: Characters of a submission reference: capitals and digits that cannot be misread for one another
+#: (no 0/O, 1/I/L, U/V, 5/S, 2/Z, 8/B), read aloud or copied by hand.
+REFERENCE_ALPHABET: str = "ACDEFGHJKMNPQRTWXY34679"
+
+#: How a submission reference is written: two groups of four, e.g. ``AC3D-KM9X``.
+REFERENCE_PATTERN: re.Pattern[str] = re.compile(rf"^[{REFERENCE_ALPHABET}]{{4}}-[{REFERENCE_ALPHABET}]{{4}}$")
+
+#: A record id (``R`` and 16 hexadecimal digits): the reference of records added before short references.
+RECORD_ID_PATTERN: re.Pattern[str] = re.compile(r"^R[0-9A-F]{16}$")
+
+
+def new_reference() -> str:
+    """Return a new random submission reference, e.g. ``AC3D-KM9X`` (23 ** 8: about 78 billion of them)."""
+    chars = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+    return f"{chars[:4]}-{chars[4:]}"
+
+
+def normalise_reference(text: object) -> str:
+    """Return a reference as typed in the form the register keeps it, or ``""`` when it cannot be one.
+
+    Case, spaces and dashes are forgiven (``ac3d km9x`` is ``AC3D-KM9X``); an old
+    reference (a record id, ``R`` and 16 hexadecimal digits) is kept as it is.
+    """
+    raw = re.sub(r"[\s\-\u2010-\u2015]+", "", str(text or "")).upper()
+    if RECORD_ID_PATTERN.match(raw):
+        return raw
+    if len(raw) == 8:
+        shaped = f"{raw[:4]}-{raw[4:]}"
+        if REFERENCE_PATTERN.match(shaped):
+            return shaped
+    return ""
 
 
 def as_list(ids: str | Iterable[str]) -> list[str]:

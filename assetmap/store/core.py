@@ -34,6 +34,7 @@ from assetmap.store.common import (
     Tx,
     elements_text,
     elements_tuple,
+    new_reference,
     now_iso,
     to_bng,
 )
@@ -233,6 +234,7 @@ class StoreCore(ABC):
             updated_by=actor,
             merged_into=None,
             version=1,
+            reference=new_reference(),
         )
         return {c: row.get(c) for c in RECORD_COLUMNS}
 
@@ -251,7 +253,7 @@ class StoreCore(ABC):
         out["asset_id"] = row["id"]
         out["elements"] = elements_tuple(row.get("elements"))
         out["sensitive"] = bool(row.get("sensitive"))
-        for k in ("area_code", "merged_into", "version", "x", "y"):
+        for k in ("area_code", "merged_into", "version", "x", "y", "reference"):
             out[k] = row.get(k)
         return out
 
@@ -288,6 +290,26 @@ class StoreCore(ABC):
         sql = f"INSERT INTO records ({', '.join(RECORD_COLUMNS)}) VALUES ({', '.join('?' * len(RECORD_COLUMNS))})"
         for start in range(0, len(rows), CHUNK):
             tx.executemany(sql, [[r[c] for c in RECORD_COLUMNS] for r in rows[start : start + CHUNK]])
+
+    def _unique_references(self, tx: Tx, rows: Sequence[dict[str, Any]]) -> None:
+        """Give a new reference to any row whose reference another record (or row) already has."""
+        # 78 billion references: a clash is rare, but a unique index refusing a whole upload for it is not an answer.
+        while True:
+            refs = [r["reference"] for r in rows]
+            taken: set[str] = set()
+            for start in range(0, len(refs), CHUNK):
+                part = refs[start : start + CHUNK]
+                sql = f"SELECT reference FROM records WHERE reference IN ({', '.join('?' * len(part))})"
+                taken.update(r["reference"] for r in tx.execute(sql, part))
+            seen: set[str] = set()
+            clashes = 0
+            for row in rows:
+                if row["reference"] in taken or row["reference"] in seen:
+                    row["reference"] = new_reference()
+                    clashes += 1
+                seen.add(row["reference"])
+            if not clashes:
+                return
 
     def _fetch(self, tx: Tx, ids: Sequence[str], *, lock: bool = False) -> dict[str, dict[str, Any]]:
         found: dict[str, dict[str, Any]] = {}

@@ -20,9 +20,11 @@ from assetmap.store.common import (
     CHUNK,
     COLUMNS_SQL,
     RECORD_COLUMNS,
+    RECORD_ID_PATTERN,
     RecordNotFoundError,
     Tx,
     elements_tuple,
+    normalise_reference,
     records_from_input,
     to_bng,
 )
@@ -49,7 +51,7 @@ class RecordReads(StoreCore):
             raise RecordNotFoundError(f"no record with id {record_id} in the register.")
         record = self._as_record(row)
         if public:
-            for k in (*PRIVATE_FIELDS, "merged_into", "version"):
+            for k in (*PRIVATE_FIELDS, "merged_into", "version", "reference"):
                 record.pop(k, None)
         return record
 
@@ -129,6 +131,70 @@ class RecordReads(StoreCore):
         out["pillars"] = [tuple(self.taxonomy.pillars_of(e)) if e else () for e in out["elements"]]
         geometry = gpd.points_from_xy(frame["x"].astype(float), frame["y"].astype(float), crs=settings.analysis_crs)
         return gpd.GeoDataFrame(out, geometry=geometry, crs=settings.analysis_crs)
+
+    def references(self, ids: Sequence[str]) -> dict[str, str]:
+        """Return the reference a submitter was given for each record (its id where it has none), by id."""
+
+        def read(tx: Tx) -> dict[str, str]:
+            return {i: r["reference"] or i for i, r in self._fetch(tx, list(ids)).items()}
+
+        return self._run(read, write=False)
+
+    def submission_status(self, reference: str, email: str) -> dict[str, Any] | None:
+        """Return what a submitter may know of their entry, given its reference and their private email.
+
+        Both must match one record (the email ignoring case and surrounding spaces); a
+        reference or an email that does not is answered alike, with None, so that the
+        answer does not tell which of the two was wrong. A record added before short
+        references is found by its id.
+
+        Parameters
+        ----------
+        reference : str
+            As given on the confirmation (``AC3D-KM9X``; case, spaces and dashes forgiven).
+        email : str
+            The private contact email given with the entry.
+
+        Returns
+        -------
+        dict or None
+            ``reference``, ``name``, ``status``, ``submitted_at`` and ``changed_at``
+            (UTC, ISO 8601), ``reason`` (the officer's reason where rejected, else None)
+            and ``merged`` (True where it was merged into another entry); no other field.
+        """
+        ref = normalise_reference(reference)
+        wanted = str(email or "").strip().lower()
+        if not ref or not wanted:
+            return None
+
+        def read(tx: Tx) -> dict[str, Any] | None:
+            column = "id" if RECORD_ID_PATTERN.match(ref) else "reference"
+            rows = tx.execute(
+                f"SELECT id, reference, name, status, created_at, updated_at, merged_into FROM records "
+                f"WHERE {column} = ? AND LOWER(TRIM(contact_email)) = ?",
+                (ref, wanted),
+            )
+            if len(rows) != 1:
+                return None
+            row = rows[0]
+            reason = None
+            if row["status"] == "rejected":
+                said = tx.execute(
+                    "SELECT reason FROM audit WHERE record_id = ? AND action = 'reject' ORDER BY id DESC LIMIT 1",
+                    (row["id"],),
+                )
+                reason = said[0]["reason"] if said else None
+            return {
+                "reference": row["reference"] or row["id"],
+                "name": row["name"],
+                "status": row["status"],
+                "submitted_at": row["created_at"],
+                "changed_at": row["updated_at"],
+                "reason": reason,
+                "merged": bool(row["merged_into"]),
+            }
+
+        return self._run(read, write=False)
 
     def counts(self) -> dict[str, int]:
         """Return the number of records by status (every status present, zero where none)."""

@@ -127,6 +127,7 @@ class RecordWrites(StoreCore):
                 )
                 for clean in cleaned
             ]
+            self._unique_references(tx, rows)
             self._insert_rows(tx, rows)
             action = "import" if status == "approved" else "submit"
             self._audit(tx, [(r["id"], action, None, None, r) for r in rows], actor=actor, now=now, key=key)

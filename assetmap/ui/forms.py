@@ -13,7 +13,9 @@ from typing import Any
 
 import pandas as pd
 
+from assetmap import settings
 from assetmap._errors import Problem
+from assetmap.io.bulk import EXAMPLE_NAME
 from assetmap.record import is_blank, stale_mask
 from assetmap.store.base import EDITABLE_FIELDS
 from assetmap.taxonomy import Taxonomy, load_taxonomy
@@ -43,6 +45,29 @@ FORM_LABELS: dict[str, str] = {
     "capacity_unit": "Counted as",
     "sensitive": "Keep the exact location private",
 }
+
+#: Fields in the order the form asks them (``location`` is how the group is placed), for the first in error.
+FIELD_ORDER: tuple[str, ...] = (
+    "name",
+    "type",
+    "elements",
+    "description",
+    "audience",
+    "opening_times",
+    "accessibility",
+    "organisation",
+    "charity_number",
+    "address",
+    "postcode",
+    "location",
+    "sensitive",
+    "website",
+    "email",
+    "phone",
+    "contact_name",
+    "contact_email",
+    "consent",
+)
 
 #: Where on the form each record field's problems are shown (coordinates and "no location" go with the location).
 PROBLEM_FIELD: dict[str, str] = {"location": "location", "latitude": "location", "longitude": "location"}
@@ -104,6 +129,17 @@ def record_from_form(values: Mapping[str, Any]) -> dict[str, Any]:
     return record
 
 
+def what_happens_next() -> str:
+    """Return what a submitter is told happens to an entry, and how to follow it (Markdown)."""
+    days = settings.review_working_days
+    return (
+        f"**What happens next.** An officer checks every entry before it appears on the public map, usually "
+        f"within {days} working days, and may write to you at your email if anything needs clarifying. "
+        "Nothing you sent is public until then. To see where your entry has got to, or why it was turned down, "
+        "open [Check a submission](check) (in the menu) and give your reference and your email."
+    )
+
+
 def problems_by_field(problems: Iterable[Problem]) -> dict[str, list[str]]:
     """Group a record's problems by the form field they belong beside.
 
@@ -160,7 +196,7 @@ def example_row(taxonomy: Taxonomy | None = None, *, postcode: str | None = None
     tax = taxonomy or load_taxonomy()
     kind = "community_centre" if "community_centre" in tax.type_keys else tax.type_keys[0]
     return {
-        "name": "Example Street Community Hall",
+        "name": EXAMPLE_NAME,
         "type": kind,
         "elements": ";".join(str(e) for e in tax.asset_type(kind).elements),
         "description": "Weekly lunch club and a warm space. Delete this example row before uploading.",

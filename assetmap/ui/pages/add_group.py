@@ -11,6 +11,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 import folium
+import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
@@ -23,7 +24,7 @@ from assetmap.io.export import MEDIA_TYPES
 from assetmap.record import validate_record
 from assetmap.render import webmap
 from assetmap.taxonomy import load_taxonomy
-from assetmap.ui import common, forms
+from assetmap.ui import common, forms, phone
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -57,6 +58,12 @@ BULK_GEN_KEY: str = "add_bulk_gen"
 
 #: Session key of the message about the batch just received.
 BULK_DONE_KEY: str = "add_bulk_done"
+
+#: Session key of the references given to the batch just received (a table: row, name, reference).
+BULK_REFS_KEY: str = "add_bulk_refs"
+
+#: Session key of the field to bring into view after a refused Send, with a count that changes each time.
+FOCUS_KEY: str = "add_focus"
 
 #: How the group is placed: choice to label.
 LOCATE_BY: dict[str, str] = {
@@ -191,9 +198,8 @@ def _confirmation(done: tuple[str, str] | None) -> None:
     if done:
         reference, name = done
         st.success(
-            f"Thank you. We have received {common.md_text(name)}. Your reference is **{common.md_text(reference)}**."
-            "\n\n"
-            "An officer will check it before it appears on the public map; nothing you sent is public until then.",
+            f"Thank you. We have received {common.md_text(name)}. Your reference is **{common.md_text(reference)}**: "
+            f"keep it (a note or a screenshot will do).\n\n{forms.what_happens_next()}",
             icon=":material/check_circle:",
         )
     else:
@@ -203,7 +209,7 @@ def _confirmation(done: tuple[str, str] | None) -> None:
 
 def _new_form() -> None:
     fields = [*forms.FORM_LABELS, "locate", "consent"]
-    for key in [_k(f) for f in fields] + [CLICK_KEY, DONE_KEY, ERRORS_KEY, FORM_ID_KEY]:
+    for key in [_k(f) for f in fields] + [CLICK_KEY, DONE_KEY, ERRORS_KEY, FORM_ID_KEY, FOCUS_KEY]:
         st.session_state.pop(key, None)
 
 
@@ -287,9 +293,12 @@ def _single(area: Area) -> None:
     values["website"] = _text("website", placeholder="https://")
     values["email"] = _text("email")
     values["phone"] = _text("phone")
-    st.caption("Private: only council officers see these, to ask about this entry.")
+    st.caption("Private: only council officers see these, to ask about this entry. Your email is required.")
     values["contact_name"] = _text("contact_name")
-    values["contact_email"] = _text("contact_email")
+    values["contact_email"] = _text(
+        "contact_email",
+        help="Required. Only to ask you about this entry; with your reference, it lets you check the entry later.",
+    )
 
     st.subheader("Your consent")
     st.info(privacy_notice(), icon=":material/privacy_tip:")
@@ -301,6 +310,9 @@ def _single(area: Area) -> None:
     if st.button("Send", type="primary", icon=":material/send:", key="add_send"):
         _send(area, values, consent)
     _errors_for("form")
+    focus = st.session_state.pop(FOCUS_KEY, None)
+    if focus:  # only in the run right after a refused Send: typing afterwards is not interrupted
+        phone.focus_first_error(*focus)
 
 
 def _location(area: Area, how: str) -> dict[str, Any]:
@@ -356,6 +368,10 @@ def check_form(values: dict[str, Any], consent: bool, area: Area) -> tuple[dict[
             if field == "location" and "location" in errors:
                 continue
             errors.setdefault(field, []).extend(messages)
+    if forms.record_from_form(values)["contact_email"] is None:
+        errors.setdefault("contact_email", []).insert(
+            0, "Your email is blank. Give it, so that an officer can ask about the entry and you can check it later."
+        )
     if not consent:
         errors["consent"] = ["Tick the box to agree, so that we may keep and publish the entry."]
     return (None if errors else clean), errors
@@ -373,6 +389,12 @@ def _send(area: Area, values: dict[str, Any], consent: bool) -> None:
         st.session_state[ERRORS_KEY].setdefault("form", []).insert(
             0, f"Please check: {', '.join(labels)}. The messages are beside each field."
         )
+        first = min(
+            errors, key=lambda f: forms.FIELD_ORDER.index(f) if f in forms.FIELD_ORDER else len(forms.FIELD_ORDER)
+        )
+        widget = _k("locate") if first == "location" else _k(first)
+        st.session_state[FOCUS_KEY] = (widget, int(st.session_state.get(FOCUS_KEY + "_n", 0)) + 1)
+        st.session_state[FOCUS_KEY + "_n"] = st.session_state[FOCUS_KEY][1]
         st.rerun()
     assert clean is not None
     # After the form's own checks (a visitor correcting mistakes is not held back), before saving.
@@ -381,7 +403,8 @@ def _send(area: Area, values: dict[str, Any], consent: bool) -> None:
     clean["area_code"] = register.area_codes_of([clean["longitude"]], [clean["latitude"]], area.boundaries)[0]
     try:
         with common.open_register() as store:
-            reference = store.submit(clean, actor="public form", idempotency_key=st.session_state[FORM_ID_KEY])
+            rid = store.submit(clean, actor="public form", idempotency_key=st.session_state[FORM_ID_KEY])
+            reference = store.references([rid])[rid]
     except ValidationError as exc:
         st.session_state[ERRORS_KEY] = forms.problems_by_field(exc.problems)
         st.rerun()
@@ -411,6 +434,19 @@ def _bulk(area: Area) -> None:
     done = st.session_state.pop(BULK_DONE_KEY, None)
     if done:
         st.success(common.md_text(done), icon=":material/check_circle:")
+    refs = st.session_state.pop(BULK_REFS_KEY, None)
+    if refs is not None:
+        st.markdown(forms.what_happens_next())
+        _table(refs)
+        st.download_button(
+            "Download the references (CSV)",
+            data=refs.to_csv(index=False).encode("utf-8"),
+            file_name="group_references.csv",
+            mime=MEDIA_TYPES["csv"],
+            key="add_bulk_refs_csv",
+            on_click="ignore",
+            icon=":material/download:",
+        )
     st.markdown(
         "Send many groups at once from a spreadsheet. Download the template, fill one row per group "
         "(delete the example row), and upload it. Every row is checked first: nothing is stored until "
@@ -441,12 +477,19 @@ def _bulk(area: Area) -> None:
     )
     if problems:
         st.error("Fix these rows (the header is row 1) and upload the file again:", icon=":material/error:")
-        st.dataframe(forms.row_report(problems), hide_index=True, width="stretch", key="add_bulk_report")
+        # A plain table: its text wraps on a phone, where a grid cut off "Problem" and "How to fix".
+        _table(forms.row_report(problems))
     if not len(records):
         return
     _bulk_duplicates(records)
     if _bulk_confirmed(len(records), n_bad) and _may_send_bulk(gen):
         _send_bulk(records, data, upload.name, gen)
+
+
+def _table(frame: pd.DataFrame) -> None:
+    """Show a report as a plain table, its text escaped (``st.table`` reads cells as Markdown)."""
+    shown = pd.DataFrame({c: ["" if pd.isna(v) else common.md_text(v) for v in frame[c]] for c in frame.columns})
+    st.table(shown, hide_index=True)
 
 
 def _bulk_templates(area: Area) -> None:
@@ -530,16 +573,24 @@ def _send_bulk(records: gpd.GeoDataFrame, data: bytes, file: str, gen: int) -> N
     try:
         with common.open_register() as store:
             ids = store.bulk_add(records, actor="public bulk upload", idempotency_key=key, file=file)
+            refs = store.references(ids)
     except ValidationError as exc:
         st.error("Nothing was stored:", icon=":material/error:")
-        st.dataframe(forms.row_report(exc.problems), hide_index=True, width="stretch")
+        _table(forms.row_report(exc.problems))
         return
     except AssetMapError:
         st.error(SAVE_FAILED, icon=":material/cloud_off:")
         return
     st.session_state[BULK_DONE_KEY] = (
-        f"Thank you. We have received {len(ids):,} groups (references {ids[0]} to {ids[-1]}). "
-        "An officer will check them before they appear on the public map."
+        f"Thank you. We have received {len(ids):,} groups. Each has its own reference, below: keep them "
+        "(download the list). An officer will check them before they appear on the public map."
+    )
+    st.session_state[BULK_REFS_KEY] = pd.DataFrame(
+        {
+            "Row": records["row"].astype(int).to_list(),
+            "Name": records["name"].to_list(),
+            "Reference": [refs[i] for i in ids],
+        }
     )
     st.session_state[BULK_GEN_KEY] = gen + 1
     st.rerun()

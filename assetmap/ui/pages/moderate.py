@@ -256,11 +256,21 @@ def _review(
             _act(lambda: store.approve(rid, actor=officer), f"Approved {record['name']} ({rid}): it is now public.")
     with reject:
         with st.form(f"moderate_reject_{rid}"):
-            reason = st.text_input("Reason for rejecting (required)", key=f"moderate_reason_{rid}")
+            reason = st.text_input(
+                "Reason for rejecting (required; shown to the submitter)",
+                key=f"moderate_reason_{rid}",
+                help="Written for the person who sent the entry: they see it word for word when they check the "
+                "entry with its reference and their email (Check a submission page). Other officers see it in "
+                "the audit log. Keep other people's details out of it.",
+            )
             go = st.form_submit_button("Reject", icon=":material/block:")
         if go:
             if not reason.strip():
-                st.error("Give a reason: the submitter and other officers will see why.", icon=":material/error:")
+                st.error(
+                    "Give a reason: the submitter sees it when they check their entry, and other officers "
+                    "see it in the audit log.",
+                    icon=":material/error:",
+                )
             else:
                 _act(lambda: store.reject(rid, actor=officer, reason=reason), f"Rejected {record['name']} ({rid}).")
     with st.expander("Edit before approving"):

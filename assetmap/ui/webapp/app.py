@@ -12,8 +12,8 @@ import streamlit as st
 
 def main() -> None:
     """Draw the app: the menu of pages, with officer pages only for a signed-in officer."""
-    from assetmap.ui import auth, common
-    from assetmap.ui.pages import add_group, moderate, print_page
+    from assetmap.ui import auth, common, phone
+    from assetmap.ui.pages import add_group, check_submission, moderate, print_page
     from assetmap.ui.pages import data as data_page
     from assetmap.ui.pages import gaps as gaps_page
     from assetmap.ui.pages import map as map_page
@@ -22,6 +22,7 @@ def main() -> None:
 
     # The icon is a file of the app's own: a Material icon as page icon would be fetched from Google's fonts site.
     st.set_page_config(page_title="assetmap", page_icon=str(common.ICON), layout="wide")
+    phone.page_chrome()
     # Officer pages are in the menu only when signed in; each page also refuses a signed-out
     # visitor itself, so its address alone shows nothing.
     officer = auth.sidebar() is not None
@@ -44,6 +45,12 @@ def main() -> None:
             ],
             "Community": [
                 st.Page(add_group.page, title="Add your group", icon=":material/group_add:", url_path="add"),
+                st.Page(
+                    check_submission.page,
+                    title="Check a submission",
+                    icon=":material/manage_search:",
+                    url_path="check",
+                ),
             ],
             "Officers": [
                 st.Page(
