@@ -152,3 +152,17 @@ def test_order_table_keeps_areas_without_a_value_last():
     assert order_table(table, "name")["Area"].tolist() == ["A", "b", "c", "D"]
     assert order_table(table, "assets_fewest")["Code"].tolist() == ["d", "a", "c", "b"]
     assert order_table(table, "shade")["Code"].tolist() == ["a", "b", "c", "d"]
+
+
+def test_audience_changes_the_shares_and_the_assets_shown(at, demo):
+    _shade(at, "access_share")
+    everyone = _twin(at)
+    at.selectbox(key="map_audience").set_value("children").run()
+    assert not at.exception and not at.error
+    children = _twin(at)
+    label = next(c for c in children.columns if c.startswith("Share of residents"))
+    expected = map_layer(demo, common.DEFAULT_GROUP, audience="children").set_index("code")["access_share"]
+    assert children.set_index("Code")[label].to_dict() == pytest.approx(expected.to_dict(), abs=0.0005)
+    assert not children[label].equals(everyone[label])  # the demo's children are served by fewer assets
+    # Only assets that are for children (or for everyone) are drawn.
+    assert len(shown_assets(demo, audience="children")) < len(shown_assets(demo))

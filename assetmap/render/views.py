@@ -53,6 +53,7 @@ def map_layer(
     threshold: float | None = None,
     include_stale: bool = True,
     by: str = "area",
+    audience: str = "everyone",
 ) -> gpd.GeoDataFrame:
     """Return one row per ward (or LSOA) with need, access and gap for one group, ready to map.
 
@@ -69,6 +70,9 @@ def map_layer(
     by : {"area", "lsoa"}
         Wards (with the deprivation summary's columns) or LSOAs (with the IoD's own
         ``imd_score`` as ``avg_score`` and ``imd_decile``).
+    audience : str
+        One group of residents (:data:`~assetmap.taxonomy.RESIDENT_GROUPS`): access for them only, to the
+        assets that are for them (default ``everyone``).
 
     Returns
     -------
@@ -78,7 +82,9 @@ def map_layer(
         and the group's ``n_assets``, ``access_share``, ``need_percentile``,
         ``gap_index``, ``bivariate_class``, ``bivariate_label`` and ``gap_rank``.
     """
-    result = analyse_gaps(area, threshold=threshold, by=by, groups=[group], include_stale=include_stale)
+    result = analyse_gaps(
+        area, threshold=threshold, by=by, groups=[group], include_stale=include_stale, audience=audience
+    )
     rows = result.table[~result.table["whole_area"]].set_index("code")
     if by == "area":
         base = area.area_summary().drop(columns=["n_assets"], errors="ignore")
@@ -173,6 +179,7 @@ def shown_assets(
     include_stale: bool = True,
     group: str | None = None,
     types: Iterable[str] | None = None,
+    audience: str = "everyone",
 ) -> gpd.GeoDataFrame:
     """Return the approved assets a map shows under the page's filters.
 
@@ -186,13 +193,15 @@ def shown_assets(
         Keep only assets serving this element or pillar (for a combination: serving any of its parts).
     types : iterable of str, optional
         Keep only these asset types (default: all).
+    audience : str
+        Keep only assets for this group of residents (default ``everyone``: all).
 
     Returns
     -------
     GeoDataFrame
         A subset of ``area.assets`` (approved records only), rows in register order.
     """
-    assets = counted_assets(area, include_stale=include_stale)
+    assets = counted_assets(area, include_stale=include_stale, audience=audience)
     if group is not None:
         check_groups([group], load_taxonomy())
         assets = assets[_serves(assets, group)]

@@ -1,6 +1,8 @@
-"""Controls and columns for the measures beyond presence on the Gaps page: the audience and the capacity score."""
+"""Controls and columns for the measures beyond presence: the audience (Gaps and Map pages) and the capacity score."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -13,13 +15,21 @@ CAPACITY_COLUMN = "Capacity per 1,000 (E2SFCA)"
 AUDIENCE_POPULATION_COLUMN = "Residents of the audience"
 
 
-def audience_select() -> str:
-    """Draw the "Audience" select and return the group of residents chosen (``everyone`` by default)."""
-    return st.selectbox(
+def audience_select(key: str = "gaps_audience", *, column: Any = st) -> str:
+    """Draw the "Audience" select and return the group of residents chosen (``everyone`` by default).
+
+    Parameters
+    ----------
+    key : str
+        The control's key (one per page).
+    column : Streamlit container, optional
+        Where to draw it (default: the page).
+    """
+    return column.selectbox(
         "Audience",
         list(RESIDENT_GROUPS),
         format_func=lambda key: RESIDENT_LABELS[key][:1].upper() + RESIDENT_LABELS[key][1:],
-        key="gaps_audience",
+        key=key,
         help="Access for one group of residents, by the IoD population by age, to the assets that are for them.",
     )
 

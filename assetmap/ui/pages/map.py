@@ -12,7 +12,7 @@ from assetmap._errors import AssetMapError
 from assetmap.area.units import UnitLabel
 from assetmap.render import htmltable, views, webmap
 from assetmap.taxonomy import load_taxonomy
-from assetmap.ui import common
+from assetmap.ui import common, measures
 
 #: Height of the map in pixels.
 MAP_HEIGHT: int = 650
@@ -59,9 +59,10 @@ def _label(value: str, chosen: common.Filters) -> str:
 
 def _controls(area, chosen: common.Filters) -> dict[str, Any]:
     taxonomy = load_taxonomy()
-    top = st.columns([2, 3, 2])
+    top = st.columns([2, 3, 2, 2])
     with top[0]:
         by = common.view_choice(area.unit_label, "map_by")
+    audience = measures.audience_select("map_audience", column=top[3])
     shades = SHADES[by]
     value = top[1].selectbox(
         "Shade areas by", shades, format_func=lambda key: _label(key, chosen), key=f"map_shade_{by}"
@@ -103,6 +104,7 @@ def _controls(area, chosen: common.Filters) -> dict[str, Any]:
         "types": chosen_types or None,
         "group": None if others else chosen.group,
         "unit": area.unit_label,
+        "audience": audience,
     }
 
 
@@ -117,9 +119,20 @@ def page() -> None:
     by, value = opts["by"], opts["value"]
     try:
         layer = views.map_layer(
-            area, chosen.group, threshold=chosen.threshold, include_stale=chosen.include_stale, by=by
+            area,
+            chosen.group,
+            threshold=chosen.threshold,
+            include_stale=chosen.include_stale,
+            by=by,
+            audience=opts["audience"],
         )
-        assets = views.shown_assets(area, include_stale=chosen.include_stale, group=opts["group"], types=opts["types"])
+        assets = views.shown_assets(
+            area,
+            include_stale=chosen.include_stale,
+            group=opts["group"],
+            types=opts["types"],
+            audience=opts["audience"],
+        )
         shade = (
             views.catchment(area, chosen.group, threshold=chosen.threshold, include_stale=chosen.include_stale)
             if opts["catchment"]
