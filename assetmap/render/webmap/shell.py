@@ -159,8 +159,12 @@ def base_map(
     if tiles:
         folium.TileLayer(tiles, name="Basemap", control=False).add_to(m)
     # A long attribution would otherwise wrap across the whole width and cover the scale bar.
+    # A marker or control reached with the Tab key shows a ring (Leaflet's own focus is faint or none).
     m.get_root().header.add_child(  # type: ignore[attr-defined]  # the root is a Figure
-        folium.Element(f"<style>.leaflet-control-attribution{{max-width:65%;font-size:11px}}{POPUP_CSS}</style>")
+        folium.Element(
+            f"<style>.leaflet-control-attribution{{max-width:65%;font-size:11px}}{POPUP_CSS}"
+            f".leaflet-container :focus-visible{{outline:3px solid {styles.FOCUS_COLOUR};outline-offset:2px}}</style>"
+        )
     )
     data_attribution = (
         "Fictional demo data. " if fictional and "fictional" not in attribution.lower() else ""
