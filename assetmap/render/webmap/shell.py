@@ -159,11 +159,13 @@ def base_map(
     if tiles:
         folium.TileLayer(tiles, name="Basemap", control=False).add_to(m)
     # A long attribution would otherwise wrap across the whole width and cover the scale bar.
-    # A marker or control reached with the Tab key shows a ring (Leaflet's own focus is faint or none).
+    # A marker or control reached with the Tab key shows a ring (Leaflet's own focus is faint or none);
+    # the attribution's links are underlined, not told from its text by colour alone.
     m.get_root().header.add_child(  # type: ignore[attr-defined]  # the root is a Figure
         folium.Element(
             f"<style>.leaflet-control-attribution{{max-width:65%;font-size:11px}}{POPUP_CSS}"
-            f".leaflet-container :focus-visible{{outline:3px solid {styles.FOCUS_COLOUR};outline-offset:2px}}</style>"
+            f".leaflet-container :focus-visible{{outline:3px solid {styles.FOCUS_COLOUR};outline-offset:2px}}"
+            ".leaflet-container .leaflet-control-attribution a{text-decoration:underline}</style>"
         )
     )
     data_attribution = (
