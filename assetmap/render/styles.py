@@ -41,6 +41,9 @@ PILLAR_MARKERS: dict[str, str] = {
     "sustaining": "D",
 }
 
+#: Ring round a control focused from the keyboard (the app theme's primary colour: 8:1 on white).
+FOCUS_COLOUR: str = "#0b5394"
+
 #: Fill of areas with no value.
 NO_DATA_COLOUR: str = "#d9d9d9"
 

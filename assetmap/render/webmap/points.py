@@ -259,15 +259,24 @@ function(feature, layer) {
             + "</div><table>" + body + "</table></div>";
     }, {maxWidth: 320});
     layer.bindTooltip(p.name, {sticky: true});
+    // A marker is a button (Leaflet makes it one, for the keyboard): it is named by its asset,
+    // type and pillar, as the text (not the markup) of the escaped fields.
+    var text = function(html) { return new DOMParser().parseFromString(html, "text/html").documentElement.textContent; };
+    var label = text(p.name) + ", " + text(p.t) + " (" + PILLAR + ")";
+    layer.on("add", function() { var el = layer.getElement(); if (el) { el.setAttribute("aria-label", label); } });
 }
 """
 
 
-def _bind_asset_popup(props: list[dict[str, Any]], taxonomy: Taxonomy) -> str:
+def _bind_asset_popup(props: list[dict[str, Any]], taxonomy: Taxonomy, pillar: str) -> str:
     numbers = sorted({e for p in props for e in p.get("e", []) if isinstance(e, int)})
     names = {n: safe_text(taxonomy.element(n).name) for n in numbers}
     rows = [list(r) for r in POPUP_ROWS]
-    return _BIND_ASSET_POPUP.replace("ELEMENTS", script_json(names)).replace("ROWS", script_json(rows))
+    return (
+        _BIND_ASSET_POPUP.replace("ELEMENTS", script_json(names))
+        .replace("ROWS", script_json(rows))
+        .replace("PILLAR", script_json(pillar))
+    )
 
 
 #: The fields of an asset that its point uses: its popup's, and those that choose its pillar.
@@ -355,7 +364,7 @@ def point_layers(
                     html=pillar_symbol(key), icon_size=(16, 16), icon_anchor=(8, 8), class_name=ASSET_CLASS
                 )
             ),
-            on_each_feature=JsCode(_bind_asset_popup(props, taxonomy)),
+            on_each_feature=JsCode(_bind_asset_popup(props, taxonomy, name)),
         ).add_to(parent)
     return layers, legend_pillars
 

@@ -41,8 +41,8 @@ CLUSTER_ABOVE: int = 150
 #: ran off the map's edge and was cut: they wrap instead, within the map's width.
 MAP_FIX_CSS: str = (
     ".leaflet-interactive:focus{outline:none}"
-    ".leaflet-interactive:focus-visible,.leaflet-marker-icon:focus-visible"
-    "{outline:3px solid #ffbf47;outline-offset:2px}"
+    ".leaflet-container :focus-visible,.leaflet-interactive:focus-visible,.leaflet-marker-icon:focus-visible"
+    f"{{outline:3px solid {styles.FOCUS_COLOUR};outline-offset:2px}}"
     ".leaflet-tooltip{white-space:normal;overflow-wrap:anywhere;max-width:min(280px,70vw);width:max-content}"
 )
 
@@ -188,9 +188,12 @@ def base_map(
     if tiles:
         folium.TileLayer(tiles, name="Basemap", control=False).add_to(m)
     # A long attribution would otherwise wrap across the whole width and cover the scale bar.
+    # A marker or control reached with the Tab key shows a ring (Leaflet's own focus is faint or none);
+    # the attribution's links are underlined, not told from its text by colour alone.
     m.get_root().header.add_child(  # type: ignore[attr-defined]  # the root is a Figure
         folium.Element(
-            f"<style>.leaflet-control-attribution{{max-width:65%;font-size:11px}}{POPUP_CSS}{MAP_FIX_CSS}</style>"
+            f"<style>.leaflet-control-attribution{{max-width:65%;font-size:11px}}{POPUP_CSS}{MAP_FIX_CSS}"
+            ".leaflet-container .leaflet-control-attribution a{text-decoration:underline}</style>"
         )
     )
     data_attribution = (

@@ -116,7 +116,12 @@ def page() -> None:
         st.error(f"This {one} cannot be printed.\n\n{md_text(exc)}", icon=":material/error:")
         return
     name = area.boundaries.set_index(area.boundaries["code"].astype(str)).loc[code, "name"]
-    st.image(preview, caption=f"Preview of the map page: {unit_title(name, code)}", width="stretch")
+    # The text alternative says what the picture shows, for a reader who cannot see it.
+    alt = (
+        f"Preview of the printed map page of {' '.join(str(name).split())} ({code}): its LSOAs shaded by "
+        f"{COLOUR_CHOICES[colour_by].lower()}, with the community assets and the key."
+    )
+    st.image(preview, caption=f"Preview of the map page: {unit_title(name, code)}", width="stretch", alt=alt)
     st.download_button(
         f"Download {one} map (PDF)",
         data=functools.partial(_ward_pdf, area, area_key, code, **options),

@@ -5,9 +5,13 @@ once as a module and finds ``app``, an ``st.App`` serving the script with the
 app's own routes (the sign-in cookie, see :mod:`assetmap.ui.routes`).
 """
 
+from pathlib import Path
 from typing import Literal
 
 import streamlit as st
+
+#: The app's stylesheet, added to every page (Streamlit puts a style-only block out of the page's flow).
+STYLES: Path = Path(__file__).with_name("static") / "app.css"
 
 
 def main() -> None:
@@ -22,6 +26,8 @@ def main() -> None:
 
     # The icon is a file of the app's own: a Material icon as page icon would be fetched from Google's fonts site.
     st.set_page_config(page_title="assetmap", page_icon=str(common.ICON), layout="wide")
+    # The app's own styles (visible keyboard focus), from the file beside its other static files.
+    st.html(STYLES)
     phone.page_chrome()
     # Officer pages are in the menu only when signed in; each page also refuses a signed-out
     # visitor itself, so its address alone shows nothing.
