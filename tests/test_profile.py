@@ -173,7 +173,7 @@ def test_an_asset_serving_two_pillars_is_listed_under_each(tiny):
     assert a4["pillar"].tolist() == ["scaling"]
     a1 = table[table["asset_id"] == "A1"]  # elements 4 and 6: Involving and Strengthening
     assert a1["pillar"].tolist() == ["involving", "strengthening"]
-    assert a1["elements"].iloc[0] == "E4, E6"
+    assert a1["elements"].iloc[0] == "4 Active communities; 6 VCSE and volunteering"
     assert a1["name"].iloc[0] == "<script>alert(1)</script> & Co"  # kept as text; the page never renders HTML
     assert a1["address"].iloc[0] == "1 <b>High</b> Street, SW1A 1AA"
     assert "Private Person Alpha" not in table.to_csv()

@@ -344,7 +344,7 @@ def ward_assets(
     DataFrame
         Columns :data:`ASSET_COLUMNS`, in framework order of pillars then by name: ``pillar``
         (key; ``other`` for records serving no known element), ``pillar_name``, ``asset_id``,
-        ``name``, ``type`` (the type's label), ``elements`` ("E4, E6"), ``status`` ("approved" or
+        ``name``, ``type`` (the type's label), ``elements`` (named: "4 Active communities; 6 VCSE and volunteering"), ``status`` ("approved" or
         "approved, stale"), ``stale``, ``last_confirmed`` (ISO date or empty), ``address``
         (address and postcode, or :data:`SENSITIVE_ADDRESS`) and ``sensitive``.
     """
@@ -375,7 +375,7 @@ def ward_assets(
             "asset_id": _text(record.get("asset_id")),
             "name": _text(record.get("name")),
             "type": type_label,
-            "elements": ", ".join(f"E{e}" for e in elements),
+            "elements": "; ".join(tax.element(e).short for e in elements),
             "status": "approved, stale" if late[i] else "approved",
             "stale": bool(late[i]),
             "last_confirmed": "" if pd.isna(confirmed) else confirmed.date().isoformat(),

@@ -346,7 +346,9 @@ def filters() -> Filters:
             keys,
             default=list(state[GROUP_KEY]),
             format_func=group_label,
-            help="Choose one or more. Several are combined as chosen below.",
+            help="The national framework for community-centred public health names 11 elements in four pillars "
+            "(Scaling, Involving, Strengthening, Sustaining); VCSE is the voluntary, community and social "
+            "enterprise sector. Choose one or more: several are combined as chosen below.",
             **_widget_kwargs(GROUP_KEY),
         )
         combine = st.radio(

@@ -24,7 +24,7 @@ from assetmap.taxonomy import Taxonomy, load_taxonomy
 FORM_LABELS: dict[str, str] = {
     "name": "Name of your group or service",
     "type": "What kind of group is it?",
-    "elements": "What does it do? (framework elements)",
+    "elements": "What does it do? (the ways it supports community health)",
     "description": "Describe what you offer",
     "organisation": "Organisation that runs it",
     "charity_number": "Charity or company number",

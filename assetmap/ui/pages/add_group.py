@@ -250,6 +250,9 @@ def _single(area: Area) -> None:
         format_func=lambda e: f"{e}. {taxonomy.element(e).name}",
         key=_k("elements"),
         placeholder="Leave empty to use the usual ones for the kind chosen",
+        help="The national framework for community-centred public health names 11 ways (its elements) in which "
+        "communities and the voluntary, community and social enterprise (VCSE) sector support health, from "
+        "neighbourhood working to action on the wider causes of ill health. Choose those your group does.",
     )
     with st.expander("What the elements mean"):
         st.markdown("\n".join(f"- **{e.id}. {e.name}**: {e.description}" for e in taxonomy.elements))
