@@ -113,7 +113,7 @@ def test_few_assets_are_named_on_the_map_up_to_the_setting(demo, monkeypatch):
     layers.register.by_ward[code] = rows
     layout = printmap.page_layout()
     labels = map_labels(printmap.print_ward(demo, code, layers=layers), layout)
-    assert any(printmap.clean_text(rows["name"].iloc[0]) in label for label in labels)
+    assert any(printmap.clean_text(rows["name"].iloc[0])[:20] in label for label in labels)
     monkeypatch.setattr(settings, "print_names_up_to", 3)
     labels = map_labels(printmap.print_ward(demo, code, layers=layers), layout)
     assert sorted(labels, key=int) == ["1", "2", "3", "4"]
@@ -206,8 +206,8 @@ def test_a_poster_has_one_sheet_with_the_first_ten_assets_and_a_qr_code(demo, mo
     joined = " ".join(t.text for t in texts)
     ward = ward_content(layers, code, layout)
     assert "Assets on this map" in joined and "Scan to open" in joined
-    for name in ward.assets["name"].head(10):
-        assert name in joined
+    listed = [name for name in ward.assets["name"] if name in joined]
+    assert listed == ward.assets["name"].head(10).tolist()
     assert f"and {len(ward.assets) - 10:,} more" in joined
     assert min(t.size for t in texts) >= 7.1 * 2 - 0.05  # A2: twice A4
     assert b"/Subtype /Image" in pdf  # the QR code

@@ -67,10 +67,26 @@ class Streets:
     source: str | None = None
     credit: str | None = None
 
+    _tree: Any = field(default=None, repr=False)
+    _lines: Any = field(default=None, repr=False)
+
     @property
     def empty(self) -> bool:
         """True where there are no streets to draw."""
         return not any(len(v) for v in self.segments.values())
+
+    def named_in(self, box: tuple[float, float, float, float]) -> list[tuple[str, str, Any]]:
+        """Return ``(name, class, line)`` of the named streets crossing ``box``, found through a spatial index.
+
+        A ward's map looks only at its own streets, however many the area has.
+        """
+        if not self.named:
+            return []
+        if self._tree is None:
+            self._lines = np.array([shapely.linestrings(c) for _, _, c in self.named], dtype=object)
+            self._tree = shapely.STRtree(self._lines)
+        hits = np.sort(self._tree.query(shapely.box(*box)))
+        return [(self.named[i][0], self.named[i][1], self._lines[i]) for i in hits]
 
 
 def _no_segments() -> dict[str, np.ndarray]:
@@ -276,8 +292,8 @@ def label_streets(ax: Any, streets: Streets, frame: MapFrame, occupied: Occupied
     """Name the streets in view along their longest straight stretch, where a name fits and is free; return how many."""
     view = shapely.box(*frame.view).buffer(-0.03 * (frame.view[2] - frame.view[0]))
     by_name: dict[str, tuple[int, float, np.ndarray]] = {}
-    for name, cls, coords in streets.named:
-        line = shapely.intersection(shapely.linestrings(coords), view)
+    for name, cls, whole in streets.named_in(frame.view):
+        line = shapely.intersection(whole, view)
         if line.is_empty:
             continue
         for part in shapely.get_parts(line):

@@ -113,14 +113,17 @@ def legend(fig: Figure, layers: PrintLayers, ward: WardContent, layout: PageLayo
     col_w = min(w, swatch + 2.0 + label_w + 4.0 * fs)
     n_max = max(1, int(w // col_w))
     note_lines = layers.measure.wrap(" ".join(notes), w * PT_PER_MM, size * fs, max_lines=4) if notes else []
-    for spacing in (1.45, 1.3, 1.2):  # tighter lines only where the frame is short
+    notes_h = len(note_lines) * size * fs * 1.4 / PT_PER_MM + (2.0 if note_lines else 0.0)
+    # A poster's legend shares its column with the list of assets: it first tries to keep to half of it.
+    shares = (0.5, 1.0) if layout.panel == layout.legend else (1.0,)
+    cols = None
+    for share, spacing in ((sh, sp) for sh in shares for sp in (1.45, 1.3, 1.2)):  # tighter lines if short
         line = size * fs * spacing / PT_PER_MM
-        room = h - len(note_lines) * size * fs * 1.4 / PT_PER_MM - (2.0 if note_lines else 0.0)
         for n_cols in range(1, n_max + 1):
             heading_w = (w / n_cols - 2.0) * PT_PER_MM
             wrapped = [(layers.measure.wrap(t, heading_w, size * fs, bold=True, max_lines=3), it) for t, it in sections]
             blocks = [(len(hd) + len(it)) * line + 1.5 * fs for hd, it in wrapped]
-            cols = _columns(blocks, room, n_cols)
+            cols = _columns(blocks, share * h - notes_h, n_cols)
             if cols is not None:
                 break
         if cols is not None:

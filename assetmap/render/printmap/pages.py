@@ -307,25 +307,18 @@ def poster_index(fig: Figure, layers: PrintLayers, ward: WardContent, layout: Pa
     put_text(fig, layout, x0, top, "Assets on this map", 9.0, fontweight="bold", va="top")
     top -= 9.0 * fs * 1.4 / PT_PER_MM
     rows = ward.assets.head(POSTER_INDEX_ROWS)
-    for number, name, kind in zip(rows["number"], rows["name"], rows["type"], strict=True):
-        text = f"{number}  {name} ({clean_text(kind)})" if clean_text(kind) != name else f"{number}  {name}"
-        lines = layers.measure.wrap(text, w * PT_PER_MM, MIN_PT * fs, max_lines=2)
-        if top - len(lines) * line < y0 + line:
+    shown = 0
+    for number, name in zip(rows["number"], rows["name"], strict=True):
+        lines = layers.measure.wrap(f"{number}  {name}", w * PT_PER_MM, MIN_PT * fs, max_lines=2)
+        if top - (len(lines) + 1) * line < y0:
             break
         put_text(fig, layout, x0, top, "\n".join(lines), MIN_PT, va="top", linespacing=1.2)
         top -= len(lines) * line
-    rest = len(ward.assets) - len(rows)
+        shown += 1
+    rest = len(ward.assets) - shown
     if rest > 0:
-        put_text(
-            fig,
-            layout,
-            x0,
-            top - 1.0,
-            f"and {rest:,} more: print the standard layout for the full index.",
-            MIN_PT,
-            va="top",
-            color=MUTED,
-        )
+        more = f"and {rest:,} more: print the standard layout for the full index."
+        put_text(fig, layout, x0, top - 1.0, more, MIN_PT, va="top", color=MUTED)
 
 
 def contents_pages(
