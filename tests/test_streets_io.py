@@ -91,3 +91,27 @@ def test_a_file_that_is_not_streets_is_refused_by_name(tmp_path):
         read_streets(bad)
     with pytest.raises(DataFormatError, match="missing or empty streets file"):
         read_streets(tmp_path / "nowhere.osm")
+
+
+def test_places_are_named_and_an_extract_cut_way_keeps_what_it_has(tmp_path):
+    osm = tmp_path / "tiny.osm"
+    osm.write_text(
+        """<?xml version="1.0" encoding="UTF-8"?>
+<osm version="0.6">
+  <node id="1" lat="53.4450" lon="-2.1900"/>
+  <node id="2" lat="53.4455" lon="-2.1890"/>
+  <node id="3" lat="53.4460" lon="-2.1880"/>
+  <node id="9" lat="53.4452" lon="-2.1895"><tag k="place" v="suburb"/><tag k="name" v="Levenshulme"/></node>
+  <node id="8" lat="53.4453" lon="-2.1896"><tag k="place" v="house"/><tag k="name" v="Not a place"/></node>
+  <way id="10"><nd ref="1"/><nd ref="2"/><nd ref="3"/><nd ref="99"/>
+    <tag k="highway" v="residential"/><tag k="name" v="Chapel Street"/></way>
+  <way id="11"><nd ref="1"/><nd ref="3"/><tag k="highway" v="proposed"/></way>
+  <way id="12"><nd ref="1"/><nd ref="2"/><nd ref="3"/><nd ref="1"/>
+    <tag k="highway" v="pedestrian"/><tag k="area" v="yes"/></way>
+</osm>
+"""
+    )
+    base = read_streets(osm)
+    assert base.lines["name"].tolist() == ["Chapel Street"] and base.lines["cls"].tolist() == ["minor"]
+    assert len(base.lines.geometry.iloc[0].coords) == 3  # node 99 lies outside the extract
+    assert base.places["name"].tolist() == ["Levenshulme"]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -141,26 +142,12 @@ def _read_osm(path: Path, bbox: tuple[float, float, float, float] | None) -> Str
     )
     try:
         for obj in processor:
-            if obj.is_node():
-                kind, name = obj.tags.get("place"), obj.tags.get("name")
-                if kind in PLACE_RANK and name and obj.location.valid():
-                    lon, lat = obj.location.lon, obj.location.lat
-                    if ll[0] <= lon <= ll[2] and ll[1] <= lat <= ll[3]:
-                        places.append((name, PLACE_RANK[kind], lon, lat))
-            elif obj.is_way():
-                highway = obj.tags.get("highway")
-                if not highway or highway in _NOT_A_STREET or obj.tags.get("area") == "yes":
-                    continue
-                # An extract cuts ways at its edge: keep each run of nodes it has.
-                coords = np.array([(n.lon, n.lat) if n.location.valid() else (np.nan, np.nan) for n in obj.nodes])
-                if not len(coords):
-                    continue
-                inside = (coords[:, 0] >= ll[0]) & (coords[:, 0] <= ll[2]) & (coords[:, 1] >= ll[1])
-                if not (inside & (coords[:, 1] <= ll[3])).any():
-                    continue
-                cls = HIGHWAY_CLASS.get(highway, "minor")
-                name = obj.tags.get("name") or ""
-                rows.extend((cls, name, run) for run in _runs(coords))
+            if isinstance(obj, osmium.osm.Node):
+                place = _place(obj, ll)
+                if place is not None:
+                    places.append(place)
+            elif isinstance(obj, osmium.osm.Way):
+                rows.extend(_way_runs(obj, ll))
     except RuntimeError as exc:  # libosmium's parse errors
         raise DataFormatError(
             f"{path.name}: cannot read it as OpenStreetMap data ({exc}). Download the extract again."
@@ -176,6 +163,34 @@ def _read_osm(path: Path, bbox: tuple[float, float, float, float] | None) -> Str
     else:
         place_frame = _no_places()
     return StreetBase(lines, place_frame, "osm")
+
+
+def _place(node: Any, ll: tuple[float, float, float, float]) -> tuple[str, int, float, float] | None:
+    """Return a named place node inside the box as ``(name, rank, lon, lat)``; else None."""
+    kind, name = node.tags.get("place"), node.tags.get("name")
+    if kind not in PLACE_RANK or not name or not node.location.valid():
+        return None
+    lon, lat = node.location.lon, node.location.lat
+    if ll[0] <= lon <= ll[2] and ll[1] <= lat <= ll[3]:
+        return name, PLACE_RANK[kind], lon, lat
+    return None
+
+
+def _way_runs(way: Any, ll: tuple[float, float, float, float]) -> list[tuple[str, str, np.ndarray]]:
+    """Return a street way crossing the box as ``(class, name, lon-lat coordinates)`` runs; none for other ways."""
+    highway = way.tags.get("highway")
+    if not highway or highway in _NOT_A_STREET or way.tags.get("area") == "yes":
+        return []
+    # An extract cuts ways at its edge: keep each run of nodes it has.
+    coords = np.array([(n.lon, n.lat) if n.location.valid() else (np.nan, np.nan) for n in way.nodes])
+    if not len(coords):
+        return []
+    x, y = coords[:, 0], coords[:, 1]
+    if not ((x >= ll[0]) & (x <= ll[2]) & (y >= ll[1]) & (y <= ll[3])).any():
+        return []
+    cls = HIGHWAY_CLASS.get(highway, "minor")
+    name = way.tags.get("name") or ""
+    return [(cls, name, run) for run in _runs(coords)]
 
 
 def _runs(coords: np.ndarray) -> list[np.ndarray]:
