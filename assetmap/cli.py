@@ -10,7 +10,9 @@ import argparse
 import os
 import sys
 import warnings
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from assetmap import settings
 from assetmap._errors import AssetMapError, AssetMapWarning
@@ -311,7 +313,7 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
 
 def _cmd_print(args: argparse.Namespace) -> int:
     from assetmap.area.load import load_area
-    from assetmap.render.printmap import print_pack, print_pack_zip, print_ward
+    from assetmap.render.printmap import prepare_print, print_pack_zip, print_ward, write_pack
 
     out = Path(args.out)
     if out.suffix.lower() not in (".pdf", ".zip"):
@@ -329,31 +331,55 @@ def _cmd_print(args: argparse.Namespace) -> int:
         raise AssetMapError("--colour-by gap needs --element N or --pillar NAME: the gap shown.")
     area = load_area(args.area)
     codes = area.find_units(args.ward, flag="--ward") if args.ward else []
-    options = {
-        "paper": args.paper,
-        "orientation": args.orientation,
-        "colour_by": args.colour_by,
-        "group": group[0] if group else None,
-        "tiles": args.tiles,
-    }
+    if not args.all and len(codes) > 1:
+        raise AssetMapError("several --ward codes need --all, which prints them as one pack.")
+    layers = prepare_print(
+        area, colour_by=args.colour_by, group=group[0] if group else None, tiles=args.tiles, streets=args.streets
+    )
+    sheet = {"paper": args.paper, "orientation": args.orientation, "layout": args.layout, "layers": layers}
     if args.all:
 
         def progress(done: int, total: int, message: str) -> None:
             print(f"  [{done}/{total}] {message}", flush=True)
 
-        make = print_pack_zip if out.suffix.lower() == ".zip" else print_pack
-        data = make(area, codes or None, progress=progress, **options)
+        if out.suffix.lower() == ".zip":
+            out.write_bytes(print_pack_zip(area, codes or None, progress=progress, workers=args.jobs, **sheet))
+        else:
+            _write_whole(out, lambda fh: write_pack(fh, area, codes or None, progress=progress, **sheet))
     else:
-        if len(codes) > 1:
-            raise AssetMapError("several --ward codes need --all, which prints them as one pack.")
-        data = print_ward(area, codes[0], **options)
-    out.write_bytes(data)
+        out.write_bytes(print_ward(area, codes[0], **sheet))
+    _warn_no_streets(area, layers.without_streets)
     from assetmap.area.units import unit_title
 
     names = area.boundaries.assign(code=area.boundaries["code"].astype(str)).set_index("code")["name"]
     shown = "" if args.all and not codes else ", ".join(unit_title(names[c], c) for c in codes[:5]) + "; "
-    print(f"Wrote {out} ({shown}{len(data) / 1024:,.0f} KB)")
+    print(f"Wrote {out} ({shown}{out.stat().st_size / 1024:,.0f} KB)")
     return 0
+
+
+def _write_whole(out: Path, write: Callable[[Any], object]) -> None:
+    """Write a file through ``write`` beside ``out`` and move it into place: never half a file on a refusal."""
+    part = out.with_name(out.name + ".part")
+    try:
+        with part.open("wb") as fh:
+            write(fh)
+        part.replace(out)
+    finally:
+        part.unlink(missing_ok=True)
+
+
+def _warn_no_streets(area: Any, codes: list[str]) -> None:
+    """Say which maps were printed with no street base under them, and the flag that gives one."""
+    if not codes:
+        return
+    unit = area.unit_label
+    which = ", ".join(codes[:5]) + (f" and {len(codes) - 5} more" if len(codes) > 5 else "")
+    print(
+        f"warning: {len(codes)} {unit.singular_lower if len(codes) == 1 else unit.plural_lower} printed with no "
+        f"streets under the map ({which}): the area's street network does not cover them. Give --streets FILE "
+        "(an OpenStreetMap .osm or .osm.pbf extract, OS Open Roads or any line layer of roads) or --tiles URL.",
+        file=sys.stderr,
+    )
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
@@ -539,7 +565,26 @@ def _gap_and_print_parsers(sub: argparse._SubParsersAction) -> None:
         help="ward (or locality...) by code or name, any case (repeat with --all for several)",
     )
     p.add_argument("--all", action="store_true", help="a ward pack: every ward (or the --ward codes) in one PDF")
-    p.add_argument("--paper", choices=["a4", "a3"], default="a4", help="paper size (default a4)")
+    p.add_argument("--paper", choices=["a4", "a3", "a2"], default="a4", help="paper size (default a4)")
+    p.add_argument(
+        "--layout",
+        choices=["standard", "poster"],
+        default="standard",
+        help="standard (map, then facts and the full index; default) or poster (one wall sheet: map, legend, top ten)",
+    )
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        metavar="N",
+        help="wards drawn at once, in N processes, for a .zip pack (default 1)",
+    )
+    p.add_argument(
+        "--streets",
+        metavar="FILE",
+        help="streets under the map: an OpenStreetMap .osm or .osm.pbf extract, OS Open Roads or any line layer "
+        "(default: the area's street network)",
+    )
     p.add_argument("--orientation", choices=["landscape", "portrait"], default="landscape", help="default landscape")
     p.add_argument(
         "--colour-by", choices=["imd", "gap"], default="imd", help="shade LSOAs by IMD decile (default) or gap index"

@@ -171,6 +171,9 @@ attribution_osm: str = "© OpenStreetMap contributors, ODbL."
 #: Public address of the app (``ASSETMAP_PUBLIC_URL``); printed maps then carry a QR code linking to each ward.
 public_url: str | None = os.environ.get("ASSETMAP_PUBLIC_URL", "").strip() or None
 
+#: A printed ward map with at most this many assets writes each one's name beside its number on the map.
+print_names_up_to: int = 15
+
 # -- personal data ----------------------------------------------------------------------------
 
 

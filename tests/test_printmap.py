@@ -137,7 +137,7 @@ def test_gap_shading_needs_a_group_and_known_options(demo):
     code = str(demo.boundaries["code"].iloc[0])
     with pytest.raises(ValidationError, match="element or a pillar"):
         printmap.print_ward(demo, code, colour_by="gap")
-    with pytest.raises(ValidationError, match="a4 or a3"):
+    with pytest.raises(ValidationError, match="a4, a3 or a2"):
         printmap.print_ward(demo, code, paper="letter")
     with pytest.raises(ValidationError, match="landscape or portrait"):
         printmap.print_ward(demo, code, orientation="sideways")

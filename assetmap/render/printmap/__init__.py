@@ -24,7 +24,8 @@ every ward of a pack shares (street segments, polygon paths, shading, the gap ta
 done once by :func:`prepare_print`.
 
 The work is split by concern: :mod:`~assetmap.render.printmap.text` (the font, wrapping,
-writing), :mod:`~assetmap.render.printmap.layout` (page geometry),
+writing), :mod:`~assetmap.render.printmap.layout` (page geometry), :mod:`~assetmap.render.printmap.base`
+(the street base and its names), :mod:`~assetmap.render.printmap.labels` (labels that never overlap),
 :mod:`~assetmap.render.printmap.layers` (what a print job shares),
 :mod:`~assetmap.render.printmap.content` (one ward's facts and index rows),
 :mod:`~assetmap.render.printmap.mappage` (the map page), :mod:`~assetmap.render.printmap.pages`
@@ -34,15 +35,10 @@ below are the public ones.
 
 from __future__ import annotations
 
-from assetmap.render.printmap.layers import (
-    COLOUR_BY,
-    HIGHWAY_CLASS,
-    STREET_STYLES,
-    PrintLayers,
-    prepare_print,
-    street_segments,
-)
-from assetmap.render.printmap.layout import INDEX_COLUMNS, ORIENTATIONS, PAPER_MM, PageLayout, page_layout
+from assetmap.io.streets import HIGHWAY_CLASS
+from assetmap.render.printmap.base import STREET_STYLES, Streets, street_base, street_segments
+from assetmap.render.printmap.layers import COLOUR_BY, PrintLayers, prepare_print
+from assetmap.render.printmap.layout import INDEX_COLUMNS, LAYOUTS, ORIENTATIONS, PAPER_MM, PageLayout, page_layout
 from assetmap.render.printmap.pack import (
     ProgressCallback,
     print_pack,
@@ -50,6 +46,7 @@ from assetmap.render.printmap.pack import (
     print_ward,
     ward_file_name,
     ward_preview_png,
+    write_pack,
 )
 from assetmap.render.printmap.text import FONT_FAMILY, MAX_CELL_LINES, PLACEHOLDER, clean_text
 
@@ -58,6 +55,7 @@ __all__ = [
     "FONT_FAMILY",
     "HIGHWAY_CLASS",
     "INDEX_COLUMNS",
+    "LAYOUTS",
     "MAX_CELL_LINES",
     "ORIENTATIONS",
     "PAPER_MM",
@@ -66,13 +64,16 @@ __all__ = [
     "PageLayout",
     "PrintLayers",
     "ProgressCallback",
+    "Streets",
     "clean_text",
     "page_layout",
     "prepare_print",
     "print_pack",
     "print_pack_zip",
     "print_ward",
+    "street_base",
     "street_segments",
     "ward_file_name",
     "ward_preview_png",
+    "write_pack",
 ]

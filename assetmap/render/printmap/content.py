@@ -11,7 +11,7 @@ import pandas as pd
 from assetmap.analysis import profile
 from assetmap.render.printmap.layers import WHOLE_AREA, PrintLayers, ward_assets
 from assetmap.render.printmap.layout import INDEX_COLUMNS, PageLayout, facts_height, header_row_mm, paginate
-from assetmap.render.printmap.text import PT_PER_MM, clean_text, fmt_value
+from assetmap.render.printmap.text import MIN_PT, PT_PER_MM, clean_text, fmt_value
 from assetmap.taxonomy import load_taxonomy
 
 
@@ -63,13 +63,42 @@ def _ward_facts(layers: PrintLayers, code: str) -> list[tuple[str, str, str]]:
     return rows
 
 
+_NO_NAME = frozenset(("", "unknown", "unnamed", "no name", "n/a", "na", "none", "null", "-"))
+
+
+def display_name(name: object, type_label: object) -> str:
+    """Return a record's name to print; a record with no real name ("Unknown", blank) is printed by its type."""
+    text = clean_text(name)
+    if text.strip().lower() in _NO_NAME:
+        return clean_text(type_label) or "Unnamed"
+    return text
+
+
+def _places_together(assets: pd.DataFrame) -> pd.DataFrame:
+    """Return the assets with those at one address (the same place to the metre) next to each other.
+
+    The index keeps its order otherwise; the map then draws each address once, numbered as a range ("12-15").
+    """
+    if len(assets) < 2:
+        return assets.assign(place=np.arange(len(assets)))
+    xy = np.round(assets[["x", "y"]].to_numpy(dtype="float64"))
+    key = pd.Series([f"{a:.0f},{b:.0f}" if np.isfinite(a) else f"_{i}" for i, (a, b) in enumerate(xy)])
+    key = key.where(~assets["sensitive"].astype(bool).to_numpy(), [f"_{i}" for i in range(len(assets))])
+    first = key.map(pd.Series(np.arange(len(key)), index=key).groupby(level=0).min())
+    order = np.lexsort((np.arange(len(key)), first.to_numpy()))
+    return assets.iloc[order].reset_index(drop=True).assign(place=first.to_numpy()[order])
+
+
 def ward_content(layers: PrintLayers, code: str, layout: PageLayout) -> WardContent:
     """Return a ward's assets, facts and wrapped index rows, with the rows put on pages of ``layout``."""
     area = layers.area
     wards = area.boundaries.assign(code=area.boundaries["code"].astype(str)).set_index("code")
-    assets = ward_assets(layers, code)
-    assets = assets.assign(number=np.arange(1, len(assets) + 1))
-    fs = 7.0 * layout.font_scale
+    assets = _places_together(ward_assets(layers, code))
+    assets = assets.assign(
+        number=np.arange(1, len(assets) + 1),
+        name=[display_name(n, t) for n, t in zip(assets["name"], assets["type"], strict=True)],
+    )
+    fs = MIN_PT * layout.font_scale
     line_mm = fs * 1.25 / PT_PER_MM
     table_w = layout.body[2]
     rows, heights = [], []
@@ -80,7 +109,7 @@ def ward_content(layers: PrintLayers, code: str, layout: PageLayout) -> WardCont
         confirmed = clean_text(record.last_confirmed) + (" (stale)" if record.stale else "")
         values = {
             "number": str(record.number),
-            "name": clean_text(record.name),
+            "name": record.name,
             "type": clean_text(record.type),
             "elements": clean_text(record.elements),
             "address": address,

@@ -18,32 +18,17 @@ from assetmap.analysis.gaps import need_percentile
 from assetmap.analysis.groups import check_groups, group_label
 from assetmap.record import public_records
 from assetmap.render import styles
+from assetmap.render.printmap.base import Streets, street_base
 from assetmap.render.printmap.text import Measure, clean_text
 from assetmap.taxonomy import load_taxonomy
 
 if TYPE_CHECKING:
-    import networkx as nx
+    from pathlib import Path
 
     from assetmap.area.load import Area
 
 #: What the LSOAs can be shaded by: national IMD decile, or the gap index of one element or pillar.
 COLOUR_BY: tuple[str, ...] = ("imd", "gap")
-
-#: Street class of each OSM ``highway`` value; anything else walkable is a minor street.
-HIGHWAY_CLASS: dict[str, str] = {
-    **dict.fromkeys(("motorway", "trunk", "primary", "motorway_link", "trunk_link", "primary_link"), "major"),
-    **dict.fromkeys(("secondary", "secondary_link"), "major"),
-    **dict.fromkeys(("tertiary", "tertiary_link"), "medium"),
-    **dict.fromkeys(("footway", "path", "cycleway", "pedestrian", "steps", "track", "bridleway", "corridor"), "path"),
-}
-
-#: Line width (points, on A4) and colour of each street class, heaviest last so it is drawn on top.
-STREET_STYLES: dict[str, tuple[float, str]] = {
-    "path": (0.3, "#8c8c8c"),
-    "minor": (0.45, "#6f6f6f"),
-    "medium": (0.85, "#555555"),
-    "major": (1.5, "#3d3d3d"),
-}
 
 #: Row of the whole area in the table of facts (its other rows are ward codes).
 WHOLE_AREA = "__whole_area__"
@@ -71,8 +56,8 @@ class PrintLayers:
         Fill of each LSOA.
     ward_paths : dict
         Ward code to its matplotlib path.
-    streets : dict
-        Street class to an array of segments, shape (n, 2, 2), in EPSG:27700.
+    streets : Streets
+        The street base: segments by class, named streets and places, where it comes from and its credit.
     register : Register
         The approved records; each ward's list (:func:`assetmap.analysis.profile.ward_assets` columns plus
         ``main_pillar``, ``pillars``, ``contact``, ``x`` and ``y``, one row per asset) is made on first use.
@@ -84,6 +69,8 @@ class PrintLayers:
         Date printed on every page.
     public_url : str or None
         Base address of the app for the QR code.
+    without_streets : list of str
+        Codes of the wards whose map was drawn with no street base under it (for a warning).
     """
 
     area: Area
@@ -94,7 +81,7 @@ class PrintLayers:
     lsoa_paths: list[MplPath]
     lsoa_colours: list[str]
     ward_paths: dict[str, MplPath]
-    streets: dict[str, np.ndarray]
+    streets: Streets
     register: Register
     coverage: pd.DataFrame | None
     access_note: str
@@ -107,6 +94,7 @@ class PrintLayers:
     tiles: str | None = None
     tiles_attribution: str | None = None
     tile_failures: list[str] = field(default_factory=list)
+    without_streets: list[str] = field(default_factory=list)
 
 
 def geom_path(geom: Any) -> MplPath:
@@ -121,44 +109,6 @@ def geom_path(geom: Any) -> MplPath:
     if not parts:
         return MplPath(np.zeros((1, 2)))
     return MplPath.make_compound_path(*parts)
-
-
-def street_segments(graph: nx.MultiDiGraph | None) -> dict[str, np.ndarray]:
-    """Return the streets of a projected osmnx graph as line segments per street class.
-
-    Parameters
-    ----------
-    graph : networkx.MultiDiGraph or None
-        Nodes with ``x``/``y`` in EPSG:27700; edges with ``highway`` and optionally ``geometry``.
-        A street stored both ways is drawn once.
-
-    Returns
-    -------
-    dict
-        Class (keys of :data:`STREET_STYLES`) to an array of segments, shape (n, 2, 2); empty without a graph.
-    """
-    out: dict[str, list[np.ndarray]] = {k: [] for k in STREET_STYLES}
-    if graph is None:
-        return {k: np.empty((0, 2, 2)) for k in STREET_STYLES}
-    xs = {n: (d["x"], d["y"]) for n, d in graph.nodes(data=True)}
-    seen: set[tuple[Any, Any, Any]] = set()
-    for u, v, data in graph.edges(data=True):
-        geom = data.get("geometry")
-        key = (min(u, v), max(u, v), None if geom is None else geom.wkb)
-        if key in seen:
-            continue
-        seen.add(key)
-        highway = data.get("highway")
-        highway = highway[0] if isinstance(highway, list) else highway
-        cls = HIGHWAY_CLASS.get(str(highway), "minor")
-        coords = np.asarray(geom.coords)[:, :2] if geom is not None else np.array([xs[u], xs[v]], dtype=float)
-        out[cls].append(np.stack([coords[:-1], coords[1:]], axis=1))
-    return {k: (np.concatenate(v) if v else np.empty((0, 2, 2))) for k, v in out.items()}
-
-
-def _street_base(area: Area) -> dict[str, np.ndarray]:
-    """Return the area's street segments, made once per area (the network is read on first use)."""
-    return area.memo("print_streets", lambda: street_segments(area.network()))
 
 
 def _contact(record: pd.Series) -> str:
@@ -245,8 +195,8 @@ def prepare_print(
     threshold: float | None = None,
     include_stale: bool = True,
     public_url: str | None = None,
-    tiles: str | None = None,
-    tiles_attribution: str | None = None,
+    tiles: str | tuple[str, str] | None = None,
+    streets: str | Path | None = None,
 ) -> PrintLayers:
     """Make what every ward's pages share: shading, paths, streets, assets, the gap table.
 
@@ -264,12 +214,14 @@ def prepare_print(
         Count records not confirmed recently in access and gaps (they are listed either way).
     public_url : str, optional
         Base address of the app, for a QR code on each map (default ``settings.public_url``; none without one).
-    tiles : str, optional
-        An online tile address such as ``https://tile.openstreetmap.org/{z}/{x}/{y}.png``, drawn faintly
-        under the map (default: none; the street base comes from the area's own network). Where the tiles
-        cannot be fetched the map prints without them and its footer says so.
-    tiles_attribution : str, optional
-        Credit for the tiles, printed in the footer (default: OpenStreetMap's for its tile servers).
+    tiles : str or (str, str), optional
+        An online tile address such as ``https://tile.openstreetmap.org/{z}/{x}/{y}.png``, or the address and
+        its credit, drawn faintly under the map (default: none). The credit is printed in the footer
+        (OpenStreetMap's for its tile servers). Where the tiles cannot be fetched the map prints without them
+        and its footer says so.
+    streets : str or Path, optional
+        A streets file for the base (OpenStreetMap ``.osm``/``.osm.pbf``, OS Open Roads or any line layer),
+        used before the area's own network (:func:`~assetmap.render.printmap.base.street_base`).
 
     Returns
     -------
@@ -283,6 +235,9 @@ def prepare_print(
         Where the area's access cannot be measured (for example LSOAs without a population).
     """
     group = _check_shading(colour_by, group)
+    url, credit = tiles if isinstance(tiles, tuple) else (tiles, None)
+    if url and not credit:
+        credit = settings.attribution_osm if "openstreetmap" in url.lower() else f"map tiles from {url.split('/')[2]}"
     shading, title = _lsoa_shading(area, colour_by, group, threshold, include_stale)
     colours = [shading.colour_of(i) for i in range(len(area.small_areas))]
     coverage, note, t = _access(area, threshold, include_stale)
@@ -297,7 +252,7 @@ def prepare_print(
         ward_paths={
             str(c): geom_path(g) for c, g in zip(area.boundaries["code"], area.boundaries.geometry, strict=True)
         },
-        streets=_street_base(area),
+        streets=street_base(area, streets),
         register=read_register(area),
         coverage=coverage,
         access_note=note,
@@ -306,9 +261,8 @@ def prepare_print(
         threshold=t,
         facts=_deprivation_facts(area),
         names={str(c): clean_text(n) for c, n in zip(area.boundaries["code"], area.boundaries["name"], strict=True)},
-        tiles=tiles or None,
-        tiles_attribution=tiles_attribution
-        or (settings.attribution_osm if tiles and "openstreetmap" in tiles.lower() else None),
+        tiles=url or None,
+        tiles_attribution=credit,
     )
 
 

@@ -9,13 +9,20 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from assetmap._errors import Problem, ValidationError
-from assetmap.render.printmap.text import PT_PER_MM
+from assetmap.render.printmap.text import MIN_PT, PT_PER_MM
 
 #: Paper sizes in millimetres, landscape (width, height).
-PAPER_MM: dict[str, tuple[float, float]] = {"a4": (297.0, 210.0), "a3": (420.0, 297.0)}
+PAPER_MM: dict[str, tuple[float, float]] = {"a4": (297.0, 210.0), "a3": (420.0, 297.0), "a2": (594.0, 420.0)}
 
 #: Orientations a page can be printed in.
 ORIENTATIONS: tuple[str, ...] = ("landscape", "portrait")
+
+#: Page layouts: ``standard`` (the map page, then facts and the full asset index) or ``poster`` (one sheet for
+#: a wall: the map filling it, the legend and the first ten assets of the index in a side panel).
+LAYOUTS: tuple[str, ...] = ("standard", "poster")
+
+#: Assets listed in a poster's side panel.
+POSTER_INDEX_ROWS = 10
 
 #: Columns of the asset index: key, heading and share of the table's width.
 INDEX_COLUMNS: tuple[tuple[str, str, float], ...] = (
@@ -42,13 +49,19 @@ class PageLayout:
     width, height : float
         The sheet.
     font_scale : float
-        Text size relative to A4 (A3 prints a little larger).
+        Text size relative to A4, in proportion to the sheet (A3 1.41, A2 2): read at the same distance
+        as A4 from further away.
     margin, header, footer : float
         Page margin, and the heights of the header band and the footer band.
     body : tuple
         Between the header and the footer.
     map, inset, legend, qr : tuple
         The map frame, the locator inset, the legend, the QR code (top right, in the header band).
+    kind : str
+        ``standard`` or ``poster``.
+    panel : tuple or None
+        A poster's list of its first assets (None on a standard page); where it is the legend's own frame
+        the list starts below the legend.
     """
 
     paper: str
@@ -64,6 +77,8 @@ class PageLayout:
     inset: tuple[float, float, float, float]
     legend: tuple[float, float, float, float]
     qr: tuple[float, float, float, float]
+    kind: str = "standard"
+    panel: tuple[float, float, float, float] | None = None
 
     def frac(self, rect: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
         """Return a rectangle in millimetres as figure fractions."""
@@ -71,44 +86,53 @@ class PageLayout:
         return (x / self.width, y / self.height, w / self.width, h / self.height)
 
 
-def page_layout(paper: str = "a4", orientation: str = "landscape") -> PageLayout:
-    """Return the layout of a sheet of ``paper`` in ``orientation``.
+def page_layout(paper: str = "a4", orientation: str = "landscape", kind: str = "standard") -> PageLayout:
+    """Return the layout of a sheet of ``paper`` in ``orientation``, as a standard page or a poster.
 
     Raises
     ------
     ValidationError
-        An unknown paper size or orientation.
+        An unknown paper size, orientation or layout.
     """
-    paper = str(paper).lower()
-    orientation = str(orientation).lower()
+    paper, orientation, kind = str(paper).lower(), str(orientation).lower(), str(kind).lower()
     if paper not in PAPER_MM:
-        raise ValidationError(Problem(f"unknown paper size {paper!r}.", field="paper", fix="Use a4 or a3."))
+        raise ValidationError(Problem(f"unknown paper size {paper!r}.", field="paper", fix="Use a4, a3 or a2."))
     if orientation not in ORIENTATIONS:
         raise ValidationError(
             Problem(f"unknown orientation {orientation!r}.", field="orientation", fix="Use landscape or portrait.")
         )
+    if kind not in LAYOUTS:
+        raise ValidationError(Problem(f"unknown layout {kind!r}.", field="layout", fix="Use standard or poster."))
     long, short = PAPER_MM[paper]
     width, height = (long, short) if orientation == "landscape" else (short, long)
-    scale = 1.0 + 0.5 * (short / 210.0 - 1.0)
-    margin, header, footer = 10.0 * scale, 17.0 * scale, 10.0 * scale
+    scale = short / 210.0
+    # The header holds a title of up to two lines and two lines of sources under it.
+    margin, header, footer = 8.0 + 2.0 * scale, 24.0 * scale, 9.0 * scale
     y0 = margin + footer + 3.0
     y1 = height - margin - header - 3.0
     body = (margin, y0, width - 2 * margin, y1 - y0)
+    qr = (width - margin - header, height - margin - header, header, header)
+    panel = None
     if orientation == "landscape":
-        side = 0.23 * width
-        inset_h = 0.34 * body[3]
+        side = (0.27 if kind == "poster" else 0.23) * width
+        inset_h = (0.2 if kind == "poster" else 0.34) * body[3]
         x_side = width - margin - side
         map_rect = (margin, y0, width - 2 * margin - side - 6.0, body[3])
         inset = (x_side, y1 - inset_h, side, inset_h)
         legend = (x_side, y0, side, body[3] - inset_h - 6.0)
+        if kind == "poster":
+            panel = legend  # the first assets follow the legend down the side, however long it is
     else:
-        band = 0.27 * body[3]
+        band = (0.24 if kind == "poster" else 0.27) * body[3]
         map_rect = (margin, y0 + band + 5.0, width - 2 * margin, body[3] - band - 5.0)
         inset = (margin, y0, band, band)
         legend = (margin + band + 6.0, y0, width - 2 * margin - band - 6.0, band)
-    qr = (width - margin - header, height - margin - header, header, header)
+        if kind == "poster":
+            rest = legend[2]
+            legend = (legend[0], y0, 0.5 * rest - 3.0, band)
+            panel = (legend[0] + legend[2] + 6.0, y0, rest - legend[2] - 6.0, band)
     return PageLayout(
-        paper, orientation, width, height, scale, margin, header, footer, body, map_rect, inset, legend, qr
+        paper, orientation, width, height, scale, margin, header, footer, body, map_rect, inset, legend, qr, kind, panel
     )
 
 
@@ -121,7 +145,7 @@ def new_figure(layout: PageLayout) -> Figure:
 
 def header_row_mm(layout: PageLayout) -> float:
     """Return the height of the asset index's heading row, in millimetres."""
-    return 7.0 * layout.font_scale * 1.25 / PT_PER_MM + 2.4
+    return MIN_PT * layout.font_scale * 1.25 / PT_PER_MM + 2.4
 
 
 def facts_height(layout: PageLayout, n_rows: int) -> float:

@@ -9,18 +9,21 @@ import pandas as pd
 import shapely
 from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrow, PathPatch, Rectangle
-from matplotlib.path import Path as MplPath
 from matplotlib.patheffects import withStroke
 
 from assetmap import settings
 from assetmap.render import styles
+from assetmap.render.printmap.base import MapFrame, draw_streets, label_places, label_streets
 from assetmap.render.printmap.content import WardContent
-from assetmap.render.printmap.layers import STREET_STYLES, PrintLayers
+from assetmap.render.printmap.labels import Occupied, leader_end, place_labels
+from assetmap.render.printmap.layers import PrintLayers
 from assetmap.render.printmap.layout import PageLayout
-from assetmap.render.printmap.text import FONT_FAMILY, INK, MUTED, PT_PER_MM, clean_text, put_text
-from assetmap.taxonomy import load_taxonomy
+from assetmap.render.printmap.legend import SHADING_ALPHA, LegendContent, legend
+from assetmap.render.printmap.text import FONT_FAMILY, INK, MIN_PT, PT_PER_MM, clean_text, put_text
+
+#: Size of the asset numbers on the map at A4, in points (10 at A3).
+NUMBER_PT = MIN_PT
 
 _WARD_EDGE = "#111111"
 _NEIGHBOUR_FILL = "#efefef"
@@ -57,81 +60,6 @@ def _view_box(
     return cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2
 
 
-def _segments_in(segments: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
-    if not len(segments):
-        return segments
-    x, y = segments[:, :, 0], segments[:, :, 1]
-    keep = (x.max(1) >= box[0]) & (x.min(1) <= box[2]) & (y.max(1) >= box[1]) & (y.min(1) <= box[3])
-    return segments[keep]
-
-
-def _place_numbers(fig: Figure, ax: Any, assets: pd.DataFrame, size: float, offset_m: float) -> list[Any]:
-    """Write each asset's number beside its symbol, moved apart where they would collide."""
-    from adjustText import adjust_text
-
-    texts = [
-        ax.text(
-            x + offset_m,
-            y + offset_m,
-            str(n),
-            fontsize=size,
-            fontweight="bold",
-            fontfamily=FONT_FAMILY,
-            color=INK,
-            ha="left",
-            va="bottom",
-            zorder=7,
-            parse_math=False,
-            # A box, not a stroked halo: stroked text is drawn as outlines, several times slower in PDF.
-            bbox={"boxstyle": "square,pad=0.08", "facecolor": "white", "edgecolor": "none", "alpha": 0.8},
-        )
-        for x, y, n in zip(assets["x"], assets["y"], assets["number"], strict=True)
-    ]
-    if len(texts) > 1:
-        # Only the markers and numbers exist yet, so the draw this needs is cheap; iterations, not time,
-        # bound the work so the same ward always prints the same way.
-        adjust_text(
-            texts,
-            x=assets["x"].to_numpy(),
-            y=assets["y"].to_numpy(),
-            ax=ax,
-            iter_lim=120,
-            expand=(1.15, 1.3),
-            ensure_inside_axes=True,
-            min_arrow_len=4,
-            arrowprops={"arrowstyle": "-", "color": "#444444", "lw": 0.4, "shrinkA": 0, "shrinkB": 2},
-        )
-    return texts
-
-
-def map_page(fig: Figure, layers: PrintLayers, ward: WardContent, layout: PageLayout) -> None:
-    """Draw a ward's map, its scale bar, north arrow, inset locator and legend on ``fig``."""
-    fs = layout.font_scale
-    shown = ward.assets[~ward.assets["sensitive"].astype(bool)] if len(ward.assets) else ward.assets
-    ax, box = _map_axes(fig, layout, ward, shown)
-    if layers.tiles:
-        _add_tiles(ax, layers)
-
-    # Assets and their numbers first: placing the numbers needs a draw, cheapest with nothing else there.
-    _draw_assets(fig, ax, shown, fs, (box[2] - box[0]) / layout.map[2])
-
-    # Neighbouring wards, faint, and the ward's LSOAs shaded inside its outline only.
-    wards = layers.area.boundaries
-    view = shapely.box(*box)
-    near = wards[wards.geometry.intersects(view).to_numpy() & wards["code"].astype(str).ne(ward.code).to_numpy()]
-    _draw_shading(ax, layers, ward, near)
-    _draw_streets(ax, layers, box, fs)
-    ax.add_patch(
-        PathPatch(layers.ward_paths[ward.code], facecolor="none", edgecolor=_WARD_EDGE, linewidth=2.0 * fs, zorder=4)
-    )
-    _label_neighbours(ax, layers, near, box, fs)
-
-    _scale_bar(ax, fs)
-    _north_arrow(ax, fs)
-    _inset(fig, layers, ward, layout, box)
-    _legend(fig, layers, ward, layout, has_sensitive=bool(len(ward.assets) and ward.assets["sensitive"].any()))
-
-
 def _map_axes(
     fig: Figure, layout: PageLayout, ward: WardContent, shown: pd.DataFrame
 ) -> tuple[Any, tuple[float, float, float, float]]:
@@ -154,70 +82,6 @@ def _map_axes(
     return ax, box
 
 
-def _draw_assets(fig: Figure, ax: Any, shown: pd.DataFrame, fs: float, metres_per_mm: float) -> None:
-    """Draw each asset drawn on the map with its pillar's symbol, and its number beside it."""
-    for pillar, rows in shown.groupby("main_pillar", sort=False) if len(shown) else []:
-        ax.scatter(
-            rows["x"],
-            rows["y"],
-            s=(6.5 * fs) ** 2,
-            marker=styles.PILLAR_MARKERS.get(pillar, "o"),
-            c=styles.pillar_colour(pillar),
-            edgecolors="white",
-            linewidths=0.7,
-            zorder=6,
-        )
-    if len(shown):
-        _place_numbers(fig, ax, shown, 6.5 * fs, 1.6 * metres_per_mm)
-
-
-def _draw_shading(ax: Any, layers: PrintLayers, ward: WardContent, near: pd.DataFrame) -> None:
-    """Draw the neighbouring wards faintly, and the ward's LSOAs shaded inside its outline only."""
-    area = layers.area
-    neighbour_paths = [layers.ward_paths[str(c)] for c in near["code"]]
-    ax.add_collection(
-        PathCollection(
-            neighbour_paths, facecolors=_NEIGHBOUR_FILL, edgecolors=_NEIGHBOUR_EDGE, linewidths=0.6, zorder=1
-        )
-    )
-    ward_patch = PathPatch(layers.ward_paths[ward.code], facecolor="white", edgecolor="none", zorder=1.5)
-    ax.add_patch(ward_patch)
-    inside = np.flatnonzero(area.small_areas.geometry.intersects(ward.geometry).to_numpy())
-    lsoas = PathCollection(
-        [layers.lsoa_paths[i] for i in inside],
-        facecolors=[layers.lsoa_colours[i] for i in inside],
-        edgecolors="white",
-        linewidths=0.5,
-        zorder=2,
-    )
-    ax.add_collection(lsoas)
-    lsoas.set_clip_path(ward_patch)
-
-
-def _draw_streets(ax: Any, layers: PrintLayers, box: tuple[float, float, float, float], fs: float) -> None:
-    """Draw the streets in view, each class as one path over a pale casing."""
-    for cls, (width, colour) in STREET_STYLES.items():
-        segs = _segments_in(layers.streets[cls], box)
-        if len(segs):
-            # One path per street class: a collection of thousands of segments is written one by one.
-            codes = np.tile(np.array([MplPath.MOVETO, MplPath.LINETO], dtype=MplPath.code_type), len(segs))
-            path = MplPath(segs.reshape(-1, 2), codes)
-            # A pale casing keeps grey streets readable over the darkest deciles.
-            for lw, colour_, alpha, z in ((width + 0.7, "white", 0.55, 2.9), (width, colour, 0.85, 3.0)):
-                ax.add_patch(
-                    PathPatch(
-                        path,
-                        fill=False,
-                        linewidth=lw * fs,
-                        edgecolor=colour_,
-                        alpha=alpha,
-                        zorder=z,
-                        capstyle="round",
-                        joinstyle="round",
-                    )
-                )
-
-
 def _label_neighbours(
     ax: Any, layers: PrintLayers, near: pd.DataFrame, box: tuple[float, float, float, float], fs: float
 ) -> None:
@@ -228,12 +92,14 @@ def _label_neighbours(
         if piece.is_empty or piece.area < 0.01 * inner.area:
             continue
         at = piece.representative_point()
-        label = "\n".join(layers.measure.wrap(layers.names.get(str(code), str(code)), 70.0, 6.5 * fs, max_lines=2))
+        label = "\n".join(
+            layers.measure.wrap(layers.names.get(str(code), str(code)), 70.0 * fs, MIN_PT * fs, max_lines=2)
+        )
         ax.text(
             at.x,
             at.y,
             label,
-            fontsize=6.5 * fs,
+            fontsize=MIN_PT * fs,
             fontstyle="italic",
             color="#6a6a6a",
             ha="center",
@@ -257,7 +123,7 @@ def _scale_bar(ax: Any, fs: float) -> None:
             box_alpha=0.85,
             pad=0.5,
             border_pad=0.8,
-            font_properties={"size": 7.0 * fs, "family": FONT_FAMILY},
+            font_properties={"size": MIN_PT * fs, "family": FONT_FAMILY},
             width_fraction=0.008,
         )
     )
@@ -323,79 +189,149 @@ def _inset(
         Rectangle((box[0], box[1]), box[2] - box[0], box[3] - box[1], fill=False, edgecolor="#d7301f", lw=0.9, zorder=3)
     )
     name = clean_text(area.name)
-    label = "\n".join(layers.measure.wrap(f"Location in {name}", w * PT_PER_MM, 7.0 * layout.font_scale))
-    put_text(fig, layout, x, y + h, label, 7.0, fontweight="bold", va="top")
+    label = "\n".join(layers.measure.wrap(f"Location in {name}", w * PT_PER_MM, MIN_PT * layout.font_scale))
+    put_text(fig, layout, x, y + h, label, MIN_PT, fontweight="bold", va="top")
 
 
-def _legend(fig: Figure, layers: PrintLayers, ward: WardContent, layout: PageLayout, has_sensitive: bool) -> None:
+def map_page(fig: Figure, layers: PrintLayers, ward: WardContent, layout: PageLayout) -> float:
+    """Draw a ward's map, its scale bar, north arrow, inset locator and legend on ``fig``; return the legend's foot (mm)."""
     fs = layout.font_scale
-    ax = fig.add_axes(layout.frac(layout.legend))
-    ax.set_axis_off()
-    handles: list[Any] = []
-    labels: list[str] = []
-    bold: list[int] = []
+    shown = ward.assets[~ward.assets["sensitive"].astype(bool)] if len(ward.assets) else ward.assets
+    ax, box = _map_axes(fig, layout, ward, shown)
+    frame = MapFrame(box, layout.map)
+    if layers.tiles:
+        _add_tiles(ax, layers)
+    occupied = Occupied()
+    _furniture(occupied, layout)
 
-    def heading(text: str) -> None:
-        bold.append(len(labels))
-        handles.append(Rectangle((0, 0), 0, 0, fill=False, edgecolor="none", visible=False))
-        labels.append(text)
-
-    sh = layers.shading
-    width_pt = layout.legend[2] * PT_PER_MM * (0.5 if layout.orientation == "portrait" else 1.0) - 4
-    heading("\n".join(layers.measure.wrap(clean_text(layers.shading_title), width_pt, 7 * fs, bold=True)))
-    for colour, label in zip(sh.colours, sh.labels, strict=True):
-        handles.append(Rectangle((0, 0), 1, 1, facecolor=colour, edgecolor="#999999", lw=0.3))
-        labels.append(label)
-    if sh.n_missing:
-        handles.append(Rectangle((0, 0), 1, 1, facecolor=styles.NO_DATA_COLOUR, edgecolor="#999999", lw=0.3))
-        labels.append("no data")
-    heading("Assets (number: see the index)")
-    for p in load_taxonomy().pillars:
-        handles.append(
-            Line2D(
-                [],
-                [],
-                marker=styles.PILLAR_MARKERS.get(p.key, "o"),
-                color=styles.pillar_colour(p.key),
-                markeredgecolor="white",
-                linestyle="none",
-                markersize=6.5 * fs,
-            )
-        )
-        labels.append(p.name)
-    heading("Boundaries and streets")
-    handles.append(Line2D([], [], color=_WARD_EDGE, lw=2.0 * fs))
-    unit = layers.area.unit_label
-    labels.append(f"{str(ward.name).strip() or ward.code} (this {unit.singular_lower})")
-    handles.append(Rectangle((0, 0), 1, 1, facecolor=_NEIGHBOUR_FILL, edgecolor=_NEIGHBOUR_EDGE, lw=0.6))
-    labels.append(f"Neighbouring {unit.singular_lower}")
-    if any(len(v) for v in layers.streets.values()):
-        handles.append(Line2D([], [], color=STREET_STYLES["major"][1], lw=STREET_STYLES["major"][0] * fs))
-        labels.append("Main road")
-        handles.append(Line2D([], [], color=STREET_STYLES["minor"][1], lw=STREET_STYLES["minor"][0] * fs))
-        labels.append("Street or path")
-    legend = ax.legend(
-        handles,
-        labels,
-        loc="upper left",
-        frameon=False,
-        fontsize=6.8 * fs,
-        ncols=2 if layout.orientation == "portrait" else 1,
-        handlelength=1.6,
-        handleheight=0.9,
-        labelspacing=0.28,
-        borderaxespad=0.0,
-        borderpad=0.0,
-        columnspacing=1.2,
-        alignment="left",
-        prop={"family": FONT_FAMILY, "size": 6.8 * fs},
+    # Neighbouring wards, faint, and the ward's LSOAs shaded inside its outline only.
+    wards = layers.area.boundaries
+    view = shapely.box(*box)
+    near = wards[wards.geometry.intersects(view).to_numpy() & wards["code"].astype(str).ne(ward.code).to_numpy()]
+    classes = _draw_shading(ax, layers, ward, near)
+    drawn = draw_streets(ax, layers.streets, box, fs)
+    if not drawn and not layers.tiles:
+        layers.without_streets.append(ward.code)
+    ax.add_patch(
+        PathPatch(layers.ward_paths[ward.code], facecolor="none", edgecolor=_WARD_EDGE, linewidth=2.2 * fs, zorder=4)
     )
-    for i, text in enumerate(legend.get_texts()):
-        if i in bold:
-            text.set_fontweight("bold")
-    notes = []
-    if has_sensitive:
-        notes.append("Assets at a sensitive location are listed in the index but not shown on the map.")
-    if notes:
-        note = "\n".join(layers.measure.wrap(" ".join(notes), width_pt, 6.0 * fs, max_lines=4))
-        ax.text(0, 0, note, transform=ax.transAxes, fontsize=6.0 * fs, color=MUTED, va="bottom", parse_math=False)
+    with_names = 0 < len(ward.assets) <= settings.print_names_up_to
+    pillars = _draw_assets(ax, shown, frame, occupied, layers.measure, fs, with_names)
+    label_places(ax, layers.streets, frame, occupied, 8.0 * fs, layers.measure)
+    label_streets(ax, layers.streets, frame, occupied, MIN_PT * fs, layers.measure)
+    _label_neighbours(ax, layers, near, box, fs)
+
+    _scale_bar(ax, fs)
+    _north_arrow(ax, fs)
+    _inset(fig, layers, ward, layout, box)
+    has_sensitive = bool(len(ward.assets) and ward.assets["sensitive"].any())
+    return legend(fig, layers, ward, layout, LegendContent(classes, pillars, drawn, has_sensitive))
+
+
+def _furniture(occupied: Occupied, layout: PageLayout) -> None:
+    """Keep labels off the scale bar (lower left) and the north arrow (upper right)."""
+    x, y, w, h = layout.map
+    fs = layout.font_scale
+    occupied.add((x, y, x + 0.22 * w + 14.0 * fs, y + 14.0 * fs))
+    occupied.add((x + 0.92 * w, y + 0.76 * h, x + w, y + h))
+
+
+def number_text(numbers: list[int]) -> str:
+    """Return the label of the assets at one place: "7", or a range "12-15" of consecutive numbers."""
+    if len(numbers) == 1:
+        return str(numbers[0])
+    return f"{numbers[0]}\u2013{numbers[-1]}"
+
+
+def _draw_assets(
+    ax: Any, shown: pd.DataFrame, frame: MapFrame, occupied: Occupied, measure: Any, fs: float, with_names: bool
+) -> list[str]:
+    """Draw one symbol per place and its numbers (and names, for a ward of few assets); return the pillars drawn."""
+    if not len(shown):
+        return []
+    places = shown.groupby("place", sort=False)
+    first = places.head(1)
+    for pillar, rows in first.groupby("main_pillar", sort=False):
+        ax.scatter(
+            rows["x"],
+            rows["y"],
+            s=(6.5 * fs) ** 2,
+            marker=styles.PILLAR_MARKERS.get(pillar, "o"),
+            c=styles.pillar_colour(pillar),
+            edgecolors="white",
+            linewidths=0.8,
+            zorder=6,
+        )
+    size = NUMBER_PT * fs
+    xy = frame.to_mm(first[["x", "y"]].to_numpy(dtype="float64"))
+    r = 6.5 * fs / 2 / PT_PER_MM
+    for px, py in xy:  # every symbol is an obstacle to every label
+        occupied.add((px - r, py - r, px + r, py + r))
+    texts = []
+    for _, rows in places:
+        label = number_text(rows["number"].astype(int).tolist())
+        if with_names:
+            name = " / ".join(rows["name"].astype(str))
+            label = f"{label}  {measure.wrap(name, 48.0 * PT_PER_MM * fs, size, max_lines=1)[0]}"
+        texts.append(label)
+    pad = 0.15 * size / PT_PER_MM + 0.15
+    sizes = [(measure.width(t, size, bold=True) / PT_PER_MM + 2 * pad, size * 1.2 / PT_PER_MM + 2 * pad) for t in texts]
+    r_ = frame.rect
+    placed = place_labels(xy, sizes, (r_[0], r_[1], r_[0] + r_[2], r_[1] + r_[3]), occupied, gap=r + 0.3)
+    for (px, py), text, spot in zip(xy, texts, placed, strict=True):
+        if spot is None:
+            continue
+        b = spot.box
+        cx, cy = frame.to_ground((b[0] + b[2]) / 2, (b[1] + b[3]) / 2)
+        if spot.leader:
+            ex, ey = frame.to_ground(*leader_end(px, py, b))
+            gx, gy = frame.to_ground(px, py)
+            ax.plot([gx, ex], [gy, ey], color="#333333", lw=0.5 * fs, zorder=6.5, solid_capstyle="butt")
+        ax.text(
+            cx,
+            cy,
+            text,
+            fontsize=size,
+            fontweight="bold",
+            fontfamily=FONT_FAMILY,
+            color=INK,
+            ha="center",
+            va="center",
+            zorder=7,
+            parse_math=False,
+            # A white box for a halo: stroked text is drawn as outlines, several times slower in PDF.
+            bbox={"boxstyle": "square,pad=0.15", "facecolor": "white", "edgecolor": "#888888", "lw": 0.3, "alpha": 0.9},
+        )
+    return list(dict.fromkeys(first["main_pillar"].astype(str)))
+
+
+def _draw_shading(ax: Any, layers: PrintLayers, ward: WardContent, near: pd.DataFrame) -> list[int]:
+    """Draw the neighbouring wards faintly and the ward's LSOAs shaded inside its outline; return the classes shown.
+
+    The shading is part-transparent with white LSOA edges, so a ward all in one decile still shows its LSOAs
+    and the streets through them.
+    """
+    area = layers.area
+    neighbour_paths = [layers.ward_paths[str(c)] for c in near["code"]]
+    ax.add_collection(
+        PathCollection(
+            neighbour_paths, facecolors=_NEIGHBOUR_FILL, edgecolors=_NEIGHBOUR_EDGE, linewidths=0.6, zorder=1
+        )
+    )
+    ward_patch = PathPatch(layers.ward_paths[ward.code], facecolor="white", edgecolor="none", zorder=1.5)
+    ax.add_patch(ward_patch)
+    inside = np.flatnonzero(area.small_areas.geometry.intersects(ward.geometry).to_numpy())
+    lsoas = PathCollection(
+        [layers.lsoa_paths[i] for i in inside],
+        facecolors=[layers.lsoa_colours[i] for i in inside],
+        edgecolors="none",
+        alpha=SHADING_ALPHA,
+        zorder=2,
+    )
+    edges = PathCollection(
+        [layers.lsoa_paths[i] for i in inside], facecolors="none", edgecolors="white", linewidths=1.1, zorder=2.1
+    )
+    for coll in (lsoas, edges):
+        ax.add_collection(coll)
+        coll.set_clip_path(ward_patch)
+    return sorted({int(c) for c in np.asarray(layers.shading.classes)[inside]})

@@ -4,21 +4,32 @@ from __future__ import annotations
 
 import io
 import math
+import multiprocessing
 import re
 import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from matplotlib.backends.backend_pdf import PdfPages
 
 from assetmap._errors import Problem, ValidationError
 from assetmap.area.units import unit_title
-from assetmap.render.printmap.content import ward_content
+from assetmap.render.printmap.content import WardContent, ward_content
 from assetmap.render.printmap.layers import PrintLayers, prepare_print
-from assetmap.render.printmap.layout import contents_rows_per_page, new_figure, page_layout
+from assetmap.render.printmap.layout import PageLayout, contents_rows_per_page, new_figure, page_layout
 from assetmap.render.printmap.mappage import map_page
-from assetmap.render.printmap.pages import contents_pages, footer, header, qr_code, render_ward
+from assetmap.render.printmap.pages import (
+    contents_pages,
+    footer,
+    header,
+    map_title,
+    poster_index,
+    qr_code,
+    render_ward,
+)
 from assetmap.render.printmap.text import clean_text
 
 if TYPE_CHECKING:
@@ -47,6 +58,7 @@ def print_ward(
     *,
     paper: str = "a4",
     orientation: str = "landscape",
+    layout: str = "standard",
     layers: PrintLayers | None = None,
     **options: Any,
 ) -> bytes:
@@ -58,17 +70,20 @@ def print_ward(
         A loaded area.
     code : str
         The ward's code.
-    paper : {"a4", "a3"}
+    paper : {"a4", "a3", "a2"}
         Paper size (default A4).
     orientation : {"landscape", "portrait"}
         Default landscape.
+    layout : {"standard", "poster"}
+        ``standard``: the map page, then the facts and the full asset index; ``poster``: one sheet for a wall,
+        the map filling it with the legend and the first ten assets in a side panel.
     layers : PrintLayers, optional
         From :func:`prepare_print`, to share the preparation between several wards.
     **options
         ``colour_by`` (LSOAs shaded by national IMD decile, decile 1 darkest, or by the gap
         index of ``group``), ``group``, ``threshold``, ``include_stale``, ``public_url`` (the
         map then carries a QR code of ``<public_url>/ward?code=<code>``), ``tiles``,
-        ``tiles_attribution``: as for :func:`prepare_print`, when ``layers`` is not given.
+        ``streets``: as for :func:`prepare_print`, when ``layers`` is not given.
 
     Returns
     -------
@@ -80,14 +95,19 @@ def print_ward(
     ValidationError
         An unknown ward, paper size, orientation, shading or group.
     """
-    layout = page_layout(paper, orientation)
+    sheet = page_layout(paper, orientation, layout)
     (code,) = _ward_codes(area, [code])
     layers = layers or prepare_print(area, **options)
-    ward = ward_content(layers, code, layout)
+    ward = ward_content(layers, code, sheet)
     buf = io.BytesIO()
     with PdfPages(buf, metadata=_metadata(layers, unit_title(ward.name, code))) as pdf:
-        render_ward(pdf, layers, ward, layout, 1, 1 + len(ward.pages))
+        render_ward(pdf, layers, ward, sheet, 1, _n_pages(ward, sheet))
     return buf.getvalue()
+
+
+def _n_pages(ward: WardContent, sheet: PageLayout) -> int:
+    """Return the pages a ward takes: its map, then (not on a poster) its facts and index pages."""
+    return 1 if sheet.kind == "poster" else 1 + len(ward.pages)
 
 
 ProgressCallback = Callable[[int, int, str], None]
@@ -99,6 +119,7 @@ def print_pack(
     *,
     paper: str = "a4",
     orientation: str = "landscape",
+    layout: str = "standard",
     progress: ProgressCallback | None = None,
     layers: PrintLayers | None = None,
     **options: Any,
@@ -111,7 +132,7 @@ def print_pack(
         A loaded area.
     codes : iterable of str, optional
         Ward codes, printed in this order (default: every ward, sorted by name).
-    paper, orientation
+    paper, orientation, layout
         As for :func:`print_ward`.
     progress : callable, optional
         Called as ``progress(done, total, message)`` after each ward is laid out and drawn.
@@ -125,25 +146,56 @@ def print_pack(
     bytes
         The PDF: contents page(s), then each ward's map, facts and index pages.
     """
-    layout = page_layout(paper, orientation)
+    buf = io.BytesIO()
+    write_pack(
+        buf,
+        area,
+        codes,
+        paper=paper,
+        orientation=orientation,
+        layout=layout,
+        progress=progress,
+        layers=layers,
+        **options,
+    )
+    return buf.getvalue()
+
+
+def write_pack(
+    out: str | Path | BinaryIO,
+    area: Area,
+    codes: Iterable[str] | None = None,
+    *,
+    paper: str = "a4",
+    orientation: str = "landscape",
+    layout: str = "standard",
+    progress: ProgressCallback | None = None,
+    layers: PrintLayers | None = None,
+    **options: Any,
+) -> PrintLayers:
+    """Write the pack :func:`print_pack` makes to a file, page by page, and return the layers it used.
+
+    Each page goes to the file as soon as it is drawn and is then let go, so memory stays flat however
+    many wards the pack holds. Parameters are as for :func:`print_pack`; ``out`` is a path or a binary file.
+    """
+    sheet = page_layout(paper, orientation, layout)
     wanted = _ward_codes(area, codes)
     layers = layers or prepare_print(area, **options)
-    wards = [ward_content(layers, code, layout) for code in wanted]
-    n_contents = max(1, math.ceil(len(wards) / contents_rows_per_page(layout)))
+    wards = [ward_content(layers, code, sheet) for code in wanted]
+    n_contents = max(1, math.ceil(len(wards) / contents_rows_per_page(sheet)))
     entries, page = [], n_contents + 1
     for ward in wards:
         entries.append((ward, page))
-        page += 1 + len(ward.pages)
+        page += _n_pages(ward, sheet)
     total_pages = page - 1
-    buf = io.BytesIO()
     pack_title = f"{area.unit_label.singular} pack: {clean_text(area.name)}"
-    with PdfPages(buf, metadata=_metadata(layers, pack_title)) as pdf:
-        contents_pages(pdf, layers, layout, entries, total_pages)
+    with PdfPages(out, metadata=_metadata(layers, pack_title)) as pdf:
+        contents_pages(pdf, layers, sheet, entries, total_pages)
         for i, (ward, first) in enumerate(entries):
-            render_ward(pdf, layers, ward, layout, first, total_pages)
+            render_ward(pdf, layers, ward, sheet, first, total_pages)
             if progress is not None:
                 progress(i + 1, len(entries), unit_title(ward.name, ward.code))
-    return buf.getvalue()
+    return layers
 
 
 def ward_file_name(code: str, name: str) -> str:
@@ -160,33 +212,79 @@ def print_pack_zip(
     *,
     paper: str = "a4",
     orientation: str = "landscape",
+    layout: str = "standard",
     progress: ProgressCallback | None = None,
     layers: PrintLayers | None = None,
+    workers: int = 1,
     **options: Any,
 ) -> bytes:
     """Return a zip archive of one PDF per ward (as :func:`print_ward` makes), sharing one preparation.
 
     Parameters
     ----------
-    area, codes, paper, orientation, progress, layers, **options
+    area, codes, paper, orientation, layout, progress, layers, **options
         As for :func:`print_pack`.
+    workers : int
+        Processes drawing wards at once (default 1). More than one forks the process after the shared
+        preparation (where the system can fork), so each ward costs only its own drawing; for the command
+        line, not for a server's threads.
 
     Returns
     -------
     bytes
         The zip archive; members are named by :func:`ward_file_name`.
     """
+    global _POOL_JOB
     wanted = _ward_codes(area, codes)
-    layout = page_layout(paper, orientation)
+    page_layout(paper, orientation, layout)  # refuse a bad size or layout before any work
     layers = layers or prepare_print(area, **options)
+    sheet = {"paper": paper, "orientation": orientation, "layout": layout}
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for i, code in enumerate(wanted):
-            data = print_ward(area, code, paper=paper, orientation=layout.orientation, layers=layers)
-            zf.writestr(ward_file_name(code, layers.names.get(code, code)), data)
-            if progress is not None:
-                progress(i + 1, len(wanted), f"{layers.names.get(code, code)} ({code})")
+        if workers > 1 and len(wanted) > 1 and "fork" in multiprocessing.get_all_start_methods():
+            _POOL_JOB = (area, layers, sheet)
+            try:
+                context = multiprocessing.get_context("fork")
+                with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+                    results = pool.map(_pool_ward, wanted, chunksize=1)
+                    for i, (code, data, bare) in enumerate(results):
+                        _zip_ward(zf, layers, code, data, bare, (i, len(wanted), progress))
+            finally:
+                _POOL_JOB = None
+        else:
+            for i, code in enumerate(wanted):
+                data = print_ward(area, code, layers=layers, **sheet)  # notes a map with no streets itself
+                _zip_ward(zf, layers, code, data, False, (i, len(wanted), progress))
     return buf.getvalue()
+
+
+# The job a forked worker of :func:`print_pack_zip` draws from: the area, its shared layers and the sheet.
+_POOL_JOB: tuple[Area, PrintLayers, dict[str, str]] | None = None
+
+
+def _pool_ward(code: str) -> tuple[str, bytes, bool]:
+    """Draw one ward's PDF in a worker; say whether its map had no street base."""
+    assert _POOL_JOB is not None  # set before the pool forks
+    area, layers, sheet = _POOL_JOB
+    data = print_ward(area, code, layers=layers, **sheet)
+    return code, data, code in layers.without_streets
+
+
+def _zip_ward(
+    zf: zipfile.ZipFile,
+    layers: PrintLayers,
+    code: str,
+    data: bytes,
+    bare: bool,
+    step: tuple[int, int, ProgressCallback | None],
+) -> None:
+    """Add a ward's PDF to the archive; note a map a worker drew with no streets (``bare``); report progress."""
+    zf.writestr(ward_file_name(code, layers.names.get(code, code)), data)
+    if bare and code not in layers.without_streets:
+        layers.without_streets.append(code)
+    i, n, progress = step
+    if progress is not None:
+        progress(i + 1, n, f"{layers.names.get(code, code)} ({code})")
 
 
 def ward_preview_png(
@@ -195,6 +293,7 @@ def ward_preview_png(
     *,
     paper: str = "a4",
     orientation: str = "landscape",
+    layout: str = "standard",
     dpi: float = 80,
     layers: PrintLayers | None = None,
     **kwargs: Any,
@@ -207,7 +306,7 @@ def ward_preview_png(
         A loaded area.
     code : str
         The ward's code.
-    paper, orientation
+    paper, orientation, layout
         As for :func:`print_ward`.
     dpi : float
         Resolution of the image (default 80: a screen preview).
@@ -221,16 +320,18 @@ def ward_preview_png(
     bytes
         PNG.
     """
-    layout = page_layout(paper, orientation)
+    sheet = page_layout(paper, orientation, layout)
     (code,) = _ward_codes(area, [code])
     layers = layers or prepare_print(area, **kwargs)
-    ward = ward_content(layers, code, layout)
-    fig = new_figure(layout)
-    map_page(fig, layers, ward, layout)
-    header(fig, layers, layout, unit_title(ward.name, ward.code), layers.public_url is not None)
+    ward = ward_content(layers, code, sheet)
+    fig = new_figure(sheet)
+    legend_foot = map_page(fig, layers, ward, sheet)
+    header(fig, layers, sheet, map_title(ward), layers.public_url is not None)
     if layers.public_url is not None:
-        qr_code(fig, layers, layout, ward.code)
-    footer(fig, layers, layout, 1, 1 + len(ward.pages))
+        qr_code(fig, layers, sheet, ward.code)
+    if sheet.panel is not None:
+        poster_index(fig, layers, ward, sheet, legend_foot)
+    footer(fig, layers, sheet, 1, _n_pages(ward, sheet))
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, facecolor="white")
     return buf.getvalue()

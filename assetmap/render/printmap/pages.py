@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
 import numpy as np
@@ -17,6 +18,7 @@ from assetmap.render.printmap.content import WardContent
 from assetmap.render.printmap.layers import PrintLayers
 from assetmap.render.printmap.layout import (
     INDEX_COLUMNS,
+    POSTER_INDEX_ROWS,
     PageLayout,
     contents_rows_per_page,
     facts_height,
@@ -24,20 +26,27 @@ from assetmap.render.printmap.layout import (
     new_figure,
 )
 from assetmap.render.printmap.mappage import map_page
-from assetmap.render.printmap.text import MUTED, PT_PER_MM, RULE, clean_text, fmt_value, put_text
+from assetmap.render.printmap.text import MIN_PT, MUTED, PT_PER_MM, RULE, TITLE_PT, clean_text, fmt_value, put_text
+
+
+def _vintage(area: object, layer: str) -> str | None:
+    """Return a layer's vintage as ``area.toml`` states it, never a file name; None where it states none."""
+    v = str(getattr(area, "vintages", {}).get(layer, "") or "").strip()
+    if not v or re.search(r"\.(geojson|json|gpkg|shp|zip|csv|xlsx|osm|pbf|graphml|kml)\b", v, re.I) or "/" in v:
+        return None
+    return clean_text(v)
 
 
 def _subtitle(layers: PrintLayers) -> str:
     area = layers.area
-    v = area.vintages
     authority = clean_text(area.name) + (f" ({clean_text(area.code)})" if area.code else "")
-    parts = [
-        authority,
-        f"Printed {layers.printed.isoformat()}",
-        f"Boundaries: {clean_text(v.get('boundaries', 'not stated'))}",
-        f"Deprivation: {clean_text(v.get('deprivation', 'not stated'))}",
-        f"Register: {clean_text(v.get('assets', 'none loaded'))}, as of {area.as_of.isoformat()}",
-    ]
+    parts = [authority, f"Printed {layers.printed.isoformat()}"]
+    for layer, word in (("boundaries", "Boundaries"), ("small_areas", "LSOAs"), ("deprivation", "Deprivation")):
+        vintage = _vintage(area, layer)
+        if vintage:
+            parts.append(f"{word}: {vintage}")
+    register = _vintage(area, "assets")
+    parts.append(f"Assets: {register + ', ' if register else ''}as of {area.as_of.isoformat()}")
     return "  \u00b7  ".join(parts)
 
 
@@ -46,24 +55,23 @@ def header(fig: Figure, layers: PrintLayers, layout: PageLayout, title: str, qr:
     m = layout.margin
     top = layout.height - m
     right = layout.width - m - (layout.qr[2] + 30.0 * layout.font_scale if qr else 0.0)
-    width_pt = (right - m) * PT_PER_MM
-    size = 15.0
+    flag = "FICTIONAL DEMO DATA" if layers.area.fictional else ""
+    flag_w = layers.measure.width(flag, 8.0 * layout.font_scale, bold=True) / PT_PER_MM + 4.0 if flag else 0.0
+    width_pt = (right - m - flag_w) * PT_PER_MM
+    size = TITLE_PT
     lines = layers.measure.wrap(title, width_pt, size * layout.font_scale, bold=True, max_lines=2)
-    if len(lines) > 1:
-        size = 12.0
-        lines = layers.measure.wrap(title, width_pt, size * layout.font_scale, bold=True, max_lines=2)
-    put_text(fig, layout, m, top, "\n".join(lines), size, fontweight="bold", va="top", linespacing=1.05)
-    used = len(lines) * size * 1.2 / PT_PER_MM * layout.font_scale
-    sub = layers.measure.wrap(_subtitle(layers), width_pt, 7.0 * layout.font_scale, max_lines=3 - len(lines) + 1)
-    put_text(fig, layout, m, top - used - 0.8, "\n".join(sub), 7.0, color=MUTED, va="top", linespacing=1.2)
-    if layers.area.fictional:
+    put_text(fig, layout, m, top, "\n".join(lines), size, fontweight="bold", va="top", linespacing=1.0)
+    used = len(lines) * size * 1.17 / PT_PER_MM * layout.font_scale
+    sub = layers.measure.wrap(_subtitle(layers), width_pt, MIN_PT * layout.font_scale, max_lines=4 - len(lines))
+    put_text(fig, layout, m, top - used - 0.8, "\n".join(sub), MIN_PT, color=MUTED, va="top", linespacing=1.15)
+    if flag:
         put_text(
             fig,
             layout,
             right,
             top,
-            "FICTIONAL DEMO DATA",
-            7.5,
+            flag,
+            8.0,
             color="#b30000",
             fontweight="bold",
             ha="right",
@@ -87,13 +95,15 @@ def footer(fig: Figure, layers: PrintLayers, layout: PageLayout, page: int, n_pa
     page_text = f"Page {page} of {n_pages}"
     width_pt = (layout.width - 2 * m - 30.0 * layout.font_scale) * PT_PER_MM
     credit = layers.area.attribution
+    if layers.streets.credit and layers.streets.credit not in credit:
+        credit += f" Streets: {layers.streets.credit}"
     if layers.tiles and layers.tile_failures:
         credit += " Online map tiles could not be fetched; printed without them."
     elif layers.tiles and layers.tiles_attribution:
         credit += f" Map tiles: {layers.tiles_attribution}"
-    lines = layers.measure.wrap(clean_text(credit), width_pt, 6.0 * layout.font_scale, max_lines=3)
-    put_text(fig, layout, m, y - 1.2, "\n".join(lines), 6.0, color=MUTED, va="top", linespacing=1.2)
-    put_text(fig, layout, layout.width - m, y - 1.2, page_text, 6.5, color=MUTED, ha="right", va="top")
+    lines = layers.measure.wrap(clean_text(credit), width_pt, MIN_PT * layout.font_scale, max_lines=3)
+    put_text(fig, layout, m, y - 1.2, "\n".join(lines), MIN_PT, color=MUTED, va="top", linespacing=1.2)
+    put_text(fig, layout, layout.width - m, y - 1.2, page_text, MIN_PT, color=MUTED, ha="right", va="top")
 
 
 def qr_code(fig: Figure, layers: PrintLayers, layout: PageLayout, code: str) -> None:
@@ -109,7 +119,7 @@ def qr_code(fig: Figure, layers: PrintLayers, layout: PageLayout, code: str) -> 
     ax.set_axis_off()
     x, y, _, h = layout.qr
     label = f"Scan to open\nthis {layers.area.unit_label.singular_lower} online"
-    put_text(fig, layout, x - 1.5, y + h / 2, label, 6.5, ha="right", va="center", color=MUTED)
+    put_text(fig, layout, x - 1.5, y + h / 2, label, MIN_PT, ha="right", va="center", color=MUTED)
 
 
 def _data_page(
@@ -128,7 +138,7 @@ def _data_page(
         return
     put_text(fig, layout, x0, top, heading, 9.0, fontweight="bold", va="top")
     top -= 6.0 * fs
-    size = 7.0
+    size = MIN_PT
     line_mm = size * fs * 1.25 / PT_PER_MM
     header_h = header_row_mm(layout)
     fig.add_artist(
@@ -221,10 +231,12 @@ def _facts_box(fig: Figure, layers: PrintLayers, ward: WardContent, layout: Page
     y = top - 2.5 - 6.0 * fs
     cols = (x0 + 3, x0 + box_w * 0.64, x0 + box_w * 0.79)
     authority = "\n".join(
-        layers.measure.wrap(clean_text(layers.area.name), box_w * 0.19 * PT_PER_MM, 6.5 * fs, bold=True, max_lines=2)
+        layers.measure.wrap(clean_text(layers.area.name), box_w * 0.19 * PT_PER_MM, MIN_PT * fs, bold=True, max_lines=2)
     )
-    put_text(fig, layout, cols[1], y, f"This {unit.singular_lower}", 6.5, fontweight="bold", va="bottom", color=MUTED)
-    put_text(fig, layout, cols[2], y, authority, 6.5, fontweight="bold", va="bottom", color=MUTED)
+    put_text(
+        fig, layout, cols[1], y, f"This {unit.singular_lower}", MIN_PT, fontweight="bold", va="bottom", color=MUTED
+    )
+    put_text(fig, layout, cols[2], y, authority, MIN_PT, fontweight="bold", va="bottom", color=MUTED)
     y -= 1.0
     for label, ward_value, whole in ward.facts:
         put_text(fig, layout, cols[0], y, label, size, va="top")
@@ -237,12 +249,17 @@ def _facts_box(fig: Figure, layers: PrintLayers, ward: WardContent, layout: Page
     note_x = x0 + box_w + 6.0
     note_w = w - box_w - 6.0
     if note_w > 40.0:
-        lines = layers.measure.wrap(note, note_w * PT_PER_MM, 6.5 * fs, max_lines=10)
-        put_text(fig, layout, note_x, top - 2.5, "\n".join(lines), 6.5, va="top", color=MUTED, linespacing=1.3)
+        lines = layers.measure.wrap(note, note_w * PT_PER_MM, MIN_PT * fs, max_lines=10)
+        put_text(fig, layout, note_x, top - 2.5, "\n".join(lines), MIN_PT, va="top", color=MUTED, linespacing=1.3)
         return top - height - 5.0 * fs
-    lines = layers.measure.wrap(note, w * PT_PER_MM, 6.5 * fs, max_lines=3)
-    put_text(fig, layout, x0, top - height - 1.5, "\n".join(lines), 6.5, va="top", color=MUTED, linespacing=1.3)
-    return top - height - 3.0 - len(lines) * 6.5 * fs * 1.3 / PT_PER_MM
+    lines = layers.measure.wrap(note, w * PT_PER_MM, MIN_PT * fs, max_lines=3)
+    put_text(fig, layout, x0, top - height - 1.5, "\n".join(lines), MIN_PT, va="top", color=MUTED, linespacing=1.3)
+    return top - height - 3.0 - len(lines) * MIN_PT * fs * 1.3 / PT_PER_MM
+
+
+def map_title(ward: WardContent) -> str:
+    """Return the title of a ward's map page: its subject, then the ward."""
+    return f"Community assets and deprivation: {unit_title(ward.name, ward.code)}"
 
 
 def render_ward(
@@ -253,22 +270,55 @@ def render_ward(
     first_page: int,
     n_pages: int,
 ) -> None:
-    """Add a ward's map page and its facts and index pages to ``pdf``, numbered from ``first_page`` of ``n_pages``."""
-    title = unit_title(ward.name, ward.code)
+    """Add a ward's map page and its facts and index pages to ``pdf``, numbered from ``first_page`` of ``n_pages``.
+
+    A poster is the map page alone, with the first assets of the index in its side panel.
+    """
     qr = layers.public_url is not None
     fig = new_figure(layout)
-    map_page(fig, layers, ward, layout)
-    header(fig, layers, layout, title, qr)
+    legend_foot = map_page(fig, layers, ward, layout)
+    header(fig, layers, layout, map_title(ward), qr)
     if qr:
         qr_code(fig, layers, layout, ward.code)
+    if layout.panel is not None:
+        poster_index(fig, layers, ward, layout, legend_foot)
     footer(fig, layers, layout, first_page, n_pages)
     pdf.savefig(fig)
+    if layout.kind == "poster":
+        return
     for k, rows in enumerate(ward.pages):
         fig = new_figure(layout)
-        header(fig, layers, layout, f"{title}: facts and asset index", False)
+        header(fig, layers, layout, f"{unit_title(ward.name, ward.code)}: facts and asset index", False)
         _data_page(fig, layers, ward, layout, k, rows)
         footer(fig, layers, layout, first_page + 1 + k, n_pages)
         pdf.savefig(fig)
+
+
+def poster_index(fig: Figure, layers: PrintLayers, ward: WardContent, layout: PageLayout, legend_foot: float) -> None:
+    """Write a poster's side panel: the first assets of the index, numbered as on the map.
+
+    Where the panel shares the legend's frame, the list starts below the legend (``legend_foot``, mm).
+    """
+    assert layout.panel is not None  # a poster has a panel
+    x0, y0, w, h = layout.panel
+    fs = layout.font_scale
+    line = MIN_PT * fs * 1.35 / PT_PER_MM
+    top = legend_foot - 5.0 * fs if layout.panel == layout.legend else y0 + h
+    put_text(fig, layout, x0, top, "Assets on this map", 9.0, fontweight="bold", va="top")
+    top -= 9.0 * fs * 1.4 / PT_PER_MM
+    rows = ward.assets.head(POSTER_INDEX_ROWS)
+    shown = 0
+    for number, name in zip(rows["number"], rows["name"], strict=True):
+        lines = layers.measure.wrap(f"{number}  {name}", w * PT_PER_MM, MIN_PT * fs, max_lines=2)
+        if top - (len(lines) + 1) * line < y0:
+            break
+        put_text(fig, layout, x0, top, "\n".join(lines), MIN_PT, va="top", linespacing=1.2)
+        top -= len(lines) * line
+        shown += 1
+    rest = len(ward.assets) - shown
+    if rest > 0:
+        more = f"and {rest:,} more: print the standard layout for the full index."
+        put_text(fig, layout, x0, top - 1.0, more, MIN_PT, va="top", color=MUTED)
 
 
 def contents_pages(

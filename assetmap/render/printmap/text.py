@@ -26,6 +26,12 @@ PLACEHOLDER: str = "\u25a1"
 #: Most lines one cell of the asset index may take; a longer text ends with an ellipsis.
 MAX_CELL_LINES: int = 12
 
+#: Smallest text on a page at A4, in points; every size scales with the sheet, so A3 text is at least 10 pt.
+MIN_PT: float = 7.1
+
+#: Size of a map page's title at A4, in points (28 at A3).
+TITLE_PT: float = 20.0
+
 #: Points per millimetre.
 PT_PER_MM = 72.0 / 25.4
 #: Colours of body text, of quieter text and of rules.
@@ -164,13 +170,13 @@ def fmt_value(value: float, fmt: str) -> str:
 
 
 def put_text(fig: Figure, layout: PageLayout, x: float, y: float, s: str, size: float, **kwargs: Any) -> Any:
-    """Write ``s`` at (x, y) millimetres; user text is never parsed as maths."""
+    """Write ``s`` at (x, y) millimetres, at least :data:`MIN_PT` at A4; user text is never parsed as maths."""
     kwargs.setdefault("color", INK)
     return fig.text(
         x / layout.width,
         y / layout.height,
         s,
-        fontsize=size * layout.font_scale,
+        fontsize=max(size, MIN_PT) * layout.font_scale,
         fontfamily=FONT_FAMILY,
         parse_math=False,
         **kwargs,

@@ -22,6 +22,13 @@ PAPER_KEY: str = "print_paper"
 ORIENTATION_KEY: str = "print_orientation"
 COLOUR_KEY: str = "print_colour_by"
 PACK_KIND_KEY: str = "print_pack_kind"
+LAYOUT_KEY: str = "print_layout"
+
+#: Page layouts, in words.
+LAYOUT_CHOICES: dict[str, str] = {
+    "standard": "Map, then facts and the full index",
+    "poster": "Poster: one sheet, map with legend and first ten assets",
+}
 
 #: Session key of the last ward pack made: its options and bytes.
 PACK_RESULT_KEY: str = "print_pack_result"
@@ -35,10 +42,11 @@ PACK_KINDS: dict[str, str] = {"pdf": "One PDF with a contents page", "zip": "A z
 md_text = common.md_text
 
 
-def _options(paper: str, orientation: str, colour_by: str, chosen: common.Filters) -> dict[str, Any]:
+def _options(paper: str, orientation: str, layout: str, colour_by: str, chosen: common.Filters) -> dict[str, Any]:
     return {
         "paper": paper,
         "orientation": orientation,
+        "layout": layout,
         "colour_by": colour_by,
         "group": chosen.group if colour_by == "gap" else None,
         "threshold": chosen.threshold,
@@ -95,10 +103,11 @@ def page() -> None:
         st.info(f"This area has no {md_text(area.unit_label.plural_lower)} to print.")
         return
     left, middle, right = st.columns(3)
-    paper = left.radio("Paper", ["a4", "a3"], format_func=str.upper, horizontal=True, key=PAPER_KEY)
+    paper = left.radio("Paper", ["a4", "a3", "a2"], format_func=str.upper, horizontal=True, key=PAPER_KEY)
     orientation = middle.radio(
         "Orientation", ["landscape", "portrait"], format_func=str.capitalize, horizontal=True, key=ORIENTATION_KEY
     )
+    layout = left.radio("Layout", list(LAYOUT_CHOICES), format_func=LAYOUT_CHOICES.__getitem__, key=LAYOUT_KEY)
     colour_by = right.radio(
         "Shade LSOAs by", list(COLOUR_CHOICES), format_func=COLOUR_CHOICES.__getitem__, key=COLOUR_KEY
     )
@@ -106,7 +115,8 @@ def page() -> None:
         st.caption(f"Gap index of {md_text(group_label(chosen.group))} (choose another in the sidebar).")
     path = common.area_path()
     area_key = (str(path), common.area_fingerprint(path), common.register_version(path))
-    options = _options(paper, orientation, colour_by, chosen)
+    options = _options(paper, orientation, layout, colour_by, chosen)
+    _street_note(area, one)
 
     st.subheader(f"One {one}")
     try:
@@ -131,6 +141,21 @@ def page() -> None:
         type="primary",
     )
     _pack(area, area_key, options)
+
+
+def _street_note(area: Area, one: str) -> None:
+    """Say when the maps will print with no streets under them, and how to give them some."""
+    try:
+        empty = printmap.street_base(area).empty
+    except AssetMapError as exc:
+        st.warning(f"The area's streets cannot be read, so maps print without them.\n\n{md_text(exc)}")
+        return
+    if empty:
+        st.warning(
+            f"This area has no street network, so each {one} map prints with boundaries only. Add a street "
+            "network to the area (an OpenStreetMap extract) on the Data page, or print from the command line "
+            "with `--streets FILE`."
+        )
 
 
 def _pack(area: Area, area_key: tuple[str, str | None, int], options: dict[str, Any]) -> None:
