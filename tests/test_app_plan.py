@@ -11,9 +11,10 @@ from streamlit.testing.v1 import AppTest
 import assetmap
 from assetmap import settings
 from assetmap.record import sensitive_mask
+from assetmap.ui import common
 
 TIMEOUT_S = 120
-GROUP = "strengthening"  # the sidebar's default
+GROUP = common.DEFAULT_GROUP  # the sidebar's default: Scaling and Strengthening together
 
 # Cached areas outlive an AppTest run; each test starts from nothing.
 pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
@@ -160,7 +161,7 @@ def test_a_changed_filter_asks_for_the_change_again(at, reaching_postcode):
     _add_postcode(at, reaching_postcode)
     at.button(key="plan_go").click().run()
     assert "Residents newly within reach" in _metrics(at)
-    at.selectbox(key="_w_group").set_value("e6").run()
+    at.multiselect(key="_w_groups").set_value(["e6"]).run()
     assert "Residents newly within reach" not in _metrics(at)
     assert any("press **Show the change** again" in i.value for i in at.info)
 
@@ -193,3 +194,18 @@ def test_change_table_is_in_percentages() -> None:
             "Code": "A",
         }
     ]
+
+
+def test_the_best_set_of_sites_says_how_close_one_at_a_time_comes(at, area):
+    at.slider(key="plan_k").set_value(2)
+    at.radio(key="plan_method").set_value("optimal")
+    at.button(key="plan_suggest").click().run()
+    assert not at.exception and not at.error
+    expected = area.suggest_sites(GROUP, 2, method="optimal")
+    table = at.dataframe[0].value
+    assert list(table["Site"]) == ["S1", "S2"]
+    assert sorted(table["Deprived residents newly within reach"]) == sorted(
+        expected["newly_reached_deprived"].round().astype(int)
+    )
+    # The note on the page is the exact model's own: it compares the one-at-a-time choice with the best.
+    assert any(common.md_text(expected.attrs["note"])[:60] in c.value for c in at.caption)

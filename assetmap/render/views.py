@@ -264,7 +264,12 @@ def what_if_reach(
     t = result.threshold
     outline = area_outline(area)
     # The access run the what-if started from (see analyse_gaps), so its residents line up with the result.
-    access = area_access(area, include_stale=include_stale, limit=max(check_thresholds([*DEFAULT_THRESHOLDS, t])))
+    access = area_access(
+        area,
+        include_stale=include_stale,
+        limit=max(check_thresholds([*DEFAULT_THRESHOLDS, t])),
+        groups=[result.group],  # a combination's distances are worked out from its parts'
+    )
     if access.method == "network" and len(access.residents) == len(result.distance_after):
         xy = access.residents[["x", "y"]].to_numpy(float)
         before_d = access.distance[result.group].to_numpy(float)
@@ -279,9 +284,8 @@ def what_if_reach(
         added = _readable(widened((before_d > t) & (result.distance_after <= t)), resolution_m, outline)
         added = shapely.difference(added, before)
     else:
-        counted = counted_assets(area, include_stale=include_stale)
-        serving = np.asarray(counted[_serves(counted, result.group)].geometry.array)
-        before = shapely.intersection(shapely.union_all(shapely.buffer(serving, t, quad_segs=16)), outline)
+        # The land within reach now, as the Map page shades it (a combination's from its parts').
+        before = catchment(area, result.group, threshold=t, include_stale=include_stale).iloc[0]
         circles = shapely.union_all(shapely.buffer(shapely.points(np.column_stack(sites)), t, quad_segs=16))
         added = shapely.intersection(shapely.difference(circles, before), outline)
     return gpd.GeoSeries([before, added], index=["before", "added"], crs=settings.analysis_crs)

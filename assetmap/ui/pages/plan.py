@@ -59,6 +59,10 @@ ASSET_LABEL: str = "Existing asset or building"
 MAP_LABEL: str = "Map"
 K_LABEL: str = "Number of sites to suggest"
 
+#: How the sites are chosen, by the page's words.
+METHOD_LABEL: str = "How to choose"
+METHODS: dict[str, str] = {"greedy": "One at a time", "optimal": "Best set"}
+
 
 def _sites() -> list[dict[str, Any]]:
     return st.session_state.setdefault(SITES_KEY, [])
@@ -147,13 +151,14 @@ def _run_what_if(area: Area, chosen: common.Filters) -> None:
 
 def _run_suggest(area: Area, chosen: common.Filters) -> None:
     k = int(st.session_state.get("plan_k", 3))
-    key = ("plan_suggest", chosen.group, k, chosen.threshold, chosen.include_stale)
+    method = st.session_state.get("plan_method", "greedy")
+    key = ("plan_suggest", chosen.group, k, chosen.threshold, chosen.include_stale, method)
     try:
-        with st.spinner("Choosing sites..."):
+        with st.spinner("Choosing sites..." if method == "greedy" else "Finding the best set of sites..."):
             shortlist = area.memo(
                 key,
                 lambda: area.suggest_sites(
-                    chosen.group, k, threshold=chosen.threshold, include_stale=chosen.include_stale
+                    chosen.group, k, threshold=chosen.threshold, include_stale=chosen.include_stale, method=method
                 ),
             )
     except AssetMapError as exc:
@@ -187,7 +192,7 @@ def page() -> None:
     if area is None:
         return
     chosen = common.filters()
-    st.title(f"{common.md_text(area.name)}: plan new assets")
+    common.title(f"{common.md_text(area.name)}: plan new assets", chosen)
     st.caption(
         f"What if a new asset serving **{common.md_text(chosen.label)}** opened here? Residents count as within "
         f"reach within {chosen.threshold:,.0f} m. Change the element or pillar and the distance under Filters in "
@@ -196,7 +201,14 @@ def page() -> None:
     result = _current(RESULT_KEY, _signature(chosen, _sites()))
     suggested = _current(
         SUGGESTED_KEY,
-        ("plan_suggest", chosen.group, st.session_state.get("plan_k", 3), chosen.threshold, chosen.include_stale),
+        (
+            "plan_suggest",
+            chosen.group,
+            st.session_state.get("plan_k", 3),
+            chosen.threshold,
+            chosen.include_stale,
+            st.session_state.get("plan_method", "greedy"),
+        ),
     )
     map_column, side = st.columns([3, 2], gap="medium")
     with side:
@@ -411,8 +423,17 @@ def _suggest_section(area: Area, chosen: common.Filters, suggested: dict[str, An
         f"Street corners in the area where a new asset serving {common.md_text(chosen.label)} would bring the most "
         "residents of the most deprived 20% within reach, chosen one at a time."
     )
-    left, right = st.columns([3, 2], vertical_alignment="bottom")
+    left, middle, right = st.columns([3, 3, 2], vertical_alignment="bottom")
     left.slider(K_LABEL, min_value=1, max_value=10, value=3, key="plan_k")
+    middle.radio(
+        METHOD_LABEL,
+        list(METHODS),
+        format_func=METHODS.__getitem__,
+        horizontal=True,
+        key="plan_method",
+        help="One at a time is quick and usually close to the best; the best set is found exactly (it can take "
+        "up to a minute on a large area) and says how close the one-at-a-time choice comes to it.",
+    )
     right.button(
         "Suggest sites", icon=":material/auto_awesome:", on_click=_run_suggest, args=(area, chosen), key="plan_suggest"
     )
@@ -433,7 +454,7 @@ def _suggest_section(area: Area, chosen: common.Filters, suggested: dict[str, An
         column_config={c: st.column_config.NumberColumn(format="localized") for c in shortlist.columns[2:6]},
         key="plan_suggest_table",
     )
-    st.caption(common.md_text(HEURISTIC_NOTE))
+    st.caption(common.md_text(frame.attrs.get("note", HEURISTIC_NOTE)))
     a, b = st.columns(2)
     with a:
         common.table_download(
