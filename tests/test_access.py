@@ -342,6 +342,21 @@ def test_suggest_sites_is_greedy_and_explained(line_case):
     assert "greedy" in chosen.attrs["note"] and "maximal-coverage" in chosen.attrs["note"]
 
 
+def test_suggested_sites_count_the_walk_from_home_to_the_street():
+    # Residents 500 m off the line's far end: their walk to the street counts, as in the access measure,
+    # so no site within 150 m of the street reaches them, and the suggestion agrees with a what-if.
+    g = line_graph()
+    res = on_nodes(g, lsoa="L2", population=np.full(5, 100.0))
+    res.loc[4, ["y", "snap_m"]] = [500.0, 500.0]
+    dep = pd.DataFrame({"lsoa_code": ["L2"], "imd_decile": [1], "population": [500.0]})
+    acc = compute_access(res, assets_at([(0, 0)], [(6,)]), graph=g, limit=1200)
+    chosen = suggest_sites(acc, dep, "e6", 1, threshold=150, graph=g)
+    site = chosen.iloc[0]
+    assert site["newly_reached_deprived"] == 200.0  # two of nodes 2 to 4 on the line; not the one 500 m off it
+    check = what_if(acc, dep, [site["x"]], [site["y"]], "e6", threshold=150, graph=g)
+    assert check.newly_reached_deprived == site["newly_reached_deprived"]
+
+
 def test_suggest_sites_bad_k(line_case):
     g, acc, dep = line_case
     with pytest.raises(ValidationError, match="between 1 and 50"):

@@ -246,17 +246,20 @@ def _coverage_network(
     cand_snap: np.ndarray,
     resident_nodes: np.ndarray,
     threshold: float,
+    resident_snap: np.ndarray | None = None,
     chunk: int = 256,
 ) -> list[np.ndarray]:
     """For each candidate, the resident rows within ``threshold`` along the network.
 
     Candidates are run in chunks so that memory stays at ``chunk`` rows of node distances.
-    A candidate off the network reaches less far: its snap distance counts against the threshold.
+    A candidate or a resident off the network reaches less far: the walk to its nearest street
+    node (its snap distance) counts against the threshold, as it does in the access measure.
     """
+    walk_on = np.zeros(len(resident_nodes)) if resident_snap is None else resident_snap
     covered: list[np.ndarray] = []
     for lo in range(0, len(cand_nodes), chunk):
         block = dijkstra(graph.csr, directed=False, indices=cand_nodes[lo : lo + chunk], limit=threshold)
-        reach = block[:, resident_nodes] + cand_snap[lo : lo + chunk, None] <= threshold
+        reach = block[:, resident_nodes] + cand_snap[lo : lo + chunk, None] + walk_on[None, :] <= threshold
         covered.extend(np.flatnonzero(row) for row in reach)
     return covered
 
@@ -343,7 +346,8 @@ def _covered_by_candidates(
     if access.method == "network":
         assert graph is not None  # a network result always has its graph
         cand_nodes, cand_snap = snap_points(graph, cx, cy)
-        return _coverage_network(graph, cand_nodes, cand_snap, res["node"].to_numpy(int), threshold)
+        snap = res["snap_m"].to_numpy(float) if "snap_m" in res else None
+        return _coverage_network(graph, cand_nodes, cand_snap, res["node"].to_numpy(int), threshold, snap)
     tree = cKDTree(np.column_stack([res["x"].to_numpy(float), res["y"].to_numpy(float)]))
     return [np.asarray(ix, dtype=int) for ix in tree.query_ball_point(np.column_stack([cx, cy]), threshold)]
 
