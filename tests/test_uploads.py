@@ -68,7 +68,9 @@ def test_check_upload_names_the_file_and_the_allowed_kinds():
     assert all(ext in str(problem) for ext in uploads.UPLOAD_TYPES["boundaries"])
     assert uploads.check_upload("wards.GEOJSON", 10, "boundaries") == []
     assert uploads.check_upload("streets.osm", 10, "network") == []
-    assert uploads.check_upload("streets.gpkg", 10, "network")  # the network loader reads OSM XML or GraphML only
+    assert uploads.check_upload("streets.osm.pbf", 10, "network") == []
+    assert uploads.check_upload("open_roads.gpkg", 10, "network") == []  # its content decides what it is
+    assert uploads.check_upload("streets.csv", 10, "network")
 
 
 def test_check_upload_sizes(monkeypatch):
@@ -244,3 +246,24 @@ def test_xlsx_upload_reads_like_the_csv(tmp_path):
     area = create.area_from_uploads(files, name="Book", areas_dir=tmp_path)
     reference = create.area_from_uploads(_files(), name="Csv", areas_dir=tmp_path)
     pd.testing.assert_frame_equal(area.deprivation, reference.deprivation)
+
+
+def test_an_area_from_uploads_with_a_pbf_street_network(tmp_path):
+    import osmium
+
+    demo = settings.demo_area_path
+    pbf = tmp_path / "streets.osm.pbf"
+    with osmium.SimpleWriter(str(pbf)) as writer:
+        for obj in osmium.FileProcessor(str(demo / "streets" / "demo_streets.osm")):
+            writer.add(obj)
+    files = {
+        "boundaries": [Upload("wards.geojson", (demo / "boundaries" / "demo_wards.geojson").read_bytes())],
+        "small_areas": [Upload("lsoa.geojson", (demo / "boundaries" / "demo_lsoa21.geojson").read_bytes())],
+        "deprivation": [Upload("file7.csv", (demo / "deprivation" / "demo_iod2025_file7.csv").read_bytes())],
+        "lookup": [Upload("lookup.csv", (demo / "lookups" / "demo_lsoa21_to_ward24.csv").read_bytes())],
+        "network": [Upload("streets.osm.pbf", pbf.read_bytes())],
+    }
+    area = create.area_from_uploads(files, name="Streets from PBF", areas_dir=tmp_path / "areas")
+    result = area.gaps(groups=["e6"])
+    assert result.access.method == "network"
+    assert result.table["access_share"].between(0, 1).all()

@@ -40,7 +40,7 @@ UPLOAD_TYPES: dict[str, tuple[str, ...]] = {
     "deprivation": (".csv", ".xlsx"),
     "population": (".csv", ".xlsx"),
     "lookup": (".csv", ".xlsx"),
-    "network": (".osm", ".xml", ".graphml"),
+    "network": (".osm", ".pbf", ".xml", ".gpkg", ".graphml"),
     "postcodes": (".csv", ".xlsx"),
     "assets": (".csv", ".xlsx", ".geojson", ".json", ".gpkg", ".kml", ".zip"),
 }

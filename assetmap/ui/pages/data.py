@@ -41,7 +41,11 @@ FIELDS: tuple[tuple[str, str, str], ...] = (
     ("deprivation", "Indices of Deprivation file", "IoD File 7 is best; File 1, 2 or 5 with the population file."),
     ("population", "Population (IoD File 6)", "Only where the deprivation file has no population column."),
     ("lookup", "LSOA-to-ward lookup", "ONS best-fit lookup; without one, LSOAs are placed by their boundaries."),
-    ("network", "Street network", "OpenStreetMap XML (.osm) or GraphML, for walking distances."),
+    (
+        "network",
+        "Street network",
+        "An OpenStreetMap extract (.osm or .osm.pbf), OS Open Roads (GeoPackage) or GraphML, for walking distances.",
+    ),
     ("postcodes", "Postcode lookup", "ONS NSPL/ONSPD or OS Code-Point Open, to place assets by postcode."),
     ("assets", "Asset registers", "Spreadsheets or map layers of community assets."),
 )
