@@ -154,4 +154,9 @@ def run(repeat: int) -> list:
                 "<= 3x",
             )
         )
+    from benchmarks import bench_county_area
+    from benchmarks.county_area import county_frame
+
+    if os.environ.get("ASSETMAP_BENCH_COUNTY_AREA", "1") != "0":
+        results += bench_county_area.run(repeat, cache_folder(), pbf, county_frame(SIDE, SPACING_M, ORIGIN))
     return results
