@@ -61,6 +61,11 @@ print(json.dumps({"seconds": time.perf_counter() - start, "bytes": len(pdf),
 """
 
 
+def _root(area: Area) -> Path:
+    assert area.path is not None
+    return Path(area.path)
+
+
 def _child(script: str, args: list[str], cache_dir: Path, timeout: float | None = None) -> dict | None:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "ASSETMAP_CACHE_DIR": str(cache_dir)}
     try:
@@ -78,8 +83,8 @@ def gaps(area: Area, repeat: int, cache_dir: Path) -> list:
     from benchmarks.bench_borough import _bare, _warm_gaps, check, element_sources
 
     with tempfile.TemporaryDirectory() as empty:
-        cold = _child(_COLD, [str(area.root)], Path(empty))
-    kept = _child(_COLD, [str(area.root)], cache_dir)
+        cold = _child(_COLD, [str(_root(area))], Path(empty))
+    kept = _child(_COLD, [str(_root(area))], cache_dir)
     assert cold is not None and kept is not None
     graph = area.walk_graph()
     sources = element_sources(area, graph)
@@ -115,7 +120,7 @@ def printing(area: Area, cache_dir: Path) -> list:
     label = "bare A4 figure of the ward polygons"
     results = []
     for job, codes, target in (("ward", [str(counts.index[0])], "< 5 s"), ("pack", list(counts.index[:20]), "< 24 s")):
-        got = _child(_PRINT, [str(area.root), job, ",".join(map(str, codes))], cache_dir, timeout=PRINT_CAP_S)
+        got = _child(_PRINT, [str(_root(area)), job, ",".join(map(str, codes))], cache_dir, timeout=PRINT_CAP_S)
         name = (
             f"county print, busiest ward ({counts.iloc[0]} assets)" if job == "ward" else "county print, 20-ward pack"
         )
@@ -192,7 +197,7 @@ def app(area: Area, repeat: int, cache_dir: Path) -> list:
         starts = {}
         for label, env in (("cold", {"ASSETMAP_CACHE_DIR": str(Path(tmp) / "empty")}), ("kept", kept_env)):
             (Path(tmp) / label).mkdir()
-            starts[label], url, running = _healthy(area.root, Path(tmp) / label, env)
+            starts[label], url, running = _healthy(_root(area), Path(tmp) / label, env)
             if label == "cold":
                 running.__exit__(None, None, None)
         try:
