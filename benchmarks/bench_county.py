@@ -132,7 +132,9 @@ def run(repeat: int) -> list:
     xml, pbf = write_county(cache_folder())
     made = time.perf_counter() - start
     results = []
-    for label, path in (("XML", xml), ("PBF", pbf)):
+    # ASSETMAP_BENCH_COUNTY_NETWORK=0 leaves out the network reads, ASSETMAP_BENCH_COUNTY_AREA=0 the area's figures.
+    formats = (("XML", xml), ("PBF", pbf)) if os.environ.get("ASSETMAP_BENCH_COUNTY_NETWORK", "1") != "0" else ()
+    for label, path in formats:
         lean, bare = [], []
         for _ in range(max(1, min(repeat, 3))):
             lean.append(_in_fresh_process(path, "lean"))
@@ -154,4 +156,9 @@ def run(repeat: int) -> list:
                 "<= 3x",
             )
         )
+    from benchmarks import bench_county_area
+    from benchmarks.county_area import county_frame
+
+    if os.environ.get("ASSETMAP_BENCH_COUNTY_AREA", "1") != "0":
+        results += bench_county_area.run(repeat, cache_folder(), pbf, county_frame(SIDE, SPACING_M, ORIGIN))
     return results

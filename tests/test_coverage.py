@@ -6,6 +6,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 
 import assetmap
 from assetmap import settings
@@ -275,6 +276,26 @@ def test_catchment_without_network_is_circles_round_the_assets(tiny_area):
         if outline.contains(point):
             assert shape.iloc[0].buffer(1.0).contains(point)
     assert catchment(tiny_area, "e8", threshold=400).iloc[0].is_empty  # no asset serves element 8
+
+
+def test_reach_shape_covers_the_points_fills_street_gaps_and_keeps_land_out_of_reach():
+    from assetmap.render.views import reach_shape
+
+    # Street nodes every 100 m over 2 km, less a 600 m square in the middle that nobody reaches.
+    gx, gy = np.meshgrid(np.arange(0.0, 2001.0, 100.0), np.arange(0.0, 2001.0, 100.0))
+    x, y = gx.ravel() + 0.37, gy.ravel() - 0.21
+    out = (abs(x - 1000) < 300) & (abs(y - 1000) < 300)
+    shape = reach_shape(x[~out], y[~out], 60.0)
+    assert shape.is_valid
+    # Every point lies well inside: at least half the radius from the edge.
+    assert shapely.contains_xy(shape.buffer(-30.0), x[~out], y[~out]).all()
+    # The gaps between neighbouring streets are filled; the unreached square stays a hole.
+    assert shapely.contains_xy(shape, 50.0, 50.0)
+    assert not shapely.contains_xy(shape, 1000.0, 1000.0)
+    assert sum(len(p.interiors) for p in shape.geoms) == 1
+    # Nothing further than twice the radius from every point is covered.
+    assert not shapely.contains_xy(shape, -130.0, 500.0)
+    assert reach_shape(np.array([]), np.array([]), 60.0).is_empty
 
 
 def test_shown_assets_filters(demo):
