@@ -438,8 +438,9 @@ def test_the_review_map_needs_no_jquery_and_shows_the_pin_and_the_postcode(
     # folium's Popup writes "$(...)" (jQuery), which the app does not load: the map was blank.
     assert "$(" not in fake.html and "L.popup" not in fake.html
     assert '"draggable": true' in fake.html and 'fire("click"' in fake.html
-    assert "Postcode EB1 1AB" in fake.html and "am-postcode-pin" in fake.html
-    assert any("purple square is the centre of its postcode, EB1 1AB" in c.value for c in at.caption)
+    # This record is at its postcode's centre: a second marker would only hide the pin, so the key says so.
+    assert "am-postcode-pin" not in fake.html
+    assert any("it is at the centre of its postcode, EB1 1AB" in c.value for c in at.caption)
     assert not any(b.label == "Save the new place" for b in at.button)  # nothing moved, nothing to save
 
 
@@ -466,3 +467,13 @@ def test_a_moved_pin_is_saved_as_an_audited_edit_only_on_confirming(
     last = audit.iloc[-1]
     assert last["action"] == "edit" and last["actor"] == OFFICER
     assert last["reason"] == "Meets in the church hall across the road"
+
+
+def test_the_review_map_shows_the_postcode_beside_a_pin_placed_elsewhere() -> None:
+    from assetmap.render import webmap
+
+    centre = ("EB1 1AB", -0.104803, 51.553772)
+    away = webmap.place_map(-0.104, 51.5544, name="Choir", attribution="OSM", postcode=centre).get_root().render()
+    assert "am-postcode-pin" in away and "Postcode EB1 1AB" in away
+    same = webmap.place_map(centre[1], centre[2], name="Choir", attribution="OSM", postcode=centre).get_root().render()
+    assert "am-postcode-pin" not in same

@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 
+from assetmap.analysis.groups import group_label
 from assetmap.render.webmap.sites import SITE_CLASS, SUGGESTED_CLASS
+from assetmap.ui.common import DEFAULT_GROUP
 
 pytestmark = pytest.mark.browser
 
@@ -49,7 +51,10 @@ def test_clicking_the_map_beside_a_suggested_site_shows_the_change(
 
         page.get_by_role("button", name="Show the change").click()
         expect(page.get_by_text("Residents newly within reach", exact=True)).to_be_visible(timeout=TIMEOUT_MS)
-        expect(page.get_by_text("Pillar: Strengthening: areas whose gap index would fall", exact=True)).to_be_visible()
+        label = group_label(DEFAULT_GROUP)
+        expect(page.get_by_text(f"{label}: areas whose gap index would fall", exact=True)).to_be_visible(
+            timeout=TIMEOUT_MS
+        )
         expect(page.locator(APP_IDLE)).to_be_attached(timeout=TIMEOUT_MS)
         # The change table and the suggestions' table; the first's download holds the wards whose gap falls.
         tables = page.locator('[data-testid="stDataFrame"]')

@@ -323,7 +323,7 @@ def capacity_note(result: CapacityResult) -> tuple[str, ...]:
         f"{opts.threshold:,.0f} m of it, weighted by distance (R_j = S_j / Σ P_i W(d_ij)); each resident point "
         f"adds up the ratios of the assets within {opts.threshold:,.0f} m, weighted the same way "
         f"(A_i = Σ R_j W(d_ij)). The decay W is {w1:g} in the nearest third of the distance, {w2:g} in the middle "
-        f"third and {w3:g} in the furthest (Luo and Qi's steps). Wards and LSOAs show the population-weighted mean, "
+        f"third and {w3:g} in the furthest (Luo and Qi's steps). Each area and LSOA shows the population-weighted mean, "
         f"in {unit} per 1,000 residents. {result.n_default:,} records give no capacity in {unit} and count as "
         f"{opts.default_capacity:g}."
         + (

@@ -31,7 +31,7 @@ from assetmap.render.webmap.layers import (
     classify_measure,
 )
 from assetmap.render.webmap.legend import legend_html
-from assetmap.render.webmap.place import POSTCODE_CLASS, metres_between, place_map
+from assetmap.render.webmap.place import POSTCODE_CLASS, at_postcode, metres_between, place_map
 from assetmap.render.webmap.points import (
     ASSET_CLASS,
     POPUP_CSS,
@@ -78,6 +78,7 @@ __all__ = [
     "Measure",
     "WebLib",
     "area_map",
+    "at_postcode",
     "base_map",
     "classify_measure",
     "filter_by_pillars",

@@ -24,7 +24,7 @@ POSTCODE_CLASS: str = "am-postcode-pin"
 
 #: The postcode marker: a dark square with a white edge, unlike the pin's drop shape.
 _POSTCODE_ICON: str = (
-    f'<div class="{POSTCODE_CLASS}" style="width:14px;height:14px;background:#5b2a86;'
+    f'<div class="{POSTCODE_CLASS}" style="width:18px;height:18px;margin:1px;background:#5b2a86;'
     'border:2px solid #fff;box-shadow:0 0 0 1px #5b2a86"></div>'
 )
 
@@ -70,6 +70,15 @@ def metres_between(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
     return 2 * 6_371_008.8 * math.asin(math.sqrt(min(1.0, a)))
 
 
+#: Metres within which a pin is taken to be at its postcode's centre (one marker would hide the other).
+SAME_PLACE_M: float = 10.0
+
+
+def at_postcode(lon: float, lat: float, postcode: tuple[str, float, float] | None) -> bool:
+    """Whether a place is at the centre of its postcode ``(code, longitude, latitude)``, within :data:`SAME_PLACE_M`."""
+    return postcode is not None and metres_between(lon, lat, postcode[1], postcode[2]) <= SAME_PLACE_M
+
+
 def place_map(
     lon: float,
     lat: float,
@@ -105,12 +114,17 @@ def place_map(
         south, north = min(south, postcode[2] - dy / 4), max(north, postcode[2] + dy / 4)
         west, east = min(west, postcode[1] - dx / 4), max(east, postcode[1] + dx / 4)
     m = base_map(attribution=attribution, bounds=[[south, west], [north, east]], libs_url=libs_url)
-    if postcode is not None:
+    # A pin already at its postcode's centre is not covered by a second marker (nothing to compare).
+    if postcode is not None and not at_postcode(lon, lat, postcode):
         code, plon, plat = postcode
         folium.Marker(
             [plat, plon],
-            icon=folium.DivIcon(html=_POSTCODE_ICON, icon_size=(18, 18), icon_anchor=(9, 9), class_name="am-div-icon"),
+            icon=folium.DivIcon(
+                html=_POSTCODE_ICON, icon_size=(24, 24), icon_anchor=(12, 12), class_name="am-div-icon"
+            ),
             tooltip=f"Postcode {safe_text(code)}: its centre",
+            # The marker's name for screen readers: fixed words, never the record's own text.
+            title="The submitted postcode's centre",
         ).add_to(m)
     pin = folium.Marker(
         [lat, lon],
@@ -118,6 +132,7 @@ def place_map(
         icon=folium.DivIcon(html=_PIN_ICON, icon_size=(26, 38), icon_anchor=(13, 37), class_name=PIN_CLASS),
         draggable=True,
         z_index_offset=1000,
+        title="The record's place: drag it, or click the map, to move it",
     )
     pin.add_to(m)
     _MovablePin(pin, m).add_to(m)

@@ -186,7 +186,13 @@ def _preview(store: RegisterStore, record: dict[str, Any], officer: str, area: A
     )
     st.caption(
         "Key: the blue pin is the record's place: drag it, or click the map, to correct it"
-        + (f"; the purple square is the centre of its postcode, {common.md_text(postcode[0])}." if postcode else ".")
+        + (
+            f"; it is at the centre of its postcode, {common.md_text(postcode[0])}."
+            if postcode and webmap.at_postcode(lon, lat, postcode)
+            else f"; the purple square is the centre of its postcode, {common.md_text(postcode[0])}."
+            if postcode
+            else "."
+        )
     )
     moved = (result or {}).get("last_clicked")
     if not moved:
