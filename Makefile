@@ -21,7 +21,7 @@ run: install
 	$(BIN)/assetmap serve --port $(PORT)
 
 test: install system-deps
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 lint: install
 	$(BIN)/ruff check assetmap tests benchmarks tools

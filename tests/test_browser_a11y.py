@@ -120,8 +120,12 @@ def _idle(page: Any) -> None:
 
 def _type_field(page: Any, label: str, text: str) -> None:
     """Tab to a text field, type into it and leave it with Tab (which sends it); wait for the rerun."""
+    from playwright.sync_api import expect
+
     axe.tab_to(page, label)
+    _idle(page)  # a rerun still drawing the form would drop the keys typed into it
     page.keyboard.type(text)
+    expect(page.get_by_label(label, exact=True)).to_have_value(text)
     page.keyboard.press("Tab")
     _idle(page)
 
