@@ -421,7 +421,7 @@ def _suggest_section(area: Area, chosen: common.Filters, suggested: dict[str, An
     st.subheader("Suggest sites")
     st.caption(
         f"Street corners in the area where a new asset serving {common.md_text(chosen.label)} would bring the most "
-        "residents of the most deprived 20% within reach, chosen one at a time."
+        "residents of the most deprived 20% within reach: chosen one at a time, or as the best set of that many."
     )
     left, middle, right = st.columns([3, 3, 2], vertical_alignment="bottom")
     left.slider(K_LABEL, min_value=1, max_value=10, value=3, key="plan_k")
