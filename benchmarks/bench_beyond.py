@@ -54,10 +54,20 @@ def synthetic_cover(n_res: int = 40_000, n_cand: int = 2_000, reach: float = 800
     return Cover(covered=covered, weight=weight)
 
 
-def run(repeat: int) -> list:
-    from benchmarks.__main__ import Result, interleaved, timed
+def measures(area: Area, repeat: int, where: str = "") -> list:
+    """Audience access and the capacity score (E2SFCA) on ``area``, warm, against its presence-based gaps.
 
-    area = load_area(settings.demo_area_path)
+    Parameters
+    ----------
+    area : Area
+        A loaded area (the demo borough, or the synthetic county).
+    repeat : int
+        Runs of each, taking turns.
+    where : str
+        Put before each figure's name ("county ").
+    """
+    from benchmarks.__main__ import Result, interleaved
+
     graph = area.walk_graph()
     residents, assets = area.access().residents, counted_assets(area)
     keys, options = group_keys(), CapacityOptions(threshold=float(settings.walk_threshold_m))
@@ -73,11 +83,17 @@ def run(repeat: int) -> list:
         },
         repeat,
     )
-    base, label = seconds["gaps"], "area.gaps(), presence, warm"
-    results = [
-        Result('area.gaps(audience="children"), warm', seconds["children"], label, base, "<= 2x"),
-        Result("capacity score E2SFCA, 15 groups, warm", seconds["capacity"], label, base, "<= 2x"),
+    base, label = seconds["gaps"], f"{where}area.gaps(), presence, warm"
+    return [
+        Result(f'{where}area.gaps(audience="children"), warm', seconds["children"], label, base, "<= 2x"),
+        Result(f"{where}capacity score E2SFCA, 15 groups, warm", seconds["capacity"], label, base, "<= 2x"),
     ]
+
+
+def run(repeat: int) -> list:
+    from benchmarks.__main__ import Result, timed
+
+    results = measures(load_area(settings.demo_area_path), repeat)
     cover = synthetic_cover()
     print(
         f"sites: {len(cover.weight):,} resident points ({int((cover.weight > 0).sum()):,} weighted), "

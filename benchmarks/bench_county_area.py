@@ -256,6 +256,7 @@ def app(area: Area, repeat: int, cache_dir: Path) -> list:
 
 def run(repeat: int, folder: Path, network: Path, frame: Any) -> list:
     """Create (or find) the county area and measure gaps, printing and the app on it."""
+    from benchmarks.bench_beyond import measures
     from benchmarks.county_area import county_area
 
     area, made = county_area(folder, network, frame)
@@ -267,6 +268,7 @@ def run(repeat: int, folder: Path, network: Path, frame: Any) -> list:
     cache_dir = folder / "assetmap-cache"
     settings.cache_dir = cache_dir  # the warm figures and the kept-network runs share one prepared copy
     results = gaps(area, repeat, cache_dir)
+    results += measures(area, max(1, min(repeat, 3)), "county ")  # audience and capacity beside presence
     for r in results:
         print(r.line(), flush=True)  # kept should a later part fail
     results += app(area, repeat, cache_dir)
