@@ -113,12 +113,21 @@ def _write_iod(path: Path, codes: list[str], names: list[str], rng: np.random.Ge
         "Index of Multiple Deprivation (IMD) Rank (where 1 is most deprived)",
         "Index of Multiple Deprivation (IMD) Decile (where 1 is most deprived 10% of LSOAs)",
         "Total population: mid 2022",
+        "Dependent Children aged 0-15: mid 2022",
+        "Older population aged 60 and over: mid 2022",
     ]
+    # Residents by age (for audience access), from their own draws so the rest of the county is unchanged.
+    ages = np.random.default_rng(SEED + 7)
+    children = np.round(population * ages.uniform(0.14, 0.26, N_LSOAS)).astype(int)
+    older = np.round(population * ages.uniform(0.14, 0.32, N_LSOAS)).astype(int)
     with open(path, "w", newline="", encoding="utf-8") as fh:
         out = csv.writer(fh)
         out.writerow(header)
         out.writerows(
-            [codes[i], names[i], "E10999999", "Benchshire", f"{score[i]:.3f}", rank[i], decile[i], population[i]]
+            [
+                *(codes[i], names[i], "E10999999", "Benchshire", f"{score[i]:.3f}", rank[i], decile[i]),
+                *(population[i], children[i], older[i]),
+            ]
             for i in range(N_LSOAS)
         )
 
@@ -161,7 +170,7 @@ def write_files(folder: Path, frame: shapely.Polygon, seed: int = SEED) -> dict[
     paths = {
         "boundaries": folder / "wards.geojson",
         "small_areas": folder / "lsoas.geojson",
-        "imd": folder / "iod2025_file7.csv",
+        "imd": folder / "iod2025_file7_ages.csv",  # with residents by age: files without them are rewritten
         "lookup": folder / "lsoa_to_ward.csv",
         "assets": folder / "assets.csv",
     }
@@ -192,7 +201,7 @@ def write_files(folder: Path, frame: shapely.Polygon, seed: int = SEED) -> dict[
 
 def county_area(folder: Path, network: Path, frame: shapely.Polygon) -> tuple[Area, float]:
     """Return the county area (created with ``init_area`` unless kept from an earlier run) and seconds it took."""
-    target = folder / "area"
+    target = folder / "area-ages"  # the county with residents by age
     start = time.perf_counter()
     if (target / "area.toml").is_file():
         return load_area(target), time.perf_counter() - start
