@@ -93,7 +93,10 @@ def _choose(page: Any, label: str, option: str) -> None:
 
 def _change_group(page: Any, group: str, n_areas: int) -> float:
     # The clock starts at the click that picks the way of combining the chosen groups.
-    option = page.get_by_role("radio", name=group, exact=True)
+    # The radio's input is hidden under its label, as for a person: the label is what is clicked.
+    option = page.locator('[data-testid="stSidebarContent"] label').filter(
+        has=page.get_by_role("radio", name=group, exact=True)
+    )
     option.wait_for(timeout=TIMEOUT_MS)
     start = time.perf_counter()
     option.click()
