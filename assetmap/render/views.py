@@ -336,7 +336,8 @@ def what_if_reach(
         before_d = access.distance[result.group].to_numpy(float)
 
         def widened(mask: np.ndarray) -> shapely.Geometry:
-            return shapely.union_all(shapely.buffer(shapely.points(xy[mask]), resolution_m, quad_segs=4))
+            # The Map page's catchment tracing: a union of one circle per node grows faster than their square.
+            return reach_shape(xy[mask, 0], xy[mask, 1], resolution_m)
 
         before = area.memo(
             ("reach_before", result.group, t, include_stale, resolution_m),
