@@ -189,6 +189,15 @@ class Area:
         placed = self._of_assets("placed_assets", lambda: generalise_sensitive(self.approved_assets(), self.boundaries))
         return placed.copy(deep=False)  # a frame of the caller's own, as approved_assets gives
 
+    def lsoa_ward_names(self) -> pd.Series:
+        """Return the name of each LSOA's ward, by LSOA code: the ward holding most of its residents (the lookup's weight)."""
+
+        def build() -> pd.Series:
+            lookup = self.lookup.sort_values("weight", ascending=False, kind="stable").drop_duplicates("lsoa_code")
+            return lookup.set_index("lsoa_code")["area_code"].map(self.boundaries.set_index("code")["name"])
+
+        return self.memo("lsoa_ward_names", build)
+
     def area_summary(self) -> gpd.GeoDataFrame:
         """Deprivation summary and approved asset count per area, with boundaries (EPSG:27700).
 

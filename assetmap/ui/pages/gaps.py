@@ -76,13 +76,6 @@ def ranked(table: pd.DataFrame, group: str, wards: pd.Series | None = None) -> p
     return out.reset_index(drop=True)
 
 
-def lsoa_wards(area) -> pd.Series:
-    """Return the name of each LSOA's ward (the one holding most of its residents, by the area's lookup)."""
-    lookup = area.lookup.sort_values("weight", ascending=False, kind="stable").drop_duplicates("lsoa_code")
-    names = area.boundaries.set_index("code")["name"]
-    return lookup.set_index("lsoa_code")["area_code"].map(names)
-
-
 def _highlight(row: pd.Series) -> list[str]:
     """Shade the "high need, low access" rows (their Priority column says so in words too)."""
     shade = "background-color: #fde2c8" if row.get("Priority") == PRIORITY_MARK else ""
@@ -182,7 +175,7 @@ def page() -> None:
         'deprived residents are out of reach. Rank 1 is the largest gap; rows marked "High need, low access" '
         "are shaded; the whole area is the last row. Hover a column's heading for what it means."
     )
-    shown = ranked(table, group, lsoa_wards(area) if by == "lsoa" else None)
+    shown = ranked(table, group, area.lsoa_ward_names() if by == "lsoa" else None)
     st.dataframe(
         shown.style.apply(_highlight, axis=1),
         hide_index=True,
