@@ -360,13 +360,11 @@ def _greedy_sites(
     ``open_mask`` marks the residents not yet within reach. Returns each choice's candidate position and
     the deprived and all residents it newly reaches; stops early when no candidate reaches anyone deprived.
     """
+    # The one greedy rule (as the exact model's comparison uses), then each choice's newly reached residents.
+    order = greedy_cover(Cover(covered, np.where(open_mask, deprived, 0.0)), k).chosen
     remaining = open_mask.copy()
     chosen = []
-    for _ in range(k):
-        gains = np.array([deprived[c][remaining[c]].sum() for c in covered])
-        best = int(np.argmax(gains)) if len(gains) else -1
-        if best < 0 or gains[best] <= 0:
-            break
+    for best in order:
         hit = covered[best][remaining[covered[best]]]
         chosen.append(
             (best, {"newly_reached_deprived": float(deprived[hit].sum()), "newly_reached": float(pop[hit].sum())})
