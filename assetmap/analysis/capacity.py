@@ -34,22 +34,18 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.sparse.csgraph import dijkstra
 
 from assetmap._errors import Problem, ValidationError
-from assetmap.analysis.access import asset_arrays, pairs_within, with_sources
+from assetmap.analysis.access import asset_arrays, pairs_within
 from assetmap.analysis.audience import serves_audience
 from assetmap.analysis.deprivation import check_lookup
 from assetmap.analysis.groups import check_groups, check_thresholds, group_masks
-from assetmap.analysis.walkgraph import WalkGraph, snap_points
+from assetmap.analysis.walkgraph import WalkGraph, snap_points, walks_within
 from assetmap.record import CAPACITY_UNITS
 from assetmap.taxonomy import Taxonomy, load_taxonomy
 
 #: The step decay of Luo and Qi (2009): weight in the nearest, middle and furthest third of the threshold.
 DECAY_WEIGHTS: tuple[float, float, float] = (1.0, 0.68, 0.22)
-
-#: Sources walked from at once: bounds the memory of one pass of the shortest-path search.
-_CHUNK = 32
 
 
 @dataclass(frozen=True)
@@ -119,20 +115,9 @@ def _network_pairs(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return every (resident, asset, walking metres) pair within ``limit`` along the network."""
     nodes, snap = snap_points(graph, xy[:, 0], xy[:, 1])
-    aug = with_sources(graph, nodes, snap)
-    res_nodes = residents["node"].to_numpy(np.int64)
-    res_snap = residents["snap_m"].to_numpy("float64")
-    who, which, metres = [], [], []
-    for start in range(0, len(xy), _CHUNK):
-        sources = np.arange(start, min(start + _CHUNK, len(xy)))
-        dist = dijkstra(aug, directed=True, indices=graph.n_nodes + sources, limit=limit)[:, res_nodes] + res_snap
-        a, r = np.nonzero(dist <= limit)
-        who.append(r)
-        which.append(sources[a])
-        metres.append(dist[a, r])
-    if not who:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
-    return np.concatenate(who), np.concatenate(which), np.concatenate(metres)
+    res = (residents["node"].to_numpy(np.int64), residents["snap_m"].to_numpy("float64"))
+    which, who, metres = walks_within(graph, (nodes, snap), res, limit)
+    return who, which, metres
 
 
 def asset_pairs(

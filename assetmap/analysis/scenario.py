@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
 from assetmap._errors import AssetMapError, Problem, ValidationError
@@ -29,7 +28,7 @@ from assetmap.analysis.sites import (
     exact_cover,
     greedy_cover,
 )
-from assetmap.analysis.walkgraph import WalkGraph, snap_points
+from assetmap.analysis.walkgraph import WalkGraph, snap_points, walks_within
 
 HEURISTIC_NOTE = (
     "Sites are chosen one at a time, each the candidate that brings the most not-yet-reached residents of "
@@ -247,21 +246,16 @@ def _coverage_network(
     resident_nodes: np.ndarray,
     threshold: float,
     resident_snap: np.ndarray | None = None,
-    chunk: int = 256,
 ) -> list[np.ndarray]:
-    """For each candidate, the resident rows within ``threshold`` along the network.
+    """For each candidate, the resident rows within ``threshold`` along the network, in order.
 
-    Candidates are run in chunks so that memory stays at ``chunk`` rows of node distances.
     A candidate or a resident off the network reaches less far: the walk to its nearest street
     node (its snap distance) counts against the threshold, as it does in the access measure.
     """
     walk_on = np.zeros(len(resident_nodes)) if resident_snap is None else resident_snap
-    covered: list[np.ndarray] = []
-    for lo in range(0, len(cand_nodes), chunk):
-        block = dijkstra(graph.csr, directed=False, indices=cand_nodes[lo : lo + chunk], limit=threshold)
-        reach = block[:, resident_nodes] + cand_snap[lo : lo + chunk, None] + walk_on[None, :] <= threshold
-        covered.extend(np.flatnonzero(row) for row in reach)
-    return covered
+    cand, rows, _ = walks_within(graph, (cand_nodes, cand_snap), (resident_nodes, walk_on), threshold)
+    bounds = np.searchsorted(cand, np.arange(1, len(cand_nodes)))
+    return [np.sort(r) for r in np.split(rows, bounds)]
 
 
 def suggest_sites(
