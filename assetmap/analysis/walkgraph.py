@@ -366,7 +366,8 @@ def walks_within(
     found: tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]] = ([], [], [])
     if len(src_nodes) and len(dst_nodes):
         dst = (_by_node(dst_nodes, graph.n_nodes), np.asarray(targets[1], "float64"))
-        side = max(float(limit), 1.0)
+        # Without the length rule every search covers the whole network: then one pass over all sources.
+        side = max(float(limit), 1.0) if graph.least_stretch >= _LOCAL_STRETCH else np.inf
         _, square = np.unique(
             np.floor(np.column_stack([graph.x[src_nodes], graph.y[src_nodes]]) / side), axis=0, return_inverse=True
         )
